@@ -1,0 +1,17 @@
+#pragma once
+// One function per `anneal` subcommand. Each parses its own arguments (argv[0] is the
+// subcommand's name), throws anneal errors, and returns the process exit code.
+
+#include <string>
+#include <vector>
+
+namespace anneal::cli {
+
+using Args = std::vector<std::string>;
+
+int train_command(const Args& args);
+int check_command(const Args& args);
+int list_command(const Args& args);
+int graph_command(const Args& args);
+
+}  // namespace anneal::cli

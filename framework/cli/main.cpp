@@ -1,0 +1,71 @@
+// The `anneal` command line. Library code throws; only this file turns errors into exit codes:
+// 0 success, 2 invalid spec, data or usage, 1 runtime failure.
+#include <boost/program_options/errors.hpp>
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "anneal/errors.hpp"
+#include "commands.hpp"
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(const anneal::cli::Args&);
+  const char* summary;
+};
+
+const Command kCommands[] = {
+    {"train", anneal::cli::train_command, "train a model spec, optionally with a schedule file"},
+    {"check", anneal::cli::check_command, "compile a model spec and print its nodes, shapes and parameters"},
+    {"list", anneal::cli::list_command, "list registered ops, schedules, optimizers, initializers, losses, metrics, callbacks"},
+    {"graph", anneal::cli::graph_command, "write the compiled graph as Graphviz dot"},
+};
+
+void print_usage(std::FILE* out) {
+  std::fprintf(out, "usage: anneal COMMAND [options]   (anneal COMMAND --help for its options)\n\ncommands:\n");
+  for (const auto& c : kCommands) std::fprintf(out, "  %-7s %s\n", c.name, c.summary);
+  std::fprintf(out, "\nexit codes: 0 success, 1 runtime failure, 2 invalid spec, data or usage\n");
+}
+
+void report(const std::string& message) {
+  // Located errors already read "file:line:col: error: ..."; give the rest the same shape.
+  if (message.find("error: ") == std::string::npos) std::fprintf(stderr, "anneal: error: %s\n", message.c_str());
+  else std::fprintf(stderr, "%s\n", message.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    print_usage(stderr);
+    return anneal::kExitInvalidInput;
+  }
+  const std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    print_usage(stdout);
+    return anneal::kExitOk;
+  }
+  const anneal::cli::Args args(argv + 1, argv + argc);
+  for (const auto& c : kCommands) {
+    if (name != c.name) continue;
+    try {
+      return c.run(args);
+    } catch (const anneal::Error& e) {
+      report(e.what());
+      return e.exit_code();
+    } catch (const boost::program_options::error& e) {
+      report(std::string(e.what()) + " (see anneal " + name + " --help)");
+      return anneal::kExitInvalidInput;
+    } catch (const std::exception& e) {
+      report(std::string("internal error: ") + e.what());
+      return anneal::kExitRuntime;
+    }
+  }
+  report("unknown command '" + name + "'");
+  print_usage(stderr);
+  return anneal::kExitInvalidInput;
+}

@@ -1,0 +1,58 @@
+#include <cmath>
+#include <cstdio>
+
+#include "anneal/blas.hpp"
+#include "anneal/experiment.hpp"
+#include "options.hpp"
+
+namespace anneal::cli {
+
+int train_command(const Args& args) {
+  po::options_description options("train options");
+  std::string model, schedule, history_path;
+  std::vector<std::string> sets;
+  options.add_options()
+      ("model", po::value(&model)->required(), "model spec (YAML)")
+      ("schedule", po::value(&schedule), "schedule spec (YAML); its optimizer: fields override the model's")
+      ("seed", po::value<uint64_t>(), "random seed (overrides train.seed)")
+      ("epochs", po::value<int64_t>(), "number of epochs (overrides train.epochs)")
+      ("set", po::value(&sets)->composing(), "override a spec field: dotted.key=value (repeatable)")
+      ("history", po::value(&history_path), "write per-epoch history as CSV")
+      ("threads", po::value<int>()->default_value(0), "BLAS threads (0: OpenBLAS default)")
+      ("quiet,q", po::bool_switch(), "print nothing but errors");
+  po::positional_options_description positional;
+  positional.add("model", 1);
+  po::variables_map vm;
+  if (!parse(args, "train MODEL [options]", options, positional, vm)) return kExitOk;
+
+  LoadOptions load;
+  load.sets = sets;
+  if (vm.count("seed")) load.sets.push_back("train.seed=" + std::to_string(vm["seed"].as<uint64_t>()));
+  if (vm.count("epochs")) load.sets.push_back("train.epochs=" + std::to_string(vm["epochs"].as<int64_t>()));
+  if (vm.count("schedule")) load.schedule_file = schedule;
+  const int threads = vm["threads"].as<int>();
+  if (threads < 0) throw UsageError("--threads must be >= 0");
+  blas::set_threads(threads);
+  const bool quiet = vm["quiet"].as<bool>();
+
+  Experiment ex = build_experiment(load_model_spec(model, load));
+  const History history = run_experiment(ex, RunOptions{!quiet});
+  if (!history_path.empty()) write_history_csv(history, history_path);
+
+  if (!quiet && !history.epochs.empty()) {
+    const Logs& last = history.epochs.back().logs;
+    if (ex.validation) {
+      const double acc = last.get("val_accuracy", NAN);
+      const auto rows = ex.validation->rows();
+      if (!std::isnan(acc))
+        std::printf("final val_accuracy: %.4f (%lld/%lld)\n", acc, std::llround(acc * static_cast<double>(rows)),
+                    static_cast<long long>(rows));
+      std::printf("final val_loss: %.4f\n", last.get("val_loss", NAN));
+    } else {
+      std::printf("final loss: %.4f\n", last.get("loss", NAN));
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace anneal::cli

@@ -1,0 +1,97 @@
+#pragma once
+// The model spec (versioned YAML) as parsed, before compilation. Loading checks structure and
+// types; the compiler checks names, shapes and the graph.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "anneal/attr_map.hpp"
+#include "anneal/shape.hpp"
+
+namespace anneal {
+
+inline constexpr int kSpecVersion = 1;
+
+struct DataSpec {
+  std::string path;  // resolved against the spec's folder
+  SourceLocation path_location;
+  bool header = false;
+  char delimiter = ',';
+  std::optional<int64_t> label_index;  // negative counts from the end
+  std::optional<std::string> label_name;
+  SourceLocation label_location;
+  bool one_hot = false;
+};
+
+struct NodeSpec {
+  std::string name;
+  std::string op;
+  SourceLocation location;     // the node's mapping
+  SourceLocation op_location;  // its type/op value
+  std::vector<std::string> inputs;
+  std::vector<SourceLocation> input_locations;
+  AttrMap attrs;  // the op's own attributes (name/op/inputs already consumed)
+};
+
+struct TrainSpec {
+  int64_t epochs = 1;
+  int64_t batch_size = 32;
+  double validation_split = 0.0;
+  bool shuffle = true;
+  uint64_t seed = 0;
+  SourceLocation location;
+};
+
+struct ModelSpec {
+  std::string file;
+  std::string name;
+  Shape input;
+  SourceLocation input_location;
+  std::optional<DataSpec> data;
+  std::vector<NodeSpec> nodes;
+  std::string output;  // node name
+  SourceLocation output_location;
+  AttrMap loss;
+  std::vector<AttrMap> metrics;
+  AttrMap optimizer;
+  std::optional<AttrMap> schedule;  // from the model file or --schedule
+  TrainSpec train;
+};
+
+struct LoadOptions {
+  std::vector<std::string> sets;       // "dotted.key=value" overrides
+  std::optional<std::string> schedule_file;
+};
+
+// Reads a YAML file; a syntax error becomes a SpecError at its line and column.
+YAML::Node load_yaml_file(const std::string& path);
+
+ModelSpec load_model_spec(const std::string& path, const LoadOptions& options = {});
+
+// A schedule file: version, schedule mapping, optional optimizer overrides.
+struct ScheduleFile {
+  AttrMap schedule;
+  std::optional<AttrMap> optimizer;
+};
+ScheduleFile load_schedule_file(const std::string& path);
+
+// "a name or a mapping with type:" as one AttrMap with a `type` key.
+AttrMap typed_attrs(const YAML::Node& node, const std::shared_ptr<const SpecOrigin>& origin,
+                    const std::string& path, const std::string& kind);
+
+// Builds a registry product from a typed AttrMap and checks that every key was understood.
+template <class RegistryType, class... Extra>
+typename RegistryType::Product create_from(AttrMap& attrs, const std::string& kind,
+                                           Extra&&... extra) {
+  const auto type = attrs.get<std::string>("type");
+  const auto* entry = RegistryType::instance().find(type);
+  if (!entry) attrs.fail("type", RegistryType::instance().unknown_message(kind, type));
+  auto product = entry->factory(attrs, std::forward<Extra>(extra)...);
+  attrs.finish();
+  return product;
+}
+
+}  // namespace anneal

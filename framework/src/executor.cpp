@@ -1,0 +1,82 @@
+#include "anneal/executor.hpp"
+
+#include <cstring>
+
+namespace anneal {
+
+Executor::Executor(CompiledGraph& graph, uint64_t seed)
+    : graph_(graph), dropout_rng_(seed, static_cast<uint64_t>(RngStream::kDropout)) {
+  auto& nodes = graph_.nodes();
+  float* activations = graph_.activations().data();
+  float* gradients = graph_.activation_grads().data();
+  float* params = graph_.params().data();
+  float* param_grads = graph_.param_grads().data();
+  views_.resize(nodes.size());
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const auto& node = nodes[i];
+    auto& v = views_[i];
+    v.output = {activations + node.activation_offset, node.shape};
+    if (node.gradient_offset >= 0) v.output_grad = {gradients + node.gradient_offset, node.shape};
+    for (int in : node.inputs) {
+      const auto& source = nodes[static_cast<size_t>(in)];
+      v.inputs.emplace_back(activations + source.activation_offset, source.shape);
+      TensorView grad{nullptr, source.shape};
+      if (source.gradient_offset >= 0) grad.data = gradients + source.gradient_offset;
+      v.input_grads.push_back(grad);
+    }
+    for (const auto& p : node.params) {
+      v.params.push_back({params + p.offset, p.shape});
+      v.param_grads.push_back({param_grads + p.offset, p.shape});
+    }
+  }
+  input_ = views_[CompiledGraph::kInputNode].output.data;
+  output_ = views_[static_cast<size_t>(graph_.output())].output.data;
+  output_grad_ = views_[static_cast<size_t>(graph_.output())].output_grad.data;
+}
+
+void Executor::forward(int64_t batch, bool training) {
+  auto& nodes = graph_.nodes();
+  for (int index : graph_.order()) {
+    auto& node = nodes[static_cast<size_t>(index)];
+    if (!node.op) continue;
+    const auto& v = views_[static_cast<size_t>(index)];
+    OpContext ctx;
+    ctx.batch = batch;
+    ctx.training = training;
+    ctx.inputs = v.inputs;
+    ctx.output = v.output;
+    ctx.params = v.params;
+    ctx.rng = &dropout_rng_;
+    node.op->forward(ctx);
+  }
+}
+
+void Executor::backward(int64_t batch) {
+  auto& nodes = graph_.nodes();
+  // Gradients accumulate, so every buffer but the output's (which the loss wrote) starts at 0.
+  for (const auto& node : nodes)
+    if (node.gradient_offset >= 0 && &node != &nodes[static_cast<size_t>(graph_.output())])
+      std::memset(graph_.activation_grads().data() + node.gradient_offset, 0,
+                  sizeof(float) * static_cast<size_t>(batch * node.shape.numel()));
+  std::memset(graph_.param_grads().data(), 0, sizeof(float) * graph_.param_grads().size());
+
+  const auto& order = graph_.order();
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    auto& node = nodes[static_cast<size_t>(*it)];
+    if (!node.op || !node.requires_grad) continue;
+    const auto& v = views_[static_cast<size_t>(*it)];
+    OpContext ctx;
+    ctx.batch = batch;
+    ctx.training = true;
+    ctx.inputs = v.inputs;
+    ctx.output = v.output;
+    ctx.params = v.params;
+    ctx.output_grad = v.output_grad;
+    ctx.input_grads = v.input_grads;
+    ctx.param_grads = v.param_grads;
+    ctx.rng = &dropout_rng_;
+    node.op->backward(ctx);
+  }
+}
+
+}  // namespace anneal

@@ -1,0 +1,259 @@
+#include "anneal/spec.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace anneal {
+namespace fs = std::filesystem;
+
+YAML::Node load_yaml_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(format_error({path, 0, 0}, "cannot open file"));
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    return YAML::Load(text.str());
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp marks are 0-based.
+    throw SpecError(SourceLocation{path, e.mark.line + 1, e.mark.column + 1},
+                    "invalid YAML: " + e.msg);
+  }
+}
+
+AttrMap typed_attrs(const YAML::Node& node, const std::shared_ptr<const SpecOrigin>& origin,
+                    const std::string& path, const std::string& kind) {
+  if (node.IsScalar()) {
+    // "relu" is shorthand for {type: relu}; the shorthand keeps the scalar's position.
+    YAML::Node map(YAML::NodeType::Map);
+    map["type"] = node;
+    AttrMap attrs(map, origin, path, kind);
+    return attrs;
+  }
+  if (!node.IsDefined() || node.IsNull())
+    throw SpecError(node_location(node, *origin, path), kind + ": missing");
+  return AttrMap(node, origin, path, kind);
+}
+
+namespace {
+
+void check_version(AttrMap& root) {
+  const int version = root.get<int>("version");
+  if (version != kSpecVersion)
+    root.fail("version", "is " + std::to_string(version) + ": unsupported spec version (this build reads version " +
+                             std::to_string(kSpecVersion) + ")");
+}
+
+// Applies one "a.b.0.c=value" override to the YAML tree.
+void apply_set(YAML::Node root, const std::string& assignment, SpecOrigin& origin) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw UsageError("--set " + assignment + ": expected dotted.key=value");
+  const std::string path = assignment.substr(0, eq);
+  YAML::Node value;
+  try {
+    value = YAML::Load(assignment.substr(eq + 1));
+  } catch (const YAML::Exception& e) {
+    throw UsageError("--set " + assignment + ": invalid YAML value: " + e.msg);
+  }
+  std::vector<std::string> parts;
+  std::stringstream ss(path);
+  for (std::string part; std::getline(ss, part, '.');) parts.push_back(part);
+
+  YAML::Node node = root;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const std::string& part = parts[i];
+    const bool last = i + 1 == parts.size();
+    if (node.IsSequence()) {
+      size_t index = 0;
+      try {
+        index = std::stoul(part);
+      } catch (...) {
+        throw UsageError("--set " + assignment + ": '" + part + "' is not a list index");
+      }
+      if (index >= node.size())
+        throw UsageError("--set " + assignment + ": index " + part + " is past the end of the list (" +
+                         std::to_string(node.size()) + " items)");
+      if (last) node[index] = value;
+      else node.reset(node[index]);
+    } else if (node.IsMap() || node.IsNull() || !node.IsDefined()) {
+      if (last) node[part] = value;
+      else {
+        if (!node[part].IsDefined() || node[part].IsNull()) node[part] = YAML::Node(YAML::NodeType::Map);
+        node.reset(node[part]);
+      }
+    } else {
+      throw UsageError("--set " + assignment + ": '" + parts[i - 1] + "' is not a mapping or list");
+    }
+  }
+  origin.overrides[path] = "--set " + assignment;
+}
+
+DataSpec parse_data(AttrMap data, const std::string& spec_file) {
+  DataSpec out;
+  const auto path = data.get<std::string>("path");
+  out.path_location = data.location_of("path");
+  const fs::path p(path);
+  out.path = p.is_absolute() ? path : (fs::path(spec_file).parent_path() / p).lexically_normal().string();
+  out.header = data.get<bool>("header", false);
+  const auto delimiter = data.get<std::string>("delimiter", ",");
+  data.require(delimiter.size() == 1, "delimiter", "must be one character");
+  out.delimiter = delimiter[0];
+  out.label_location = data.location_of("label");
+  const YAML::Node label = data.raw("label");
+  if (!label.IsDefined() || label.IsNull()) {
+    out.label_index = -1;
+  } else {
+    int64_t index = 0;
+    const std::string text = label.IsScalar() ? label.Scalar() : "";
+    try {
+      size_t used = 0;
+      index = std::stoll(text, &used);
+      if (used != text.size()) throw std::invalid_argument(text);
+      out.label_index = index;
+    } catch (...) {
+      if (!label.IsScalar()) data.fail("label", "must be a column index or a column name");
+      data.require(out.header, "label", "is a column name, which needs header: true");
+      out.label_name = text;
+    }
+  }
+  out.one_hot = data.get<bool>("one_hot", false);
+  data.finish();
+  return out;
+}
+
+TrainSpec parse_train(AttrMap train) {
+  TrainSpec out;
+  out.location = train.location();
+  out.epochs = train.get<int64_t>("epochs", 1);
+  train.require(out.epochs > 0, "epochs", "must be at least 1");
+  out.batch_size = train.get<int64_t>("batch_size", 32);
+  train.require(out.batch_size > 0, "batch_size", "must be at least 1");
+  out.validation_split = train.get<double>("validation_split", 0.0);
+  train.require(out.validation_split >= 0 && out.validation_split < 1, "validation_split",
+                "must be in [0, 1)");
+  out.shuffle = train.get<bool>("shuffle", true);
+  out.seed = train.get<uint64_t>("seed", 0);
+  train.finish();
+  return out;
+}
+
+NodeSpec parse_node(AttrMap attrs, bool explicit_form, const std::string& previous, size_t index,
+                    std::map<std::string, int>& type_counts) {
+  NodeSpec node;
+  node.location = attrs.location();
+  const std::string type_key = explicit_form ? "op" : "type";
+  node.op = attrs.get<std::string>(type_key);
+  node.op_location = attrs.location_of(type_key);
+  if (explicit_form) {
+    node.name = attrs.get<std::string>("name");
+    const YAML::Node inputs = attrs.raw("inputs");
+    const std::string inputs_path = attrs.child_path("inputs");
+    if (!inputs.IsDefined() || inputs.IsNull()) {
+      throw SpecError(node.location, "node '" + node.name + "': missing required key 'inputs'");
+    } else if (inputs.IsScalar()) {
+      node.inputs.push_back(inputs.Scalar());
+      node.input_locations.push_back(node_location(inputs, *attrs.origin(), inputs_path));
+    } else if (inputs.IsSequence()) {
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        const auto where = node_location(inputs[i], *attrs.origin(), inputs_path + "." + std::to_string(i));
+        node.inputs.push_back(convert_scalar<std::string>(inputs[i], where, "node '" + node.name + "': input"));
+        node.input_locations.push_back(where);
+      }
+    } else {
+      attrs.fail("inputs", "must be a node name or a list of node names");
+    }
+  } else {
+    // Keras-style default names: dense_1, dense_2, ...
+    node.name = attrs.get<std::string>("name", node.op + "_" + std::to_string(++type_counts[node.op]));
+    node.inputs = {previous};
+    node.input_locations = {node.location};
+  }
+  (void)index;
+  attrs.set_what((explicit_form ? "node '" : "layer '") + node.name + "' (" + node.op + ")");
+  node.attrs = std::move(attrs);
+  return node;
+}
+
+}  // namespace
+
+ScheduleFile load_schedule_file(const std::string& path) {
+  auto origin = std::make_shared<SpecOrigin>(SpecOrigin{path, {}});
+  AttrMap root(load_yaml_file(path), origin, "", "schedule file");
+  check_version(root);
+  ScheduleFile out{typed_attrs(root.raw("schedule"), origin, "schedule", "schedule"), std::nullopt};
+  if (root.has("optimizer")) out.optimizer = root.child("optimizer");
+  root.finish();
+  return out;
+}
+
+ModelSpec load_model_spec(const std::string& path, const LoadOptions& options) {
+  auto origin = std::make_shared<SpecOrigin>(SpecOrigin{path, {}});
+  YAML::Node tree = load_yaml_file(path);
+  if (!tree.IsMap())
+    throw SpecError(SourceLocation{path, 1, 1}, "a model spec must be a YAML mapping");
+  for (const auto& assignment : options.sets) apply_set(tree, assignment, *origin);
+
+  std::optional<ScheduleFile> schedule_file;
+  if (options.schedule_file) {
+    schedule_file = load_schedule_file(*options.schedule_file);
+    // The schedule file's optimizer fields override the model's, key by key.
+    if (schedule_file->optimizer) {
+      if (!tree["optimizer"].IsMap()) tree["optimizer"] = YAML::Node(YAML::NodeType::Map);
+      for (const auto& item : schedule_file->optimizer->node()) {
+        const std::string key = item.first.Scalar();
+        tree["optimizer"][key] = item.second;
+        origin->overrides["optimizer." + key] = *options.schedule_file;
+      }
+    }
+  }
+
+  AttrMap root(tree, origin, "", "model spec");
+  check_version(root);
+  ModelSpec spec;
+  spec.file = path;
+  spec.name = root.get<std::string>("name", fs::path(path).stem().string());
+
+  if (root.has("data")) spec.data = parse_data(root.child("data"), path);
+
+  const auto input = root.get<std::vector<int64_t>>("input");
+  spec.input_location = root.location_of("input");
+  if (input.empty() || input.size() > static_cast<size_t>(Shape::kMaxRank))
+    root.fail("input", "must list 1 to " + std::to_string(Shape::kMaxRank) + " dimensions");
+  for (int64_t d : input) root.require(d > 0, "input", "dimensions must be positive");
+  spec.input = Shape(input);
+
+  const bool has_layers = root.has("layers"), has_nodes = root.has("nodes");
+  if (has_layers == has_nodes)
+    root.fail_here(has_layers ? "give either 'layers' or 'nodes', not both"
+                              : "missing 'layers' (a sequential list) or 'nodes' (a graph)");
+  const std::string list_key = has_layers ? "layers" : "nodes";
+  std::map<std::string, int> type_counts;
+  std::string previous = "input";
+  auto items = root.child_list(list_key);
+  if (items.empty()) root.fail(list_key, "must list at least one " + std::string(has_layers ? "layer" : "node"));
+  for (size_t i = 0; i < items.size(); ++i) {
+    spec.nodes.push_back(parse_node(std::move(items[i]), has_nodes, previous, i, type_counts));
+    previous = spec.nodes.back().name;
+  }
+  spec.output = root.get<std::string>("output", spec.nodes.back().name);
+  spec.output_location = root.location_of("output");
+
+  if (!root.has("loss")) root.fail_here("missing required key 'loss'");
+  spec.loss = typed_attrs(root.raw("loss"), origin, "loss", "loss");
+  const YAML::Node metrics = root.raw("metrics");
+  if (metrics.IsDefined() && !metrics.IsNull()) {
+    if (!metrics.IsSequence()) root.fail("metrics", "must be a list");
+    for (size_t i = 0; i < metrics.size(); ++i)
+      spec.metrics.push_back(typed_attrs(metrics[i], origin, "metrics." + std::to_string(i), "metric"));
+  }
+  if (!root.has("optimizer")) root.fail_here("missing required key 'optimizer'");
+  spec.optimizer = typed_attrs(root.raw("optimizer"), origin, "optimizer", "optimizer");
+  spec.train = parse_train(root.child("train"));
+  if (root.has("schedule")) spec.schedule = typed_attrs(root.raw("schedule"), origin, "schedule", "schedule");
+  if (schedule_file) spec.schedule = schedule_file->schedule;
+  root.finish();
+  return spec;
+}
+
+}  // namespace anneal

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Anneal builds with, and nothing else. Idempotent: packages that are
+# already installed are skipped, so a second run is a no-op apart from the dpkg query.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config
+  libboost-graph-dev libboost-program-options-dev
+  libyaml-cpp-dev libopenblas-dev catch2
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
