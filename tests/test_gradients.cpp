@@ -1,0 +1,50 @@
+// Runs every registered gradient case, and fails when a registered op has none.
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include "anneal/op.hpp"
+#include "gradient_check.hpp"
+
+using namespace anneal;
+using namespace anneal::test;
+
+TEST_CASE("every op's backward matches central differences", "[gradient]") {
+  REQUIRE_FALSE(gradient_cases().empty());
+  for (const auto& c : gradient_cases()) {
+    DYNAMIC_SECTION(c.op << " " << c.yaml) {
+      const GradientReport report = check_op_gradients(c);
+      INFO("worst: " << report.worst);
+      CHECK(report.checked > 0);
+      CHECK(report.relative_error < 1e-2);
+    }
+  }
+}
+
+TEST_CASE("every registered op has a gradient-check case", "[gradient][registry]") {
+  std::set<std::string> covered;
+  for (const auto& c : gradient_cases()) covered.insert(c.op);
+  for (const auto& name : OpRegistry::instance().names()) {
+    INFO("op '" << name << "' has no ANNEAL_GRADIENT_CASE in tests/ops/");
+    CHECK(covered.count(name) == 1);
+  }
+}
+
+TEST_CASE("the gradient checker catches a wrong backward", "[gradient]") {
+  // A deliberately wrong op: forward doubles, backward claims the derivative is 3.
+  struct WrongOp : Op {
+    explicit WrongOp(AttrMap&) {}
+    Shape infer_shape(const std::vector<Shape>& in) const override { return in[0]; }
+    void forward(const OpContext& ctx) override {
+      for (int64_t i = 0; i < ctx.batch * ctx.output.sample_size(); ++i) ctx.output.data[i] = 2 * ctx.inputs[0].data[i];
+    }
+    void backward(const OpContext& ctx) override {
+      for (int64_t i = 0; i < ctx.batch * ctx.output.sample_size(); ++i)
+        ctx.input_grads[0].data[i] += 3 * ctx.output_grad.data[i];
+    }
+  };
+  AttrMap none;
+  WrongOp op(none);
+  const auto report = check_gradients(op, {"wrong", "", {Shape{4}}});
+  CHECK(report.relative_error > 0.1);
+}

@@ -1,0 +1,105 @@
+// Losses: golden values worked out by hand, and dLoss/dOutput against central differences.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "anneal/loss.hpp"
+#include "anneal/metric.hpp"
+#include "anneal/rng.hpp"
+#include "helpers.hpp"
+
+using namespace anneal;
+using namespace anneal::test;
+using Catch::Matchers::Contains;
+
+namespace {
+
+std::unique_ptr<Loss> make_loss(const std::string& name) {
+  AttrMap a = attrs_from(name, "loss");
+  return create_from<LossRegistry>(a, "loss");
+}
+
+// Relative error between forward_backward's gradient and central differences of its value.
+double loss_gradient_error(const Loss& loss, std::vector<float> p, const std::vector<float>& y, int64_t batch,
+                           int64_t width, int64_t target_width) {
+  std::vector<float> grad(p.size());
+  loss.forward_backward(p.data(), y.data(), batch, width, target_width, grad.data());
+  double diff2 = 0, a2 = 0, n2 = 0;
+  for (size_t i = 0; i < p.size(); ++i) {
+    const float saved = p[i];
+    const double eps = 1e-3 * std::max(1.0f, std::abs(saved));
+    p[i] = static_cast<float>(saved + eps);
+    const double up = loss.forward_backward(p.data(), y.data(), batch, width, target_width, nullptr);
+    p[i] = static_cast<float>(saved - eps);
+    const double down = loss.forward_backward(p.data(), y.data(), batch, width, target_width, nullptr);
+    p[i] = saved;
+    const double numeric = (up - down) / (2 * eps);
+    diff2 += (numeric - grad[i]) * (numeric - grad[i]);
+    a2 += grad[i] * grad[i];
+    n2 += numeric * numeric;
+  }
+  return std::sqrt(diff2) / (std::sqrt(a2) + std::sqrt(n2));
+}
+
+}  // namespace
+
+TEST_CASE("every registered loss has a case here", "[losses][registry]") {
+  const std::vector<std::string> tested{"binary_crossentropy", "categorical_crossentropy",
+                                        "sparse_categorical_crossentropy", "mse", "mae"};
+  CHECK(LossRegistry::instance().names().size() == tested.size());
+  for (const auto& name : tested) CHECK(LossRegistry::instance().contains(name));
+}
+
+TEST_CASE("binary_crossentropy: Keras values, clipping and gradient", "[losses]") {
+  auto loss = make_loss("binary_crossentropy");
+  const std::vector<float> p{0.9f, 0.2f, 0.6f}, y{1, 0, 0};
+  const double expected = -(std::log(0.9) + std::log(0.8) + std::log(0.4)) / 3;
+  CHECK(loss->forward_backward(p.data(), y.data(), 3, 1, 1, nullptr) == Approx(expected).epsilon(1e-6));
+  // A certain, wrong prediction costs -log(1e-7), not infinity.
+  const std::vector<float> sure{0.0f}, one{1.0f};
+  CHECK(loss->forward_backward(sure.data(), one.data(), 1, 1, 1, nullptr) == Approx(-std::log(1e-7)).epsilon(1e-4));
+  CHECK(loss_gradient_error(*loss, p, y, 3, 1, 1) < 1e-3);
+  CHECK(loss->check(Shape{1}, 1).empty());
+  CHECK_THAT(loss->check(Shape{3}, 1), Contains("one target column per output"));
+}
+
+TEST_CASE("categorical and sparse categorical cross-entropy agree and have correct gradients", "[losses]") {
+  auto dense = make_loss("categorical_crossentropy");
+  auto sparse = make_loss("sparse_categorical_crossentropy");
+  const std::vector<float> p{0.7f, 0.2f, 0.1f, 0.1f, 0.1f, 0.8f};
+  const std::vector<float> onehot{1, 0, 0, 0, 0, 1}, index{0, 2};
+  const double expected = -(std::log(0.7) + std::log(0.8)) / 2;
+  CHECK(dense->forward_backward(p.data(), onehot.data(), 2, 3, 3, nullptr) == Approx(expected).epsilon(1e-6));
+  CHECK(sparse->forward_backward(p.data(), index.data(), 2, 3, 1, nullptr) == Approx(expected).epsilon(1e-6));
+  // Unnormalised inputs are normalised per row, as Keras does.
+  const std::vector<float> scaled{1.4f, 0.4f, 0.2f, 0.2f, 0.2f, 1.6f};
+  CHECK(dense->forward_backward(scaled.data(), onehot.data(), 2, 3, 3, nullptr) == Approx(expected).epsilon(1e-6));
+  CHECK(loss_gradient_error(*dense, scaled, onehot, 2, 3, 3) < 1e-3);
+  CHECK(loss_gradient_error(*sparse, scaled, index, 2, 3, 1) < 1e-3);
+  CHECK_THAT(dense->check(Shape{3}, 1), Contains("one_hot"));
+  CHECK_THAT(sparse->check(Shape{3}, 3), Contains("one target column of class indices"));
+  const std::vector<float> bad{5};
+  CHECK_THROWS_WITH(sparse->forward_backward(p.data(), bad.data(), 1, 3, 1, nullptr), Contains("not a class index"));
+}
+
+TEST_CASE("mse and mae: values and gradients", "[losses]") {
+  auto mse = make_loss("mse");
+  auto mae = make_loss("mae");
+  const std::vector<float> p{1.0f, 2.5f, -1.0f, 0.25f}, y{0.5f, 3.0f, 1.0f, 0.0f};
+  CHECK(mse->forward_backward(p.data(), y.data(), 2, 2, 2, nullptr) == Approx((0.25 + 0.25 + 4 + 0.0625) / 4));
+  CHECK(mae->forward_backward(p.data(), y.data(), 2, 2, 2, nullptr) == Approx((0.5 + 0.5 + 2 + 0.25) / 4));
+  CHECK(loss_gradient_error(*mse, p, y, 2, 2, 2) < 1e-3);
+  CHECK(loss_gradient_error(*mae, p, y, 2, 2, 2) < 1e-3);
+}
+
+TEST_CASE("accuracy: binary threshold and argmax", "[metrics]") {
+  AttrMap a = attrs_from("accuracy", "metric");
+  auto acc = create_from<MetricRegistry>(a, "metric");
+  const std::vector<float> p{0.9f, 0.5f, 0.2f, 0.51f}, y{1, 1, 0, 0};
+  // 0.5 is not above the threshold, so it predicts 0: rows 1 and 3 are wrong.
+  CHECK(acc->batch_sum(p.data(), y.data(), 4, 1, 1) == 2);
+  const std::vector<float> q{0.1f, 0.7f, 0.2f, 0.5f, 0.3f, 0.2f}, idx{1, 2}, onehot{0, 1, 0, 1, 0, 0};
+  CHECK(acc->batch_sum(q.data(), idx.data(), 2, 3, 1) == 1);
+  CHECK(acc->batch_sum(q.data(), onehot.data(), 2, 3, 3) == 2);
+  CHECK_THAT(acc->check(Shape{3}, 2), Contains("class-index column"));
+}
