@@ -183,6 +183,10 @@ void AttrMap::fail(const std::string& key, const std::string& message) const {
   throw SpecError(location_of(key), what_ + ": '" + key + "' " + message);
 }
 
+void AttrMap::fail_value(const std::string& key, const std::string& message) const {
+  throw SpecError(location_of(key), what_ + ": " + message);
+}
+
 void AttrMap::fail_here(const std::string& message) const {
   throw SpecError(location(), what_ + ": " + message);
 }
@@ -207,7 +211,17 @@ std::optional<T> AttrMap::get_optional(const std::string& key) {
 template <class T>
 T AttrMap::get(const std::string& key) {
   auto value = get_optional<T>(key);
-  if (!value) throw SpecError(location(), what_ + ": missing required key '" + key + "'");
+  if (!value) {
+    // A misspelling of the missing key is the likeliest cause: say so at the misspelled key.
+    for (const auto& item : node_) {
+      const std::string other = item.first.Scalar();
+      if (asked_.count(other)) continue;
+      if (suggest_known(other, {key}).rfind("did you mean", 0) == 0)
+        throw SpecError(key_location(other), what_ + ": unknown key '" + other + "' (did you mean '" + key +
+                                                 "'? it is required)");
+    }
+    throw SpecError(location(), what_ + ": missing required key '" + key + "'");
+  }
   return *value;
 }
 

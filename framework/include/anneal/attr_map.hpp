@@ -56,6 +56,8 @@ class AttrMap {
   SourceLocation key_location(const std::string& key) const; // the key text
   [[noreturn]] void fail(const std::string& key, const std::string& message) const;
   [[noreturn]] void fail_here(const std::string& message) const;
+  // At a key's value, with a message that does not start with the key ("unknown op 'x' ...").
+  [[noreturn]] void fail_value(const std::string& key, const std::string& message) const;
   // fail(key, message) unless ok.
   void require(bool ok, const std::string& key, const std::string& message) const {
     if (!ok) fail(key, message);

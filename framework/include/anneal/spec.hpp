@@ -88,7 +88,7 @@ typename RegistryType::Product create_from(AttrMap& attrs, const std::string& ki
                                            Extra&&... extra) {
   const auto type = attrs.get<std::string>("type");
   const auto* entry = RegistryType::instance().find(type);
-  if (!entry) attrs.fail("type", RegistryType::instance().unknown_message(kind, type));
+  if (!entry) attrs.fail_value("type", RegistryType::instance().unknown_message(kind, type));
   auto product = entry->factory(attrs, std::forward<Extra>(extra)...);
   attrs.finish();
   return product;
