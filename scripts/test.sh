@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Set-up, build, and the whole test suite (the README's second command; CI runs this).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+jobs=$(nproc)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j "$jobs"
+ctest --test-dir build --output-on-failure -j "$jobs"
