@@ -7,8 +7,7 @@ namespace {
 class ConstantSchedule : public Schedule {
  public:
   ConstantSchedule(AttrMap& a, const ScheduleContext& ctx)
-      : Schedule(a, ScheduleUnit::kEpoch), lr_(a.get<double>("lr", ctx.optimizer_lr)) {
-    a.require(lr_ >= 0, "lr", "must be >= 0");
+      : Schedule(a, ScheduleUnit::kEpoch), lr_(rate_attr(a, "lr", ctx.optimizer_lr)) {
   }
   double lr(const Progress&) const override { return lr_; }
 

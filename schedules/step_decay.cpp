@@ -11,11 +11,10 @@ class StepDecaySchedule : public Schedule {
  public:
   StepDecaySchedule(AttrMap& a, const ScheduleContext& ctx)
       : Schedule(a, ScheduleUnit::kEpoch),
-        lr_(a.get<double>("lr", ctx.optimizer_lr)),
+        lr_(rate_attr(a, "lr", ctx.optimizer_lr)),
         drop_(a.get<double>("drop", 0.5)),
         epochs_drop_(a.get<int64_t>("epochs_drop", 10)),
         offset_(a.get<int64_t>("offset", 1)) {
-    a.require(lr_ >= 0, "lr", "must be >= 0");
     a.require(drop_ > 0, "drop", "must be > 0");
     a.require(epochs_drop_ > 0, "epochs_drop", "must be at least 1");
   }

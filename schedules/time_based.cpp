@@ -10,9 +10,8 @@ class TimeBasedSchedule : public Schedule {
  public:
   TimeBasedSchedule(AttrMap& a, const ScheduleContext& ctx)
       : Schedule(a, ScheduleUnit::kStep),
-        lr_(a.get<double>("lr", ctx.optimizer_lr)),
+        lr_(rate_attr(a, "lr", ctx.optimizer_lr)),
         decay_(a.get<double>("decay")) {
-    a.require(lr_ >= 0, "lr", "must be >= 0");
     a.require(decay_ >= 0, "decay", "must be >= 0");
   }
   double lr(const Progress& p) const override {

@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libboost-graph-dev libboost-program-options-dev
-  libyaml-cpp-dev libopenblas-dev catch2
+  libyaml-cpp-dev libopenblas-dev catch2 libmuparser-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -14,7 +14,9 @@ using Catch::Matchers::Contains;
 namespace {
 
 std::unique_ptr<Schedule> make(const std::string& yaml, double optimizer_lr = 0.01) {
-  return make_schedule(attrs_from(yaml, "schedule"), ScheduleContext{optimizer_lr});
+  ScheduleContext ctx;
+  ctx.optimizer_lr = optimizer_lr;
+  return make_schedule(attrs_from(yaml, "schedule"), ctx);
 }
 
 Progress at_epoch(int64_t e) {

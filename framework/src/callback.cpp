@@ -10,6 +10,12 @@ double Logs::get(const std::string& key, double fallback) const {
   return fallback;
 }
 
+bool Logs::has(const std::string& key) const {
+  for (const auto& [k, v] : values)
+    if (k == key) return true;
+  return false;
+}
+
 void Logs::set(const std::string& key, double value) {
   for (auto& [k, v] : values)
     if (k == key) {

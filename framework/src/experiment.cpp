@@ -5,6 +5,23 @@
 
 namespace anneal {
 
+ScheduleContext schedule_context(const Experiment& ex, const ModelSpec& spec) {
+  ScheduleContext ctx;
+  ctx.optimizer_lr = ex.optimizer->lr();
+  ctx.optimizer_has_momentum = ex.optimizer->momentum().has_value();
+  ctx.epochs = spec.train.epochs;
+  if (ex.train) {
+    ctx.steps_per_epoch = (ex.train->rows() + spec.train.batch_size - 1) / spec.train.batch_size;
+    ctx.log_keys.push_back("loss");
+    for (const auto& m : ex.metrics) ctx.log_keys.push_back(m.name);
+    if (ex.validation) {
+      ctx.log_keys.push_back("val_loss");
+      for (const auto& m : ex.metrics) ctx.log_keys.push_back("val_" + m.name);
+    }
+  }
+  return ctx;
+}
+
 Experiment build_experiment(ModelSpec spec, bool load_data) {
   Experiment ex;
   if (load_data && spec.data) {
@@ -44,7 +61,7 @@ Experiment build_experiment(ModelSpec spec, bool load_data) {
     ex.metrics.push_back({name, std::move(metric)});
   }
   ex.optimizer = create_from<OptimizerRegistry>(spec.optimizer, "optimizer");
-  if (spec.schedule) ex.schedule = make_schedule(*spec.schedule, ScheduleContext{ex.optimizer->lr()});
+  if (spec.schedule) ex.schedule = make_schedule(*spec.schedule, schedule_context(ex, spec));
   ex.spec = std::move(spec);
   return ex;
 }

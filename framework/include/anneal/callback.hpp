@@ -7,19 +7,13 @@
 #include <vector>
 
 #include "anneal/attr_map.hpp"
+#include "anneal/logs.hpp"
 #include "anneal/registry.hpp"
 #include "anneal/schedule.hpp"
 
 namespace anneal {
 
 class Optimizer;
-
-// Per-epoch values, in a fixed order: loss, metrics, val_loss, val_metrics, lr.
-struct Logs {
-  std::vector<std::pair<std::string, double>> values;
-  double get(const std::string& key, double fallback) const;
-  void set(const std::string& key, double value);
-};
 
 // What callbacks may read and change while training runs.
 class TrainingContext {

@@ -14,7 +14,9 @@ class LrScheduler : public Callback {
   LrScheduler(AttrMap& attrs, const ScheduleContext& ctx);
   void on_epoch_begin(TrainingContext& ctx) override;
   void on_batch_begin(TrainingContext& ctx) override;
+  void on_epoch_end(TrainingContext& ctx, Logs& logs) override;
   const Schedule& schedule() const { return *schedule_; }
+  Schedule& schedule() { return *schedule_; }
 
  private:
   void apply(TrainingContext& ctx);

@@ -31,6 +31,10 @@ struct Experiment {
 // against everything else: input shape against the data, loss and metrics against the output.
 Experiment build_experiment(ModelSpec spec, bool load_data = true);
 
+// What a schedule built for this run may know: the optimizer's rate and momentum, the run's
+// length, and the log keys a metric-driven schedule may monitor.
+ScheduleContext schedule_context(const Experiment& experiment, const ModelSpec& spec);
+
 struct RunOptions {
   bool verbose = true;
 };

@@ -1,7 +1,11 @@
 // Applies a registered schedule: before every update (unit step) or at each epoch start
 // (unit epoch), the optimizer's rate (and momentum, where the schedule drives it) is set from
 // the schedule's closed form. Nothing is read back from the optimizer, so resume is exact.
+#include <cmath>
+#include <string>
+
 #include "anneal/callbacks.hpp"
+#include "anneal/errors.hpp"
 
 namespace anneal {
 
@@ -11,8 +15,18 @@ LrScheduler::LrScheduler(AttrMap& a, const ScheduleContext& ctx)
     : LrScheduler(make_schedule(a.child("schedule"), ctx)) {}
 
 void LrScheduler::apply(TrainingContext& ctx) {
-  ctx.set_lr(schedule_->lr(ctx.progress()));
+  const double lr = schedule_->lr(ctx.progress());
+  // A formula or a plugin can produce anything; a negative or non-finite rate stops the run
+  // rather than silently training with it.
+  if (!std::isfinite(lr) || lr < 0)
+    throw RuntimeFailure("the schedule gave learning rate " + std::to_string(lr) + " at epoch " +
+                         std::to_string(ctx.progress().epoch) + ", step " + std::to_string(ctx.progress().step));
+  ctx.set_lr(lr);
   if (auto m = schedule_->momentum(ctx.progress())) ctx.set_momentum(*m);
+}
+
+void LrScheduler::on_epoch_end(TrainingContext& ctx, Logs& logs) {
+  if (schedule_->metric_driven()) schedule_->observe(logs, ctx.progress());
 }
 
 void LrScheduler::on_epoch_begin(TrainingContext& ctx) {
