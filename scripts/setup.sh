@@ -6,6 +6,7 @@ packages=(
   build-essential cmake pkg-config
   libboost-graph-dev libboost-program-options-dev
   libyaml-cpp-dev libopenblas-dev catch2 libmuparser-dev
+  zlib1g-dev librsvg2-bin   # tests: plots are rasterised and checked
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -13,5 +13,6 @@ int train_command(const Args& args);
 int check_command(const Args& args);
 int list_command(const Args& args);
 int graph_command(const Args& args);
+int schedule_command(const Args& args);
 
 }  // namespace anneal::cli

@@ -23,11 +23,12 @@ const Command kCommands[] = {
     {"check", anneal::cli::check_command, "compile a model spec and print its nodes, shapes and parameters"},
     {"list", anneal::cli::list_command, "list registered ops, schedules, optimizers, initializers, losses, metrics, callbacks"},
     {"graph", anneal::cli::graph_command, "write the compiled graph as Graphviz dot"},
+    {"schedule", anneal::cli::schedule_command, "show or plot a schedule's rates (and momentum) before training"},
 };
 
 void print_usage(std::FILE* out) {
   std::fprintf(out, "usage: anneal COMMAND [options]   (anneal COMMAND --help for its options)\n\ncommands:\n");
-  for (const auto& c : kCommands) std::fprintf(out, "  %-7s %s\n", c.name, c.summary);
+  for (const auto& c : kCommands) std::fprintf(out, "  %-9s %s\n", c.name, c.summary);
   std::fprintf(out, "\nexit codes: 0 success, 1 runtime failure, 2 invalid spec, data or usage\n");
 }
 

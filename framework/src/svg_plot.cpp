@@ -1,0 +1,177 @@
+#include "anneal/svg_plot.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace anneal {
+namespace {
+
+const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                         "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+
+std::string escape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string num(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.2f", v);
+  return buffer;
+}
+
+std::string tick_label(double v) {
+  char buffer[32];
+  const double a = std::abs(v);
+  if (v == 0) return "0";
+  if (a >= 1e4 || a < 1e-3) std::snprintf(buffer, sizeof buffer, "%.0e", v);
+  else std::snprintf(buffer, sizeof buffer, "%.4g", v);
+  return buffer;
+}
+
+struct Axis {
+  double lo = 0, hi = 1;
+  bool log = false;
+  double map(double v, double from, double to) const {
+    const double a = log ? std::log10(lo) : lo, b = log ? std::log10(hi) : hi;
+    const double x = log ? std::log10(v) : v;
+    return from + (to - from) * (x - a) / (b - a);
+  }
+  std::vector<double> ticks() const {
+    std::vector<double> out;
+    if (log) {
+      for (double p = std::floor(std::log10(lo)); p <= std::ceil(std::log10(hi)); ++p) {
+        const double v = std::pow(10.0, p);
+        if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) out.push_back(v);
+      }
+      return out;
+    }
+    const double raw = (hi - lo) / 6;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+    double step = magnitude;
+    for (double m : {1.0, 2.0, 5.0, 10.0})
+      if (raw <= m * magnitude) {
+        step = m * magnitude;
+        break;
+      }
+    for (double v = std::ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push_back(std::abs(v) < step * 1e-9 ? 0 : v);
+    return out;
+  }
+};
+
+Axis fit_axis(const std::vector<const std::vector<double>*>& columns, bool log) {
+  Axis axis;
+  axis.log = log;
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (const auto* column : columns)
+    for (double v : *column)
+      if (std::isfinite(v) && (!log || v > 0)) {
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+  if (!std::isfinite(lo)) lo = log ? 1e-3 : 0, hi = 1;
+  if (hi == lo) {
+    const double pad = log ? lo * 0.5 : (lo == 0 ? 1 : std::abs(lo) * 0.1);
+    lo -= pad;
+    hi += pad;
+  } else if (!log) {
+    const double pad = (hi - lo) * 0.04;
+    lo = lo >= 0 && lo - pad < 0 ? 0 : lo - pad;
+    hi += pad;
+  }
+  axis.lo = lo;
+  axis.hi = hi;
+  return axis;
+}
+
+void render_panel(std::string& svg, const PlotPanel& panel, double ox, double oy, double w, double h) {
+  const double left = ox + 70, right = ox + w - 20, top = oy + 36, bottom = oy + h - 52;
+  std::vector<const std::vector<double>*> xs, ys;
+  for (const auto& s : panel.series) {
+    xs.push_back(&s.x);
+    ys.push_back(&s.y);
+    if (!s.band_low.empty()) {
+      ys.push_back(&s.band_low);
+      ys.push_back(&s.band_high);
+    }
+  }
+  const Axis ax = fit_axis(xs, panel.log_x), ay = fit_axis(ys, panel.log_y);
+  svg += "<rect x=\"" + num(left) + "\" y=\"" + num(top) + "\" width=\"" + num(right - left) + "\" height=\"" +
+         num(bottom - top) + "\" fill=\"white\" stroke=\"#333\"/>\n";
+  svg += "<text x=\"" + num((left + right) / 2) + "\" y=\"" + num(oy + 22) +
+         "\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">" + escape(panel.title) + "</text>\n";
+  for (double t : ax.ticks()) {
+    const double x = ax.map(t, left, right);
+    svg += "<line x1=\"" + num(x) + "\" y1=\"" + num(top) + "\" x2=\"" + num(x) + "\" y2=\"" + num(bottom) +
+           "\" stroke=\"#e5e5e5\"/>\n<text x=\"" + num(x) + "\" y=\"" + num(bottom + 16) +
+           "\" text-anchor=\"middle\" font-size=\"11\">" + tick_label(t) + "</text>\n";
+  }
+  for (double t : ay.ticks()) {
+    const double y = ay.map(t, bottom, top);
+    svg += "<line x1=\"" + num(left) + "\" y1=\"" + num(y) + "\" x2=\"" + num(right) + "\" y2=\"" + num(y) +
+           "\" stroke=\"#e5e5e5\"/>\n<text x=\"" + num(left - 6) + "\" y=\"" + num(y + 4) +
+           "\" text-anchor=\"end\" font-size=\"11\">" + tick_label(t) + "</text>\n";
+  }
+  svg += "<text x=\"" + num((left + right) / 2) + "\" y=\"" + num(bottom + 38) +
+         "\" text-anchor=\"middle\" font-size=\"13\">" + escape(panel.x_label) + "</text>\n";
+  svg += "<text transform=\"translate(" + num(ox + 18) + "," + num((top + bottom) / 2) +
+         ") rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">" + escape(panel.y_label) + "</text>\n";
+
+  auto usable = [&](double x, double y) {
+    return std::isfinite(x) && std::isfinite(y) && (!ax.log || x > 0) && (!ay.log || y > 0);
+  };
+  for (size_t k = 0; k < panel.series.size(); ++k) {
+    const auto& s = panel.series[k];
+    const size_t palette_index = s.color >= 0 ? static_cast<size_t>(s.color) : k;
+    const char* color = kColors[palette_index % (sizeof kColors / sizeof *kColors)];
+    if (!s.band_low.empty()) {
+      std::string points;
+      for (size_t i = 0; i < s.x.size(); ++i)
+        if (usable(s.x[i], s.band_high[i])) points += num(ax.map(s.x[i], left, right)) + "," + num(ay.map(s.band_high[i], bottom, top)) + " ";
+      for (size_t i = s.x.size(); i-- > 0;)
+        if (usable(s.x[i], s.band_low[i])) points += num(ax.map(s.x[i], left, right)) + "," + num(ay.map(s.band_low[i], bottom, top)) + " ";
+      svg += std::string("<polygon points=\"") + points + "\" fill=\"" + color + "\" fill-opacity=\"0.18\" stroke=\"none\"/>\n";
+    }
+    std::string points;
+    for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
+      if (usable(s.x[i], s.y[i])) points += num(ax.map(s.x[i], left, right)) + "," + num(ay.map(s.y[i], bottom, top)) + " ";
+    svg += std::string("<polyline points=\"") + points + "\" fill=\"none\" stroke=\"" + color +
+           "\" stroke-width=\"2\"" + (s.dashed ? " stroke-dasharray=\"6,4\"" : "") + "/>\n";
+    // Legend, top right inside the panel.
+    const double ly = top + 16 + 18 * static_cast<double>(k);
+    svg += std::string("<line x1=\"") + num(right - 170) + "\" y1=\"" + num(ly - 4) + "\" x2=\"" + num(right - 146) +
+           "\" y2=\"" + num(ly - 4) + "\" stroke=\"" + color + "\" stroke-width=\"3\"" +
+           (s.dashed ? " stroke-dasharray=\"6,4\"" : "") + "/>\n<text x=\"" + num(right - 140) + "\" y=\"" + num(ly) +
+           "\" font-size=\"12\">" + escape(s.name) + "</text>\n";
+  }
+}
+
+}  // namespace
+
+std::string render_svg(const std::vector<PlotPanel>& panels, int columns, int panel_width, int panel_height) {
+  const int n = static_cast<int>(panels.size());
+  const int cols = std::max(1, std::min(columns, n));
+  const int rows = (n + cols - 1) / cols;
+  const int width = cols * panel_width, height = std::max(1, rows) * panel_height;
+  std::string svg = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" +
+                    std::to_string(width) + "\" height=\"" + std::to_string(height) + "\" viewBox=\"0 0 " +
+                    std::to_string(width) + " " + std::to_string(height) +
+                    "\" font-family=\"DejaVu Sans, Arial, sans-serif\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  for (int i = 0; i < n; ++i)
+    render_panel(svg, panels[static_cast<size_t>(i)], (i % cols) * panel_width, (i / cols) * panel_height, panel_width,
+                 panel_height);
+  return svg + "</svg>\n";
+}
+
+}  // namespace anneal
