@@ -11,9 +11,13 @@
 
 namespace anneal::cli {
 namespace {
+// "name", or "name  (plugin: path)" for what a plugin registered.
 template <class R>
 std::vector<std::string> names_of() {
-  return R::instance().names();
+  std::vector<std::string> out;
+  for (const auto& [name, entry] : R::instance().entries())
+    out.push_back(entry.origin == "built-in" ? name : name + "  (plugin: " + entry.origin + ")");
+  return out;
 }
 }  // namespace
 
@@ -25,7 +29,7 @@ int list_command(const Args& args) {
   po::positional_options_description positional;
   positional.add("what", 1);
   po::variables_map vm;
-  if (!parse(args, "list ops|schedules|optimizers|initializers|losses|metrics|callbacks", options, positional, vm))
+  if (!parse(args, "list ops|schedules|optimizers|initializers|losses|metrics|callbacks [--plugin LIB.so]", options, positional, vm))
     return kExitOk;
 
   const std::pair<const char*, std::vector<std::string> (*)()> kinds[] = {

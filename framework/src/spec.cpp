@@ -1,6 +1,8 @@
 #include "anneal/spec.hpp"
 
 #include <filesystem>
+
+#include "anneal/plugin.hpp"
 #include <fstream>
 #include <sstream>
 
@@ -42,6 +44,19 @@ void check_version(AttrMap& root) {
   if (version != kSpecVersion)
     root.fail("version", "is " + std::to_string(version) + ": unsupported spec version (this build reads version " +
                              std::to_string(kSpecVersion) + ")");
+}
+
+// Loads the spec's `plugins:` (paths relative to the spec) before anything looks up a name.
+void load_spec_plugins(AttrMap& root, const std::string& spec_file) {
+  for (const auto& path : root.get<std::vector<std::string>>("plugins", {})) {
+    const fs::path p(path);
+    const std::string resolved = p.is_absolute() ? path : (fs::path(spec_file).parent_path() / p).string();
+    try {
+      load_plugin(resolved);
+    } catch (const PluginError& e) {
+      root.fail_value("plugins", e.what());
+    }
+  }
 }
 
 // Applies one "a.b.0.c=value" override to the YAML tree.
@@ -181,6 +196,7 @@ ScheduleFile load_schedule_file(const std::string& path) {
   auto origin = std::make_shared<SpecOrigin>(SpecOrigin{path, {}});
   AttrMap root(load_yaml_file(path), origin, "", "schedule file");
   check_version(root);
+  load_spec_plugins(root, path);
   ScheduleFile out{typed_attrs(root.raw("schedule"), origin, "schedule", "schedule"), std::nullopt};
   if (root.has("optimizer")) out.optimizer = root.child("optimizer");
   root.finish();
@@ -210,6 +226,7 @@ ModelSpec load_model_spec(const std::string& path, const LoadOptions& options) {
 
   AttrMap root(tree, origin, "", "model spec");
   check_version(root);
+  load_spec_plugins(root, path);
   ModelSpec spec;
   spec.file = path;
   spec.name = root.get<std::string>("name", fs::path(path).stem().string());

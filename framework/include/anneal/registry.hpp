@@ -11,7 +11,6 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace anneal {
@@ -30,19 +29,15 @@ class Registry {
     std::string origin;  // "built-in" or the plugin path that registered it
   };
 
-  static Registry& instance() {
-    static Registry registry;
-    return registry;
-  }
+  // Defined once, in libanneal (registries.cpp), for each registry type: every module that
+  // registers or looks up, plugins built with hidden visibility included, reaches the same table.
+  static Registry& instance();
 
   // Returns false (and keeps the first) when the name is taken, so a plugin cannot silently
-  // replace a built-in; callers that care (the plugin loader) check conflicts().
-  bool add(const std::string& name, Factory factory) {
-    if (entries_.count(name)) {
-      conflicts_.push_back(name);
-      return false;
-    }
-    entries_.emplace(name, Entry{std::move(factory), current_origin()});
+  // replace a built-in; the plugin loader turns that into an error.
+  bool add(const std::string& name, Factory factory, const std::string& origin = "built-in") {
+    if (entries_.count(name)) return false;
+    entries_.emplace(name, Entry{std::move(factory), origin});
     return true;
   }
 
@@ -66,18 +61,9 @@ class Registry {
     return "unknown " + kind + " '" + name + "' (" + suggest_known(name, names()) + ")";
   }
 
-  std::vector<std::string> take_conflicts() { return std::exchange(conflicts_, {}); }
-
-  // Where registrations come from while a plugin's entry point runs.
-  static std::string& current_origin() {
-    static std::string origin = "built-in";
-    return origin;
-  }
-
  private:
   Registry() = default;
   std::map<std::string, Entry> entries_;
-  std::vector<std::string> conflicts_;
 };
 
 }  // namespace anneal
