@@ -5,8 +5,8 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libboost-graph-dev libboost-program-options-dev
-  libyaml-cpp-dev libopenblas-dev catch2 libmuparser-dev
-  zlib1g-dev librsvg2-bin   # tests: plots are rasterised and checked
+  libyaml-cpp-dev libopenblas-dev libmuparser-dev zlib1g-dev
+  catch2 librsvg2-bin   # tests (plots are rasterised and checked)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -100,3 +100,14 @@ std::string op_error(const std::string& yaml) {
 }
 
 }  // namespace anneal::test
+
+namespace anneal::test {
+
+LoadOptions load_with(std::vector<std::string> sets, std::optional<std::string> schedule_file) {
+  LoadOptions options;
+  options.sets = std::move(sets);
+  options.schedule_file = std::move(schedule_file);
+  return options;
+}
+
+}  // namespace anneal::test

@@ -2,6 +2,7 @@
 // Helpers shared by the tests: build things from inline YAML, run the CLI, temporary files.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,5 +53,12 @@ std::vector<float> forward_values(const std::string& yaml, const std::vector<Sha
 
 // The message of the SpecError that building the op throws ("" if none).
 std::string op_error(const std::string& yaml);
+
+}  // namespace anneal::test
+
+namespace anneal::test {
+
+// LoadOptions with --set assignments and an optional schedule file.
+LoadOptions load_with(std::vector<std::string> sets, std::optional<std::string> schedule_file = std::nullopt);
 
 }  // namespace anneal::test

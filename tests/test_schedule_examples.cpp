@@ -45,7 +45,7 @@ struct MomentumRecorder : Callback {
 };
 
 void check_driven(const std::vector<std::string>& sets) {
-  auto spec = load_model_spec(source_path("models/ionosphere.yaml"), {sets, std::nullopt});
+  auto spec = load_model_spec(source_path("models/ionosphere.yaml"), load_with(sets));
   Experiment ex = build_experiment(std::move(spec));
   REQUIRE(ex.schedule);
   const Schedule& schedule = *ex.schedule;

@@ -132,23 +132,25 @@ TEST_CASE("executor gradients through fan-out match central differences", "[comp
 
 TEST_CASE("the scheduler sets per-epoch rates at epoch start and per-step rates before each update",
           "[training][schedules]") {
-  auto spec = load_model_spec(source_path("models/ionosphere.yaml"), {{"train.epochs=12"}, source_path("schedules/step_decay.yaml")});
+  auto spec = load_model_spec(source_path("models/ionosphere.yaml"), load_with({"train.epochs=12"}, source_path("schedules/step_decay.yaml")));
   Experiment ex = build_experiment(std::move(spec));
-  const History h = run_experiment(ex, {false});
+  RunOptions quiet;
+  quiet.verbose = false;
+  const History h = run_experiment(ex, quiet).history;
   REQUIRE(h.epochs.size() == 12);
   for (size_t e = 0; e < 12; ++e) {
     INFO("epoch " << e);
     CHECK(h.epochs[e].logs.get("lr", -1) == Approx(0.1 * std::pow(0.5, std::floor((1.0 + static_cast<double>(e)) / 10))));
   }
-  auto tb = load_model_spec(source_path("models/ionosphere.yaml"), {{"train.epochs=3"}, source_path("schedules/time_based.yaml")});
+  auto tb = load_model_spec(source_path("models/ionosphere.yaml"), load_with({"train.epochs=3"}, source_path("schedules/time_based.yaml")));
   Experiment ex2 = build_experiment(std::move(tb));
-  const History h2 = run_experiment(ex2, {false});
+  const History h2 = run_experiment(ex2, quiet).history;
   // The last update of epoch e is t = 9e + 8.
   for (size_t e = 0; e < 3; ++e) CHECK(h2.epochs[e].logs.get("lr", -1) == Approx(0.1 / (1 + 0.002 * (9.0 * static_cast<double>(e) + 8))));
 }
 
 TEST_CASE("no allocation happens across training updates", "[training][memory]") {
-  auto spec = load_model_spec(source_path("models/ionosphere.yaml"), {{"train.validation_split=0"}, source_path("schedules/time_based.yaml")});
+  auto spec = load_model_spec(source_path("models/ionosphere.yaml"), load_with({"train.validation_split=0"}, source_path("schedules/time_based.yaml")));
   Experiment ex = build_experiment(std::move(spec));
   struct CountDuringBatches : Callback {
     long during = 0;

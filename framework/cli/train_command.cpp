@@ -1,23 +1,31 @@
 #include <cmath>
+#include <csignal>
 #include <cstdio>
+#include <filesystem>
 
 #include "anneal/blas.hpp"
 #include "anneal/experiment.hpp"
+#include "anneal/history_plot.hpp"
+#include "anneal/interrupt.hpp"
 #include "options.hpp"
 
 namespace anneal::cli {
 
 int train_command(const Args& args) {
   po::options_description options("train options");
-  std::string model, schedule, history_path;
-  std::vector<std::string> sets;
+  std::string model, schedule, history_path, save, resume, plot;
+  std::vector<std::string> sets, callbacks;
   options.add_options()
       ("model", po::value(&model)->required(), "model spec (YAML)")
       ("schedule", po::value(&schedule), "schedule spec (YAML); its optimizer: fields override the model's")
       ("seed", po::value<uint64_t>(), "random seed (overrides train.seed)")
-      ("epochs", po::value<int64_t>(), "number of epochs (overrides train.epochs)")
+      ("epochs", po::value<int64_t>(), "number of epochs in all (overrides train.epochs)")
       ("set", po::value(&sets)->composing(), "override a spec field: dotted.key=value (repeatable)")
+      ("callback", po::value(&callbacks)->composing(), "add a callback, as YAML: '{type: early_stopping, patience: 5}' (repeatable)")
       ("history", po::value(&history_path), "write per-epoch history as CSV")
+      ("plot", po::value(&plot), "write loss, accuracy and learning-rate curves as SVG")
+      ("save", po::value(&save), "write a checkpoint when the run ends (or is interrupted)")
+      ("resume", po::value(&resume), "continue from a checkpoint, up to the spec's (or --epochs) total")
       ("threads", po::value<int>()->default_value(0), "BLAS threads (0: OpenBLAS default)")
       ("quiet,q", po::bool_switch(), "print nothing but errors");
   po::positional_options_description positional;
@@ -27,6 +35,7 @@ int train_command(const Args& args) {
 
   LoadOptions load;
   load.sets = sets;
+  load.callbacks = callbacks;
   if (vm.count("seed")) load.sets.push_back("train.seed=" + std::to_string(vm["seed"].as<uint64_t>()));
   if (vm.count("epochs")) load.sets.push_back("train.epochs=" + std::to_string(vm["epochs"].as<int64_t>()));
   if (vm.count("schedule")) load.schedule_file = schedule;
@@ -36,11 +45,26 @@ int train_command(const Args& args) {
   const bool quiet = vm["quiet"].as<bool>();
 
   Experiment ex = build_experiment(load_model_spec(model, load));
-  const History history = run_experiment(ex, RunOptions{!quiet});
-  if (!history_path.empty()) write_history_csv(history, history_path);
+  RunOptions run;
+  run.verbose = !quiet;
+  run.save_path = save;
+  run.resume_path = resume;
+  run.interrupt_path = ex.spec.name + ".interrupted.ckpt";
+  install_interrupt_handlers();
+  const RunResult result = run_experiment(ex, run);
+  if (!history_path.empty()) write_history_csv(result.history, history_path);
+  if (!plot.empty()) write_history_plot({{ex.spec.name, result.history}}, plot);
 
-  if (!quiet && !history.epochs.empty()) {
-    const Logs& last = history.epochs.back().logs;
+  if (result.result == FitResult::kInterrupted) {
+    const char* name = result.signal == SIGTERM ? "SIGTERM" : "SIGINT";
+    std::fprintf(stderr, "anneal: interrupted by %s; checkpoint saved to %s (continue with: anneal train %s --resume %s)\n",
+                 name, result.checkpoint_path.c_str(), model.c_str(), result.checkpoint_path.c_str());
+    return 128 + result.signal;
+  }
+  if (result.result == FitResult::kFailed) throw RuntimeFailure(result.failure);
+
+  if (!quiet && !result.history.epochs.empty()) {
+    const Logs& last = result.history.epochs.back().logs;
     if (ex.validation) {
       const double acc = last.get("val_accuracy", NAN);
       const auto rows = ex.validation->rows();
@@ -51,6 +75,7 @@ int train_command(const Args& args) {
     } else {
       std::printf("final loss: %.4f\n", last.get("loss", NAN));
     }
+    if (!save.empty()) std::printf("checkpoint: %s\n", save.c_str());
   }
   return kExitOk;
 }

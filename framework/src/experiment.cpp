@@ -1,6 +1,8 @@
 #include "anneal/experiment.hpp"
 
 #include "anneal/callbacks.hpp"
+#include "anneal/checkpoint.hpp"
+#include "anneal/interrupt.hpp"
 #include "anneal/metric.hpp"
 
 namespace anneal {
@@ -66,18 +68,127 @@ Experiment build_experiment(ModelSpec spec, bool load_data) {
   return ex;
 }
 
-History run_experiment(Experiment& ex, const RunOptions& options) {
+namespace {
+
+uint64_t fnv1a(uint64_t hash, const std::string& text) {
+  for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ULL;
+  return (hash ^ 0xff) * 1099511628211ULL;
+}
+
+std::string type_of(AttrMap attrs) { return attrs.has("type") ? attrs.get<std::string>("type") : ""; }
+
+}  // namespace
+
+uint64_t model_hash(const Experiment& ex) {
+  uint64_t h = 14695981039346656037ULL;
+  for (int index : ex.graph.order()) {
+    const auto& node = ex.graph.nodes()[static_cast<size_t>(index)];
+    h = fnv1a(h, node.name + "|" + node.op_type + "|" + node.shape.str());
+    for (const auto& p : node.params) h = fnv1a(h, p.name + p.shape.str());
+  }
+  h = fnv1a(h, "loss:" + type_of(ex.spec.loss));
+  for (const auto& m : ex.metrics) h = fnv1a(h, "metric:" + m.name);
+  h = fnv1a(h, "optimizer:" + type_of(ex.spec.optimizer));
+  h = fnv1a(h, "schedule:" + (ex.spec.schedule ? type_of(*ex.spec.schedule) : std::string("none")));
+  return h;
+}
+
+namespace {
+
+Checkpoint load_matching(const Experiment& ex, const std::string& path) {
+  Checkpoint c = load_checkpoint(path);
+  if (c.model_hash != model_hash(ex))
+    throw CheckpointError("checkpoint '" + path + "' was written by a different model ('" + c.model_name +
+                          "', or another graph, loss, optimizer or schedule type) than " + ex.spec.file);
+  if (c.params.size() != ex.graph.params().size()) throw CheckpointError("checkpoint '" + path + "': wrong number of weights");
+  return c;
+}
+
+}  // namespace
+
+void load_weights(Experiment& ex, const std::string& path) {
+  const Checkpoint c = load_matching(ex, path);
+  std::copy(c.params.begin(), c.params.end(), ex.graph.params().begin());
+}
+
+RunResult run_experiment(Experiment& ex, const RunOptions& options) {
   if (!ex.train) throw SpecError(SourceLocation{ex.spec.file, 0, 0}, "the model spec has no 'data' to train on");
   TrainOptions train_options{ex.spec.train.epochs, ex.spec.train.batch_size, ex.spec.train.shuffle, ex.spec.train.seed};
   Trainer trainer(ex.graph, *ex.loss, ex.metrics, *ex.optimizer, train_options);
-  std::unique_ptr<LrScheduler> scheduler;
-  if (ex.schedule) {
-    scheduler = std::make_unique<LrScheduler>(std::move(ex.schedule));
-    trainer.add_callback(scheduler.get());
+
+  // Order: the scheduler sets the rate first; the progress line prints before other callbacks
+  // speak (as in Keras); then the NaN guard and the spec's callbacks.
+  const ScheduleContext ctx = schedule_context(ex, ex.spec);
+  std::vector<std::unique_ptr<Callback>> callbacks;
+  if (ex.schedule) callbacks.push_back(std::make_unique<LrScheduler>(std::move(ex.schedule)));
+  bool has_progress = false, has_nan_guard = false;
+  for (const auto& attrs : ex.spec.callbacks) {
+    AttrMap copy = attrs;
+    const auto type = type_of(copy);
+    has_progress = has_progress || type == "progress";
+    has_nan_guard = has_nan_guard || type == "terminate_on_nan";
   }
-  ProgressLogger progress;
-  if (options.verbose) trainer.add_callback(&progress);
-  return trainer.fit(*ex.train, ex.validation ? &*ex.validation : nullptr);
+  if (options.verbose && !has_progress) callbacks.push_back(std::make_unique<ProgressLogger>());
+  if (ex.spec.train.terminate_on_nan && !has_nan_guard) {
+    AttrMap none;
+    callbacks.push_back(std::make_unique<TerminateOnNan>(none, ctx));
+  }
+  for (auto& attrs : ex.spec.callbacks) {
+    AttrMap copy = attrs;
+    if (!options.verbose && type_of(copy) == "progress") continue;
+    callbacks.push_back(create_from<CallbackRegistry>(copy, "callback", ctx));
+  }
+  for (auto& cb : callbacks) trainer.add_callback(cb.get());
+
+  const uint64_t hash = model_hash(ex);
+  auto snapshot = [&](const TrainState& state) {
+    Checkpoint c;
+    c.model_hash = hash;
+    c.model_name = ex.spec.name;
+    c.params = ex.graph.params();
+    c.optimizer_iterations = ex.optimizer->iterations();
+    c.optimizer_lr = ex.optimizer->lr();
+    const auto momentum = ex.optimizer->momentum();
+    c.has_momentum = momentum.has_value();
+    c.optimizer_momentum = momentum.value_or(0);
+    for (const auto& buffer : ex.optimizer->state()) c.optimizer_state.emplace_back(buffer.begin(), buffer.end());
+    for (const auto& cb : callbacks) cb->save_state(c.callback_state);
+    c.train = state;
+    return c;
+  };
+
+  TrainState state = trainer.initial_state();
+  if (!options.resume_path.empty()) {
+    Checkpoint c = load_matching(ex, options.resume_path);
+    std::copy(c.params.begin(), c.params.end(), ex.graph.params().begin());
+    ex.optimizer->set_iterations(c.optimizer_iterations);
+    ex.optimizer->set_lr(c.optimizer_lr);
+    if (c.has_momentum) ex.optimizer->set_momentum(c.optimizer_momentum);
+    auto buffers = ex.optimizer->state();
+    if (buffers.size() != c.optimizer_state.size()) throw CheckpointError("checkpoint '" + options.resume_path + "': optimizer state does not match");
+    for (size_t i = 0; i < buffers.size(); ++i) {
+      if (buffers[i].size() != c.optimizer_state[i].size()) throw CheckpointError("checkpoint '" + options.resume_path + "': optimizer state does not match");
+      std::copy(c.optimizer_state[i].begin(), c.optimizer_state[i].end(), buffers[i].begin());
+    }
+    std::span<const double> in(c.callback_state);
+    for (auto& cb : callbacks) cb->load_state(in);
+    if (!in.empty()) throw CheckpointError("checkpoint '" + options.resume_path + "': callback state does not match this spec's callbacks");
+    state = std::move(c.train);
+  }
+
+  RunResult out;
+  out.result = trainer.fit(*ex.train, ex.validation ? &*ex.validation : nullptr, state,
+                           [&](const TrainState& committed, const std::string& path) { save_checkpoint(path, snapshot(committed)); });
+  out.failure = state.failure;
+  if (out.result == FitResult::kInterrupted) {
+    out.signal = interrupt_signal();
+    out.checkpoint_path = options.save_path.empty() ? options.interrupt_path : options.save_path;
+  } else if (!options.save_path.empty()) {
+    out.checkpoint_path = options.save_path;
+  }
+  if (!out.checkpoint_path.empty()) save_checkpoint(out.checkpoint_path, snapshot(state));
+  out.history = std::move(state.history);
+  return out;
 }
 
 }  // namespace anneal

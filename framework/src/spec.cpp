@@ -59,6 +59,17 @@ void load_spec_plugins(AttrMap& root, const std::string& spec_file) {
   }
 }
 
+// A `callbacks:` list: each item a name or a mapping with type:.
+std::vector<AttrMap> callback_list(AttrMap& root) {
+  std::vector<AttrMap> out;
+  const YAML::Node list = root.raw("callbacks");
+  if (!list.IsDefined() || list.IsNull()) return out;
+  if (!list.IsSequence()) root.fail("callbacks", "must be a list of callbacks");
+  for (size_t i = 0; i < list.size(); ++i)
+    out.push_back(typed_attrs(list[i], root.origin(), "callbacks." + std::to_string(i), "callback"));
+  return out;
+}
+
 // Applies one "a.b.0.c=value" override to the YAML tree.
 void apply_set(YAML::Node root, const std::string& assignment, SpecOrigin& origin) {
   const auto eq = assignment.find('=');
@@ -149,6 +160,7 @@ TrainSpec parse_train(AttrMap train) {
                 "must be in [0, 1)");
   out.shuffle = train.get<bool>("shuffle", true);
   out.seed = train.get<uint64_t>("seed", 0);
+  out.terminate_on_nan = train.get<bool>("terminate_on_nan", true);
   train.finish();
   return out;
 }
@@ -197,8 +209,9 @@ ScheduleFile load_schedule_file(const std::string& path) {
   AttrMap root(load_yaml_file(path), origin, "", "schedule file");
   check_version(root);
   load_spec_plugins(root, path);
-  ScheduleFile out{typed_attrs(root.raw("schedule"), origin, "schedule", "schedule"), std::nullopt};
+  ScheduleFile out{typed_attrs(root.raw("schedule"), origin, "schedule", "schedule"), std::nullopt, {}};
   if (root.has("optimizer")) out.optimizer = root.child("optimizer");
+  out.callbacks = callback_list(root);
   root.finish();
   return out;
 }
@@ -269,6 +282,19 @@ ModelSpec load_model_spec(const std::string& path, const LoadOptions& options) {
   spec.train = parse_train(root.child("train"));
   if (root.has("schedule")) spec.schedule = typed_attrs(root.raw("schedule"), origin, "schedule", "schedule");
   if (schedule_file) spec.schedule = schedule_file->schedule;
+  spec.callbacks = callback_list(root);
+  if (schedule_file) spec.callbacks.insert(spec.callbacks.end(), schedule_file->callbacks.begin(), schedule_file->callbacks.end());
+  for (size_t i = 0; i < options.callbacks.size(); ++i) {
+    YAML::Node node;
+    const std::string flag = "--callback " + options.callbacks[i];
+    try {
+      node = YAML::Load(options.callbacks[i]);
+    } catch (const YAML::Exception& e) {
+      throw UsageError(flag + ": invalid YAML: " + e.msg);
+    }
+    auto cli_origin = std::make_shared<SpecOrigin>(SpecOrigin{flag, {}});
+    spec.callbacks.push_back(typed_attrs(node, cli_origin, "", "callback"));
+  }
   root.finish();
   return spec;
 }

@@ -9,6 +9,8 @@
 #include <numeric>
 #include <unistd.h>
 
+#include "anneal/interrupt.hpp"
+
 namespace anneal {
 namespace {
 double now_s() {
@@ -27,7 +29,7 @@ std::vector<std::string> History::keys() const {
 Trainer::Trainer(CompiledGraph& graph, const Loss& loss, const std::vector<NamedMetric>& metrics,
                  Optimizer& optimizer, TrainOptions options)
     : graph_(graph), executor_(graph, options.seed), loss_(loss), metrics_(metrics),
-      optimizer_(optimizer), options_(options), metric_sums_(metrics.size()) {
+      optimizer_(optimizer), options_(options) {
   optimizer_.prepare(static_cast<int64_t>(graph_.params().size()));
 }
 
@@ -63,74 +65,121 @@ Evaluation Trainer::evaluate(const Dataset& data) {
   return out;
 }
 
+TrainState Trainer::initial_state() const {
+  TrainState state;
+  state.epoch_shuffle = Rng(options_.seed, static_cast<uint64_t>(RngStream::kShuffle)).state();
+  state.dropout = Rng(options_.seed, static_cast<uint64_t>(RngStream::kDropout)).state();
+  state.metric_sums.assign(metrics_.size(), 0.0);
+  return state;
+}
+
 History Trainer::fit(const Dataset& train, const Dataset* validation) {
+  TrainState state = initial_state();
+  if (fit(train, validation, state) == FitResult::kFailed) throw RuntimeFailure(state.failure);
+  return std::move(state.history);
+}
+
+FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainState& state,
+                       const CheckpointWriter& writer) {
   const int64_t n = train.rows(), batch = options_.batch_size;
   const int64_t width = graph_.output_shape().numel();
   const int64_t tw = train.targets.sample_shape().numel();
   targets_.assign(static_cast<size_t>(graph_.max_batch() * tw), 0.0f);
+  order_.resize(static_cast<size_t>(n));
+  state.metric_sums.resize(metrics_.size(), 0.0);
 
   Progress progress;
   progress.steps_per_epoch = (n + batch - 1) / batch;
   progress.epochs = options_.epochs;
-  TrainingContext ctx(optimizer_, progress);
+  progress.step = state.step;
+  progress.epoch = state.epoch;
+  TrainingContext ctx(optimizer_, progress, graph_.params());
   ctx.train_samples = n;
   ctx.val_samples = validation ? validation->rows() : 0;
-
-  std::vector<int64_t> order(static_cast<size_t>(n));
-  std::iota(order.begin(), order.end(), 0);
-  Rng shuffle_rng(options_.seed, static_cast<uint64_t>(RngStream::kShuffle));
+  ctx.batch_in_epoch = state.batch_in_epoch;
+  executor_.dropout_rng().set_state(state.dropout);
   std::span<float> params(graph_.params());
   std::span<const float> grads(graph_.param_grads());
 
-  History history;
+  FitResult result = FitResult::kCompleted;
   for (auto* cb : callbacks_) cb->on_train_begin(ctx);
-  for (int64_t epoch = 0; epoch < options_.epochs && !ctx.stop_requested(); ++epoch) {
-    const double start = now_s();
-    progress.epoch = epoch;
-    for (auto* cb : callbacks_) cb->on_epoch_begin(ctx);
+  while (state.epoch < options_.epochs && !ctx.stop_requested()) {
+    const double start = now_s() - state.time_s;
+    progress.epoch = state.epoch;
+    const bool fresh_epoch = state.batch_in_epoch == 0;
+    if (fresh_epoch) for (auto* cb : callbacks_) cb->on_epoch_begin(ctx);
+    // Every epoch's order is rebuilt from the stream's state at the epoch's start, so resuming
+    // mid-epoch needs no saved permutation.
+    Rng shuffle_rng(0);
+    shuffle_rng.set_state(state.epoch_shuffle);
+    std::iota(order_.begin(), order_.end(), 0);
     if (options_.shuffle)
       for (int64_t i = n - 1; i > 0; --i)
-        std::swap(order[static_cast<size_t>(i)], order[shuffle_rng.below(static_cast<uint64_t>(i + 1))]);
+        std::swap(order_[static_cast<size_t>(i)], order_[shuffle_rng.below(static_cast<uint64_t>(i + 1))]);
+    if (fresh_epoch) {
+      state.loss_sum = 0;
+      state.seen = 0;
+      state.lr_used = optimizer_.effective_lr();
+      std::fill(state.metric_sums.begin(), state.metric_sums.end(), 0.0);
+    }
 
-    double loss_sum = 0, lr_used = optimizer_.effective_lr();
-    std::fill(metric_sums_.begin(), metric_sums_.end(), 0.0);
-    int64_t seen = 0;
-    for (int64_t begin = 0; begin < n && !ctx.stop_requested(); begin += batch) {
+    for (int64_t begin = state.batch_in_epoch * batch; begin < n; begin += batch) {
       const int64_t count = std::min(batch, n - begin);
+      ctx.batch_in_epoch = state.batch_in_epoch;
       for (auto* cb : callbacks_) cb->on_batch_begin(ctx);
-      gather(train, order.data() + begin, count);
+      gather(train, order_.data() + begin, count);
       executor_.forward(count, true);
       const double loss = loss_.forward_backward(executor_.output(), targets_.data(), count, width, tw,
                                                  executor_.output_grad());
       // Metrics see this batch's forward pass, before the update (as Keras reports them).
       for (size_t m = 0; m < metrics_.size(); ++m)
-        metric_sums_[m] += metrics_[m].metric->batch_sum(executor_.output(), targets_.data(), count, width, tw);
+        state.metric_sums[m] += metrics_[m].metric->batch_sum(executor_.output(), targets_.data(), count, width, tw);
       executor_.backward(count);
-      lr_used = optimizer_.effective_lr();
+      state.lr_used = optimizer_.effective_lr();
       optimizer_.step(params, grads);
-      ++progress.step;
-      loss_sum += loss * static_cast<double>(count);
-      seen += count;
+      progress.step = ++state.step;
+      ++state.batch_in_epoch;
+      state.loss_sum += loss * static_cast<double>(count);
+      state.seen += count;
       for (auto* cb : callbacks_) cb->on_batch_end(ctx, loss);
+      if (ctx.stop_requested()) break;
+      if (interrupt_signal() && begin + batch < n) {
+        state.dropout = executor_.dropout_rng().state();
+        state.time_s = now_s() - start;
+        return FitResult::kInterrupted;
+      }
     }
 
     EpochRecord record;
-    const double denom = static_cast<double>(std::max<int64_t>(seen, 1));
-    record.logs.set("loss", loss_sum / denom);
-    for (size_t m = 0; m < metrics_.size(); ++m) record.logs.set(metrics_[m].name, metric_sums_[m] / denom);
+    const double denom = static_cast<double>(std::max<int64_t>(state.seen, 1));
+    record.logs.set("loss", state.loss_sum / denom);
+    for (size_t m = 0; m < metrics_.size(); ++m) record.logs.set(metrics_[m].name, state.metric_sums[m] / denom);
     if (validation && validation->rows() > 0) {
       const Evaluation val = evaluate(*validation);
       record.logs.set("val_loss", val.loss);
       for (size_t m = 0; m < metrics_.size(); ++m) record.logs.set("val_" + metrics_[m].name, val.metrics[m]);
     }
     // The rate of the epoch's last update (for a per-epoch schedule, the epoch's rate).
-    record.logs.set("lr", lr_used);
+    record.logs.set("lr", state.lr_used);
     record.time_s = now_s() - start;
     for (auto* cb : callbacks_) cb->on_epoch_end(ctx, record.logs);
-    history.epochs.push_back(std::move(record));
+    state.history.epochs.push_back(std::move(record));
+    ++state.epoch;
+    state.batch_in_epoch = 0;
+    state.time_s = 0;
+    state.epoch_shuffle = shuffle_rng.state();
+    state.dropout = executor_.dropout_rng().state();
+    for (const auto& path : ctx.take_checkpoint_requests())
+      if (writer) writer(state, path);
+    if (interrupt_signal() && state.epoch < options_.epochs && !ctx.stop_requested()) return FitResult::kInterrupted;
   }
+  if (ctx.stop_requested()) result = FitResult::kStopped;
   for (auto* cb : callbacks_) cb->on_train_end(ctx);
-  return history;
+  if (!ctx.failure().empty()) {
+    state.failure = ctx.failure();
+    result = FitResult::kFailed;
+  }
+  return result;
 }
 
 void write_file_atomically(const std::string& path, const std::string& text) {

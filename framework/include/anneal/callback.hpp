@@ -2,6 +2,9 @@
 // The trainer's one extension point. Hooks come in begin/end pairs and default to doing nothing.
 
 #include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,8 +21,8 @@ class Optimizer;
 // What callbacks may read and change while training runs.
 class TrainingContext {
  public:
-  TrainingContext(Optimizer& optimizer, Progress& progress)
-      : optimizer_(optimizer), progress_(progress) {}
+  TrainingContext(Optimizer& optimizer, Progress& progress, std::span<float> params)
+      : optimizer_(optimizer), progress_(progress), params_(params) {}
   const Progress& progress() const { return progress_; }
   double lr() const;
   void set_lr(double lr);
@@ -27,15 +30,35 @@ class TrainingContext {
   double effective_lr() const;
   std::optional<double> momentum() const;
   void set_momentum(double m);
+
+  // Ends training after the current batch's epoch end.
   void request_stop() { stop_requested_ = true; }
   bool stop_requested() const { return stop_requested_; }
+  // Ends training and marks the run as failed (exit code 1), e.g. on a NaN loss.
+  void fail(std::string message) {
+    failure_ = std::move(message);
+    stop_requested_ = true;
+  }
+  const std::string& failure() const { return failure_; }
+
+  // The model's weights (one arena), for callbacks that snapshot or restore them.
+  std::span<float> params() const { return params_; }
+  // Asks for a resumable checkpoint of the whole run at `path`, written once the current epoch
+  // is complete (so it resumes at the next epoch).
+  void request_checkpoint(std::string path) { checkpoint_requests_.push_back(std::move(path)); }
+  std::vector<std::string> take_checkpoint_requests() { return std::exchange(checkpoint_requests_, {}); }
+
   int64_t train_samples = 0;
   int64_t val_samples = 0;
+  int64_t batch_in_epoch = 0;  // batches done in the current epoch
 
  private:
   Optimizer& optimizer_;
   Progress& progress_;
+  std::span<float> params_;
   bool stop_requested_ = false;
+  std::string failure_;
+  std::vector<std::string> checkpoint_requests_;
 };
 
 class Callback {
@@ -47,6 +70,9 @@ class Callback {
   virtual void on_epoch_end(TrainingContext&, Logs&) {}
   virtual void on_batch_begin(TrainingContext&) {}
   virtual void on_batch_end(TrainingContext&, double /*batch_loss*/) {}
+  // State that a resumed run needs (best values, counters, saved weights), as numbers.
+  virtual void save_state(std::vector<double>& /*out*/) const {}
+  virtual void load_state(std::span<const double>& /*in*/) {}
 };
 
 using CallbackRegistry = Registry<Callback, AttrMap&, const ScheduleContext&>;

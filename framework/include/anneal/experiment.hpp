@@ -12,6 +12,7 @@
 #include "anneal/optimizer.hpp"
 #include "anneal/schedule.hpp"
 #include "anneal/spec.hpp"
+#include "anneal/callback.hpp"
 #include "anneal/trainer.hpp"
 
 namespace anneal {
@@ -37,8 +38,28 @@ ScheduleContext schedule_context(const Experiment& experiment, const ModelSpec& 
 
 struct RunOptions {
   bool verbose = true;
+  std::string save_path;    // write a checkpoint here when the run ends (or is interrupted)
+  std::string resume_path;  // continue from this checkpoint
+  std::string interrupt_path;  // where an interrupted run saves when there is no save_path
 };
-// Trains with the progress logger (unless quiet) and the schedule's callback.
-History run_experiment(Experiment& experiment, const RunOptions& options = {});
+
+struct RunResult {
+  History history;
+  FitResult result = FitResult::kCompleted;
+  std::string failure;          // FitResult::kFailed
+  std::string checkpoint_path;  // written at the end or on an interrupt ("" if none)
+  int signal = 0;               // the signal that interrupted the run
+};
+
+// Trains with the schedule's callback, the progress logger (unless quiet), terminate_on_nan
+// (unless turned off) and the spec's callbacks; resumes from and saves checkpoints.
+RunResult run_experiment(Experiment& experiment, const RunOptions& options = {});
+
+// Identifies a model's structure (graph, loss, metrics, optimizer and schedule types): a
+// checkpoint only loads into a run with the same hash.
+uint64_t model_hash(const Experiment& experiment);
+
+// Reads the weights of a checkpoint into the experiment's graph (evaluate, predict).
+void load_weights(Experiment& experiment, const std::string& checkpoint_path);
 
 }  // namespace anneal

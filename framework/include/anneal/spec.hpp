@@ -42,6 +42,7 @@ struct TrainSpec {
   double validation_split = 0.0;
   bool shuffle = true;
   uint64_t seed = 0;
+  bool terminate_on_nan = true;
   SourceLocation location;
 };
 
@@ -58,12 +59,14 @@ struct ModelSpec {
   std::vector<AttrMap> metrics;
   AttrMap optimizer;
   std::optional<AttrMap> schedule;  // from the model file or --schedule
+  std::vector<AttrMap> callbacks;   // the model's, then the schedule file's
   TrainSpec train;
 };
 
 struct LoadOptions {
   std::vector<std::string> sets;       // "dotted.key=value" overrides
   std::optional<std::string> schedule_file;
+  std::vector<std::string> callbacks;  // YAML callback mappings from the command line
 };
 
 // Reads a YAML file; a syntax error becomes a SpecError at its line and column.
@@ -75,6 +78,7 @@ ModelSpec load_model_spec(const std::string& path, const LoadOptions& options = 
 struct ScheduleFile {
   AttrMap schedule;
   std::optional<AttrMap> optimizer;
+  std::vector<AttrMap> callbacks;
 };
 ScheduleFile load_schedule_file(const std::string& path);
 

@@ -1,8 +1,11 @@
 #pragma once
 // Mini-batch training: shuffles the training rows every epoch from the seed, runs the executor,
-// the loss and the optimizer, evaluates on the validation rows, and drives the callbacks.
+// the loss and the optimizer, evaluates on the validation rows, and drives the callbacks. All of
+// the run's progress lives in a TrainState, so a run can stop anywhere (even mid-epoch) and be
+// resumed to the same result bit for bit.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +16,7 @@
 #include "anneal/loss.hpp"
 #include "anneal/metric.hpp"
 #include "anneal/optimizer.hpp"
+#include "anneal/rng.hpp"
 
 namespace anneal {
 
@@ -22,7 +26,7 @@ struct NamedMetric {
 };
 
 struct EpochRecord {
-  Logs logs;       // loss, metrics, val_loss, val_metrics, lr
+  Logs logs;          // loss, metrics, val_loss, val_metrics, lr
   double time_s = 0;  // wall time of the epoch's training and validation
 };
 
@@ -39,6 +43,25 @@ struct TrainOptions {
   uint64_t seed = 0;
 };
 
+// Everything about a run's progress that is not weights or optimizer state.
+struct TrainState {
+  int64_t epoch = 0;           // the epoch in progress, or the next one to start
+  int64_t step = 0;            // updates done
+  int64_t batch_in_epoch = 0;  // batches of `epoch` done; 0: it has not started
+  Rng::State epoch_shuffle{};  // the shuffle stream as `epoch` began (its order is rebuilt from it)
+  Rng::State dropout{};
+  // The partial epoch's accumulators.
+  double loss_sum = 0, lr_used = 0, time_s = 0;
+  int64_t seen = 0;
+  std::vector<double> metric_sums;
+  History history;
+  std::string failure;  // why a run failed (FitResult::kFailed)
+};
+
+// kStopped: a callback ended training early; kFailed: a callback failed it (state.failure says
+// why); kInterrupted: SIGINT or SIGTERM, the state is resumable.
+enum class FitResult { kCompleted, kStopped, kFailed, kInterrupted };
+
 struct Evaluation {
   double loss = 0;
   std::vector<double> metrics;  // in NamedMetric order
@@ -50,11 +73,21 @@ class Trainer {
           Optimizer& optimizer, TrainOptions options);
 
   void add_callback(Callback* callback) { callbacks_.push_back(callback); }
+  // A fresh state for this trainer's seed.
+  TrainState initial_state() const;
+  // Writes a checkpoint of a committed state (between epochs) to a path.
+  using CheckpointWriter = std::function<void(const TrainState&, const std::string&)>;
+  // Trains from `state` until options.epochs, a callback's stop, or an interrupt (SIGINT or
+  // SIGTERM, see interrupt.hpp), leaving `state` where it stopped. Checkpoints that callbacks
+  // request are written through `writer` after their epoch is committed.
+  FitResult fit(const Dataset& train, const Dataset* validation, TrainState& state,
+                const CheckpointWriter& writer = {});
+  // Convenience: a whole run from the start.
   History fit(const Dataset& train, const Dataset* validation);
   Evaluation evaluate(const Dataset& data);
+  Executor& executor() { return executor_; }
 
  private:
-  // Copies rows idx[begin, end) into the input and target buffers.
   void gather(const Dataset& data, const int64_t* rows, int64_t count);
 
   CompiledGraph& graph_;
@@ -65,13 +98,13 @@ class Trainer {
   TrainOptions options_;
   std::vector<Callback*> callbacks_;
   std::vector<float> targets_;  // [max_batch, target width]
-  std::vector<double> metric_sums_;
+  std::vector<int64_t> order_;  // this epoch's row order
 };
 
 // Writes the history CSV atomically: epoch (1-based), the log keys, time_s.
 void write_history_csv(const History& history, const std::string& path);
 
-// Writes `text` to `path` through a temporary file and a rename, so readers never see a
+// Writes `text` to `path` through a temporary file, fsync and a rename, so readers never see a
 // half-written file.
 void write_file_atomically(const std::string& path, const std::string& text);
 

@@ -1,0 +1,79 @@
+// early_stopping (Keras 3 semantics): stops when `monitor` has not improved by more than
+// min_delta for `patience` epochs (epochs before start_from_epoch are ignored; with a baseline,
+// an improvement must also beat it). restore_best_weights puts back the best epoch's weights
+// when training ends.
+#include <cstdio>
+
+#include "anneal/callbacks.hpp"
+#include "monitor.hpp"
+
+namespace anneal {
+namespace {
+
+class EarlyStopping : public Callback {
+ public:
+  EarlyStopping(AttrMap& a, const ScheduleContext& ctx)
+      : monitor_(a, ctx, 0.0),
+        patience_(a.get<int64_t>("patience", 0)),
+        baseline_(a.get_optional<double>("baseline")),
+        restore_(a.get<bool>("restore_best_weights", false)),
+        start_from_epoch_(a.get<int64_t>("start_from_epoch", 0)) {
+    a.require(patience_ >= 0, "patience", "must be >= 0");
+    a.require(start_from_epoch_ >= 0, "start_from_epoch", "must be >= 0");
+    best_ = monitor_.worst();
+  }
+
+  void on_epoch_end(TrainingContext& ctx, Logs& logs) override {
+    const int64_t epoch = ctx.progress().epoch;
+    if (epoch < start_from_epoch_ || !logs.has(monitor_.key())) return;
+    const double current = logs.get(monitor_.key(), 0);
+    ++wait_;
+    if (monitor_.better(current, best_)) {
+      best_ = current;
+      best_epoch_ = epoch;
+      if (restore_) best_weights_.assign(ctx.params().begin(), ctx.params().end());
+      if (!baseline_ || monitor_.better(current, *baseline_)) wait_ = 0;
+    }
+    if (wait_ >= patience_ && epoch > 0) {
+      stopped_epoch_ = epoch;
+      ctx.request_stop();
+    }
+  }
+
+  void on_train_end(TrainingContext& ctx) override {
+    if (stopped_epoch_ >= 0) std::printf("Epoch %lld: early stopping\n", static_cast<long long>(stopped_epoch_ + 1));
+    if (restore_ && !best_weights_.empty()) {
+      std::copy(best_weights_.begin(), best_weights_.end(), ctx.params().begin());
+      std::printf("Restoring model weights from the end of the best epoch: %lld.\n", static_cast<long long>(best_epoch_ + 1));
+    }
+  }
+
+  void save_state(std::vector<double>& out) const override {
+    out.insert(out.end(), {best_, static_cast<double>(wait_), static_cast<double>(best_epoch_),
+                           static_cast<double>(best_weights_.size())});
+    out.insert(out.end(), best_weights_.begin(), best_weights_.end());
+  }
+  void load_state(std::span<const double>& in) override {
+    best_ = in[0];
+    wait_ = static_cast<int64_t>(in[1]);
+    best_epoch_ = static_cast<int64_t>(in[2]);
+    const auto n = static_cast<size_t>(in[3]);
+    best_weights_.assign(in.begin() + 4, in.begin() + 4 + static_cast<long>(n));
+    in = in.subspan(4 + n);
+  }
+
+ private:
+  Monitor monitor_;
+  int64_t patience_;
+  std::optional<double> baseline_;
+  bool restore_;
+  int64_t start_from_epoch_;
+  double best_ = 0;
+  int64_t wait_ = 0, best_epoch_ = -1, stopped_epoch_ = -1;
+  std::vector<float> best_weights_;
+};
+
+ANNEAL_REGISTER(CallbackRegistry, "early_stopping", EarlyStopping);
+
+}  // namespace
+}  // namespace anneal
