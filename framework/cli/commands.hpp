@@ -14,5 +14,11 @@ int check_command(const Args& args);
 int list_command(const Args& args);
 int graph_command(const Args& args);
 int schedule_command(const Args& args);
+int evaluate_command(const Args& args);
+int predict_command(const Args& args);
+int plot_command(const Args& args);
+int sweep_command(const Args& args);
+int cv_command(const Args& args);
+int lr_find_command(const Args& args);
 
 }  // namespace anneal::cli

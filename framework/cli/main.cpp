@@ -24,6 +24,12 @@ const Command kCommands[] = {
     {"list", anneal::cli::list_command, "list registered ops, schedules, optimizers, initializers, losses, metrics, callbacks"},
     {"graph", anneal::cli::graph_command, "write the compiled graph as Graphviz dot"},
     {"schedule", anneal::cli::schedule_command, "show or plot a schedule's rates (and momentum) before training"},
+    {"evaluate", anneal::cli::evaluate_command, "loss and metrics of a checkpoint's weights"},
+    {"predict", anneal::cli::predict_command, "outputs and class labels for each row of a CSV"},
+    {"plot", anneal::cli::plot_command, "loss, accuracy and learning-rate curves from history CSVs"},
+    {"sweep", anneal::cli::sweep_command, "train schedules x seeds (in parallel) and compare them"},
+    {"cv", anneal::cli::cv_command, "k-fold cross-validation"},
+    {"lr-find", anneal::cli::lr_find_command, "learning-rate range test: suggests a rate"},
 };
 
 void print_usage(std::FILE* out) {

@@ -107,6 +107,7 @@ History read_history(Reader& r) {
 void save_checkpoint(const std::string& path, const Checkpoint& c) {
   Writer w;
   w.pod(c.model_hash);
+  w.pod(c.graph_hash);
   w.string(c.model_name);
   w.vector(c.params);
   w.pod(c.optimizer_iterations);
@@ -165,6 +166,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   Reader p(file.data() + payload_at, length, path);
   Checkpoint c;
   c.model_hash = p.pod<uint64_t>();
+  c.graph_hash = p.pod<uint64_t>();
   c.model_name = p.string();
   c.params = p.vector<float>();
   c.optimizer_iterations = p.pod<int64_t>();

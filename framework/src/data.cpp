@@ -67,11 +67,14 @@ Dataset read_csv(const DataSpec& spec) {
     row_lines.push_back(line_number);
   }
   if (rows.empty()) throw DataError(format_error({spec.path, 0, 0}, "no data rows"));
-  if (width < 2)
+  if (width < 2 && (spec.label_index || spec.label_name))
     throw DataError(format_error({spec.path, row_lines[0], 0}, "need at least one feature column and a label column"));
 
-  int64_t label = 0;
-  if (spec.label_name) {
+  const bool has_label = spec.label_index || spec.label_name;
+  int64_t label = -1;
+  if (!has_label) {
+    // Features only (prediction input).
+  } else if (spec.label_name) {
     auto it = std::find(names.begin(), names.end(), *spec.label_name);
     if (it == names.end()) {
       std::string known;
@@ -87,7 +90,7 @@ Dataset read_csv(const DataSpec& spec) {
                                                " is outside the " + std::to_string(width) + " columns of " + spec.path);
   }
 
-  const auto features = static_cast<int64_t>(width) - 1;
+  const auto features = static_cast<int64_t>(width) - (has_label ? 1 : 0);
   const auto n = static_cast<int64_t>(rows.size());
   Dataset data;
   data.source = spec.path;
@@ -114,6 +117,10 @@ Dataset read_csv(const DataSpec& spec) {
     }
   }
 
+  if (!has_label) {
+    data.targets = Tensor(n, Shape{0});
+    return data;
+  }
   std::vector<float> encoded(static_cast<size_t>(n));
   int64_t classes = 0;
   if (numeric_labels) {

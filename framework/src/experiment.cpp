@@ -25,7 +25,7 @@ ScheduleContext schedule_context(const Experiment& ex, const ModelSpec& spec) {
 }
 
 Experiment build_experiment(ModelSpec spec, bool load_data) {
-  Experiment ex;
+  std::optional<Dataset> train, validation;
   if (load_data && spec.data) {
     Dataset all = read_csv(*spec.data);
     const int64_t features = all.features.sample_shape().numel();
@@ -36,13 +36,19 @@ Experiment build_experiment(ModelSpec spec, bool load_data) {
     all.features.reshape(spec.input);
     if (spec.train.validation_split > 0) {
       auto split = split_validation(all, spec.train.validation_split);
-      ex.train = std::move(split.train);
-      ex.validation = std::move(split.validation);
+      train = std::move(split.train);
+      validation = std::move(split.validation);
     } else {
-      ex.train = std::move(all);
+      train = std::move(all);
     }
   }
+  return build_experiment_on(std::move(spec), std::move(train), std::move(validation));
+}
 
+Experiment build_experiment_on(ModelSpec spec, std::optional<Dataset> train, std::optional<Dataset> validation) {
+  Experiment ex;
+  ex.train = std::move(train);
+  ex.validation = std::move(validation);
   ex.graph = compile(spec, spec.train.batch_size, spec.train.seed);
 
   ex.loss = create_from<LossRegistry>(spec.loss, "loss");
@@ -64,6 +70,11 @@ Experiment build_experiment(ModelSpec spec, bool load_data) {
   }
   ex.optimizer = create_from<OptimizerRegistry>(spec.optimizer, "optimizer");
   if (spec.schedule) ex.schedule = make_schedule(*spec.schedule, schedule_context(ex, spec));
+  // Callbacks are built per run, but checked now so a bad one fails before any training.
+  for (const auto& attrs : spec.callbacks) {
+    AttrMap copy = attrs;
+    create_from<CallbackRegistry>(copy, "callback", schedule_context(ex, spec));
+  }
   ex.spec = std::move(spec);
   return ex;
 }
@@ -79,13 +90,18 @@ std::string type_of(AttrMap attrs) { return attrs.has("type") ? attrs.get<std::s
 
 }  // namespace
 
-uint64_t model_hash(const Experiment& ex) {
+uint64_t graph_hash(const Experiment& ex) {
   uint64_t h = 14695981039346656037ULL;
   for (int index : ex.graph.order()) {
     const auto& node = ex.graph.nodes()[static_cast<size_t>(index)];
     h = fnv1a(h, node.name + "|" + node.op_type + "|" + node.shape.str());
     for (const auto& p : node.params) h = fnv1a(h, p.name + p.shape.str());
   }
+  return h;
+}
+
+uint64_t model_hash(const Experiment& ex) {
+  uint64_t h = graph_hash(ex);
   h = fnv1a(h, "loss:" + type_of(ex.spec.loss));
   for (const auto& m : ex.metrics) h = fnv1a(h, "metric:" + m.name);
   h = fnv1a(h, "optimizer:" + type_of(ex.spec.optimizer));
@@ -95,11 +111,14 @@ uint64_t model_hash(const Experiment& ex) {
 
 namespace {
 
-Checkpoint load_matching(const Experiment& ex, const std::string& path) {
+Checkpoint load_matching(const Experiment& ex, const std::string& path, bool whole_run) {
   Checkpoint c = load_checkpoint(path);
-  if (c.model_hash != model_hash(ex))
-    throw CheckpointError("checkpoint '" + path + "' was written by a different model ('" + c.model_name +
-                          "', or another graph, loss, optimizer or schedule type) than " + ex.spec.file);
+  if (c.graph_hash != graph_hash(ex))
+    throw CheckpointError("checkpoint '" + path + "' holds the weights of a different model ('" + c.model_name +
+                          "': other nodes, ops or shapes) than " + ex.spec.file);
+  if (whole_run && c.model_hash != model_hash(ex))
+    throw CheckpointError("checkpoint '" + path + "' comes from a run with another loss, metrics, optimizer or schedule type; "
+                          "resume with the same model spec and schedule file");
   if (c.params.size() != ex.graph.params().size()) throw CheckpointError("checkpoint '" + path + "': wrong number of weights");
   return c;
 }
@@ -107,7 +126,7 @@ Checkpoint load_matching(const Experiment& ex, const std::string& path) {
 }  // namespace
 
 void load_weights(Experiment& ex, const std::string& path) {
-  const Checkpoint c = load_matching(ex, path);
+  const Checkpoint c = load_matching(ex, path, false);
   std::copy(c.params.begin(), c.params.end(), ex.graph.params().begin());
 }
 
@@ -144,6 +163,7 @@ RunResult run_experiment(Experiment& ex, const RunOptions& options) {
   auto snapshot = [&](const TrainState& state) {
     Checkpoint c;
     c.model_hash = hash;
+    c.graph_hash = graph_hash(ex);
     c.model_name = ex.spec.name;
     c.params = ex.graph.params();
     c.optimizer_iterations = ex.optimizer->iterations();
@@ -159,7 +179,7 @@ RunResult run_experiment(Experiment& ex, const RunOptions& options) {
 
   TrainState state = trainer.initial_state();
   if (!options.resume_path.empty()) {
-    Checkpoint c = load_matching(ex, options.resume_path);
+    Checkpoint c = load_matching(ex, options.resume_path, true);
     std::copy(c.params.begin(), c.params.end(), ex.graph.params().begin());
     ex.optimizer->set_iterations(c.optimizer_iterations);
     ex.optimizer->set_lr(c.optimizer_lr);

@@ -148,8 +148,21 @@ void render_panel(std::string& svg, const PlotPanel& panel, double ox, double oy
       if (usable(s.x[i], s.y[i])) points += num(ax.map(s.x[i], left, right)) + "," + num(ay.map(s.y[i], bottom, top)) + " ";
     svg += std::string("<polyline points=\"") + points + "\" fill=\"none\" stroke=\"" + color +
            "\" stroke-width=\"2\"" + (s.dashed ? " stroke-dasharray=\"6,4\"" : "") + "/>\n";
-    // Legend, top right inside the panel.
-    const double ly = top + 16 + 18 * static_cast<double>(k);
+  }
+  // Legend box: white, so lines under it do not cross its text.
+  if (!panel.series.empty()) {
+    double widest = 0;
+    for (const auto& s : panel.series) widest = std::max(widest, 7.0 * static_cast<double>(s.name.size()));
+    svg += "<rect x=\"" + num(right - 176) + "\" y=\"" + num(top + 4) + "\" width=\"" + num(std::min(widest + 40, right - left - 8)) +
+           "\" height=\"" + num(18.0 * static_cast<double>(panel.series.size()) + 6) +
+           "\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#ccc\"/>\n";
+  }
+  // Legend, top right inside the panel, drawn over the lines.
+  for (size_t k = 0; k < panel.series.size(); ++k) {
+    const auto& s = panel.series[k];
+    const size_t palette_index = s.color >= 0 ? static_cast<size_t>(s.color) : k;
+    const char* color = kColors[palette_index % (sizeof kColors / sizeof *kColors)];
+    const double ly = top + 20 + 18 * static_cast<double>(k);
     svg += std::string("<line x1=\"") + num(right - 170) + "\" y1=\"" + num(ly - 4) + "\" x2=\"" + num(right - 146) +
            "\" y2=\"" + num(ly - 4) + "\" stroke=\"" + color + "\" stroke-width=\"3\"" +
            (s.dashed ? " stroke-dasharray=\"6,4\"" : "") + "/>\n<text x=\"" + num(right - 140) + "\" y=\"" + num(ly) +

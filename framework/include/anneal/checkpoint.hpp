@@ -24,7 +24,8 @@ class CheckpointError : public InputError {
 };
 
 struct Checkpoint {
-  uint64_t model_hash = 0;  // structure of graph, loss, optimizer and schedule types
+  uint64_t model_hash = 0;  // graph, loss, metrics, optimizer and schedule types: resume needs it equal
+  uint64_t graph_hash = 0;  // the graph alone: loading weights (evaluate, predict) needs it equal
   std::string model_name;
   std::vector<float> params;
   int64_t optimizer_iterations = 0;

@@ -20,8 +20,9 @@ struct Dataset {
 };
 
 // Reads spec.path. String labels are encoded in sorted order (like scikit-learn's LabelEncoder);
-// numeric labels are kept as numbers. Any malformed cell is a DataError naming file, line and
-// column.
+// numeric labels are kept as numbers. Without a label column (neither index nor name) every
+// column is a feature and the targets are empty. Any malformed cell is a DataError naming file,
+// line and column.
 Dataset read_csv(const DataSpec& spec);
 
 // Keras validation_split: the LAST fraction of rows (before any shuffling) is validation.

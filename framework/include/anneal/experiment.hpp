@@ -31,6 +31,8 @@ struct Experiment {
 // Reads the data (when `load_data` and the spec has some), compiles and checks everything
 // against everything else: input shape against the data, loss and metrics against the output.
 Experiment build_experiment(ModelSpec spec, bool load_data = true);
+// The same on rows the caller chose (cross-validation folds).
+Experiment build_experiment_on(ModelSpec spec, std::optional<Dataset> train, std::optional<Dataset> validation);
 
 // What a schedule built for this run may know: the optimizer's rate and momentum, the run's
 // length, and the log keys a metric-driven schedule may monitor.
@@ -58,6 +60,7 @@ RunResult run_experiment(Experiment& experiment, const RunOptions& options = {})
 // Identifies a model's structure (graph, loss, metrics, optimizer and schedule types): a
 // checkpoint only loads into a run with the same hash.
 uint64_t model_hash(const Experiment& experiment);
+uint64_t graph_hash(const Experiment& experiment);
 
 // Reads the weights of a checkpoint into the experiment's graph (evaluate, predict).
 void load_weights(Experiment& experiment, const std::string& checkpoint_path);

@@ -1,0 +1,81 @@
+// anneal cv: k-fold cross-validation. Every fold trains a fresh model (same spec, schedule and
+// seed) on the other folds and reports the held-out accuracy (or loss).
+#include <cmath>
+#include <cstdio>
+
+#include "anneal/experiment.hpp"
+#include "anneal/folds.hpp"
+#include "anneal/stats.hpp"
+#include "options.hpp"
+
+namespace anneal::cli {
+
+int cv_command(const Args& args) {
+  po::options_description options("cv options");
+  std::string model, schedule, output;
+  std::vector<std::string> sets;
+  int folds = 10, seeds = 1;
+  uint64_t first_seed = 1;
+  options.add_options()
+      ("model", po::value(&model)->required(), "model spec (YAML)")
+      ("folds", po::value(&folds)->default_value(10), "number of folds k")
+      ("stratified", po::bool_switch(), "keep each class's share in every fold")
+      ("schedule", po::value(&schedule), "schedule spec (YAML)")
+      ("seeds", po::value(&seeds)->default_value(1), "repeat with this many seeds (folds and weights change)")
+      ("first-seed", po::value(&first_seed)->default_value(1), "the first seed")
+      ("set", po::value(&sets)->composing(), "override a spec field: dotted.key=value (repeatable)")
+      ("output,o", po::value(&output), "write per-fold results as CSV");
+  po::positional_options_description positional;
+  positional.add("model", 1);
+  po::variables_map vm;
+  if (!parse(args, "cv MODEL --folds K [--stratified] [--schedule FILE] [--seeds N]", options, positional, vm)) return kExitOk;
+  if (folds < 2) throw UsageError("--folds must be at least 2");
+  if (seeds < 1) throw UsageError("--seeds must be at least 1");
+
+  LoadOptions load;
+  load.sets = sets;
+  load.sets.push_back("train.validation_split=0");  // the folds are the validation
+  if (vm.count("schedule")) load.schedule_file = schedule;
+  const ModelSpec base = load_model_spec(model, load);
+  if (!base.data) throw SpecError(SourceLocation{model, 0, 0}, "cross-validation needs the spec's data: section");
+  Experiment probe = build_experiment(base);
+  const Dataset all = *probe.train;
+  const bool stratified = vm["stratified"].as<bool>();
+  const std::string metric = probe.metrics.empty() ? "val_loss" : "val_" + probe.metrics.front().name;
+
+  std::printf("%d-fold%s cross-validation of %s on %lld rows, %d seed%s; metric %s\n", folds,
+              stratified ? " stratified" : "", base.name.c_str(), static_cast<long long>(all.rows()), seeds,
+              seeds == 1 ? "" : "s", metric.c_str());
+  std::printf("%6s %6s %8s %10s\n", "seed", "fold", "rows", metric.c_str());
+  std::vector<double> values;
+  std::string csv = "seed,fold,rows," + metric + "\n";
+  for (int s = 0; s < seeds; ++s) {
+    const uint64_t seed = first_seed + static_cast<uint64_t>(s);
+    const std::vector<int> fold_of = assign_folds(all, folds, stratified, seed);
+    for (int f = 0; f < folds; ++f) {
+      ModelSpec spec = base;
+      spec.train.seed = seed;
+      Experiment ex = build_experiment_on(spec, select_rows(all, fold_of, f, false), select_rows(all, fold_of, f, true));
+      RunOptions quiet;
+      quiet.verbose = false;
+      const RunResult result = run_experiment(ex, quiet);
+      if (result.result == FitResult::kFailed) throw RuntimeFailure("fold " + std::to_string(f + 1) + ": " + result.failure);
+      if (result.result == FitResult::kInterrupted) return 128 + result.signal;
+      const double value = result.history.epochs.back().logs.get(metric, NAN);
+      values.push_back(value);
+      std::printf("%6llu %6d %8lld %10.4f\n", static_cast<unsigned long long>(seed), f + 1,
+                  static_cast<long long>(ex.validation->rows()), value);
+      char line[96];
+      std::snprintf(line, sizeof line, "%llu,%d,%lld,%.9g\n", static_cast<unsigned long long>(seed), f + 1,
+                    static_cast<long long>(ex.validation->rows()), value);
+      csv += line;
+    }
+  }
+  const Summary sum = summarize(values);
+  std::printf("%s over %d folds x %d seeds: mean %.4f +- %.4f (std), median %.4f, min %.4f, max %.4f\n", metric.c_str(),
+              folds, seeds, sum.mean, sum.stddev, sum.median, sum.min, sum.max);
+  if (!output.empty()) write_file_atomically(output, csv);
+  return kExitOk;
+}
+
+}  // namespace anneal::cli
