@@ -23,6 +23,7 @@ int cv_command(const Args& args) {
       ("schedule", po::value(&schedule), "schedule spec (YAML)")
       ("seeds", po::value(&seeds)->default_value(1), "repeat with this many seeds (folds and weights change)")
       ("first-seed", po::value(&first_seed)->default_value(1), "the first seed")
+      ("epochs", po::value<int64_t>(), "override train.epochs")
       ("set", po::value(&sets)->composing(), "override a spec field: dotted.key=value (repeatable)")
       ("output,o", po::value(&output), "write per-fold results as CSV");
   po::positional_options_description positional;
@@ -35,6 +36,7 @@ int cv_command(const Args& args) {
   LoadOptions load;
   load.sets = sets;
   load.sets.push_back("train.validation_split=0");  // the folds are the validation
+  if (vm.count("epochs")) load.sets.push_back("train.epochs=" + std::to_string(vm["epochs"].as<int64_t>()));
   if (vm.count("schedule")) load.schedule_file = schedule;
   const ModelSpec base = load_model_spec(model, load);
   if (!base.data) throw SpecError(SourceLocation{model, 0, 0}, "cross-validation needs the spec's data: section");
