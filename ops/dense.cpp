@@ -1,5 +1,6 @@
 // dense: y = activation(x W + b) over the last axis. W is [in, units] (Keras' kernel layout).
 // Bias and activation are applied in one pass after the sgemm.
+#include <algorithm>
 #include <vector>
 
 #include "anneal/activation.hpp"
@@ -47,12 +48,7 @@ class DenseOp : public Op {
     // Y[rows, units] = X[rows, in] · W[in, units]
     blas::gemm(false, false, rows, units_, in_, 1.0f, ctx.inputs[0].data, in_, ctx.params[0].data, units_,
                0.0f, y, units_);
-    if (use_bias_) {
-      const float* b = ctx.params[1].data;
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t j = 0; j < units_; ++j) y[r * units_ + j] += b[j];
-    }
-    activation_.apply(y, rows, units_);
+    activation_.apply(y, rows, units_, use_bias_ ? ctx.params[1].data : nullptr);
   }
 
   void backward(const OpContext& ctx) override {
@@ -62,12 +58,15 @@ class DenseOp : public Op {
       activation_.backward(ctx.output.data, ctx.output_grad.data, dz_.data(), rows, units_, false);
       dz = dz_.data();
     }
-    // dW[in, units] += X[rows, in]ᵀ · dZ[rows, units]
-    blas::gemm(true, false, in_, units_, rows, 1.0f, ctx.inputs[0].data, in_, dz, units_, 1.0f,
+    // A node's parameters belong to it alone, so their gradients are written, not accumulated,
+    // and the executor need not clear them first.
+    // dW[in, units] = X[rows, in]ᵀ · dZ[rows, units]
+    blas::gemm(true, false, in_, units_, rows, 1.0f, ctx.inputs[0].data, in_, dz, units_, 0.0f,
                ctx.param_grads[0].data, units_);
     if (use_bias_) {
       float* db = ctx.param_grads[1].data;
-      for (int64_t r = 0; r < rows; ++r)
+      std::copy(dz, dz + units_, db);
+      for (int64_t r = 1; r < rows; ++r)
         for (int64_t j = 0; j < units_; ++j) db[j] += dz[r * units_ + j];
     }
     // dX[rows, in] += dZ[rows, units] · W[in, units]ᵀ

@@ -1,6 +1,7 @@
 #include "gradient_check.hpp"
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "anneal/op.hpp"
@@ -64,7 +65,8 @@ GradientReport check_gradients(Op& op_ref, const GradientCase& c, uint64_t seed)
     std::vector<float> w(static_cast<size_t>(p.shape.numel()));
     for (auto& v : w) v = static_cast<float>(rng.uniform(-0.5, 0.5));
     b.params.push_back(w);
-    b.param_grads.emplace_back(w.size(), 0.0f);
+    // Garbage: an op must write its parameters' gradients, not add to what is there.
+    b.param_grads.emplace_back(w.size(), std::numeric_limits<float>::quiet_NaN());
   }
   b.output.assign(static_cast<size_t>(c.batch * out_shape.numel()), 0.0f);
   b.output_grad.resize(b.output.size());

@@ -40,7 +40,7 @@ int check_command(const Args& args) {
   std::printf("planned memory: %lld bytes (batch %lld)\n", static_cast<long long>(ex.graph.planned_bytes()),
               static_cast<long long>(ex.graph.max_batch()));
   if (ex.train)
-    std::printf("data: %s, %lld training rows, %lld validation rows\n", ex.spec.data->path.c_str(),
+    std::printf("data: %s, %lld training rows, %lld validation rows\n", ex.train->source.c_str(),
                 static_cast<long long>(ex.train->rows()),
                 static_cast<long long>(ex.validation ? ex.validation->rows() : 0));
   return kExitOk;

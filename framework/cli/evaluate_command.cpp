@@ -38,6 +38,7 @@ int evaluate_command(const Args& args) {
   ModelSpec spec = load_model_spec(model, load);
   if (!data.empty()) {
     if (!spec.data) throw SpecError(SourceLocation{model, 0, 0}, "--data needs the spec's data: section (for its layout)");
+    spec.data->synthetic.reset();
     spec.data->path = std::filesystem::absolute(data).string();
     spec.train.validation_split = 0;
   }

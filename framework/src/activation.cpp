@@ -30,28 +30,34 @@ inline float sigmoid(float x) {
 }
 }  // namespace
 
-void Activation::apply(float* y, int64_t rows, int64_t width) const {
-  const int64_t n = rows * width;
+namespace {
+// One pass per row: add the bias (if any) and apply f.
+template <class F>
+void rowwise(float* y, int64_t rows, int64_t width, const float* bias, F f) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = y + r * width;
+    if (bias)
+      for (int64_t j = 0; j < width; ++j) row[j] = f(row[j] + bias[j]);
+    else
+      for (int64_t j = 0; j < width; ++j) row[j] = f(row[j]);
+  }
+}
+}  // namespace
+
+void Activation::apply(float* y, int64_t rows, int64_t width, const float* bias) const {
+  const float a = alpha;
   switch (kind) {
-    case ActivationKind::kLinear: return;
-    case ActivationKind::kRelu:
-      for (int64_t i = 0; i < n; ++i) y[i] = y[i] > 0 ? y[i] : 0.0f;
-      return;
-    case ActivationKind::kSigmoid:
-      for (int64_t i = 0; i < n; ++i) y[i] = sigmoid(y[i]);
-      return;
-    case ActivationKind::kTanh:
-      for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(y[i]);
-      return;
-    case ActivationKind::kLeakyRelu:
-      for (int64_t i = 0; i < n; ++i) y[i] = y[i] > 0 ? y[i] : alpha * y[i];
-      return;
-    case ActivationKind::kElu:
-      for (int64_t i = 0; i < n; ++i) y[i] = y[i] > 0 ? y[i] : alpha * std::expm1(y[i]);
-      return;
+    case ActivationKind::kLinear: return rowwise(y, rows, width, bias, [](float x) { return x; });
+    case ActivationKind::kRelu: return rowwise(y, rows, width, bias, [](float x) { return x > 0 ? x : 0.0f; });
+    case ActivationKind::kSigmoid: return rowwise(y, rows, width, bias, [](float x) { return sigmoid(x); });
+    case ActivationKind::kTanh: return rowwise(y, rows, width, bias, [](float x) { return std::tanh(x); });
+    case ActivationKind::kLeakyRelu: return rowwise(y, rows, width, bias, [a](float x) { return x > 0 ? x : a * x; });
+    case ActivationKind::kElu: return rowwise(y, rows, width, bias, [a](float x) { return x > 0 ? x : a * std::expm1(x); });
     case ActivationKind::kSoftmax:
       for (int64_t r = 0; r < rows; ++r) {
         float* row = y + r * width;
+        if (bias)
+          for (int64_t j = 0; j < width; ++j) row[j] += bias[j];
         const float top = *std::max_element(row, row + width);
         double sum = 0;
         for (int64_t j = 0; j < width; ++j) sum += row[j] = std::exp(row[j] - top);

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <map>
 
+#include "anneal/rng.hpp"
+
 namespace anneal {
 namespace {
 
@@ -39,6 +41,43 @@ bool parse_float(const std::string& text, float& out) {
 }
 
 }  // namespace
+
+Dataset make_synthetic(const DataSpec& spec) {
+  const SyntheticSpec& s = *spec.synthetic;
+  const Shape shape(s.shape);
+  const int64_t features = shape.numel();
+  Rng rng(s.seed, 5);
+  // A fixed random linear teacher makes the labels learnable.
+  std::vector<float> teacher(static_cast<size_t>(features * s.classes));
+  for (auto& w : teacher) w = static_cast<float>(rng.normal());
+  Dataset data;
+  data.source = "synthetic";
+  data.features = Tensor(s.rows, shape);
+  for (auto& x : data.features.values()) x = static_cast<float>(rng.normal());
+  std::vector<float> labels(static_cast<size_t>(s.rows));
+  for (int64_t r = 0; r < s.rows; ++r) {
+    const float* x = data.features.row(r);
+    int64_t best = 0;
+    double best_score = -1e300;
+    for (int64_t c = 0; c < s.classes; ++c) {
+      double score = 0;
+      for (int64_t j = 0; j < features; ++j) score += static_cast<double>(x[j]) * teacher[static_cast<size_t>(j * s.classes + c)];
+      if (score > best_score) {
+        best_score = score;
+        best = c;
+      }
+    }
+    labels[static_cast<size_t>(r)] = static_cast<float>(best);
+  }
+  if (spec.one_hot) {
+    data.targets = Tensor(s.rows, Shape{s.classes});
+    for (int64_t r = 0; r < s.rows; ++r) data.targets.row(r)[static_cast<int64_t>(labels[static_cast<size_t>(r)])] = 1.0f;
+  } else {
+    data.targets = Tensor(s.rows, Shape{1});
+    data.targets.values() = labels;
+  }
+  return data;
+}
 
 Dataset read_csv(const DataSpec& spec) {
   std::ifstream in(spec.path);

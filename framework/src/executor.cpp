@@ -53,12 +53,13 @@ void Executor::forward(int64_t batch, bool training) {
 
 void Executor::backward(int64_t batch) {
   auto& nodes = graph_.nodes();
-  // Gradients accumulate, so every buffer but the output's (which the loss wrote) starts at 0.
+  // Activation gradients accumulate (a value may feed several nodes), so every buffer but the
+  // output's (which the loss wrote) starts at 0. Parameter gradients are written by their one
+  // owner and need no clearing.
   for (const auto& node : nodes)
     if (node.gradient_offset >= 0 && &node != &nodes[static_cast<size_t>(graph_.output())])
       std::memset(graph_.activation_grads().data() + node.gradient_offset, 0,
                   sizeof(float) * static_cast<size_t>(batch * node.shape.numel()));
-  std::memset(graph_.param_grads().data(), 0, sizeof(float) * graph_.param_grads().size());
 
   const auto& order = graph_.order();
   for (auto it = order.rbegin(); it != order.rend(); ++it) {

@@ -27,11 +27,11 @@ ScheduleContext schedule_context(const Experiment& ex, const ModelSpec& spec) {
 Experiment build_experiment(ModelSpec spec, bool load_data) {
   std::optional<Dataset> train, validation;
   if (load_data && spec.data) {
-    Dataset all = read_csv(*spec.data);
+    Dataset all = spec.data->synthetic ? make_synthetic(*spec.data) : read_csv(*spec.data);
     const int64_t features = all.features.sample_shape().numel();
     if (features != spec.input.numel())
       throw SpecError(spec.input_location, "input " + spec.input.str() + " has " + std::to_string(spec.input.numel()) +
-                                               " values per sample, but " + spec.data->path + " has " +
+                                               " values per sample, but " + (spec.data->synthetic ? std::string("the synthetic data") : spec.data->path) + " has " +
                                                std::to_string(features) + " feature columns");
     all.features.reshape(spec.input);
     if (spec.train.validation_split > 0) {

@@ -115,8 +115,34 @@ void apply_set(YAML::Node root, const std::string& assignment, SpecOrigin& origi
   origin.overrides[path] = "--set " + assignment;
 }
 
+SyntheticSpec parse_synthetic(AttrMap s) {
+  SyntheticSpec out;
+  out.rows = s.get<int64_t>("rows");
+  s.require(out.rows >= 1, "rows", "must be at least 1");
+  const bool has_features = s.has("features"), has_shape = s.has("shape");
+  if (has_features == has_shape) s.fail_here("give either 'features' (a count) or 'shape' (a list), not both");
+  if (has_features) {
+    out.shape = {s.get<int64_t>("features")};
+  } else {
+    out.shape = s.get<std::vector<int64_t>>("shape");
+    s.require(!out.shape.empty() && out.shape.size() <= static_cast<size_t>(Shape::kMaxRank), "shape", "must list 1 to 6 dimensions");
+  }
+  for (int64_t d : out.shape) s.require(d >= 1, has_features ? "features" : "shape", "must be positive");
+  out.classes = s.get<int64_t>("classes", 2);
+  s.require(out.classes >= 2, "classes", "must be at least 2");
+  out.seed = s.get<uint64_t>("seed", 0);
+  s.finish();
+  return out;
+}
+
 DataSpec parse_data(AttrMap data, const std::string& spec_file) {
   DataSpec out;
+  if (data.has("synthetic")) {
+    out.synthetic = parse_synthetic(data.child("synthetic"));
+    out.one_hot = data.get<bool>("one_hot", false);
+    data.finish();
+    return out;
+  }
   const auto path = data.get<std::string>("path");
   out.path_location = data.location_of("path");
   const fs::path p(path);

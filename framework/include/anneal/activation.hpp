@@ -13,8 +13,9 @@ struct Activation {
   ActivationKind kind = ActivationKind::kLinear;
   float alpha = 0.0f;  // leaky_relu slope, elu scale
 
-  // In place on [rows, width]; softmax works per row.
-  void apply(float* y, int64_t rows, int64_t width) const;
+  // In place on [rows, width]; softmax works per row. With a bias ([width]), y = f(y + bias) in
+  // the same pass.
+  void apply(float* y, int64_t rows, int64_t width, const float* bias = nullptr) const;
   // dx = dy * f'(.) from y = f(x); dx may alias dy. accumulate: dx += instead of dx =.
   void backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t width,
                 bool accumulate) const;

@@ -25,6 +25,10 @@ struct Dataset {
 // line and column.
 Dataset read_csv(const DataSpec& spec);
 
+// spec.synthetic: Gaussian features of the given shape, labels (class indices, or one-hot rows)
+// from a random linear teacher; the same seed gives the same rows.
+Dataset make_synthetic(const DataSpec& spec);
+
 // Keras validation_split: the LAST fraction of rows (before any shuffling) is validation.
 // split_at = floor(rows * (1 - fraction)).
 struct SplitData {

@@ -2,8 +2,9 @@
 // The operator interface. An op is built from its AttrMap, asked for shapes and parameters once
 // at compile time, then run many times on buffers the compiler planned.
 //
-// backward() ACCUMULATES into input and parameter gradients (beta = 1), so a value that feeds
-// several nodes needs no split node. A gradient slot with data == nullptr is not needed.
+// backward() ACCUMULATES into input gradients (beta = 1), so a value that feeds several nodes
+// needs no split node, and WRITES its own parameters' gradients (a parameter belongs to one node,
+// so nothing needs clearing first). A gradient slot with data == nullptr is not needed.
 
 #include <memory>
 #include <span>

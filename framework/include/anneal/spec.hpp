@@ -15,7 +15,16 @@ namespace anneal {
 
 inline constexpr int kSpecVersion = 1;
 
+// Generated data for benchmarks and tests: Gaussian features, labels from a random linear teacher.
+struct SyntheticSpec {
+  int64_t rows = 0;
+  std::vector<int64_t> shape;  // per sample ([784] or [1, 28, 28])
+  int64_t classes = 2;
+  uint64_t seed = 0;
+};
+
 struct DataSpec {
+  std::optional<SyntheticSpec> synthetic;  // instead of a file
   std::string path;  // resolved against the spec's folder
   SourceLocation path_location;
   bool header = false;

@@ -1,0 +1,135 @@
+// Measurements for bench/run_bench.py, printed as one JSON object per command:
+//   anneal_bench sgemm M N K [trans_a trans_b] [--threads T]      GFLOP/s of one sgemm shape
+//   anneal_bench train MODEL [--batch B] [--updates N] [--warmup W] [--threads T]
+//                                                                  time per update of a spec's model
+//   anneal_bench epochs MODEL [--threads T]                         seconds per epoch (history time_s)
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "anneal/blas.hpp"
+#include "anneal/experiment.hpp"
+
+using namespace anneal;
+
+namespace {
+
+double now_s() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+// Peak resident memory of this process (VmHWM), in MiB. Read by the process itself: a parent's
+// rusage would also count the memory of whatever forked it.
+double peak_rss_mib() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return 0;
+  char line[256];
+  double kib = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::strncmp(line, "VmHWM:", 6) == 0) kib = std::atof(line + 6);
+  std::fclose(f);
+  return kib / 1024;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+std::string option(int argc, char** argv, const char* name, const std::string& fallback) {
+  for (int i = 0; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
+  return fallback;
+}
+
+int sgemm(int argc, char** argv) {
+  const int64_t m = std::atoll(argv[2]), n = std::atoll(argv[3]), k = std::atoll(argv[4]);
+  const bool ta = argc > 5 && argv[5][0] == 't', tb = argc > 6 && argv[6][0] == 't';
+  std::vector<float> a(static_cast<size_t>(m * k), 0.5f), b(static_cast<size_t>(k * n), 0.25f), c(static_cast<size_t>(m * n));
+  const double flop = 2.0 * static_cast<double>(m * n * k);
+  const int reps = static_cast<int>(std::max(3.0, std::min(2000.0, 2e9 / flop)));
+  std::vector<double> times;
+  for (int r = 0; r < 7; ++r) {
+    const double t0 = now_s();
+    for (int i = 0; i < reps; ++i)
+      blas::gemm(ta, tb, m, n, k, 1.0f, a.data(), ta ? m : k, b.data(), tb ? k : n, 0.0f, c.data(), n);
+    times.push_back((now_s() - t0) / reps);
+  }
+  const double t = median(times);
+  std::printf("{\"seconds\": %.9g, \"gflops\": %.4f}\n", t, flop / t / 1e9);
+  return 0;
+}
+
+// Times `updates` training updates after `warmup` ones.
+struct Stopwatch : Callback {
+  int64_t warmup, updates, seen = 0;
+  double start = 0, stop = 0;
+  Stopwatch(int64_t w, int64_t u) : warmup(w), updates(u) {}
+  void on_batch_begin(TrainingContext&) override {
+    if (seen == warmup) start = now_s();
+  }
+  void on_batch_end(TrainingContext& ctx, double) override {
+    if (++seen == warmup + updates) {
+      stop = now_s();
+      ctx.request_stop();
+    }
+  }
+};
+
+int train(int argc, char** argv) {
+  LoadOptions load;
+  load.sets.push_back("train.validation_split=0");
+  const std::string batch = option(argc, argv, "--batch", "");
+  if (!batch.empty()) load.sets.push_back("train.batch_size=" + batch);
+  const int64_t updates = std::atoll(option(argc, argv, "--updates", "100").c_str());
+  const int64_t warmup = std::atoll(option(argc, argv, "--warmup", "10").c_str());
+  ModelSpec spec = load_model_spec(argv[2], load);
+  Experiment ex = build_experiment(std::move(spec));
+  const int64_t per_epoch = (ex.train->rows() + ex.spec.train.batch_size - 1) / ex.spec.train.batch_size;
+  Trainer trainer(ex.graph, *ex.loss, ex.metrics, *ex.optimizer,
+                  {(warmup + updates) / per_epoch + 2, ex.spec.train.batch_size, true, ex.spec.train.seed});
+  Stopwatch watch(warmup, updates);
+  trainer.add_callback(&watch);
+  trainer.fit(*ex.train, nullptr);
+  const double per_update = (watch.stop - watch.start) / static_cast<double>(updates);
+  std::printf("{\"us_per_update\": %.4f, \"samples_per_s\": %.2f, \"batch\": %lld, \"peak_rss_mib\": %.2f}\n",
+              per_update * 1e6, static_cast<double>(ex.spec.train.batch_size) / per_update,
+              static_cast<long long>(ex.spec.train.batch_size), peak_rss_mib());
+  return 0;
+}
+
+int epochs(int, char** argv) {
+  Experiment ex = build_experiment(load_model_spec(argv[2]));
+  RunOptions quiet;
+  quiet.verbose = false;
+  const RunResult r = run_experiment(ex, quiet);
+  std::vector<double> times;
+  for (size_t e = 1; e < r.history.epochs.size(); ++e) times.push_back(r.history.epochs[e].time_s);  // skip the first
+  std::printf("{\"us_per_epoch\": %.3f, \"peak_rss_mib\": %.2f}\n", median(times) * 1e6, peak_rss_mib());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: anneal_bench sgemm M N K [t|n t|n] | train MODEL [...] | epochs MODEL\n");
+    return 2;
+  }
+  blas::set_threads(std::atoi(option(argc, argv, "--threads", "0").c_str()));
+  try {
+    const std::string what = argv[1];
+    if (what == "sgemm") return sgemm(argc, argv);
+    if (what == "train") return train(argc, argv);
+    if (what == "epochs") return epochs(argc, argv);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return e.exit_code();
+  }
+  return 2;
+}

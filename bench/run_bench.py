@@ -1,0 +1,170 @@
+#!/usr/bin/python3
+"""Anneal against PyTorch, side by side, in one invocation (bench/run.sh runs it).
+
+Every workload runs REPEATS times in each framework, interleaved, as separate processes; the
+table shows medians, the ratio Anneal/PyTorch (>1: Anneal faster), each process's peak resident
+memory, and each workload's fraction of the sgemm ceiling measured in the same run for the same
+shapes. Results also go to bench/results/results.json and results.csv.
+"""
+import argparse
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def run_measured(argv, env=None):
+    """(stdout, wall seconds) of one process. Peak memory is reported by the workloads themselves
+    (VmHWM): a parent's rusage would count this Python process too, since the child is forked
+    from it."""
+    start = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        out_fd = os.open("/tmp/anneal-bench-%d.out" % os.getpid(), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(out_fd, 1)
+        err_fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(err_fd, 2)
+        os.chdir(ROOT)
+        os.execve(argv[0], argv, env or os.environ)
+    _, status = os.waitpid(pid, 0)
+    wall = time.perf_counter() - start
+    path = "/tmp/anneal-bench-%d.out" % pid
+    out = open(path).read()
+    os.unlink(path)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError("%s failed" % " ".join(argv))
+    return out, wall
+
+
+def last_json(text):
+    return json.loads(text.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build", default=os.path.join(ROOT, "build"))
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="fewer updates (a smoke run)")
+    args = parser.parse_args()
+
+    anneal = os.path.join(args.build, "anneal")
+    bench = os.path.join(args.build, "anneal_bench")
+    threads = str(args.threads)
+    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", ANNEAL_BENCH_THREADS=threads, OMP_NUM_THREADS=threads)
+    # Checked in a child, so this process stays small.
+    have_torch = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
+    if not have_torch:
+        print("PyTorch (Debian's python3-torch) is not installed: showing Anneal's side only.")
+    torch_script = [sys.executable, os.path.join(HERE, "torch_workloads.py")]
+    lesson = os.path.join(ROOT, "models", "ionosphere.yaml")
+    drop = os.path.join(ROOT, "schedules", "step_decay.yaml")
+    mlp = os.path.join(ROOT, "models", "mlp_synthetic.yaml")
+    scale = 0.25 if args.quick else 1.0
+
+    def sgemm(m, n, k, ta="n", tb="n"):
+        out, _ = run_measured([bench, "sgemm", str(m), str(n), str(k), ta, tb, "--threads", threads])
+        return last_json(out)
+
+    rows = []
+
+    def record(workload, metric, unit, a_values, t_values, higher_is_better, a_rss, t_rss, ceiling=None):
+        a = statistics.median(a_values)
+        t = statistics.median(t_values) if t_values else None
+        ratio = None if t is None else (a / t if higher_is_better else t / a)
+        rows.append({"workload": workload, "metric": metric, "unit": unit, "anneal": a, "pytorch": t,
+                     "ratio": ratio, "anneal_rss_mib": a_rss, "pytorch_rss_mib": t_rss, "ceiling_fraction": ceiling})
+
+    # a. The lesson's model. Single-threaded BLAS is fastest for 28x34 matrices; PyTorch gets the
+    # configured threads, as it would by default.
+    a_upd, a_epoch, a_proc, a_rss, t_upd, t_epoch, t_proc, t_rss = [], [], [], [], [], [], [], []
+    for _ in range(args.repeats):
+        out, _ = run_measured([bench, "train", lesson, "--updates", "3000", "--warmup", "200", "--threads", "1"])
+        a_upd.append(last_json(out)["us_per_update"])
+        out, _ = run_measured([bench, "epochs", lesson, "--threads", "1"])  # the whole 50-epoch run, in-process
+        a_epoch.append(last_json(out)["us_per_epoch"])
+        a_rss.append(last_json(out)["peak_rss_mib"])
+        _, wall = run_measured([anneal, "train", lesson, "--schedule", drop, "--quiet", "--threads", "1"])
+        a_proc.append(wall)
+        if have_torch:
+            out, _ = run_measured(torch_script + ["lesson-timing"], env)
+            j = last_json(out)
+            t_upd.append(j["us_per_update"])
+            t_epoch.append(j["us_per_epoch"])
+            out, wall = run_measured(torch_script + ["lesson-process"], env)
+            t_proc.append(wall)
+            t_rss.append(last_json(out)["peak_rss_mib"])
+    lesson_ceiling = 0
+    for m, n, k, ta, tb in [(28, 34, 34, "n", "n"), (28, 1, 34, "n", "n"), (34, 34, 28, "t", "n"), (34, 1, 28, "t", "n"),
+                            (28, 34, 1, "n", "t")]:
+        lesson_ceiling += sgemm(m, n, k, ta, tb)["seconds"] * 1e6
+    ceiling = lesson_ceiling / statistics.median(a_upd)
+    a_rss_m, t_rss_m = statistics.median(a_rss), (statistics.median(t_rss) if t_rss else None)
+    record("lesson 34-34-1, batch 28", "time per update", "us", a_upd, t_upd, False, a_rss_m, t_rss_m, ceiling)
+    record("lesson 34-34-1, batch 28", "time per epoch (9 updates + validation)", "us", a_epoch, t_epoch, False, a_rss_m, t_rss_m)
+    record("lesson 34-34-1, batch 28", "whole process, 50 epochs", "s", a_proc, t_proc, False, a_rss_m, t_rss_m)
+
+    # b. The MLP at three batch sizes.
+    weights = 784 * 1024 + 1024 * 1024 + 1024 * 10
+    real_flop = 6 * weights - 2 * 784 * 1024  # no input gradient for the first layer
+    for batch, updates in [(32, 200), (256, 40), (1024, 12)]:
+        updates = max(5, int(updates * scale))
+        a_sps, t_sps, a_rss, t_rss = [], [], [], []
+        for _ in range(args.repeats):
+            out, _ = run_measured([bench, "train", mlp, "--batch", str(batch), "--updates", str(updates), "--warmup", "5",
+                                     "--threads", threads])
+            a_sps.append(last_json(out)["samples_per_s"])
+            a_rss.append(last_json(out)["peak_rss_mib"])
+            if have_torch:
+                out, _ = run_measured(torch_script + ["mlp", str(batch), str(updates)], env)
+                t_sps.append(last_json(out)["samples_per_s"])
+                t_rss.append(last_json(out)["peak_rss_mib"])
+        # The sgemm ceiling for one update's GEMMs, as Anneal issues them.
+        shapes = [(batch, 1024, 784, "n", "n"), (batch, 1024, 1024, "n", "n"), (batch, 10, 1024, "n", "n"),
+                  (784, 1024, batch, "t", "n"), (1024, 1024, batch, "t", "n"), (1024, 10, batch, "t", "n"),
+                  (batch, 1024, 1024, "n", "t"), (batch, 1024, 10, "n", "t")]
+        gemm_s = sum(sgemm(*s)["seconds"] for s in shapes)
+        a_update_s = batch / statistics.median(a_sps)
+        a_rss_m, t_rss_m = statistics.median(a_rss), (statistics.median(t_rss) if t_rss else None)
+        record("MLP 784-1024-1024-10, batch %d" % batch, "samples/s", "1/s", a_sps, t_sps, True, a_rss_m, t_rss_m,
+               gemm_s / a_update_s)
+        record("MLP 784-1024-1024-10, batch %d" % batch, "real GFLOP/s", "GFLOP/s",
+               [s * real_flop / 1e9 for s in a_sps], [s * real_flop / 1e9 for s in t_sps], True, a_rss_m, t_rss_m)
+    sq = sgemm(1024, 1024, 1024)["gflops"]
+    mid = sgemm(256, 1024, 1024)["gflops"]
+
+    print("\nAnneal vs PyTorch %s, %s thread(s), medians of %d runs (ratio > 1: Anneal ahead)\n" %
+          ("(python3-torch)" if have_torch else "(not installed)", threads, args.repeats))
+    print("sgemm in this run: %.1f GFLOP/s at 1024^3, %.1f at 256x1024x1024\n" % (sq, mid))
+    header = "| workload | metric | Anneal | PyTorch | ratio | sgemm-ceiling fraction | peak RSS Anneal / PyTorch (MiB) |"
+    print(header)
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        def fmt(v):
+            return "—" if v is None else ("%.4g" % v)
+        rss = "%.0f / %s" % (r["anneal_rss_mib"], "—" if r["pytorch_rss_mib"] is None else "%.0f" % r["pytorch_rss_mib"])
+        ceiling = "—" if r["ceiling_fraction"] is None else "%.0f %%" % (100 * r["ceiling_fraction"])
+        print("| %s | %s (%s) | %s | %s | %s | %s | %s |" % (r["workload"], r["metric"], r["unit"], fmt(r["anneal"]),
+                                                           fmt(r["pytorch"]), "—" if r["ratio"] is None else "%.2fx" % r["ratio"],
+                                                           ceiling, rss))
+    print("\nc. conv net: not measured: Anneal has no convolution op yet.")
+    out_dir = os.path.join(HERE, "results")
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "results.json"), "w") as f:
+        json.dump({"threads": args.threads, "repeats": args.repeats, "sgemm_gflops_1024": sq, "sgemm_gflops_256x1024x1024": mid,
+                   "rows": rows}, f, indent=1)
+    with open(os.path.join(out_dir, "results.csv"), "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+        writer.writeheader()
+        writer.writerows(rows)
+    print("results: bench/results/results.json, results.csv")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""The PyTorch side of bench/run_bench.py: the same workloads as Anneal's, printed as JSON.
+
+  torch_workloads.py lesson-process            the lesson's 50-epoch run, as a user's script would
+  torch_workloads.py lesson-timing             time per update and per epoch of the lesson's model
+  torch_workloads.py mlp BATCH UPDATES         samples/s of the 784-1024-1024-10 MLP
+Threads: ANNEAL_BENCH_THREADS (default 2). Run with OMP_WAIT_POLICY=PASSIVE (the driver sets it):
+without it PyTorch's OpenMP threads spin against BLAS's on two cores.
+"""
+import json
+import os
+import sys
+import time
+
+import torch
+
+torch.set_num_threads(int(os.environ.get("ANNEAL_BENCH_THREADS", "2")))
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def peak_rss_mib():
+    """VmHWM of this process, read by itself (a parent's rusage also counts the forking parent)."""
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
+def ionosphere():
+    rows = [line.strip().split(",") for line in open(os.path.join(HERE, "..", "data", "ionosphere.csv"))]
+    x = torch.tensor([[float(v) for v in r[:34]] for r in rows])
+    y = torch.tensor([[1.0 if r[34] == "g" else 0.0] for r in rows])
+    return x[:235], y[:235], x[235:], y[235:]
+
+
+def lesson_model():
+    torch.manual_seed(7)
+    model = torch.nn.Sequential(torch.nn.Linear(34, 34), torch.nn.ReLU(), torch.nn.Linear(34, 1), torch.nn.Sigmoid())
+    for layer in (model[0], model[2]):
+        torch.nn.init.normal_(layer.weight, 0.0, 0.05)
+        torch.nn.init.zeros_(layer.bias)
+    return model
+
+
+def lesson_epoch(model, opt, loss_fn, x, y, xv, yv, batch=28):
+    perm = torch.randperm(x.shape[0])
+    for i in range(0, x.shape[0], batch):
+        idx = perm[i:i + batch]
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x[idx]), y[idx])
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        return loss_fn(model(xv), yv).item(), ((model(xv) > 0.5).float() == yv).float().mean().item()
+
+
+def lesson_process():
+    x, y, xv, yv = ionosphere()
+    model = lesson_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: 0.5 ** ((1 + e) // 10))
+    loss_fn = torch.nn.BCELoss()
+    for _ in range(50):
+        val_loss, val_acc = lesson_epoch(model, opt, loss_fn, x, y, xv, yv)
+        sched.step()
+    print(json.dumps({"val_accuracy": val_acc, "peak_rss_mib": peak_rss_mib()}))
+
+
+def lesson_timing():
+    x, y, xv, yv = ionosphere()
+    model = lesson_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    loss_fn = torch.nn.BCELoss()
+    for _ in range(5):
+        lesson_epoch(model, opt, loss_fn, x, y, xv, yv)
+    epochs = []
+    for _ in range(30):
+        t0 = time.perf_counter()
+        lesson_epoch(model, opt, loss_fn, x, y, xv, yv)
+        epochs.append(time.perf_counter() - t0)
+    # Updates alone: 9 per epoch, the same batches.
+    xb, yb = x[:28], y[:28]
+    updates = []
+    for _ in range(7):
+        t0 = time.perf_counter()
+        for _ in range(300):
+            opt.zero_grad(set_to_none=True)
+            loss_fn(model(xb), yb).backward()
+            opt.step()
+        updates.append((time.perf_counter() - t0) / 300)
+    epochs.sort()
+    updates.sort()
+    print(json.dumps({"us_per_update": updates[len(updates) // 2] * 1e6, "us_per_epoch": epochs[len(epochs) // 2] * 1e6}))
+
+
+def mlp(batch, updates):
+    g = torch.Generator().manual_seed(1)
+    rows = 65536
+    x = torch.randn(rows, 784, generator=g)
+    y = torch.randint(0, 10, (rows,), generator=g)
+    model = torch.nn.Sequential(torch.nn.Linear(784, 1024), torch.nn.ReLU(), torch.nn.Linear(1024, 1024), torch.nn.ReLU(),
+                                torch.nn.Linear(1024, 10))
+    for layer in (model[0], model[2], model[4]):  # glorot_uniform, as Anneal's dense default
+        torch.nn.init.xavier_uniform_(layer.weight)
+        torch.nn.init.zeros_(layer.bias)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    perm = torch.randperm(rows, generator=g)
+
+    def step(i):
+        idx = perm[(i * batch) % rows:(i * batch) % rows + batch]
+        opt.zero_grad(set_to_none=True)
+        loss_fn(model(x[idx]), y[idx]).backward()
+        opt.step()
+
+    for i in range(10):
+        step(i)
+    t0 = time.perf_counter()
+    for i in range(updates):
+        step(i)
+    per_update = (time.perf_counter() - t0) / updates
+    print(json.dumps({"us_per_update": per_update * 1e6, "samples_per_s": batch / per_update, "batch": batch,
+                      "peak_rss_mib": peak_rss_mib()}))
+
+
+if __name__ == "__main__":
+    what = sys.argv[1]
+    if what == "lesson-process":
+        lesson_process()
+    elif what == "lesson-timing":
+        lesson_timing()
+    elif what == "mlp":
+        mlp(int(sys.argv[2]), int(sys.argv[3]))
+    else:
+        sys.exit("unknown workload " + what)
