@@ -11,17 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "anneal/clock.hpp"
 #include "anneal/blas.hpp"
 #include "anneal/experiment.hpp"
 
 using namespace anneal;
 
 namespace {
-
-double now_s() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
 
 // Peak resident memory of this process (VmHWM), in MiB. Read by the process itself: a parent's
 // rusage would also count the memory of whatever forked it.
@@ -55,10 +51,10 @@ int sgemm(int argc, char** argv) {
   const int reps = static_cast<int>(std::max(3.0, std::min(2000.0, 2e9 / flop)));
   std::vector<double> times;
   for (int r = 0; r < 7; ++r) {
-    const double t0 = now_s();
+    const double t0 = wall_seconds();
     for (int i = 0; i < reps; ++i)
       blas::gemm(ta, tb, m, n, k, 1.0f, a.data(), ta ? m : k, b.data(), tb ? k : n, 0.0f, c.data(), n);
-    times.push_back((now_s() - t0) / reps);
+    times.push_back((wall_seconds() - t0) / reps);
   }
   const double t = median(times);
   std::printf("{\"seconds\": %.9g, \"gflops\": %.4f}\n", t, flop / t / 1e9);
@@ -71,11 +67,11 @@ struct Stopwatch : Callback {
   double start = 0, stop = 0;
   Stopwatch(int64_t w, int64_t u) : warmup(w), updates(u) {}
   void on_batch_begin(TrainingContext&) override {
-    if (seen == warmup) start = now_s();
+    if (seen == warmup) start = wall_seconds();
   }
   void on_batch_end(TrainingContext& ctx, double) override {
     if (++seen == warmup + updates) {
-      stop = now_s();
+      stop = wall_seconds();
       ctx.request_stop();
     }
   }

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <map>
 
+#include "anneal/clock.hpp"
 #include "anneal/history_plot.hpp"
 #include "anneal/stats.hpp"
 #include "anneal/svg_plot.hpp"
@@ -35,11 +36,6 @@ struct Run {
   History result;
   std::string error;
 };
-
-double now_s() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
 
 std::string last_line(const std::string& path) {
   std::ifstream in(path);
@@ -130,7 +126,7 @@ int sweep_command(const Args& args) {
       for (const auto& s : sets) argv.insert(argv.end(), {"--set", s});
       if (vm.count("plugin"))
         for (const auto& p : vm["plugin"].as<std::vector<std::string>>()) argv.insert(argv.end(), {"--plugin", p});
-      r.start = now_s();
+      r.start = wall_seconds();
       r.pid = spawn(argv, r.log);
       running[r.pid] = next++;
     }
@@ -142,7 +138,7 @@ int sweep_command(const Args& args) {
     Run& r = runs[it->second];
     running.erase(it);
     ++finished;
-    r.wall_s = now_s() - r.start;
+    r.wall_s = wall_seconds() - r.start;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     if (r.exit_code == 0) {
       try {

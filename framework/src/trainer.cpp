@@ -1,3 +1,4 @@
+#include "anneal/clock.hpp"
 #include "anneal/trainer.hpp"
 
 #include <chrono>
@@ -12,13 +13,6 @@
 #include "anneal/interrupt.hpp"
 
 namespace anneal {
-namespace {
-double now_s() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
-}  // namespace
-
 std::vector<std::string> History::keys() const {
   std::vector<std::string> out;
   if (!epochs.empty())
@@ -104,7 +98,7 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
   FitResult result = FitResult::kCompleted;
   for (auto* cb : callbacks_) cb->on_train_begin(ctx);
   while (state.epoch < options_.epochs && !ctx.stop_requested()) {
-    const double start = now_s() - state.time_s;
+    const double start = wall_seconds() - state.time_s;
     progress.epoch = state.epoch;
     const bool fresh_epoch = state.batch_in_epoch == 0;
     if (fresh_epoch) for (auto* cb : callbacks_) cb->on_epoch_begin(ctx);
@@ -145,7 +139,7 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
       if (ctx.stop_requested()) break;
       if (interrupt_signal() && begin + batch < n) {
         state.dropout = executor_.dropout_rng().state();
-        state.time_s = now_s() - start;
+        state.time_s = wall_seconds() - start;
         return FitResult::kInterrupted;
       }
     }
@@ -161,7 +155,7 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
     }
     // The rate of the epoch's last update (for a per-epoch schedule, the epoch's rate).
     record.logs.set("lr", state.lr_used);
-    record.time_s = now_s() - start;
+    record.time_s = wall_seconds() - start;
     for (auto* cb : callbacks_) cb->on_epoch_end(ctx, record.logs);
     state.history.epochs.push_back(std::move(record));
     ++state.epoch;

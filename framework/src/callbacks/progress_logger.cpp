@@ -6,16 +6,10 @@
 #include <cmath>
 #include <string>
 
+#include "anneal/clock.hpp"
 #include "anneal/callbacks.hpp"
 
 namespace anneal {
-namespace {
-double now_s() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
-}  // namespace
-
 std::string format_metric(double value) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, std::abs(value) > 1e-3 ? "%.4f" : "%.4e", value);
@@ -39,7 +33,7 @@ void ProgressLogger::on_train_begin(TrainingContext& ctx) {
   if (ctx.batch_in_epoch > 0) {
     std::fprintf(out_, "Epoch %lld/%lld (resumed after batch %lld)\n", static_cast<long long>(ctx.progress().epoch + 1),
                  static_cast<long long>(ctx.progress().epochs), static_cast<long long>(ctx.batch_in_epoch));
-    epoch_start_ = now_s();
+    epoch_start_ = wall_seconds();
   }
 }
 
@@ -47,7 +41,7 @@ void ProgressLogger::on_epoch_begin(TrainingContext& ctx) {
   std::fprintf(out_, "Epoch %lld/%lld\n", static_cast<long long>(ctx.progress().epoch + 1),
                static_cast<long long>(ctx.progress().epochs));
   std::fflush(out_);
-  epoch_start_ = now_s();
+  epoch_start_ = wall_seconds();
   loss_sum_ = 0;
   batches_ = 0;
 }
@@ -57,7 +51,7 @@ void ProgressLogger::on_batch_end(TrainingContext& ctx, double loss) {
   loss_sum_ += loss;
   ++batches_;
   const int64_t done = ctx.batch_in_epoch + 1, total = ctx.progress().steps_per_epoch;
-  const double elapsed = now_s() - epoch_start_;
+  const double elapsed = wall_seconds() - epoch_start_;
   const double eta = done < total ? elapsed / static_cast<double>(done) * static_cast<double>(total - done) : 0;
   const int width = 30, filled = static_cast<int>(width * done / std::max<int64_t>(total, 1));
   std::string bar(static_cast<size_t>(filled), '=');
@@ -70,7 +64,7 @@ void ProgressLogger::on_batch_end(TrainingContext& ctx, double loss) {
 
 void ProgressLogger::on_epoch_end(TrainingContext&, Logs& logs) {
   std::string line = (bar_ ? "\r\033[K" : std::string()) + " - " +
-                     std::to_string(static_cast<long long>(std::lround(now_s() - epoch_start_))) + "s";
+                     std::to_string(static_cast<long long>(std::lround(wall_seconds() - epoch_start_))) + "s";
   for (const auto& [key, value] : logs.values) line += " - " + key + ": " + format_metric(value);
   std::fprintf(out_, "%s\n", line.c_str());
   std::fflush(out_);

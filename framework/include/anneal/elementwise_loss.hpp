@@ -1,0 +1,40 @@
+#pragma once
+// A loss that is the mean over every output of every sample of a per-element term (binary
+// cross-entropy, mse, mae): one target column per output, and value and gradient in one pass.
+
+#include <string>
+
+#include "anneal/loss.hpp"
+
+namespace anneal {
+
+// Term: a callable (prediction, target) -> {value, d value / d prediction}.
+template <class Term>
+class ElementwiseLoss : public Loss {
+ public:
+  explicit ElementwiseLoss(AttrMap&) {}
+  std::string check(const Shape& out, int64_t target_width) const override {
+    if (out.numel() != target_width)
+      return "needs one target column per output (" + std::to_string(out.numel()) + "), the data gives " +
+             std::to_string(target_width);
+    return {};
+  }
+  double forward_backward(const float* p, const float* y, int64_t batch, int64_t width, int64_t,
+                          float* grad) const override {
+    const int64_t n = batch * width;
+    const float scale = 1.0f / static_cast<float>(n);
+    double total = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const auto [value, slope] = Term{}(p[i], y[i]);
+      total += value;
+      if (grad) grad[i] = static_cast<float>(slope) * scale;
+    }
+    return total / static_cast<double>(n);
+  }
+};
+
+struct TermValue {
+  double value, slope;
+};
+
+}  // namespace anneal
