@@ -37,8 +37,13 @@ int check_command(const Args& args) {
   std::printf("output: %s %s\n", ex.graph.nodes()[static_cast<size_t>(ex.graph.output())].name.c_str(),
               ex.graph.output_shape().str(true).c_str());
   std::printf("parameters: %lld\n", static_cast<long long>(total));
-  std::printf("planned memory: %lld bytes (batch %lld)\n", static_cast<long long>(ex.graph.planned_bytes()),
-              static_cast<long long>(ex.graph.max_batch()));
+  const int64_t gradients = static_cast<int64_t>(sizeof(float) * ex.graph.activation_grads().size());
+  std::printf("planned memory: %lld bytes (batch %lld): parameters and their gradients %lld, activations %lld, "
+              "activation gradients %lld (%lld without sharing buffers between lifetimes)\n",
+              static_cast<long long>(ex.graph.planned_bytes()), static_cast<long long>(ex.graph.max_batch()),
+              static_cast<long long>(sizeof(float) * 2 * ex.graph.params().size()),
+              static_cast<long long>(sizeof(float) * ex.graph.activations().size()), static_cast<long long>(gradients),
+              static_cast<long long>(ex.graph.unshared_gradient_bytes()));
   if (ex.train)
     std::printf("data: %s, %lld training rows, %lld validation rows\n", ex.train->source.c_str(),
                 static_cast<long long>(ex.train->rows()),

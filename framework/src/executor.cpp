@@ -53,16 +53,18 @@ void Executor::forward(int64_t batch, bool training) {
 
 void Executor::backward(int64_t batch) {
   auto& nodes = graph_.nodes();
-  // Activation gradients accumulate (a value may feed several nodes), so every buffer but the
-  // output's (which the loss wrote) starts at 0. Parameter gradients are written by their one
-  // owner and need no clearing.
-  for (const auto& node : nodes)
-    if (node.gradient_offset >= 0 && &node != &nodes[static_cast<size_t>(graph_.output())])
-      std::memset(graph_.activation_grads().data() + node.gradient_offset, 0,
-                  sizeof(float) * static_cast<size_t>(batch * node.shape.numel()));
-
+  // Activation gradients accumulate (a value may feed several nodes), so each buffer is cleared
+  // just before the first node that accumulates into it runs; buffers are shared by nodes whose
+  // gradients are never live at once. Parameter gradients are written by their one owner.
   const auto& order = graph_.order();
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+  const auto& zero = graph_.zero_before_step();
+  size_t step = 0;
+  for (auto it = order.rbegin(); it != order.rend(); ++it, ++step) {
+    for (int index : zero[step]) {
+      const auto& cleared = nodes[static_cast<size_t>(index)];
+      std::memset(graph_.activation_grads().data() + cleared.gradient_offset, 0,
+                  sizeof(float) * static_cast<size_t>(batch * cleared.shape.numel()));
+    }
     auto& node = nodes[static_cast<size_t>(*it)];
     if (!node.op || !node.requires_grad) continue;
     const auto& v = views_[static_cast<size_t>(*it)];

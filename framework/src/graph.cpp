@@ -19,6 +19,13 @@ int64_t CompiledNode::parameter_count() const {
   return n;
 }
 
+int64_t CompiledGraph::unshared_gradient_bytes() const {
+  int64_t floats = 0;
+  for (const auto& node : nodes_)
+    if (node.requires_grad) floats += max_batch_ * node.shape.numel();
+  return floats * static_cast<int64_t>(sizeof(float));
+}
+
 int64_t CompiledGraph::planned_bytes() const {
   return static_cast<int64_t>(sizeof(float) * (params_.size() + param_grads_.size() +
                                                activations_.size() + activation_grads_.size()));
@@ -82,6 +89,55 @@ std::unique_ptr<Initializer> make_initializer(const ParamSpec& spec) {
 }
 
 }  // namespace
+
+int64_t plan_gradient_buffers(CompiledGraph& g, int64_t max_batch) {
+  auto& nodes = g.nodes();
+  const auto& order = g.order();
+  // Backward runs the order in reverse: step k runs node order[size - 1 - k].
+  const int steps = static_cast<int>(order.size());
+  std::vector<int> step_of(nodes.size());
+  for (int k = 0; k < steps; ++k) step_of[static_cast<size_t>(order[static_cast<size_t>(steps - 1 - k)])] = k;
+  // A gradient buffer is live from the backward step of its first consumer (which starts
+  // accumulating into it; the output's from the loss, before step 0) to its own backward step.
+  struct Interval {
+    int node, first, last;
+    int64_t size;
+  };
+  std::vector<Interval> intervals;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (!nodes[i].requires_grad) continue;
+    int first = static_cast<int>(i) == g.output() ? -1 : steps;
+    for (size_t j = 0; j < nodes.size(); ++j)
+      for (int in : nodes[j].inputs)
+        if (in == static_cast<int>(i)) first = std::min(first, step_of[j]);
+    intervals.push_back({static_cast<int>(i), first, step_of[i], max_batch * nodes[i].shape.numel()});
+  }
+  // Greedy by start: reuse a free block that is large enough (the smallest such), else grow.
+  std::sort(intervals.begin(), intervals.end(), [](const Interval& a, const Interval& b) { return a.first < b.first; });
+  struct Block {
+    int64_t offset, size;
+    int free_after;  // the last step of the interval that holds it
+  };
+  std::vector<Block> blocks;
+  int64_t total = 0;
+  g.zero_before_step_.assign(static_cast<size_t>(steps), {});
+  for (const auto& iv : intervals) {
+    Block* best = nullptr;
+    for (auto& b : blocks)
+      if (b.free_after < iv.first && b.size >= iv.size && (!best || b.size < best->size)) best = &b;
+    if (!best) {
+      blocks.push_back({total, iv.size, -2});
+      total += iv.size;
+      best = &blocks.back();
+    }
+    best->free_after = iv.last;
+    nodes[static_cast<size_t>(iv.node)].gradient_offset = best->offset;
+    // Accumulation starts at step iv.first: clear the buffer just before it (the loss writes the
+    // output's own gradient).
+    if (iv.first >= 0) g.zero_before_step_[static_cast<size_t>(iv.first)].push_back(iv.node);
+  }
+  return total;
+}
 
 CompiledGraph compile(const ModelSpec& spec, int64_t max_batch, uint64_t seed) {
   CompiledGraph out;
@@ -232,21 +288,19 @@ CompiledGraph compile(const ModelSpec& spec, int64_t max_batch, uint64_t seed) {
     for (int in : node.inputs) node.requires_grad = node.requires_grad || nodes[static_cast<size_t>(in)].requires_grad;
   }
 
-  // Memory plan: offsets first, then one allocation per arena.
-  int64_t activation_size = 0, gradient_size = 0, param_size = 0;
+  // Memory plan: offsets first, then one allocation per arena. Activations all live until
+  // backward has used them; gradient buffers share memory where their lifetimes do not overlap.
+  int64_t activation_size = 0, param_size = 0;
   for (int index : out.order_) {
     auto& node = nodes[static_cast<size_t>(index)];
     node.activation_offset = activation_size;
     activation_size += max_batch * node.shape.numel();
-    if (node.requires_grad) {
-      node.gradient_offset = gradient_size;
-      gradient_size += max_batch * node.shape.numel();
-    }
     for (const auto& p : param_specs[static_cast<size_t>(index)]) {
       node.params.push_back({p.name, p.shape, param_size});
       param_size += p.shape.numel();
     }
   }
+  const int64_t gradient_size = plan_gradient_buffers(out, max_batch);
   out.activations_.assign(static_cast<size_t>(activation_size), 0.0f);
   out.activation_grads_.assign(static_cast<size_t>(gradient_size), 0.0f);
   out.params_.assign(static_cast<size_t>(param_size), 0.0f);

@@ -58,14 +58,24 @@ class CompiledGraph {
   const std::vector<float>& params() const { return params_; }
   std::vector<float>& param_grads() { return param_grads_; }
   std::vector<float>& activations() { return activations_; }
+  const std::vector<float>& activations() const { return activations_; }
   std::vector<float>& activation_grads() { return activation_grads_; }
+  const std::vector<float>& activation_grads() const { return activation_grads_; }
   int64_t planned_bytes() const;
+
+  // Nodes whose gradient buffer must be cleared before backward step k (step k runs
+  // order()[size - 1 - k]); buffers are shared where lifetimes do not overlap.
+  const std::vector<std::vector<int>>& zero_before_step() const { return zero_before_step_; }
+  // Bytes the gradient buffers would take without sharing, for reports.
+  int64_t unshared_gradient_bytes() const;
 
   const Shape& input_shape() const { return nodes_[kInputNode].shape; }
   const Shape& output_shape() const { return nodes_[static_cast<size_t>(output_)].shape; }
 
  private:
   friend CompiledGraph compile(const ModelSpec&, int64_t, uint64_t);
+  friend int64_t plan_gradient_buffers(CompiledGraph&, int64_t);
+  std::vector<std::vector<int>> zero_before_step_;
   std::vector<CompiledNode> nodes_;
   std::vector<int> order_;
   int output_ = 0;
@@ -73,6 +83,9 @@ class CompiledGraph {
   Graph graph_;
   std::vector<float> params_, param_grads_, activations_, activation_grads_;
 };
+
+// Assigns gradient buffers by liveness; returns the gradient arena's size in floats.
+int64_t plan_gradient_buffers(CompiledGraph& graph, int64_t max_batch);
 
 // Throws SpecError listing every problem found (unknown ops, undefined inputs, cycles, shapes).
 CompiledGraph compile(const ModelSpec& spec, int64_t max_batch, uint64_t seed);
