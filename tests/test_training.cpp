@@ -265,3 +265,32 @@ train: {seed: 2}
   CHECK(norm2 > 0);
   CHECK(std::sqrt(diff2 / norm2) < 1e-2);
 }
+
+TEST_CASE("forward-only runs share activation buffers by liveness and compute the same outputs", "[compiler][memory]") {
+  TempDir dir;
+  const char* chain = R"(version: 1
+input: [6]
+layers:
+  - {type: dense, units: 6, activation: tanh}
+  - {type: dense, units: 6, activation: relu}
+  - {type: dense, units: 6, activation: sigmoid}
+  - {type: dense, units: 6}
+loss: mse
+optimizer: {type: sgd}
+train: {seed: 4}
+)";
+  auto g = compile(spec_from(dir, chain), 4, 4);
+  // Five activations of [4, 6] (input included) fit in two: each lives from its step to its consumer's.
+  CHECK(g.inference_floats() == 2 * 4 * 6);
+  CHECK(g.activations().size() == 5u * 4 * 6);
+  Executor train(g, 1);
+  Executor infer(g, 1, ExecutorMode::kInference);
+  std::vector<float> x(24);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = 0.1f * static_cast<float>(i % 7) - 0.3f;
+  std::copy(x.begin(), x.end(), train.input());
+  std::copy(x.begin(), x.end(), infer.input());
+  train.forward(4, false);
+  infer.forward(4, false);
+  CHECK(std::vector<float>(train.output(), train.output() + 24) == std::vector<float>(infer.output(), infer.output() + 24));
+  CHECK_THROWS_WITH(infer.backward(4), Contains("inference executor"));
+}

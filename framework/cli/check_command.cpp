@@ -44,6 +44,8 @@ int check_command(const Args& args) {
               static_cast<long long>(sizeof(float) * 2 * ex.graph.params().size()),
               static_cast<long long>(sizeof(float) * ex.graph.activations().size()), static_cast<long long>(gradients),
               static_cast<long long>(ex.graph.unshared_gradient_bytes()));
+  std::printf("forward-only runs (predict): activations %lld bytes, shared by liveness\n",
+              static_cast<long long>(sizeof(float) * ex.graph.inference_floats()));
   if (ex.train)
     std::printf("data: %s, %lld training rows, %lld validation rows\n", ex.train->source.c_str(),
                 static_cast<long long>(ex.train->rows()),

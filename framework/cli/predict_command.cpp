@@ -61,7 +61,7 @@ int predict_command(const Args& args) {
   Dataset rows = read_csv(in);
   rows.features.reshape(ex.graph.input_shape());
 
-  Executor executor(ex.graph, 0);
+  Executor executor(ex.graph, 0, ExecutorMode::kInference);
   const int64_t outputs = ex.graph.output_shape().numel(), batch = ex.graph.max_batch();
   const int64_t fw = rows.features.sample_shape().numel();
   std::string text;

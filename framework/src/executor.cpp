@@ -2,12 +2,19 @@
 
 #include <cstring>
 
+#include "anneal/errors.hpp"
+
 namespace anneal {
 
-Executor::Executor(CompiledGraph& graph, uint64_t seed)
-    : graph_(graph), dropout_rng_(seed, static_cast<uint64_t>(RngStream::kDropout)) {
+Executor::Executor(CompiledGraph& graph, uint64_t seed, ExecutorMode mode)
+    : graph_(graph), mode_(mode), dropout_rng_(seed, static_cast<uint64_t>(RngStream::kDropout)) {
   auto& nodes = graph_.nodes();
-  float* activations = graph_.activations().data();
+  const bool inference = mode == ExecutorMode::kInference;
+  if (inference) graph_.inference_activations().assign(static_cast<size_t>(graph_.inference_floats()), 0.0f);
+  float* activations = inference ? graph_.inference_activations().data() : graph_.activations().data();
+  auto activation_offset = [&](size_t i) {
+    return inference ? graph_.inference_offsets()[i] : nodes[i].activation_offset;
+  };
   float* gradients = graph_.activation_grads().data();
   float* params = graph_.params().data();
   float* param_grads = graph_.param_grads().data();
@@ -15,11 +22,11 @@ Executor::Executor(CompiledGraph& graph, uint64_t seed)
   for (size_t i = 0; i < nodes.size(); ++i) {
     const auto& node = nodes[i];
     auto& v = views_[i];
-    v.output = {activations + node.activation_offset, node.shape};
+    v.output = {activations + activation_offset(i), node.shape};
     if (node.gradient_offset >= 0) v.output_grad = {gradients + node.gradient_offset, node.shape};
     for (int in : node.inputs) {
       const auto& source = nodes[static_cast<size_t>(in)];
-      v.inputs.emplace_back(activations + source.activation_offset, source.shape);
+      v.inputs.emplace_back(activations + activation_offset(static_cast<size_t>(in)), source.shape);
       TensorView grad{nullptr, source.shape};
       if (source.gradient_offset >= 0) grad.data = gradients + source.gradient_offset;
       v.input_grads.push_back(grad);
@@ -52,6 +59,7 @@ void Executor::forward(int64_t batch, bool training) {
 }
 
 void Executor::backward(int64_t batch) {
+  if (mode_ == ExecutorMode::kInference) throw RuntimeFailure("backward() on an inference executor");
   auto& nodes = graph_.nodes();
   // Activation gradients accumulate (a value may feed several nodes), so each buffer is cleared
   // just before the first node that accumulates into it runs; buffers are shared by nodes whose

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <map>
 #include <numeric>
 
@@ -90,6 +91,42 @@ std::unique_ptr<Initializer> make_initializer(const ParamSpec& spec) {
 
 }  // namespace
 
+namespace {
+
+// A buffer's life: live from step `first` through step `last` (inclusive).
+struct Interval {
+  int node, first, last;
+  int64_t size;
+};
+
+// Greedy interval sharing: in order of start, take the smallest free block that is large enough
+// (free: its holder's last step is before this start), else grow the arena. Returns the arena
+// size; offsets[node] receives each buffer's place.
+int64_t share_buffers(std::vector<Interval> intervals, std::vector<int64_t>& offsets) {
+  std::sort(intervals.begin(), intervals.end(), [](const Interval& a, const Interval& b) { return a.first < b.first; });
+  struct Block {
+    int64_t offset, size;
+    int free_after;
+  };
+  std::vector<Block> blocks;
+  int64_t total = 0;
+  for (const auto& iv : intervals) {
+    Block* best = nullptr;
+    for (auto& b : blocks)
+      if (b.free_after < iv.first && b.size >= iv.size && (!best || b.size < best->size)) best = &b;
+    if (!best) {
+      blocks.push_back({total, iv.size, std::numeric_limits<int>::min()});
+      total += iv.size;
+      best = &blocks.back();
+    }
+    best->free_after = iv.last;
+    offsets[static_cast<size_t>(iv.node)] = best->offset;
+  }
+  return total;
+}
+
+}  // namespace
+
 int64_t plan_gradient_buffers(CompiledGraph& g, int64_t max_batch) {
   auto& nodes = g.nodes();
   const auto& order = g.order();
@@ -99,10 +136,6 @@ int64_t plan_gradient_buffers(CompiledGraph& g, int64_t max_batch) {
   for (int k = 0; k < steps; ++k) step_of[static_cast<size_t>(order[static_cast<size_t>(steps - 1 - k)])] = k;
   // A gradient buffer is live from the backward step of its first consumer (which starts
   // accumulating into it; the output's from the loss, before step 0) to its own backward step.
-  struct Interval {
-    int node, first, last;
-    int64_t size;
-  };
   std::vector<Interval> intervals;
   for (size_t i = 0; i < nodes.size(); ++i) {
     if (!nodes[i].requires_grad) continue;
@@ -112,31 +145,36 @@ int64_t plan_gradient_buffers(CompiledGraph& g, int64_t max_batch) {
         if (in == static_cast<int>(i)) first = std::min(first, step_of[j]);
     intervals.push_back({static_cast<int>(i), first, step_of[i], max_batch * nodes[i].shape.numel()});
   }
-  // Greedy by start: reuse a free block that is large enough (the smallest such), else grow.
-  std::sort(intervals.begin(), intervals.end(), [](const Interval& a, const Interval& b) { return a.first < b.first; });
-  struct Block {
-    int64_t offset, size;
-    int free_after;  // the last step of the interval that holds it
-  };
-  std::vector<Block> blocks;
-  int64_t total = 0;
+  std::vector<int64_t> offsets(nodes.size(), -1);
+  const int64_t total = share_buffers(intervals, offsets);
   g.zero_before_step_.assign(static_cast<size_t>(steps), {});
   for (const auto& iv : intervals) {
-    Block* best = nullptr;
-    for (auto& b : blocks)
-      if (b.free_after < iv.first && b.size >= iv.size && (!best || b.size < best->size)) best = &b;
-    if (!best) {
-      blocks.push_back({total, iv.size, -2});
-      total += iv.size;
-      best = &blocks.back();
-    }
-    best->free_after = iv.last;
-    nodes[static_cast<size_t>(iv.node)].gradient_offset = best->offset;
+    nodes[static_cast<size_t>(iv.node)].gradient_offset = offsets[static_cast<size_t>(iv.node)];
     // Accumulation starts at step iv.first: clear the buffer just before it (the loss writes the
     // output's own gradient).
     if (iv.first >= 0) g.zero_before_step_[static_cast<size_t>(iv.first)].push_back(iv.node);
   }
   return total;
+}
+
+int64_t plan_inference_buffers(CompiledGraph& g, int64_t max_batch) {
+  auto& nodes = g.nodes();
+  const auto& order = g.order();
+  const int steps = static_cast<int>(order.size());
+  std::vector<int> step_of(nodes.size());
+  for (int k = 0; k < steps; ++k) step_of[static_cast<size_t>(order[static_cast<size_t>(k)])] = k;
+  // Forward only: an activation is live from its own step to its last consumer's (the output to
+  // the end). A consumer's output never shares with its inputs: their lives meet at its step.
+  std::vector<Interval> intervals;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    int last = static_cast<int>(i) == g.output() ? steps : step_of[i];
+    for (size_t j = 0; j < nodes.size(); ++j)
+      for (int in : nodes[j].inputs)
+        if (in == static_cast<int>(i)) last = std::max(last, step_of[j]);
+    intervals.push_back({static_cast<int>(i), step_of[i], last, max_batch * nodes[i].shape.numel()});
+  }
+  g.inference_offsets_.assign(nodes.size(), -1);
+  return share_buffers(intervals, g.inference_offsets_);
 }
 
 CompiledGraph compile(const ModelSpec& spec, int64_t max_batch, uint64_t seed) {
@@ -301,6 +339,7 @@ CompiledGraph compile(const ModelSpec& spec, int64_t max_batch, uint64_t seed) {
     }
   }
   const int64_t gradient_size = plan_gradient_buffers(out, max_batch);
+  out.inference_floats_ = plan_inference_buffers(out, max_batch);  // allocated by an inference executor
   out.activations_.assign(static_cast<size_t>(activation_size), 0.0f);
   out.activation_grads_.assign(static_cast<size_t>(gradient_size), 0.0f);
   out.params_.assign(static_cast<size_t>(param_size), 0.0f);

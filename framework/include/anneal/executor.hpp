@@ -10,9 +10,12 @@
 
 namespace anneal {
 
+enum class ExecutorMode { kTraining, kInference };
+
 class Executor {
  public:
-  Executor(CompiledGraph& graph, uint64_t seed);
+  // kInference: forward only, on the shared inference arena (backward() is not allowed).
+  Executor(CompiledGraph& graph, uint64_t seed, ExecutorMode mode = ExecutorMode::kTraining);
 
   float* input() { return input_; }                 // [max_batch, input size]
   const float* output() const { return output_; }   // [batch, output size]
@@ -34,6 +37,7 @@ class Executor {
     TensorView output_grad;
   };
   CompiledGraph& graph_;
+  ExecutorMode mode_;
   std::vector<NodeViews> views_;
   float* input_ = nullptr;
   float* output_ = nullptr;

@@ -68,6 +68,11 @@ class CompiledGraph {
   const std::vector<std::vector<int>>& zero_before_step() const { return zero_before_step_; }
   // Bytes the gradient buffers would take without sharing, for reports.
   int64_t unshared_gradient_bytes() const;
+  // Forward-only runs (predict) use a second activation arena in which activations whose lives
+  // do not overlap share memory; offsets per node into it.
+  const std::vector<int64_t>& inference_offsets() const { return inference_offsets_; }
+  int64_t inference_floats() const { return inference_floats_; }
+  std::vector<float>& inference_activations() { return inference_activations_; }
 
   const Shape& input_shape() const { return nodes_[kInputNode].shape; }
   const Shape& output_shape() const { return nodes_[static_cast<size_t>(output_)].shape; }
@@ -75,7 +80,11 @@ class CompiledGraph {
  private:
   friend CompiledGraph compile(const ModelSpec&, int64_t, uint64_t);
   friend int64_t plan_gradient_buffers(CompiledGraph&, int64_t);
+  friend int64_t plan_inference_buffers(CompiledGraph&, int64_t);
   std::vector<std::vector<int>> zero_before_step_;
+  std::vector<int64_t> inference_offsets_;
+  int64_t inference_floats_ = 0;
+  std::vector<float> inference_activations_;
   std::vector<CompiledNode> nodes_;
   std::vector<int> order_;
   int output_ = 0;
@@ -86,6 +95,8 @@ class CompiledGraph {
 
 // Assigns gradient buffers by liveness; returns the gradient arena's size in floats.
 int64_t plan_gradient_buffers(CompiledGraph& graph, int64_t max_batch);
+// Assigns forward-only activation buffers by liveness; returns that arena's size in floats.
+int64_t plan_inference_buffers(CompiledGraph& graph, int64_t max_batch);
 
 // Throws SpecError listing every problem found (unknown ops, undefined inputs, cycles, shapes).
 CompiledGraph compile(const ModelSpec& spec, int64_t max_batch, uint64_t seed);
