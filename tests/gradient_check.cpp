@@ -88,15 +88,19 @@ GradientReport check_gradients(Op& op_ref, const GradientCase& c, uint64_t seed)
   }
 
   // Stochastic ops (dropout) see the same random stream on every evaluation.
+  Rng op_rng(seed, 7);
+  OpContext ctx;
+  ctx.batch = c.batch;
+  ctx.training = true;
+  ctx.inputs = in_views;
+  ctx.output = {b.output.data(), out_shape};
+  ctx.params = param_views;
+  ctx.output_grad = {b.output_grad.data(), out_shape};
+  ctx.input_grads = in_grad_views;
+  ctx.param_grads = param_grad_views;
+  ctx.rng = &op_rng;
   auto objective = [&]() {
-    Rng op_rng(seed, 7);
-    OpContext ctx;
-    ctx.batch = c.batch;
-    ctx.training = true;
-    ctx.inputs = in_views;
-    ctx.output = {b.output.data(), out_shape};
-    ctx.params = param_views;
-    ctx.rng = &op_rng;
+    op_rng = Rng(seed, 7);
     op->forward(ctx);
     double f = 0;
     for (size_t i = 0; i < b.output.size(); ++i) f += projection[i] * b.output[i];
@@ -104,20 +108,8 @@ GradientReport check_gradients(Op& op_ref, const GradientCase& c, uint64_t seed)
   };
 
   objective();
-  {
-    Rng op_rng(seed, 7);
-    OpContext ctx;
-    ctx.batch = c.batch;
-    ctx.training = true;
-    ctx.inputs = in_views;
-    ctx.output = {b.output.data(), out_shape};
-    ctx.params = param_views;
-    ctx.output_grad = {b.output_grad.data(), out_shape};
-    ctx.input_grads = in_grad_views;
-    ctx.param_grads = param_grad_views;
-    ctx.rng = &op_rng;
-    op->backward(ctx);
-  }
+  op_rng = Rng(seed, 7);
+  op->backward(ctx);
 
   GradientReport report;
   double diff2 = 0, analytic2 = 0, numeric2 = 0, worst = -1;
