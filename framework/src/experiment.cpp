@@ -69,11 +69,12 @@ Experiment build_experiment_on(ModelSpec spec, std::optional<Dataset> train, std
     ex.metrics.push_back({name, std::move(metric)});
   }
   ex.optimizer = create_from<OptimizerRegistry>(spec.optimizer, "optimizer");
-  if (spec.schedule) ex.schedule = make_schedule(*spec.schedule, schedule_context(ex, spec));
+  const ScheduleContext ctx = schedule_context(ex, spec);
+  if (spec.schedule) ex.schedule = make_schedule(*spec.schedule, ctx);
   // Callbacks are built per run, but checked now so a bad one fails before any training.
   for (const auto& attrs : spec.callbacks) {
     AttrMap copy = attrs;
-    create_from<CallbackRegistry>(copy, "callback", schedule_context(ex, spec));
+    create_from<CallbackRegistry>(copy, "callback", ctx);
   }
   ex.spec = std::move(spec);
   return ex;

@@ -191,7 +191,7 @@ TrainSpec parse_train(AttrMap train) {
   return out;
 }
 
-NodeSpec parse_node(AttrMap attrs, bool explicit_form, const std::string& previous, size_t index,
+NodeSpec parse_node(AttrMap attrs, bool explicit_form, const std::string& previous,
                     std::map<std::string, int>& type_counts) {
   NodeSpec node;
   node.location = attrs.location();
@@ -222,7 +222,6 @@ NodeSpec parse_node(AttrMap attrs, bool explicit_form, const std::string& previo
     node.inputs = {previous};
     node.input_locations = {node.location};
   }
-  (void)index;
   attrs.set_what((explicit_form ? "node '" : "layer '") + node.name + "' (" + node.op + ")");
   node.attrs = std::move(attrs);
   return node;
@@ -289,7 +288,7 @@ ModelSpec load_model_spec(const std::string& path, const LoadOptions& options) {
   auto items = root.child_list(list_key);
   if (items.empty()) root.fail(list_key, "must list at least one " + std::string(has_layers ? "layer" : "node"));
   for (size_t i = 0; i < items.size(); ++i) {
-    spec.nodes.push_back(parse_node(std::move(items[i]), has_nodes, previous, i, type_counts));
+    spec.nodes.push_back(parse_node(std::move(items[i]), has_nodes, previous, type_counts));
     previous = spec.nodes.back().name;
   }
   spec.output = root.get<std::string>("output", spec.nodes.back().name);
