@@ -87,7 +87,7 @@ int train(int argc, char** argv) {
   ModelSpec spec = load_model_spec(argv[2], load);
   Experiment ex = build_experiment(std::move(spec));
   const int64_t per_epoch = (ex.train->rows() + ex.spec.train.batch_size - 1) / ex.spec.train.batch_size;
-  Trainer trainer(ex.graph, *ex.loss, ex.metrics, *ex.optimizer,
+  Trainer trainer(ex.graph, ex.weights, *ex.loss, ex.metrics, *ex.optimizer,
                   {(warmup + updates) / per_epoch + 2, ex.spec.train.batch_size, true, ex.spec.train.seed});
   Stopwatch watch(warmup, updates);
   trainer.add_callback(&watch);

@@ -16,7 +16,7 @@ class AddOp : public Op {
     return in[0];
   }
 
-  void forward(const OpContext& ctx) override {
+  void forward(const OpContext& ctx) const override {
     const int64_t n = ctx.batch * ctx.output.sample_size();
     float* y = ctx.output.data;
     const float* x0 = ctx.inputs[0].data;
@@ -27,7 +27,7 @@ class AddOp : public Op {
     }
   }
 
-  void backward(const OpContext& ctx) override {
+  void backward(const OpContext& ctx) const override {
     const int64_t n = ctx.batch * ctx.output.sample_size();
     for (const auto& grad : ctx.input_grads) {
       if (grad.empty()) continue;

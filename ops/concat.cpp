@@ -29,7 +29,7 @@ class ConcatOp : public Op {
     return out;
   }
 
-  void prepare(const std::vector<Shape>& in, int64_t) override {
+  void prepare(const std::vector<Shape>& in) override {
     const int rank = in[0].rank();
     const int axis = axis_ < 0 ? rank + axis_ : axis_;
     outer_ = 1;
@@ -40,7 +40,7 @@ class ConcatOp : public Op {
     for (auto b : blocks_) total_block_ += b;
   }
 
-  void forward(const OpContext& ctx) override {
+  void forward(const OpContext& ctx) const override {
     const int64_t outer = ctx.batch * outer_;
     for (int64_t o = 0; o < outer; ++o) {
       float* y = ctx.output.data + o * total_block_;
@@ -51,7 +51,7 @@ class ConcatOp : public Op {
     }
   }
 
-  void backward(const OpContext& ctx) override {
+  void backward(const OpContext& ctx) const override {
     const int64_t outer = ctx.batch * outer_;
     for (int64_t o = 0; o < outer; ++o) {
       const float* dy = ctx.output_grad.data + o * total_block_;

@@ -1,5 +1,6 @@
 // dense: y = activation(x W + b) over the last axis. W is [in, units] (Keras' kernel layout).
-// Bias and activation are applied in one pass after the sgemm.
+// The bias and the activation are applied in one pass after the sgemm; when the activation's
+// derivative needs its input (gelu, silu), the pre-activation is kept in the saved workspace.
 #include <algorithm>
 #include <vector>
 
@@ -15,12 +16,9 @@ class DenseOp : public Op {
  public:
   explicit DenseOp(AttrMap& a) : units_(a.get<int64_t>("units")), use_bias_(a.get<bool>("use_bias", true)) {
     a.require(units_ > 0, "units", "must be a positive integer, got " + std::to_string(units_));
-    const auto activation = a.get<std::string>("activation", "linear");
-    if (!parse_activation(activation, activation_.kind))
-      a.fail("activation", "is '" + activation + "', expected one of " + activation_names());
-    activation_.alpha = activation_.kind == ActivationKind::kLeakyRelu ? 0.3f : 1.0f;
-    kernel_init_ = init_attrs(a, "kernel_initializer");
-    if (use_bias_) bias_init_ = init_attrs(a, "bias_initializer");
+    activation_ = activation_attr(a, "activation");
+    kernel_init_ = initializer_attr(a, "kernel_initializer");
+    if (use_bias_) bias_init_ = initializer_attr(a, "bias_initializer");
   }
 
   Shape infer_shape(const std::vector<Shape>& in) const override {
@@ -29,41 +27,62 @@ class DenseOp : public Op {
     return out;
   }
 
-  std::vector<ParamSpec> param_specs(const std::vector<Shape>& in) override {
-    std::vector<ParamSpec> specs{{"kernel", Shape{in[0].back(), units_}, kernel_init_, "glorot_uniform"}};
-    if (use_bias_) specs.push_back({"bias", Shape{units_}, bias_init_, "zeros"});
+  std::vector<ParamSpec> param_specs(const std::vector<Shape>& in) const override {
+    std::vector<ParamSpec> specs{{"kernel", Shape{in[0].back(), units_}, kernel_init_, "glorot_uniform", {}}};
+    if (use_bias_) specs.push_back({"bias", Shape{units_}, bias_init_, "zeros", {}});
     return specs;
   }
 
-  void prepare(const std::vector<Shape>& in, int64_t max_batch) override {
+  void prepare(const std::vector<Shape>& in) override {
     in_ = in[0].back();
     rows_per_sample_ = in[0].numel() / in_;
-    if (activation_.kind != ActivationKind::kLinear)
-      dz_.assign(static_cast<size_t>(max_batch * rows_per_sample_ * units_), 0.0f);
   }
 
-  void forward(const OpContext& ctx) override {
+  Workspace workspace(int64_t max_batch) const override {
+    const int64_t z = max_batch * rows_per_sample_ * units_;
+    if (activation_->is_identity()) return {};
+    return {keeps_preactivation() ? z : 0, z};
+  }
+
+  Flops flops(const std::vector<Shape>&, const Shape& out) const override {
+    const double matmul = 2.0 * static_cast<double>(rows_per_sample_ * in_ * units_);
+    const double tail = activation_->is_identity() ? 0 : activation_->flops({out}, out).forward;
+    return {matmul + static_cast<double>(out.numel()) + tail, 2 * matmul + static_cast<double>(out.numel()) + tail};
+  }
+
+  void forward(const OpContext& ctx) const override {
     const int64_t rows = ctx.batch * rows_per_sample_;
     float* y = ctx.output.data;
-    // Y[rows, units] = X[rows, in] · W[in, units]
-    blas::gemm(false, false, rows, units_, in_, 1.0f, ctx.inputs[0].data, in_, ctx.params[0].data, units_,
-               0.0f, y, units_);
-    activation_.apply(y, rows, units_, use_bias_ ? ctx.params[1].data : nullptr);
+    float* z = keeps_preactivation() ? ctx.saved.data() : y;
+    // Z[rows, units] = X[rows, in] · W[in, units]
+    blas::gemm(false, false, rows, units_, in_, 1.0f, ctx.inputs[0].data, in_, ctx.params[0].data, units_, 0.0f, z,
+               units_);
+    const float* bias = use_bias_ ? ctx.params[1].data : nullptr;
+    if (!keeps_preactivation()) {
+      if (bias) activation_->activate_with_bias(y, bias, rows, units_);
+      else if (!activation_->is_identity()) activation_->activate(y, y, rows, units_);
+      return;
+    }
+    if (bias)
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t j = 0; j < units_; ++j) z[r * units_ + j] += bias[j];
+    activation_->activate(z, y, rows, units_);
   }
 
-  void backward(const OpContext& ctx) override {
+  void backward(const OpContext& ctx) const override {
     const int64_t rows = ctx.batch * rows_per_sample_;
     const float* dz = ctx.output_grad.data;
-    if (activation_.kind != ActivationKind::kLinear) {
-      activation_.backward(ctx.output.data, ctx.output_grad.data, dz_.data(), rows, units_, false);
-      dz = dz_.data();
+    if (!activation_->is_identity()) {
+      float* out = ctx.scratch.data();
+      activation_->activate_backward(keeps_preactivation() ? ctx.saved.data() : nullptr, ctx.output.data, dz, out,
+                                     rows, units_, false);
+      dz = out;
     }
-    // A node's parameters belong to it alone, so their gradients are written, not accumulated,
-    // and the executor need not clear them first.
-    // dW[in, units] = X[rows, in]ᵀ · dZ[rows, units]
-    blas::gemm(true, false, in_, units_, rows, 1.0f, ctx.inputs[0].data, in_, dz, units_, 0.0f,
-               ctx.param_grads[0].data, units_);
-    if (use_bias_) {
+    // dW[in, units] = X[rows, in]ᵀ · dZ[rows, units]  (written: the kernel belongs to this node)
+    if (!ctx.param_grads[0].empty())
+      blas::gemm(true, false, in_, units_, rows, 1.0f, ctx.inputs[0].data, in_, dz, units_, 0.0f,
+                 ctx.param_grads[0].data, units_);
+    if (use_bias_ && !ctx.param_grads[1].empty()) {
       float* db = ctx.param_grads[1].data;
       std::copy(dz, dz + units_, db);
       for (int64_t r = 1; r < rows; ++r)
@@ -76,18 +95,13 @@ class DenseOp : public Op {
   }
 
  private:
-  static AttrMap init_attrs(AttrMap& a, const std::string& key) {
-    const YAML::Node node = a.raw(key);
-    if (!node.IsDefined() || node.IsNull()) return AttrMap({}, a.origin(), a.child_path(key), a.what() + ": " + key);
-    return typed_attrs(node, a.origin(), a.child_path(key), a.what() + ": " + key);
-  }
+  bool keeps_preactivation() const { return !activation_->is_identity() && activation_->uses_input(); }
 
   int64_t units_;
   bool use_bias_;
-  Activation activation_;
+  std::unique_ptr<ActivationOp> activation_;
   AttrMap kernel_init_, bias_init_;
   int64_t in_ = 0, rows_per_sample_ = 1;
-  std::vector<float> dz_;
 };
 
 ANNEAL_REGISTER(OpRegistry, "dense", DenseOp);

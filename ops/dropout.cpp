@@ -1,7 +1,7 @@
 // dropout: while training, zeroes each value with probability `rate` and scales the rest by
 // 1 / (1 - rate) (inverted dropout), so inference is the identity. The mask comes from the
-// executor's seeded dropout stream.
-#include <vector>
+// executor's seeded dropout stream and is kept in the saved workspace for backward.
+#include <algorithm>
 
 #include "anneal/op.hpp"
 #include "anneal/rng.hpp"
@@ -15,36 +15,37 @@ class DropoutOp : public Op {
     a.require(rate_ >= 0 && rate_ < 1, "rate", "must be in [0, 1)");
   }
   Shape infer_shape(const std::vector<Shape>& in) const override { return in[0]; }
-  void prepare(const std::vector<Shape>& in, int64_t max_batch) override {
-    mask_.assign(static_cast<size_t>(max_batch * in[0].numel()), 1.0f);
-  }
+  void prepare(const std::vector<Shape>& in) override { sample_ = in[0].numel(); }
+  Workspace workspace(int64_t max_batch) const override { return {max_batch * sample_, 0}; }
 
-  void forward(const OpContext& ctx) override {
+  void forward(const OpContext& ctx) const override {
     const int64_t n = ctx.batch * ctx.output.sample_size();
     const float* x = ctx.inputs[0].data;
     float* y = ctx.output.data;
+    float* mask = ctx.saved.data();
     if (!ctx.training || rate_ == 0) {
-      for (int64_t i = 0; i < n; ++i) y[i] = x[i];
-      std::fill(mask_.begin(), mask_.begin() + n, 1.0f);
+      std::copy(x, x + n, y);
+      std::fill(mask, mask + n, 1.0f);
       return;
     }
     const float keep_scale = static_cast<float>(1.0 / (1.0 - rate_));
     for (int64_t i = 0; i < n; ++i) {
-      mask_[static_cast<size_t>(i)] = ctx.rng->uniform() < rate_ ? 0.0f : keep_scale;
-      y[i] = x[i] * mask_[static_cast<size_t>(i)];
+      mask[i] = ctx.rng->uniform() < rate_ ? 0.0f : keep_scale;
+      y[i] = x[i] * mask[i];
     }
   }
 
-  void backward(const OpContext& ctx) override {
+  void backward(const OpContext& ctx) const override {
     if (ctx.input_grads[0].empty()) return;
     const int64_t n = ctx.batch * ctx.output.sample_size();
     float* dx = ctx.input_grads[0].data;
-    for (int64_t i = 0; i < n; ++i) dx[i] += ctx.output_grad.data[i] * mask_[static_cast<size_t>(i)];
+    const float* mask = ctx.saved.data();
+    for (int64_t i = 0; i < n; ++i) dx[i] += ctx.output_grad.data[i] * mask[i];
   }
 
  private:
   double rate_;
-  std::vector<float> mask_;
+  int64_t sample_ = 0;
 };
 
 ANNEAL_REGISTER(OpRegistry, "dropout", DropoutOp);

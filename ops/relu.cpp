@@ -1,6 +1,14 @@
-// relu: max(x, 0).
-#include "anneal/activation_op.hpp"
+// relu: max(x, 0). The derivative is read from the output (y > 0 exactly when x > 0).
+#include "anneal/activation.hpp"
 
 namespace anneal {
-ANNEAL_REGISTER(OpRegistry, "relu", ActivationOp<ActivationKind::kRelu>);
+namespace {
+struct Relu {
+  explicit Relu(AttrMap&) {}
+  static constexpr bool kUsesInput = false;
+  float value(float x) const { return x > 0 ? x : 0.0f; }
+  float derivative(float, float y) const { return y > 0 ? 1.0f : 0.0f; }
+};
+ANNEAL_REGISTER(OpRegistry, "relu", PointwiseActivation<Relu>);
+}  // namespace
 }  // namespace anneal

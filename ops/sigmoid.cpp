@@ -1,6 +1,14 @@
-// sigmoid: 1 / (1 + e^-x), computed without overflow.
-#include "anneal/activation_op.hpp"
+// sigmoid: 1 / (1 + e^-x), written so that exp never overflows; f' = y (1 - y).
+#include "anneal/activation.hpp"
 
 namespace anneal {
-ANNEAL_REGISTER(OpRegistry, "sigmoid", ActivationOp<ActivationKind::kSigmoid>);
+namespace {
+struct Sigmoid {
+  explicit Sigmoid(AttrMap&) {}
+  static constexpr bool kUsesInput = false;
+  float value(float x) const { return stable_sigmoid(x); }
+  float derivative(float, float y) const { return y * (1.0f - y); }
+};
+ANNEAL_REGISTER(OpRegistry, "sigmoid", PointwiseActivation<Sigmoid>);
+}  // namespace
 }  // namespace anneal

@@ -1,6 +1,16 @@
-// tanh: tanh(x).
-#include "anneal/activation_op.hpp"
+// tanh; f' = 1 - y^2.
+#include <cmath>
+
+#include "anneal/activation.hpp"
 
 namespace anneal {
-ANNEAL_REGISTER(OpRegistry, "tanh", ActivationOp<ActivationKind::kTanh>);
+namespace {
+struct Tanh {
+  explicit Tanh(AttrMap&) {}
+  static constexpr bool kUsesInput = false;
+  float value(float x) const { return std::tanh(x); }
+  float derivative(float, float y) const { return 1.0f - y * y; }
+};
+ANNEAL_REGISTER(OpRegistry, "tanh", PointwiseActivation<Tanh>);
+}  // namespace
 }  // namespace anneal

@@ -9,13 +9,16 @@
 #include "anneal/attr_map.hpp"
 #include "anneal/op.hpp"
 #include "anneal/spec.hpp"
+#include "anneal/testing/gradient_check.hpp"
 
 namespace anneal::test {
 
-// An AttrMap over inline YAML, as if read from a file called "test.yaml".
-AttrMap attrs_from(const std::string& yaml, const std::string& what = "test");
-
-std::unique_ptr<Op> make_op(const std::string& yaml);
+// The op test kit (installed as anneal::testing) provides these.
+using testing::attrs_from;
+using testing::forward_values;
+using testing::make_op;
+using testing::op_error;
+using testing::shape_error;
 
 struct CliResult {
   int exit_code = -1;
@@ -44,17 +47,6 @@ std::string read_text(const std::string& path);
 
 }  // namespace anneal::test
 
-namespace anneal::test {
-
-// Runs one op's forward on the given values (row-major, batch first) and returns its output.
-std::vector<float> forward_values(const std::string& yaml, const std::vector<Shape>& shapes, int64_t batch,
-                                  const std::vector<std::vector<float>>& inputs,
-                                  const std::vector<std::vector<float>>& params = {}, bool training = false);
-
-// The message of the SpecError that building the op throws ("" if none).
-std::string op_error(const std::string& yaml);
-
-}  // namespace anneal::test
 
 namespace anneal::test {
 

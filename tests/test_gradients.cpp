@@ -4,10 +4,10 @@
 #include <set>
 
 #include "anneal/op.hpp"
-#include "gradient_check.hpp"
+#include <anneal/testing/gradient_check.hpp>
 
 using namespace anneal;
-using namespace anneal::test;
+using namespace anneal::testing;
 
 TEST_CASE("every op's backward matches central differences", "[gradient]") {
   REQUIRE_FALSE(gradient_cases().empty());
@@ -15,6 +15,7 @@ TEST_CASE("every op's backward matches central differences", "[gradient]") {
     DYNAMIC_SECTION(c.op << " " << c.yaml) {
       const GradientReport report = check_op_gradients(c);
       INFO("worst: " << report.worst);
+      CHECK(report.contract == "");
       CHECK(report.checked > 0);
       CHECK(report.relative_error < 1e-2);
     }
@@ -36,10 +37,10 @@ TEST_CASE("the gradient checker catches a wrong backward", "[gradient]") {
   struct WrongOp : Op {
     explicit WrongOp(AttrMap&) {}
     Shape infer_shape(const std::vector<Shape>& in) const override { return in[0]; }
-    void forward(const OpContext& ctx) override {
+    void forward(const OpContext& ctx) const override {
       for (int64_t i = 0; i < ctx.batch * ctx.output.sample_size(); ++i) ctx.output.data[i] = 2 * ctx.inputs[0].data[i];
     }
-    void backward(const OpContext& ctx) override {
+    void backward(const OpContext& ctx) const override {
       for (int64_t i = 0; i < ctx.batch * ctx.output.sample_size(); ++i)
         ctx.input_grads[0].data[i] += 3 * ctx.output_grad.data[i];
     }
@@ -48,4 +49,46 @@ TEST_CASE("the gradient checker catches a wrong backward", "[gradient]") {
   WrongOp op(none);
   const auto report = check_gradients(op, {"wrong", "", {Shape{4}}});
   CHECK(report.relative_error > 0.1);
+}
+
+TEST_CASE("the gradient checker catches an op that overwrites input gradients", "[gradient]") {
+  // Right derivative, but `=` where the contract says `+=`: a value feeding two nodes would lose
+  // the other node's gradient.
+  struct OverwritingOp : Op {
+    explicit OverwritingOp(AttrMap&) {}
+    Shape infer_shape(const std::vector<Shape>& in) const override { return in[0]; }
+    void forward(const OpContext& ctx) const override {
+      for (int64_t i = 0; i < ctx.batch * ctx.output.sample_size(); ++i) ctx.output.data[i] = 2 * ctx.inputs[0].data[i];
+    }
+    void backward(const OpContext& ctx) const override {
+      for (int64_t i = 0; i < ctx.batch * ctx.output.sample_size(); ++i)
+        ctx.input_grads[0].data[i] = 2 * ctx.output_grad.data[i];
+    }
+  };
+  AttrMap none;
+  OverwritingOp op(none);
+  CHECK(check_gradients(op, {"overwriting", "", {Shape{4}}}).relative_error > 0.1);
+}
+
+TEST_CASE("the gradient checker reports a parameter gradient that is added to, not written", "[gradient]") {
+  // y = w x with a parameter w of one element; backward adds into dW, which starts as NaN.
+  struct AccumulatingOp : Op {
+    explicit AccumulatingOp(AttrMap&) {}
+    Shape infer_shape(const std::vector<Shape>& in) const override { return in[0]; }
+    std::vector<ParamSpec> param_specs(const std::vector<Shape>&) const override { return {{"w", Shape{1}, {}, "ones", {}}}; }
+    void forward(const OpContext& ctx) const override {
+      for (int64_t i = 0; i < ctx.batch * ctx.output.sample_size(); ++i)
+        ctx.output.data[i] = ctx.params[0].data[0] * ctx.inputs[0].data[i];
+    }
+    void backward(const OpContext& ctx) const override {
+      for (int64_t i = 0; i < ctx.batch * ctx.output.sample_size(); ++i) {
+        ctx.param_grads[0].data[0] += ctx.output_grad.data[i] * ctx.inputs[0].data[i];
+        ctx.input_grads[0].data[i] += ctx.params[0].data[0] * ctx.output_grad.data[i];
+      }
+    }
+  };
+  AttrMap none;
+  AccumulatingOp op(none);
+  const auto report = check_gradients(op, {"accumulating", "", {Shape{3}}});
+  CHECK_THAT(report.contract, Catch::Matchers::Contains("parameter 'w' has a NaN gradient"));
 }

@@ -129,5 +129,5 @@ TEST_CASE("optimizers reject bad fields", "[optimizers]") {
   CHECK_THAT(error("{type: sgd, nesterov: true}"), Contains("needs momentum > 0"));
   CHECK_THAT(error("{type: sgd, momentum_form: caffe}"), Contains("keras or pytorch"));
   CHECK_THAT(error("{type: sgd, momentun: 0.9}"), Contains("did you mean 'momentum'"));
-  CHECK_THAT(error("{type: adamw}"), Contains("did you mean 'adam'"));
+  CHECK_THAT(error("{type: adamm}"), Contains("did you mean 'adam'"));
 }

@@ -58,7 +58,7 @@ void check_driven(const std::vector<std::string>& sets) {
     expected_m.push_back(schedule.momentum(p).value());
     expected_lr.push_back(schedule.lr(p));
   }
-  Trainer trainer(ex.graph, *ex.loss, ex.metrics, *ex.optimizer, {ex.spec.train.epochs, 28, true, 1});
+  Trainer trainer(ex.graph, ex.weights, *ex.loss, ex.metrics, *ex.optimizer, {ex.spec.train.epochs, 28, true, 1});
   LrScheduler scheduler(std::move(ex.schedule));
   MomentumRecorder recorder;
   trainer.add_callback(&scheduler);

@@ -65,9 +65,9 @@ std::vector<std::string> history_rows_without_time(const std::string& path) {
 
 // Relative error between the executor's parameter gradients (mse loss on `target`) and central
 // differences of the loss, over every parameter of the graph.
-double whole_graph_gradient_error(CompiledGraph& g, const std::vector<float>& x, const std::vector<float>& target,
-                                  int64_t batch) {
-  Executor ex(g, 3);
+double whole_graph_gradient_error(const CompiledGraph& g, Weights& w, const std::vector<float>& x,
+                                  const std::vector<float>& target, int64_t batch) {
+  Executor ex(g, w, 3);
   const int64_t width = g.output_shape().numel();
   AttrMap mse_attrs = attrs_from("mse", "loss");
   auto loss = create_from<LossRegistry>(mse_attrs, "loss");
@@ -78,15 +78,15 @@ double whole_graph_gradient_error(CompiledGraph& g, const std::vector<float>& x,
   };
   objective(true);
   ex.backward(batch);
-  const std::vector<float> analytic = g.param_grads();
+  const std::vector<float> analytic(ex.param_grads().begin(), ex.param_grads().end());
   double diff2 = 0, norm2 = 0;
-  for (size_t i = 0; i < g.params().size(); ++i) {
-    const float saved = g.params()[i];
-    g.params()[i] = saved + 1e-3f;
+  for (size_t i = 0; i < analytic.size(); ++i) {
+    const float saved = w.params[i];
+    w.params[i] = saved + 1e-3f;
     const double up = objective(false);
-    g.params()[i] = saved - 1e-3f;
+    w.params[i] = saved - 1e-3f;
     const double down = objective(false);
-    g.params()[i] = saved;
+    w.params[i] = saved;
     const double numeric = (up - down) / (static_cast<double>(saved + 1e-3f) - static_cast<double>(saved - 1e-3f));
     diff2 += (numeric - analytic[i]) * (numeric - analytic[i]);
     norm2 += numeric * numeric;
@@ -98,15 +98,15 @@ double whole_graph_gradient_error(CompiledGraph& g, const std::vector<float>& x,
 
 TEST_CASE("layers: and nodes: lower to the same graph and the same weights", "[compiler]") {
   TempDir dir;
-  const auto a = compile(spec_from(dir, kSequential), 4, 5);
-  const auto b = compile(spec_from(dir, kExplicit), 4, 5);
+  const auto a = compile(spec_from(dir, kSequential), 4);
+  const auto b = compile(spec_from(dir, kExplicit), 4);
   REQUIRE(a.nodes().size() == b.nodes().size());
   for (size_t i = 0; i < a.nodes().size(); ++i) {
     CHECK(a.nodes()[i].name == b.nodes()[i].name);
     CHECK(a.nodes()[i].shape == b.nodes()[i].shape);
     CHECK(a.nodes()[i].inputs == b.nodes()[i].inputs);
   }
-  CHECK(a.params() == b.params());
+  CHECK(initialize_weights(a, 5).params == initialize_weights(b, 5).params);
   CHECK(a.order() == b.order());
   std::ostringstream dot;
   write_dot(a, dot);
@@ -116,12 +116,13 @@ TEST_CASE("layers: and nodes: lower to the same graph and the same weights", "[c
 
 TEST_CASE("the needs-gradient pass skips the model input and plans buffers once", "[compiler]") {
   TempDir dir;
-  const auto g = compile(spec_from(dir, kFanOut), 8, 3);
+  const auto g = compile(spec_from(dir, kFanOut), 8);
   CHECK_FALSE(g.nodes()[0].requires_grad);
   CHECK(g.nodes()[0].gradient_offset == -1);
   for (size_t i = 1; i < g.nodes().size(); ++i) CHECK(g.nodes()[i].requires_grad);
   // Parameters: 3*4+4 twice, then 8*1+1.
-  CHECK(g.params().size() == 16 + 16 + 9);
+  CHECK(g.sizes().params == 16 + 16 + 9);
+  CHECK(g.sizes().trainable == g.sizes().params);
   // Topological: every node after its inputs.
   std::vector<size_t> position(g.nodes().size());
   for (size_t k = 0; k < g.order().size(); ++k) position[static_cast<size_t>(g.order()[k])] = k;
@@ -131,8 +132,9 @@ TEST_CASE("the needs-gradient pass skips the model input and plans buffers once"
 
 TEST_CASE("executor gradients through fan-out match central differences", "[compiler][gradient]") {
   TempDir dir;
-  auto g = compile(spec_from(dir, kFanOut), 2, 3);
-  CHECK(whole_graph_gradient_error(g, {0.3f, -0.7f, 0.5f, 0.9f, 0.1f, -0.4f}, {0.25f, -0.5f}, 2) < 1e-2);
+  const auto g = compile(spec_from(dir, kFanOut), 2);
+  Weights w = initialize_weights(g, 3);
+  CHECK(whole_graph_gradient_error(g, w, {0.3f, -0.7f, 0.5f, 0.9f, 0.1f, -0.4f}, {0.25f, -0.5f}, 2) < 1e-2);
 }
 
 TEST_CASE("the scheduler sets per-epoch rates at epoch start and per-step rates before each update",
@@ -166,7 +168,7 @@ TEST_CASE("no allocation happens across training updates", "[training][memory]")
       ++batches;
     }
   } counter;
-  Trainer trainer(ex.graph, *ex.loss, ex.metrics, *ex.optimizer, {3, 28, true, 1});
+  Trainer trainer(ex.graph, ex.weights, *ex.loss, ex.metrics, *ex.optimizer, {3, 28, true, 1});
   LrScheduler scheduler(std::move(ex.schedule));
   trainer.add_callback(&counter);   // first: counting starts before the scheduler runs
   trainer.add_callback(&scheduler);
@@ -238,13 +240,14 @@ loss: mse
 optimizer: {type: sgd}
 train: {seed: 2}
 )";
-  auto g = compile(spec_from(dir, chain), 3, 2);
-  CHECK(g.activation_grads().size() == 2u * 3 * 6);
-  CHECK(g.unshared_gradient_bytes() == static_cast<int64_t>(4u * 3 * 6 * sizeof(float)));
+  const auto g = compile(spec_from(dir, chain), 3);
+  Weights w = initialize_weights(g, 2);
+  CHECK(g.sizes().gradients == 2 * 3 * 6);
+  CHECK(g.sizes().unshared_gradients == 4 * 3 * 6);
   const std::vector<float> x{0.3f, -0.7f, 0.5f, 0.9f, 0.1f, -0.4f, 0.2f, 0.8f, -0.6f, 0.05f, -0.3f, 0.7f, 0.45f, -0.15f, 0.6f};
   std::vector<float> target(18);
   for (size_t i = 0; i < target.size(); ++i) target[i] = 0.1f * static_cast<float>(i % 5) - 0.2f;
-  CHECK(whole_graph_gradient_error(g, x, target, 3) < 1e-2);
+  CHECK(whole_graph_gradient_error(g, w, x, target, 3) < 1e-2);
 }
 
 TEST_CASE("forward-only runs share activation buffers by liveness and compute the same outputs", "[compiler][memory]") {
@@ -260,12 +263,13 @@ loss: mse
 optimizer: {type: sgd}
 train: {seed: 4}
 )";
-  auto g = compile(spec_from(dir, chain), 4, 4);
+  const auto g = compile(spec_from(dir, chain), 4);
+  Weights w = initialize_weights(g, 4);
   // Five activations of [4, 6] (input included) fit in two: each lives from its step to its consumer's.
-  CHECK(g.inference_floats() == 2 * 4 * 6);
-  CHECK(g.activations().size() == 5u * 4 * 6);
-  Executor train(g, 1);
-  Executor infer(g, 1, ExecutorMode::kInference);
+  CHECK(g.sizes().inference == 2 * 4 * 6);
+  CHECK(g.sizes().activations == 5 * 4 * 6);
+  Executor train(g, w, 1);
+  Executor infer(g, w, 1, ExecutorMode::kInference);
   std::vector<float> x(24);
   for (size_t i = 0; i < x.size(); ++i) x[i] = 0.1f * static_cast<float>(i % 7) - 0.3f;
   std::copy(x.begin(), x.end(), train.input());

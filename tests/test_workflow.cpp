@@ -333,10 +333,10 @@ TEST_CASE("cv: per-fold results and mean +- std", "[workflow][cv][cli]") {
 
 TEST_CASE("lr-find: an exponential sweep, a suggestion inside it, weights put back", "[workflow][lrfind]") {
   Experiment ex = build_experiment(load_model_spec(model()));
-  const std::vector<float> before = ex.graph.params();
+  const std::vector<float> before = ex.weights.params;
   LrFinderOptions o;
   const LrFinderResult r = find_learning_rate(ex, o);
-  CHECK(ex.graph.params() == before);
+  CHECK(ex.weights.params == before);
   REQUIRE(r.rates.size() >= 10);
   CHECK(r.rates.front() == Approx(1e-7));
   for (size_t i = 1; i < r.rates.size(); ++i) CHECK(r.rates[i] / r.rates[i - 1] == Approx(std::pow(1e8, 1.0 / 99)));
@@ -378,7 +378,7 @@ TEST_CASE("an interrupt in the middle of an epoch resumes exactly, through a che
   TempDir d;
   auto make = [&]() { return build_experiment(load_model_spec(dropout_spec(d))); };
   Experiment straight = make();
-  Trainer a(straight.graph, *straight.loss, straight.metrics, *straight.optimizer, {12, 28, true, 3});
+  Trainer a(straight.graph, straight.weights, *straight.loss, straight.metrics, *straight.optimizer, {12, 28, true, 3});
   const History expected = a.fit(*straight.train, &*straight.validation);
 
   // Raises SIGINT itself after update 30 (epoch 4, batch 4 of 9).
@@ -389,7 +389,7 @@ TEST_CASE("an interrupt in the middle of an epoch resumes exactly, through a che
   } raiser;
   install_interrupt_handlers();
   Experiment first = make();
-  Trainer b(first.graph, *first.loss, first.metrics, *first.optimizer, {12, 28, true, 3});
+  Trainer b(first.graph, first.weights, *first.loss, first.metrics, *first.optimizer, {12, 28, true, 3});
   b.add_callback(&raiser);
   TrainState state = b.initial_state();
   REQUIRE(b.fit(*first.train, &*first.validation, state) == FitResult::kInterrupted);
@@ -399,7 +399,7 @@ TEST_CASE("an interrupt in the middle of an epoch resumes exactly, through a che
   CHECK(state.batch_in_epoch == 3);
   // Through a file: weights, Adam's moments and the train state.
   Checkpoint c;
-  c.params = first.graph.params();
+  c.params = first.weights.params;
   for (const auto& buffer : first.optimizer->state()) c.optimizer_state.emplace_back(buffer.begin(), buffer.end());
   c.optimizer_iterations = first.optimizer->iterations();
   c.optimizer_lr = first.optimizer->lr();
@@ -408,8 +408,8 @@ TEST_CASE("an interrupt in the middle of an epoch resumes exactly, through a che
   const Checkpoint back = load_checkpoint(d.path() + "/mid.ckpt");
 
   Experiment second = make();
-  Trainer c2(second.graph, *second.loss, second.metrics, *second.optimizer, {12, 28, true, 3});  // sizes the state
-  std::copy(back.params.begin(), back.params.end(), second.graph.params().begin());
+  Trainer c2(second.graph, second.weights, *second.loss, second.metrics, *second.optimizer, {12, 28, true, 3});  // sizes the state
+  second.weights.params = back.params;
   second.optimizer->set_iterations(back.optimizer_iterations);
   second.optimizer->set_lr(back.optimizer_lr);
   auto buffers = second.optimizer->state();
@@ -420,7 +420,7 @@ TEST_CASE("an interrupt in the middle of an epoch resumes exactly, through a che
   }
   TrainState resumed = back.train;
   REQUIRE(c2.fit(*second.train, &*second.validation, resumed) == FitResult::kCompleted);
-  CHECK(std::memcmp(second.graph.params().data(), straight.graph.params().data(), straight.graph.params().size() * sizeof(float)) == 0);
+  CHECK(std::memcmp(second.weights.params.data(), straight.weights.params.data(), straight.weights.params.size() * sizeof(float)) == 0);
   REQUIRE(resumed.history.epochs.size() == expected.epochs.size());
   for (size_t e = 0; e < expected.epochs.size(); ++e) CHECK(resumed.history.epochs[e].logs.values == expected.epochs[e].logs.values);
 }

@@ -1,9 +1,74 @@
 #include <cstdio>
+#include <string>
 
 #include "anneal/experiment.hpp"
 #include "options.hpp"
 
 namespace anneal::cli {
+
+namespace {
+
+// 1234567 -> "1.23 M"; bytes use the binary prefixes.
+std::string human(double value, bool bytes = false) {
+  const char* units[] = {"", " K", " M", " G", " T"};
+  const char* byte_units[] = {" B", " KiB", " MiB", " GiB", " TiB"};
+  const double step = bytes ? 1024 : 1000;
+  int u = 0;
+  while (value >= step && u < 4) {
+    value /= step;
+    ++u;
+  }
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, u == 0 ? "%.0f%s" : "%.2f%s", value, bytes ? byte_units[u] : units[u]);
+  return buffer;
+}
+
+void print_nodes(const CompiledGraph& g) {
+  const double batch = static_cast<double>(g.max_batch());
+  std::printf("%-20s %-18s %-16s %10s %14s %12s  %s\n", "node", "op", "shape", "params", "FLOPs/batch", "activations",
+              "inputs");
+  for (int index : g.order()) {
+    const auto& node = g.nodes()[static_cast<size_t>(index)];
+    std::string inputs;
+    for (int in : node.inputs) inputs += (inputs.empty() ? "" : ", ") + g.nodes()[static_cast<size_t>(in)].name;
+    std::string params = std::to_string(node.parameter_count());
+    if (node.parameter_count() && !node.params.front().training.trainable) params += "*";
+    // Forward + backward at the spec's batch size; backward only where the node runs one.
+    const double flops = batch * (node.flops.forward + (node.requires_grad ? node.flops.backward : 0));
+    std::printf("%-20s %-18s %-16s %10s %14s %12s  %s\n", node.name.c_str(), node.op_type.c_str(),
+                node.shape.str(true).c_str(), params.c_str(), human(flops).c_str(),
+                human(batch * static_cast<double>(node.shape.numel()) * sizeof(float), true).c_str(), inputs.c_str());
+  }
+}
+
+void print_totals(const CompiledGraph& g) {
+  const auto& s = g.sizes();
+  const double f = sizeof(float);
+  double per_sample = 0;
+  for (const auto& node : g.nodes()) per_sample += node.flops.forward + (node.requires_grad ? node.flops.backward : 0);
+  std::printf("output: %s %s\n", g.nodes()[static_cast<size_t>(g.output())].name.c_str(), g.output_shape().str(true).c_str());
+  std::printf("parameters: %lld (trainable %lld, frozen %lld; * marks a frozen node), %s\n",
+              static_cast<long long>(s.params), static_cast<long long>(s.trainable),
+              static_cast<long long>(s.params - s.trainable), human(f * static_cast<double>(s.params), true).c_str());
+  std::printf("non-trainable state: %lld values, %s\n", static_cast<long long>(s.state),
+              human(f * static_cast<double>(s.state), true).c_str());
+  std::printf("FLOPs per training sample (forward + backward): %s\n", human(per_sample).c_str());
+  std::printf("planned memory at batch %lld: activations %s, activation gradients %s (%s without sharing buffers "
+              "between lifetimes), parameter gradients %s, saved workspaces %s, scratch %s\n",
+              static_cast<long long>(g.max_batch()), human(f * static_cast<double>(s.activations), true).c_str(),
+              human(f * static_cast<double>(s.gradients), true).c_str(),
+              human(f * static_cast<double>(s.unshared_gradients), true).c_str(),
+              human(f * static_cast<double>(s.trainable), true).c_str(), human(f * static_cast<double>(s.saved), true).c_str(),
+              human(f * static_cast<double>(s.scratch), true).c_str());
+  std::printf("total for training: %s (weights %s, one training executor %s)\n",
+              human(f * static_cast<double>(s.params + s.state) + static_cast<double>(g.executor_bytes(true)), true).c_str(),
+              human(f * static_cast<double>(s.params + s.state), true).c_str(), human(static_cast<double>(g.executor_bytes(true)), true).c_str());
+  std::printf("forward-only runs (predict): %s per executor (activations shared by liveness: %s)\n",
+              human(static_cast<double>(g.executor_bytes(false)), true).c_str(),
+              human(f * static_cast<double>(s.inference), true).c_str());
+}
+
+}  // namespace
 
 int check_command(const Args& args) {
   po::options_description options("check options");
@@ -23,29 +88,8 @@ int check_command(const Args& args) {
   load.sets = sets;
   if (vm.count("schedule")) load.schedule_file = schedule;
   const Experiment ex = build_experiment(load_model_spec(model, load), !vm["no-data"].as<bool>());
-
-  std::printf("%-20s %-12s %-16s %10s  %s\n", "node", "op", "shape", "params", "inputs");
-  int64_t total = 0;
-  for (int index : ex.graph.order()) {
-    const auto& node = ex.graph.nodes()[static_cast<size_t>(index)];
-    std::string inputs;
-    for (int in : node.inputs) inputs += (inputs.empty() ? "" : ", ") + ex.graph.nodes()[static_cast<size_t>(in)].name;
-    std::printf("%-20s %-12s %-16s %10lld  %s\n", node.name.c_str(), node.op_type.c_str(),
-                node.shape.str(true).c_str(), static_cast<long long>(node.parameter_count()), inputs.c_str());
-    total += node.parameter_count();
-  }
-  std::printf("output: %s %s\n", ex.graph.nodes()[static_cast<size_t>(ex.graph.output())].name.c_str(),
-              ex.graph.output_shape().str(true).c_str());
-  std::printf("parameters: %lld\n", static_cast<long long>(total));
-  const int64_t gradients = static_cast<int64_t>(sizeof(float) * ex.graph.activation_grads().size());
-  std::printf("planned memory: %lld bytes (batch %lld): parameters and their gradients %lld, activations %lld, "
-              "activation gradients %lld (%lld without sharing buffers between lifetimes)\n",
-              static_cast<long long>(ex.graph.planned_bytes()), static_cast<long long>(ex.graph.max_batch()),
-              static_cast<long long>(sizeof(float) * 2 * ex.graph.params().size()),
-              static_cast<long long>(sizeof(float) * ex.graph.activations().size()), static_cast<long long>(gradients),
-              static_cast<long long>(ex.graph.unshared_gradient_bytes()));
-  std::printf("forward-only runs (predict): activations %lld bytes, shared by liveness\n",
-              static_cast<long long>(sizeof(float) * ex.graph.inference_floats()));
+  print_nodes(ex.graph);
+  print_totals(ex.graph);
   if (ex.train)
     std::printf("data: %s, %lld training rows, %lld validation rows\n", ex.train->source.c_str(),
                 static_cast<long long>(ex.train->rows()),

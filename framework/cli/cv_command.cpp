@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "anneal/atomic_file.hpp"
 #include "anneal/experiment.hpp"
 #include "anneal/folds.hpp"
 #include "anneal/stats.hpp"

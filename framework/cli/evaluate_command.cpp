@@ -45,7 +45,7 @@ int evaluate_command(const Args& args) {
   if (!spec.data) throw SpecError(SourceLocation{model, 0, 0}, "the model spec has no data to evaluate on (use --data)");
   Experiment ex = build_experiment(std::move(spec));
   load_weights(ex, weights);
-  Trainer trainer(ex.graph, *ex.loss, ex.metrics, *ex.optimizer, {1, ex.spec.train.batch_size, false, 0});
+  Trainer trainer(ex.graph, ex.weights, *ex.loss, ex.metrics, *ex.optimizer, {1, ex.spec.train.batch_size, false, 0});
   if (!data.empty()) {
     report(data.c_str(), *ex.train, trainer, ex);
   } else {

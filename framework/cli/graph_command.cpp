@@ -1,6 +1,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "anneal/atomic_file.hpp"
 #include "anneal/experiment.hpp"
 #include "options.hpp"
 
@@ -22,7 +23,7 @@ int graph_command(const Args& args) {
   LoadOptions load;
   load.sets = sets;
   const ModelSpec spec = load_model_spec(model, load);
-  const CompiledGraph graph = compile(spec, 1, spec.train.seed);
+  const CompiledGraph graph = compile(spec, 1);
   std::ostringstream dot;
   write_dot(graph, dot);
   if (output == "-") std::cout << dot.str();

@@ -1,6 +1,7 @@
 // anneal lr-find: the learning-rate range test, with a suggested rate and a plot.
 #include <cstdio>
 
+#include "anneal/atomic_file.hpp"
 #include "anneal/lr_finder.hpp"
 #include "anneal/svg_plot.hpp"
 #include "options.hpp"

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "anneal/atomic_file.hpp"
 #include "anneal/experiment.hpp"
 #include "options.hpp"
 
@@ -61,7 +62,7 @@ int predict_command(const Args& args) {
   Dataset rows = read_csv(in);
   rows.features.reshape(ex.graph.input_shape());
 
-  Executor executor(ex.graph, 0, ExecutorMode::kInference);
+  Executor executor(ex.graph, ex.weights, 0, ExecutorMode::kInference);
   const int64_t outputs = ex.graph.output_shape().numel(), batch = ex.graph.max_batch();
   const int64_t fw = rows.features.sample_shape().numel();
   std::string text;

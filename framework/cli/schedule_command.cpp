@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "anneal/atomic_file.hpp"
 #include "anneal/experiment.hpp"
 #include "anneal/svg_plot.hpp"
 #include "anneal/trainer.hpp"

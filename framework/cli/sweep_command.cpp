@@ -13,6 +13,7 @@
 #include <fstream>
 #include <map>
 
+#include "anneal/atomic_file.hpp"
 #include "anneal/clock.hpp"
 #include "anneal/history_plot.hpp"
 #include "anneal/stats.hpp"

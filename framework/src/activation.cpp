@@ -1,110 +1,76 @@
 #include "anneal/activation.hpp"
 
-#include <algorithm>
-#include <cmath>
+#include "anneal/spec.hpp"
 
 namespace anneal {
 
-bool parse_activation(const std::string& name, ActivationKind& kind) {
-  static const std::pair<const char*, ActivationKind> table[] = {
-      {"linear", ActivationKind::kLinear},   {"relu", ActivationKind::kRelu},
-      {"sigmoid", ActivationKind::kSigmoid}, {"tanh", ActivationKind::kTanh},
-      {"softmax", ActivationKind::kSoftmax}, {"leaky_relu", ActivationKind::kLeakyRelu},
-      {"elu", ActivationKind::kElu}};
-  for (const auto& [text, value] : table)
-    if (name == text) {
-      kind = value;
-      return true;
+Flops Op::flops(const std::vector<Shape>& /*inputs*/, const Shape& output) const {
+  const double n = static_cast<double>(output.numel());
+  return {n, 2 * n};
+}
+
+Flops ActivationOp::flops(const std::vector<Shape>& /*inputs*/, const Shape& output) const {
+  const double n = static_cast<double>(output.numel());
+  return {4 * n, 4 * n};  // a handful of operations per element; transcendental ones count as one
+}
+
+namespace {
+// Rows of the last axis: softmax works per row, elementwise functions do not care.
+int64_t row_width(const Shape& shape) { return shape.rank() == 0 ? 1 : shape.back(); }
+}  // namespace
+
+void ActivationOp::forward(const OpContext& ctx) const {
+  const int64_t width = row_width(ctx.output.shape);
+  activate(ctx.inputs[0].data, ctx.output.data, ctx.batch * ctx.output.sample_size() / width, width);
+}
+
+void ActivationOp::backward(const OpContext& ctx) const {
+  if (ctx.input_grads[0].empty()) return;
+  const int64_t width = row_width(ctx.output.shape);
+  activate_backward(uses_input() ? ctx.inputs[0].data : nullptr, ctx.output.data, ctx.output_grad.data,
+                    ctx.input_grads[0].data, ctx.batch * ctx.output.sample_size() / width, width,
+                    /*accumulate=*/true);
+}
+
+void ActivationOp::activate_with_bias(float* y, const float* bias, int64_t rows, int64_t width) const {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < width; ++j) y[r * width + j] += bias[j];
+  activate(y, y, rows, width);
+}
+
+std::string activation_names() {
+  std::string out;
+  for (const auto& [name, entry] : OpRegistry::instance().entries()) {
+    // An op that needs attributes to be built is not an activation (activations have defaults).
+    try {
+      AttrMap none(YAML::Node(YAML::NodeType::Map), std::make_shared<SpecOrigin>(), name, "op '" + name + "'");
+      if (dynamic_cast<ActivationOp*>(entry.factory(none).get())) out += (out.empty() ? "" : ", ") + name;
+    } catch (const std::exception&) {
     }
-  return false;
-}
-
-const char* activation_names() { return "linear, relu, sigmoid, tanh, softmax, leaky_relu, elu"; }
-
-namespace {
-// Keras' sigmoid, written so that exp never overflows.
-inline float sigmoid(float x) {
-  if (x >= 0) return 1.0f / (1.0f + std::exp(-x));
-  const float e = std::exp(x);
-  return e / (1.0f + e);
-}
-}  // namespace
-
-namespace {
-// One pass per row: add the bias (if any) and apply f.
-template <class F>
-void rowwise(float* y, int64_t rows, int64_t width, const float* bias, F f) {
-  for (int64_t r = 0; r < rows; ++r) {
-    float* row = y + r * width;
-    if (bias)
-      for (int64_t j = 0; j < width; ++j) row[j] = f(row[j] + bias[j]);
-    else
-      for (int64_t j = 0; j < width; ++j) row[j] = f(row[j]);
   }
-}
-}  // namespace
-
-void Activation::apply(float* y, int64_t rows, int64_t width, const float* bias) const {
-  const float a = alpha;
-  switch (kind) {
-    case ActivationKind::kLinear: return rowwise(y, rows, width, bias, [](float x) { return x; });
-    case ActivationKind::kRelu: return rowwise(y, rows, width, bias, [](float x) { return x > 0 ? x : 0.0f; });
-    case ActivationKind::kSigmoid: return rowwise(y, rows, width, bias, [](float x) { return sigmoid(x); });
-    case ActivationKind::kTanh: return rowwise(y, rows, width, bias, [](float x) { return std::tanh(x); });
-    case ActivationKind::kLeakyRelu: return rowwise(y, rows, width, bias, [a](float x) { return x > 0 ? x : a * x; });
-    case ActivationKind::kElu: return rowwise(y, rows, width, bias, [a](float x) { return x > 0 ? x : a * std::expm1(x); });
-    case ActivationKind::kSoftmax:
-      for (int64_t r = 0; r < rows; ++r) {
-        float* row = y + r * width;
-        if (bias)
-          for (int64_t j = 0; j < width; ++j) row[j] += bias[j];
-        const float top = *std::max_element(row, row + width);
-        double sum = 0;
-        for (int64_t j = 0; j < width; ++j) sum += row[j] = std::exp(row[j] - top);
-        const float inv = static_cast<float>(1.0 / sum);
-        for (int64_t j = 0; j < width; ++j) row[j] *= inv;
-      }
-      return;
-  }
+  return out;
 }
 
-void Activation::backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t width,
-                          bool accumulate) const {
-  const int64_t n = rows * width;
-  auto put = [&](int64_t i, float v) { dx[i] = accumulate ? dx[i] + v : v; };
-  switch (kind) {
-    case ActivationKind::kLinear:
-      for (int64_t i = 0; i < n; ++i) put(i, dy[i]);
-      return;
-    case ActivationKind::kRelu:
-      for (int64_t i = 0; i < n; ++i) put(i, y[i] > 0 ? dy[i] : 0.0f);
-      return;
-    case ActivationKind::kSigmoid:
-      for (int64_t i = 0; i < n; ++i) put(i, dy[i] * y[i] * (1.0f - y[i]));
-      return;
-    case ActivationKind::kTanh:
-      for (int64_t i = 0; i < n; ++i) put(i, dy[i] * (1.0f - y[i] * y[i]));
-      return;
-    case ActivationKind::kLeakyRelu:
-      // alpha > 0 keeps the sign, so y > 0 iff x > 0.
-      for (int64_t i = 0; i < n; ++i) put(i, y[i] > 0 ? dy[i] : alpha * dy[i]);
-      return;
-    case ActivationKind::kElu:
-      // For x <= 0, y = alpha (e^x - 1), so dy/dx = alpha e^x = y + alpha.
-      for (int64_t i = 0; i < n; ++i) put(i, y[i] > 0 ? dy[i] : dy[i] * (y[i] + alpha));
-      return;
-    case ActivationKind::kSoftmax:
-      // dx_j = y_j (dy_j - sum_k dy_k y_k), per row.
-      for (int64_t r = 0; r < rows; ++r) {
-        const float* yr = y + r * width;
-        const float* gr = dy + r * width;
-        double dot = 0;
-        for (int64_t j = 0; j < width; ++j) dot += static_cast<double>(gr[j]) * yr[j];
-        for (int64_t j = 0; j < width; ++j)
-          put(r * width + j, yr[j] * (gr[j] - static_cast<float>(dot)));
-      }
-      return;
+std::unique_ptr<ActivationOp> activation_attr(AttrMap& attrs, const std::string& key, const std::string& fallback) {
+  const YAML::Node node = attrs.raw(key);
+  AttrMap spec;
+  if (!node.IsDefined() || node.IsNull()) {
+    YAML::Node map(YAML::NodeType::Map);
+    map["type"] = fallback;
+    spec = AttrMap(map, attrs.origin(), attrs.child_path(key), attrs.what() + ": " + key);
+  } else {
+    spec = typed_attrs(node, attrs.origin(), attrs.child_path(key), attrs.what() + ": " + key);
   }
+  const auto type = spec.get<std::string>("type");
+  const auto* entry = OpRegistry::instance().find(type);
+  if (!entry) attrs.fail(key, "is '" + type + "', expected one of " + activation_names());
+  auto op = entry->factory(spec);
+  spec.finish();
+  auto* activation = dynamic_cast<ActivationOp*>(op.get());
+  if (!activation)
+    attrs.fail(key, "is '" + type + "', an op that is not an activation; expected one of " + activation_names());
+  op.release();
+  return std::unique_ptr<ActivationOp>(activation);
 }
 
 }  // namespace anneal

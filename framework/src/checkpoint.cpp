@@ -1,3 +1,4 @@
+#include "anneal/atomic_file.hpp"
 #include "anneal/checkpoint.hpp"
 
 #include <zlib.h>
@@ -110,6 +111,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   w.pod(c.graph_hash);
   w.string(c.model_name);
   w.vector(c.params);
+  w.vector(c.state);
   w.pod(c.optimizer_iterations);
   w.pod(c.optimizer_lr);
   w.pod<uint8_t>(c.has_momentum);
@@ -124,6 +126,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   w.pod(t.epoch_shuffle);
   w.pod(t.dropout);
   w.pod(t.loss_sum);
+  w.pod(t.reg_loss_sum);
   w.pod(t.lr_used);
   w.pod(t.time_s);
   w.pod(t.seen);
@@ -169,6 +172,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   c.graph_hash = p.pod<uint64_t>();
   c.model_name = p.string();
   c.params = p.vector<float>();
+  c.state = p.vector<float>();
   c.optimizer_iterations = p.pod<int64_t>();
   c.optimizer_lr = p.pod<double>();
   c.has_momentum = p.pod<uint8_t>() != 0;
@@ -183,6 +187,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   t.epoch_shuffle = p.pod<Rng::State>();
   t.dropout = p.pod<Rng::State>();
   t.loss_sum = p.pod<double>();
+  t.reg_loss_sum = p.pod<double>();
   t.lr_used = p.pod<double>();
   t.time_s = p.pod<double>();
   t.seen = p.pod<int64_t>();

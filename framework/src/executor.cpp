@@ -6,61 +6,86 @@
 
 namespace anneal {
 
-Executor::Executor(CompiledGraph& graph, uint64_t seed, ExecutorMode mode)
+namespace {
+std::vector<float> arena(int64_t floats) { return std::vector<float>(static_cast<size_t>(floats), 0.0f); }
+}  // namespace
+
+Executor::Executor(const CompiledGraph& graph, Weights& weights, uint64_t seed, ExecutorMode mode)
     : graph_(graph), mode_(mode), dropout_rng_(seed, static_cast<uint64_t>(RngStream::kDropout)) {
-  auto& nodes = graph_.nodes();
-  const bool inference = mode == ExecutorMode::kInference;
-  if (inference) graph_.inference_activations().assign(static_cast<size_t>(graph_.inference_floats()), 0.0f);
-  float* activations = inference ? graph_.inference_activations().data() : graph_.activations().data();
-  auto activation_offset = [&](size_t i) {
-    return inference ? graph_.inference_offsets()[i] : nodes[i].activation_offset;
+  const auto& sizes = graph.sizes();
+  if (static_cast<int64_t>(weights.params.size()) != sizes.params ||
+      static_cast<int64_t>(weights.state.size()) != sizes.state)
+    throw RuntimeFailure("weights do not match the compiled graph");
+  const bool training = mode == ExecutorMode::kTraining;
+  activations_ = arena(training ? sizes.activations : sizes.inference);
+  if (training) {
+    activation_grads_ = arena(sizes.gradients);
+    param_grads_ = arena(sizes.trainable);
+  }
+  saved_ = arena(sizes.saved);
+  scratch_ = arena(sizes.scratch);
+
+  const auto& nodes = graph.nodes();
+  auto activation = [&](size_t i) {
+    return activations_.data() + (training ? nodes[i].activation_offset : nodes[i].inference_offset);
   };
-  float* gradients = graph_.activation_grads().data();
-  float* params = graph_.params().data();
-  float* param_grads = graph_.param_grads().data();
+  auto gradient = [&](size_t i) -> float* {
+    return training && nodes[i].gradient_offset >= 0 ? activation_grads_.data() + nodes[i].gradient_offset : nullptr;
+  };
   views_.resize(nodes.size());
   for (size_t i = 0; i < nodes.size(); ++i) {
     const auto& node = nodes[i];
     auto& v = views_[i];
-    v.output = {activations + activation_offset(i), node.shape};
-    if (node.gradient_offset >= 0) v.output_grad = {gradients + node.gradient_offset, node.shape};
+    v.output = {activation(i), node.shape};
+    v.output_grad = {gradient(i), node.shape};
     for (int in : node.inputs) {
-      const auto& source = nodes[static_cast<size_t>(in)];
-      v.inputs.emplace_back(activations + activation_offset(static_cast<size_t>(in)), source.shape);
-      TensorView grad{nullptr, source.shape};
-      if (source.gradient_offset >= 0) grad.data = gradients + source.gradient_offset;
-      v.input_grads.push_back(grad);
+      const auto source = static_cast<size_t>(in);
+      v.inputs.emplace_back(activation(source), nodes[source].shape);
+      v.input_grads.push_back({gradient(source), nodes[source].shape});
     }
     for (const auto& p : node.params) {
-      v.params.push_back({params + p.offset, p.shape});
-      v.param_grads.push_back({param_grads + p.offset, p.shape});
+      v.params.push_back({weights.params.data() + p.offset, p.shape});
+      const bool has_grad = training && p.training.trainable;
+      v.param_grads.push_back({has_grad ? param_grads_.data() + p.offset : nullptr, p.shape});
     }
+    for (const auto& s : node.state) v.state.push_back({weights.state.data() + s.offset, s.shape});
+    v.saved = {saved_.data() + node.saved_offset, static_cast<size_t>(node.workspace.saved)};
   }
   input_ = views_[CompiledGraph::kInputNode].output.data;
-  output_ = views_[static_cast<size_t>(graph_.output())].output.data;
-  output_grad_ = views_[static_cast<size_t>(graph_.output())].output_grad.data;
+  output_ = views_[static_cast<size_t>(graph.output())].output.data;
+  output_grad_ = views_[static_cast<size_t>(graph.output())].output_grad.data;
+}
+
+OpContext Executor::context(size_t node, int64_t batch, bool training) {
+  const auto& v = views_[node];
+  OpContext ctx;
+  ctx.batch = batch;
+  ctx.training = training;
+  ctx.inputs = v.inputs;
+  ctx.output = v.output;
+  ctx.params = v.params;
+  ctx.state = v.state;
+  ctx.saved = v.saved;
+  ctx.scratch = scratch_;
+  ctx.output_grad = v.output_grad;
+  ctx.input_grads = v.input_grads;
+  ctx.param_grads = v.param_grads;
+  ctx.rng = &dropout_rng_;
+  return ctx;
 }
 
 void Executor::forward(int64_t batch, bool training) {
-  auto& nodes = graph_.nodes();
+  if (training && mode_ == ExecutorMode::kInference) throw RuntimeFailure("a training pass on an inference executor");
+  const auto& nodes = graph_.nodes();
   for (int index : graph_.order()) {
-    auto& node = nodes[static_cast<size_t>(index)];
-    if (!node.op) continue;
-    const auto& v = views_[static_cast<size_t>(index)];
-    OpContext ctx;
-    ctx.batch = batch;
-    ctx.training = training;
-    ctx.inputs = v.inputs;
-    ctx.output = v.output;
-    ctx.params = v.params;
-    ctx.rng = &dropout_rng_;
-    node.op->forward(ctx);
+    const auto& node = nodes[static_cast<size_t>(index)];
+    if (node.op) node.op->forward(context(static_cast<size_t>(index), batch, training));
   }
 }
 
 void Executor::backward(int64_t batch) {
   if (mode_ == ExecutorMode::kInference) throw RuntimeFailure("backward() on an inference executor");
-  auto& nodes = graph_.nodes();
+  const auto& nodes = graph_.nodes();
   // Activation gradients accumulate (a value may feed several nodes), so each buffer is cleared
   // just before the first node that accumulates into it runs; buffers are shared by nodes whose
   // gradients are never live at once. Parameter gradients are written by their one owner.
@@ -70,23 +95,12 @@ void Executor::backward(int64_t batch) {
   for (auto it = order.rbegin(); it != order.rend(); ++it, ++step) {
     for (int index : zero[step]) {
       const auto& cleared = nodes[static_cast<size_t>(index)];
-      std::memset(graph_.activation_grads().data() + cleared.gradient_offset, 0,
+      std::memset(activation_grads_.data() + cleared.gradient_offset, 0,
                   sizeof(float) * static_cast<size_t>(batch * cleared.shape.numel()));
     }
-    auto& node = nodes[static_cast<size_t>(*it)];
+    const auto& node = nodes[static_cast<size_t>(*it)];
     if (!node.op || !node.requires_grad) continue;
-    const auto& v = views_[static_cast<size_t>(*it)];
-    OpContext ctx;
-    ctx.batch = batch;
-    ctx.training = true;
-    ctx.inputs = v.inputs;
-    ctx.output = v.output;
-    ctx.params = v.params;
-    ctx.output_grad = v.output_grad;
-    ctx.input_grads = v.input_grads;
-    ctx.param_grads = v.param_grads;
-    ctx.rng = &dropout_rng_;
-    node.op->backward(ctx);
+    node.op->backward(context(static_cast<size_t>(*it), batch, true));
   }
 }
 

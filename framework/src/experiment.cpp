@@ -49,7 +49,8 @@ Experiment build_experiment_on(ModelSpec spec, std::optional<Dataset> train, std
   Experiment ex;
   ex.train = std::move(train);
   ex.validation = std::move(validation);
-  ex.graph = compile(spec, spec.train.batch_size, spec.train.seed);
+  ex.graph = compile(spec, spec.train.batch_size);
+  ex.weights = initialize_weights(ex.graph, spec.train.seed);
 
   ex.loss = create_from<LossRegistry>(spec.loss, "loss");
   const int64_t target_width = ex.train ? ex.train->targets.sample_shape().numel() : -1;
@@ -96,7 +97,8 @@ uint64_t graph_hash(const Experiment& ex) {
   for (int index : ex.graph.order()) {
     const auto& node = ex.graph.nodes()[static_cast<size_t>(index)];
     h = fnv1a(h, node.name + "|" + node.op_type + "|" + node.shape.str());
-    for (const auto& p : node.params) h = fnv1a(h, p.name + p.shape.str());
+    for (const auto& p : node.params) h = fnv1a(h, p.name + p.shape.str() + (p.training.trainable ? "" : " frozen"));
+    for (const auto& st : node.state) h = fnv1a(h, st.name + st.shape.str());
   }
   return h;
 }
@@ -120,7 +122,8 @@ Checkpoint load_matching(const Experiment& ex, const std::string& path, bool who
   if (whole_run && c.model_hash != model_hash(ex))
     throw CheckpointError("checkpoint '" + path + "' comes from a run with another loss, metrics, optimizer or schedule type; "
                           "resume with the same model spec and schedule file");
-  if (c.params.size() != ex.graph.params().size()) throw CheckpointError("checkpoint '" + path + "': wrong number of weights");
+  if (c.params.size() != ex.weights.params.size() || c.state.size() != ex.weights.state.size())
+    throw CheckpointError("checkpoint '" + path + "': wrong number of weights");
   return c;
 }
 
@@ -128,13 +131,14 @@ Checkpoint load_matching(const Experiment& ex, const std::string& path, bool who
 
 void load_weights(Experiment& ex, const std::string& path) {
   const Checkpoint c = load_matching(ex, path, false);
-  std::copy(c.params.begin(), c.params.end(), ex.graph.params().begin());
+  ex.weights.params = c.params;
+  ex.weights.state = c.state;
 }
 
 RunResult run_experiment(Experiment& ex, const RunOptions& options) {
   if (!ex.train) throw SpecError(SourceLocation{ex.spec.file, 0, 0}, "the model spec has no 'data' to train on");
   TrainOptions train_options{ex.spec.train.epochs, ex.spec.train.batch_size, ex.spec.train.shuffle, ex.spec.train.seed};
-  Trainer trainer(ex.graph, *ex.loss, ex.metrics, *ex.optimizer, train_options);
+  Trainer trainer(ex.graph, ex.weights, *ex.loss, ex.metrics, *ex.optimizer, train_options);
 
   // Order: the scheduler sets the rate first; the progress line prints before other callbacks
   // speak (as in Keras); then the NaN guard and the spec's callbacks.
@@ -166,7 +170,8 @@ RunResult run_experiment(Experiment& ex, const RunOptions& options) {
     c.model_hash = hash;
     c.graph_hash = graph_hash(ex);
     c.model_name = ex.spec.name;
-    c.params = ex.graph.params();
+    c.params = ex.weights.params;
+    c.state = ex.weights.state;
     c.optimizer_iterations = ex.optimizer->iterations();
     c.optimizer_lr = ex.optimizer->lr();
     const auto momentum = ex.optimizer->momentum();
@@ -181,7 +186,8 @@ RunResult run_experiment(Experiment& ex, const RunOptions& options) {
   TrainState state = trainer.initial_state();
   if (!options.resume_path.empty()) {
     Checkpoint c = load_matching(ex, options.resume_path, true);
-    std::copy(c.params.begin(), c.params.end(), ex.graph.params().begin());
+    ex.weights.params = c.params;
+    ex.weights.state = c.state;
     ex.optimizer->set_iterations(c.optimizer_iterations);
     ex.optimizer->set_lr(c.optimizer_lr);
     if (c.has_momentum) ex.optimizer->set_momentum(c.optimizer_momentum);

@@ -4,10 +4,10 @@
 #include <boost/graph/topological_sort.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <limits>
 #include <map>
-#include <numeric>
 
 #include "anneal/initializer.hpp"
 #include "anneal/rng.hpp"
@@ -16,41 +16,74 @@ namespace anneal {
 
 int64_t CompiledNode::parameter_count() const {
   int64_t n = 0;
-  for (const auto& p : params) n += p.shape.numel();
+  for (const auto& p : params) n += p.size();
   return n;
 }
 
-int64_t CompiledGraph::unshared_gradient_bytes() const {
-  int64_t floats = 0;
+int64_t CompiledNode::state_count() const {
+  int64_t n = 0;
+  for (const auto& s : state) n += s.shape.numel();
+  return n;
+}
+
+ParamTraining NodeTraining::for_param(const std::string& name) const {
+  ParamTraining t;
+  t.trainable = trainable;
+  auto lr = lr_mult_of.find(name);
+  t.lr_mult = lr == lr_mult_of.end() ? lr_mult : lr->second;
+  auto decay = decay_mult_of.find(name);
+  t.decay_mult = decay == decay_mult_of.end() ? decay_mult : decay->second;
+  auto reg = regularizer_of.find(name);
+  if (reg != regularizer_of.end()) t.regularizer = reg->second;
+  return t;
+}
+
+bool CompiledGraph::has_regularizers() const {
   for (const auto& node : nodes_)
-    if (node.requires_grad) floats += max_batch_ * node.shape.numel();
+    for (const auto& p : node.params)
+      if (p.training.regularizer.active()) return true;
+  return false;
+}
+
+int64_t CompiledGraph::executor_bytes(bool training) const {
+  const auto& s = sizes_;
+  const int64_t floats = training ? s.activations + s.gradients + s.trainable + s.saved + s.scratch
+                                  : s.inference + s.saved + s.scratch;
   return floats * static_cast<int64_t>(sizeof(float));
 }
 
-int64_t CompiledGraph::planned_bytes() const {
-  return static_cast<int64_t>(sizeof(float) * (params_.size() + param_grads_.size() +
-                                               activations_.size() + activation_grads_.size()));
+void ErrorList::add(const SourceLocation& where, const std::string& what) { messages_.push_back(format_error(where, what)); }
+
+void ErrorList::throw_if_any() const {
+  if (messages_.empty()) return;
+  std::string joined;
+  for (size_t i = 0; i < messages_.size(); ++i) joined += (i ? "\n" : "") + messages_[i];
+  throw SpecError(joined);
+}
+
+double regularization(const CompiledGraph& graph, std::span<const float> params, std::span<float> grads) {
+  double total = 0;
+  for (const auto& node : graph.nodes())
+    for (const auto& p : node.params) {
+      const Regularizer& r = p.training.regularizer;
+      if (!r.active()) continue;
+      const float* w = params.data() + p.offset;
+      double l1 = 0, l2 = 0;
+      for (int64_t i = 0; i < p.size(); ++i) {
+        l1 += std::abs(w[i]);
+        l2 += static_cast<double>(w[i]) * w[i];
+      }
+      total += r.l1 * l1 + r.l2 * l2;
+      // d/dw (l1 |w| + l2 w^2) = l1 sign(w) + 2 l2 w; a frozen parameter has no gradient slot.
+      if (grads.empty() || !p.training.trainable) continue;
+      float* g = grads.data() + p.offset;
+      const float a = static_cast<float>(r.l1), b = static_cast<float>(2 * r.l2);
+      for (int64_t i = 0; i < p.size(); ++i) g[i] += a * static_cast<float>((w[i] > 0) - (w[i] < 0)) + b * w[i];
+    }
+  return total;
 }
 
 namespace {
-
-class ErrorList {
- public:
-  void add(const SourceLocation& where, const std::string& what) {
-    messages_.push_back(format_error(where, what));
-  }
-  void add_formatted(const std::string& message) { messages_.push_back(message); }
-  bool empty() const { return messages_.empty(); }
-  void throw_if_any() const {
-    if (messages_.empty()) return;
-    std::string joined;
-    for (size_t i = 0; i < messages_.size(); ++i) joined += (i ? "\n" : "") + messages_[i];
-    throw SpecError(joined);
-  }
-
- private:
-  std::vector<std::string> messages_;
-};
 
 // Finds one cycle by depth-first search and returns it as node indices, first == last.
 std::vector<int> find_cycle(const Graph& g) {
@@ -79,19 +112,66 @@ std::vector<int> find_cycle(const Graph& g) {
   return cycle;
 }
 
-std::unique_ptr<Initializer> make_initializer(const ParamSpec& spec) {
-  AttrMap attrs = spec.initializer;
+std::unique_ptr<Initializer> make_initializer(const ParamSlot& slot) {
+  AttrMap attrs = slot.initializer;
   if (attrs.node().size() == 0) {
     YAML::Node map(YAML::NodeType::Map);
-    map["type"] = spec.default_initializer;
+    map["type"] = slot.default_initializer;
     attrs = AttrMap(map, attrs.origin(), attrs.path(), attrs.what());
   }
   return create_from<InitializerRegistry>(attrs, "initializer");
 }
 
-}  // namespace
+// `l2`, or {type: l1_l2, l1: 1e-5, l2: 1e-4}; a bare name takes Keras' default factor 0.01.
+Regularizer read_regularizer(AttrMap& attrs, const std::string& key) {
+  AttrMap spec = typed_attrs(attrs.raw(key), attrs.origin(), attrs.child_path(key), "regularizer");
+  const auto type = spec.get<std::string>("type");
+  Regularizer r;
+  if (type == "l1" || type == "l1_l2") r.l1 = spec.get<double>("l1", 0.01);
+  if (type == "l2" || type == "l1_l2") r.l2 = spec.get<double>("l2", 0.01);
+  if (type != "l1" && type != "l2" && type != "l1_l2")
+    spec.fail("type", "is '" + type + "', expected l1, l2 or l1_l2");
+  spec.require(r.l1 >= 0 && std::isfinite(r.l1), "l1", "must be a finite number >= 0");
+  spec.require(r.l2 >= 0 && std::isfinite(r.l2), "l2", "must be a finite number >= 0");
+  spec.finish();
+  return r;
+}
 
-namespace {
+// A multiplier for every parameter (`lr_mult: 2`) or per parameter (`lr_mult: {bias: 2}`).
+void read_mult(AttrMap& attrs, const std::string& key, double& all, std::map<std::string, double>& per,
+               std::vector<std::pair<std::string, SourceLocation>>& mentioned) {
+  if (!attrs.has(key)) return;
+  if (!attrs.raw(key).IsMap()) {
+    all = attrs.get<double>(key);
+    attrs.require(all >= 0 && std::isfinite(all), key, "must be a finite number >= 0");
+    return;
+  }
+  AttrMap map = attrs.child(key);
+  for (const auto& item : map.node()) {
+    const auto name = item.first.as<std::string>();
+    const double value = map.get<double>(name);
+    map.require(value >= 0 && std::isfinite(value), name, "must be a finite number >= 0");
+    per[name] = value;
+    mentioned.emplace_back(name, map.key_location(name));
+  }
+}
+
+NodeTraining read_training(AttrMap& attrs) {
+  NodeTraining t;
+  t.trainable = attrs.get<bool>("trainable", true);
+  read_mult(attrs, "lr_mult", t.lr_mult, t.lr_mult_of, t.mentioned);
+  read_mult(attrs, "decay_mult", t.decay_mult, t.decay_mult_of, t.mentioned);
+  const std::string suffix = "_regularizer";
+  if (attrs.node().IsMap())
+    for (const auto& item : attrs.node()) {
+      const auto key = item.first.as<std::string>();
+      if (key.size() <= suffix.size() || key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+      const auto param = key.substr(0, key.size() - suffix.size());
+      t.regularizer_of[param] = read_regularizer(attrs, key);
+      t.mentioned.emplace_back(param, attrs.key_location(key));
+    }
+  return t;
+}
 
 // A buffer's life: live from step `first` through step `last` (inclusive).
 struct Interval {
@@ -125,64 +205,21 @@ int64_t share_buffers(std::vector<Interval> intervals, std::vector<int64_t>& off
   return total;
 }
 
+// The step at which each node runs: forward (k-th in order) or backward (reverse).
+std::vector<int> steps_of(const std::vector<int>& order, size_t nodes, bool backward) {
+  const int steps = static_cast<int>(order.size());
+  std::vector<int> step_of(nodes);
+  for (int k = 0; k < steps; ++k)
+    step_of[static_cast<size_t>(order[static_cast<size_t>(backward ? steps - 1 - k : k)])] = k;
+  return step_of;
+}
+
 }  // namespace
 
-int64_t plan_gradient_buffers(CompiledGraph& g, int64_t max_batch) {
-  auto& nodes = g.nodes();
-  const auto& order = g.order();
-  // Backward runs the order in reverse: step k runs node order[size - 1 - k].
-  const int steps = static_cast<int>(order.size());
-  std::vector<int> step_of(nodes.size());
-  for (int k = 0; k < steps; ++k) step_of[static_cast<size_t>(order[static_cast<size_t>(steps - 1 - k)])] = k;
-  // A gradient buffer is live from the backward step of its first consumer (which starts
-  // accumulating into it; the output's from the loss, before step 0) to its own backward step.
-  std::vector<Interval> intervals;
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    if (!nodes[i].requires_grad) continue;
-    int first = static_cast<int>(i) == g.output() ? -1 : steps;
-    for (size_t j = 0; j < nodes.size(); ++j)
-      for (int in : nodes[j].inputs)
-        if (in == static_cast<int>(i)) first = std::min(first, step_of[j]);
-    intervals.push_back({static_cast<int>(i), first, step_of[i], max_batch * nodes[i].shape.numel()});
-  }
-  std::vector<int64_t> offsets(nodes.size(), -1);
-  const int64_t total = share_buffers(intervals, offsets);
-  g.zero_before_step_.assign(static_cast<size_t>(steps), {});
-  for (const auto& iv : intervals) {
-    nodes[static_cast<size_t>(iv.node)].gradient_offset = offsets[static_cast<size_t>(iv.node)];
-    // Accumulation starts at step iv.first: clear the buffer just before it (the loss writes the
-    // output's own gradient).
-    if (iv.first >= 0) g.zero_before_step_[static_cast<size_t>(iv.first)].push_back(iv.node);
-  }
-  return total;
-}
+namespace passes {
 
-int64_t plan_inference_buffers(CompiledGraph& g, int64_t max_batch) {
-  auto& nodes = g.nodes();
-  const auto& order = g.order();
-  const int steps = static_cast<int>(order.size());
-  std::vector<int> step_of(nodes.size());
-  for (int k = 0; k < steps; ++k) step_of[static_cast<size_t>(order[static_cast<size_t>(k)])] = k;
-  // Forward only: an activation is live from its own step to its last consumer's (the output to
-  // the end). A consumer's output never shares with its inputs: their lives meet at its step.
-  std::vector<Interval> intervals;
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    int last = static_cast<int>(i) == g.output() ? steps : step_of[i];
-    for (size_t j = 0; j < nodes.size(); ++j)
-      for (int in : nodes[j].inputs)
-        if (in == static_cast<int>(i)) last = std::max(last, step_of[j]);
-    intervals.push_back({static_cast<int>(i), step_of[i], last, max_batch * nodes[i].shape.numel()});
-  }
-  g.inference_offsets_.assign(nodes.size(), -1);
-  return share_buffers(intervals, g.inference_offsets_);
-}
-
-CompiledGraph compile(const ModelSpec& spec, int64_t max_batch, uint64_t seed) {
-  CompiledGraph out;
-  out.max_batch_ = max_batch;
-  ErrorList errors;
-  auto& nodes = out.nodes_;
-
+void lower(const ModelSpec& spec, GraphBuilder b, ErrorList& errors) {
+  auto& nodes = b.nodes();
   CompiledNode input;
   input.name = "input";
   input.op_type = "input";
@@ -212,6 +249,7 @@ CompiledGraph compile(const ModelSpec& spec, int64_t max_batch, uint64_t seed) {
     } else {
       try {
         AttrMap attrs = node_spec.attrs;
+        node.training = read_training(attrs);
         node.op = entry->factory(attrs);
         attrs.finish();
       } catch (const SpecError& e) {
@@ -222,12 +260,12 @@ CompiledGraph compile(const ModelSpec& spec, int64_t max_batch, uint64_t seed) {
   }
 
   // Resolve inputs by name and build the graph's topology.
-  std::vector<std::string> known_names;
-  for (const auto& [name, index] : index_of) known_names.push_back(name);
-  out.graph_ = Graph(nodes.size());
+  std::string known;
+  for (const auto& [name, index] : index_of) known += (known.empty() ? "" : ", ") + name;
+  b.graph() = Graph(nodes.size());
   for (size_t i = 0; i < nodes.size(); ++i) {
-    out.graph_[i].name = nodes[i].name;
-    out.graph_[i].op = nodes[i].op_type;
+    b.graph()[i].name = nodes[i].name;
+    b.graph()[i].op = nodes[i].op_type;
   }
   for (size_t s = 0; s < spec.nodes.size(); ++s) {
     const auto& node_spec = spec.nodes[s];
@@ -237,15 +275,12 @@ CompiledGraph compile(const ModelSpec& spec, int64_t max_batch, uint64_t seed) {
     for (size_t k = 0; k < node_spec.inputs.size(); ++k) {
       auto source = index_of.find(node_spec.inputs[k]);
       if (source == index_of.end()) {
-        std::string list;
-        for (size_t i = 0; i < known_names.size(); ++i) list += (i ? ", " : "") + known_names[i];
-        errors.add(node_spec.input_locations[k], "node '" + node_spec.name + "': input '" +
-                                                      node_spec.inputs[k] + "' is not defined (known: " +
-                                                      list + ")");
+        errors.add(node_spec.input_locations[k], "node '" + node_spec.name + "': input '" + node_spec.inputs[k] +
+                                                      "' is not defined (known: " + known + ")");
         continue;
       }
       node.inputs.push_back(source->second);
-      boost::add_edge(static_cast<size_t>(source->second), static_cast<size_t>(self), out.graph_);
+      boost::add_edge(static_cast<size_t>(source->second), static_cast<size_t>(self), b.graph());
     }
     if (node.op && node.inputs.size() == node_spec.inputs.size()) {
       const int arity = node.op->arity();
@@ -257,41 +292,43 @@ CompiledGraph compile(const ModelSpec& spec, int64_t max_batch, uint64_t seed) {
                                            ", got " + std::to_string(given));
     }
   }
+  const std::string output = spec.output;
+  auto found = index_of.find(output);
+  b.output() = found == index_of.end() ? -1 : found->second;
+}
 
+void order(const ModelSpec& spec, GraphBuilder b, ErrorList& errors) {
+  auto& nodes = b.nodes();
   std::vector<size_t> reversed;
   try {
-    boost::topological_sort(out.graph_, std::back_inserter(reversed));
+    boost::topological_sort(b.graph(), std::back_inserter(reversed));
   } catch (const boost::not_a_dag&) {
-    const auto cycle = find_cycle(out.graph_);
+    const auto cycle = find_cycle(b.graph());
     std::string path;
     for (size_t i = 0; i < cycle.size(); ++i) path += (i ? " -> " : "") + nodes[static_cast<size_t>(cycle[i])].name;
     errors.add(nodes[static_cast<size_t>(cycle.front())].location, "the graph has a cycle: " + path);
+    return;
   }
-  errors.throw_if_any();
-  out.order_.assign(reversed.rbegin(), reversed.rend());
-
-  auto output = index_of.find(spec.output);
-  if (output == index_of.end() || output->second == 0)
-    throw SpecError(spec.output_location, "output '" + spec.output + "' is not a node");
-  out.output_ = output->second;
+  b.order().assign(reversed.rbegin(), reversed.rend());
+  if (!errors.empty()) return;  // the lowering's errors come first
+  if (b.output() <= 0) throw SpecError(spec.output_location, "output '" + spec.output + "' is not a node");
 
   // Only what the output depends on is part of the model: anything else is a spec mistake.
   std::vector<bool> needed(nodes.size(), false);
-  needed[static_cast<size_t>(out.output_)] = true;
-  for (auto it = out.order_.rbegin(); it != out.order_.rend(); ++it)
+  needed[static_cast<size_t>(b.output())] = true;
+  for (auto it = b.order().rbegin(); it != b.order().rend(); ++it)
     if (needed[static_cast<size_t>(*it)])
       for (int in : nodes[static_cast<size_t>(*it)].inputs) needed[static_cast<size_t>(in)] = true;
   for (size_t i = 1; i < nodes.size(); ++i)
     if (!needed[i])
-      errors.add(nodes[i].location, "node '" + nodes[i].name + "' does not lead to the output '" +
-                                        spec.output + "'");
-  errors.throw_if_any();
+      errors.add(nodes[i].location, "node '" + nodes[i].name + "' does not lead to the output '" + spec.output + "'");
+}
 
-  // Shape inference and parameter specs, in topological order.
-  std::vector<std::vector<ParamSpec>> param_specs(nodes.size());
+void infer_shapes(GraphBuilder b, ErrorList& errors) {
+  auto& nodes = b.nodes();
   std::vector<bool> shaped(nodes.size(), false);
   shaped[0] = true;
-  for (int index : out.order_) {
+  for (int index : b.order()) {
     auto& node = nodes[static_cast<size_t>(index)];
     if (index == 0) continue;
     std::vector<Shape> input_shapes;
@@ -303,68 +340,185 @@ CompiledGraph compile(const ModelSpec& spec, int64_t max_batch, uint64_t seed) {
     if (!ready) continue;
     try {
       node.shape = node.op->infer_shape(input_shapes);
-      param_specs[static_cast<size_t>(index)] = node.op->param_specs(input_shapes);
-      node.op->prepare(input_shapes, max_batch);
+      node.op->prepare(input_shapes);
+      for (auto& p : node.op->param_specs(input_shapes))
+        node.params.push_back({p.name, p.shape, 0, node.training.for_param(p.name), p.initializer,
+                               p.default_initializer, p.fans.value_or(compute_fans(p.shape))});
+      for (auto& s : node.op->state_specs(input_shapes)) node.state.push_back({s.name, s.shape, 0, s.initial});
+      node.workspace = node.op->workspace(b.max_batch());
+      node.flops = node.op->flops(input_shapes, node.shape);
       shaped[static_cast<size_t>(index)] = true;
     } catch (const ShapeMismatch& e) {
       std::string given;
       for (size_t i = 0; i < input_shapes.size(); ++i)
         given += (i ? ", " : "") + nodes[static_cast<size_t>(node.inputs[i])].name + " " + input_shapes[i].str();
-      errors.add(node.location, "node '" + node.name + "' (" + node.op_type + "): " + e.what() +
-                                    " (inputs: " + given + ")");
+      errors.add(node.location, "node '" + node.name + "' (" + node.op_type + "): " + e.what() + " (inputs: " + given + ")");
+      continue;
     } catch (const SpecError& e) {
       errors.add_formatted(e.what());
+      continue;
+    }
+    std::string names;
+    for (const auto& p : node.params) names += (names.empty() ? "" : ", ") + p.name;
+    for (const auto& [name, where] : node.training.mentioned) {
+      const bool exists = std::any_of(node.params.begin(), node.params.end(), [&](const ParamSlot& p) { return p.name == name; });
+      if (!exists)
+        errors.add(where, "node '" + node.name + "' (" + node.op_type + ") has no parameter '" + name + "' (" +
+                              (names.empty() ? std::string("it has no parameters") : "parameters: " + names) + ")");
     }
   }
-  errors.throw_if_any();
+}
 
-  // Needs-gradient pass: a node's output gradient is needed when it or anything upstream has
-  // parameters. The model input never needs one.
-  for (int index : out.order_) {
+void mark_gradients(GraphBuilder b) {
+  auto& nodes = b.nodes();
+  for (int index : b.order()) {
     auto& node = nodes[static_cast<size_t>(index)];
-    node.requires_grad = !param_specs[static_cast<size_t>(index)].empty();
+    node.requires_grad = std::any_of(node.params.begin(), node.params.end(), [](const ParamSlot& p) { return p.training.trainable; });
     for (int in : node.inputs) node.requires_grad = node.requires_grad || nodes[static_cast<size_t>(in)].requires_grad;
   }
+}
 
-  // Memory plan: offsets first, then one allocation per arena. Activations all live until
-  // backward has used them; gradient buffers share memory where their lifetimes do not overlap.
-  int64_t activation_size = 0, param_size = 0;
-  for (int index : out.order_) {
-    auto& node = nodes[static_cast<size_t>(index)];
-    node.activation_offset = activation_size;
-    activation_size += max_batch * node.shape.numel();
-    for (const auto& p : param_specs[static_cast<size_t>(index)]) {
-      node.params.push_back({p.name, p.shape, param_size});
-      param_size += p.shape.numel();
+void plan_weights(GraphBuilder b) {
+  auto& nodes = b.nodes();
+  auto& sizes = b.sizes();
+  sizes.params = sizes.trainable = sizes.state = 0;
+  // Trainable parameters first, so the optimizer and the gradient arena see one prefix.
+  for (bool trainable : {true, false})
+    for (int index : b.order())
+      for (auto& p : nodes[static_cast<size_t>(index)].params)
+        if (p.training.trainable == trainable) {
+          p.offset = sizes.params;
+          sizes.params += p.size();
+          if (trainable) sizes.trainable += p.size();
+        }
+  for (int index : b.order())
+    for (auto& s : nodes[static_cast<size_t>(index)].state) {
+      s.offset = sizes.state;
+      sizes.state += s.shape.numel();
     }
-  }
-  const int64_t gradient_size = plan_gradient_buffers(out, max_batch);
-  out.inference_floats_ = plan_inference_buffers(out, max_batch);  // allocated by an inference executor
-  out.activations_.assign(static_cast<size_t>(activation_size), 0.0f);
-  out.activation_grads_.assign(static_cast<size_t>(gradient_size), 0.0f);
-  out.params_.assign(static_cast<size_t>(param_size), 0.0f);
-  out.param_grads_.assign(static_cast<size_t>(param_size), 0.0f);
+}
 
-  // Initialise parameters in topological order from one seeded stream.
-  Rng rng(seed, static_cast<uint64_t>(RngStream::kInit));
-  for (int index : out.order_) {
-    auto& node = nodes[static_cast<size_t>(index)];
-    const auto& specs = param_specs[static_cast<size_t>(index)];
-    for (size_t k = 0; k < specs.size(); ++k) {
-      std::unique_ptr<Initializer> init;
+void plan_activations(GraphBuilder b) {
+  // Training keeps every activation until backward has used it.
+  int64_t total = 0;
+  for (int index : b.order()) {
+    auto& node = b.nodes()[static_cast<size_t>(index)];
+    node.activation_offset = total;
+    total += b.max_batch() * node.shape.numel();
+  }
+  b.sizes().activations = total;
+}
+
+void plan_workspaces(GraphBuilder b) {
+  int64_t saved = 0, scratch = 0;
+  for (int index : b.order()) {
+    auto& node = b.nodes()[static_cast<size_t>(index)];
+    node.saved_offset = saved;
+    saved += node.workspace.saved;
+    scratch = std::max(scratch, node.workspace.scratch);
+  }
+  b.sizes().saved = saved;
+  b.sizes().scratch = scratch;
+}
+
+void plan_gradient_buffers(GraphBuilder b) {
+  auto& nodes = b.nodes();
+  const auto& order = b.order();
+  const int steps = static_cast<int>(order.size());
+  const auto step_of = steps_of(order, nodes.size(), true);
+  // A gradient buffer is live from the backward step of its first consumer (which starts
+  // accumulating into it; the output's from the loss, before step 0) to its own backward step.
+  std::vector<Interval> intervals;
+  int64_t unshared = 0;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (!nodes[i].requires_grad) continue;
+    int first = static_cast<int>(i) == b.output() ? -1 : steps;
+    for (size_t j = 0; j < nodes.size(); ++j)
+      for (int in : nodes[j].inputs)
+        if (in == static_cast<int>(i)) first = std::min(first, step_of[j]);
+    const int64_t size = b.max_batch() * nodes[i].shape.numel();
+    intervals.push_back({static_cast<int>(i), first, step_of[i], size});
+    unshared += size;
+  }
+  std::vector<int64_t> offsets(nodes.size(), -1);
+  b.sizes().gradients = share_buffers(intervals, offsets);
+  b.sizes().unshared_gradients = unshared;
+  b.zero_before_step().assign(static_cast<size_t>(steps), {});
+  for (const auto& iv : intervals) {
+    nodes[static_cast<size_t>(iv.node)].gradient_offset = offsets[static_cast<size_t>(iv.node)];
+    // Accumulation starts at step iv.first: clear the buffer just before it (the loss writes the
+    // output's own gradient).
+    if (iv.first >= 0) b.zero_before_step()[static_cast<size_t>(iv.first)].push_back(iv.node);
+  }
+}
+
+void plan_inference_buffers(GraphBuilder b) {
+  auto& nodes = b.nodes();
+  const int steps = static_cast<int>(b.order().size());
+  const auto step_of = steps_of(b.order(), nodes.size(), false);
+  // Forward only: an activation is live from its own step to its last consumer's (the output to
+  // the end). A consumer's output never shares with its inputs: their lives meet at its step.
+  std::vector<Interval> intervals;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    int last = static_cast<int>(i) == b.output() ? steps : step_of[i];
+    for (size_t j = 0; j < nodes.size(); ++j)
+      for (int in : nodes[j].inputs)
+        if (in == static_cast<int>(i)) last = std::max(last, step_of[j]);
+    intervals.push_back({static_cast<int>(i), step_of[i], last, b.max_batch() * nodes[i].shape.numel()});
+  }
+  std::vector<int64_t> offsets(nodes.size(), -1);
+  b.sizes().inference = share_buffers(intervals, offsets);
+  for (size_t i = 0; i < nodes.size(); ++i) nodes[i].inference_offset = offsets[i];
+}
+
+void check_initializers(GraphBuilder b, ErrorList& errors) {
+  for (int index : b.order())
+    for (const auto& p : b.nodes()[static_cast<size_t>(index)].params) {
       try {
-        init = make_initializer(specs[k]);
+        make_initializer(p);
       } catch (const SpecError& e) {
         errors.add_formatted(e.what());
-        continue;
       }
-      const auto& slot = node.params[k];
-      init->fill({out.params_.data() + slot.offset, static_cast<size_t>(slot.shape.numel())},
-                 compute_fans(slot.shape), rng);
     }
-  }
+}
+
+}  // namespace passes
+
+CompiledGraph compile(const ModelSpec& spec, int64_t max_batch) {
+  CompiledGraph out;
+  GraphBuilder b{out};
+  b.max_batch() = max_batch;
+  ErrorList errors;
+  passes::lower(spec, b, errors);
+  passes::order(spec, b, errors);
+  errors.throw_if_any();
+  passes::infer_shapes(b, errors);
+  errors.throw_if_any();
+  passes::mark_gradients(b);
+  passes::plan_weights(b);
+  passes::plan_activations(b);
+  passes::plan_workspaces(b);
+  passes::plan_gradient_buffers(b);
+  passes::plan_inference_buffers(b);
+  passes::check_initializers(b, errors);
   errors.throw_if_any();
   return out;
+}
+
+Weights initialize_weights(const CompiledGraph& graph, uint64_t seed) {
+  Weights w;
+  w.params.assign(static_cast<size_t>(graph.sizes().params), 0.0f);
+  w.state.assign(static_cast<size_t>(graph.sizes().state), 0.0f);
+  // One seeded stream, drawn in topological order: the same seed gives the same weights.
+  Rng rng(seed, static_cast<uint64_t>(RngStream::kInit));
+  for (int index : graph.order()) {
+    const auto& node = graph.nodes()[static_cast<size_t>(index)];
+    for (const auto& p : node.params)
+      make_initializer(p)->fill({w.params.data() + p.offset, static_cast<size_t>(p.size())}, p.fans, rng);
+    for (const auto& s : node.state)
+      std::fill_n(w.state.begin() + s.offset, s.shape.numel(), s.initial);
+  }
+  return w;
 }
 
 void write_dot(const CompiledGraph& graph, std::ostream& out) {

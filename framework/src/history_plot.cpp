@@ -1,3 +1,4 @@
+#include "anneal/atomic_file.hpp"
 #include "anneal/history_plot.hpp"
 
 #include <fstream>

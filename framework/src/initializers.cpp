@@ -4,8 +4,15 @@
 
 #include "anneal/initializer.hpp"
 #include "anneal/rng.hpp"
+#include "anneal/spec.hpp"
 
 namespace anneal {
+
+AttrMap initializer_attr(AttrMap& a, const std::string& key) {
+  const YAML::Node node = a.raw(key);
+  if (!node.IsDefined() || node.IsNull()) return AttrMap({}, a.origin(), a.child_path(key), a.what() + ": " + key);
+  return typed_attrs(node, a.origin(), a.child_path(key), a.what() + ": " + key);
+}
 
 Fans compute_fans(const Shape& shape) {
   if (shape.rank() == 0) return {1, 1};

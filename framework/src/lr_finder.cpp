@@ -44,15 +44,15 @@ LrFinderResult find_learning_rate(Experiment& ex, const LrFinderOptions& o) {
   if (o.steps < 10) throw UsageError("lr-find: --steps must be at least 10");
   const int64_t per_epoch = (ex.train->rows() + ex.spec.train.batch_size - 1) / ex.spec.train.batch_size;
   TrainOptions train{o.steps / per_epoch + 1, ex.spec.train.batch_size, ex.spec.train.shuffle, ex.spec.train.seed};
-  const std::vector<float> saved = ex.graph.params();
+  const Weights saved = ex.weights;
   LrFinderResult result;
   {
-    Trainer trainer(ex.graph, *ex.loss, ex.metrics, *ex.optimizer, train);
+    Trainer trainer(ex.graph, ex.weights, *ex.loss, ex.metrics, *ex.optimizer, train);
     RangeTest test(o, result);
     trainer.add_callback(&test);
     trainer.fit(*ex.train, nullptr);
   }
-  std::copy(saved.begin(), saved.end(), ex.graph.params().begin());
+  ex.weights = saved;
 
   // Steepest descent of the smoothed loss against log(rate), skipping the noisy first tenth and
   // the last few points where divergence starts (as fastai trims them).

@@ -1,6 +1,7 @@
 #include "anneal/clock.hpp"
 #include "anneal/trainer.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <numeric>
 #include <unistd.h>
 
+#include "anneal/atomic_file.hpp"
 #include "anneal/interrupt.hpp"
 
 namespace anneal {
@@ -20,11 +22,17 @@ std::vector<std::string> History::keys() const {
   return out;
 }
 
-Trainer::Trainer(CompiledGraph& graph, const Loss& loss, const std::vector<NamedMetric>& metrics,
+Trainer::Trainer(const CompiledGraph& graph, Weights& weights, const Loss& loss, const std::vector<NamedMetric>& metrics,
                  Optimizer& optimizer, TrainOptions options)
-    : graph_(graph), executor_(graph, options.seed), loss_(loss), metrics_(metrics),
+    : graph_(graph), weights_(weights), executor_(graph, weights, options.seed), loss_(loss), metrics_(metrics),
       optimizer_(optimizer), options_(options) {
-  optimizer_.prepare(static_cast<int64_t>(graph_.params().size()));
+  optimizer_.prepare(graph_.sizes().trainable);
+  std::vector<ParamGroup> groups;
+  for (int index : graph_.order())
+    for (const auto& p : graph_.nodes()[static_cast<size_t>(index)].params)
+      if (p.training.trainable) groups.push_back({p.offset, p.size(), p.training.lr_mult, p.training.decay_mult});
+  std::sort(groups.begin(), groups.end(), [](const ParamGroup& a, const ParamGroup& b) { return a.offset < b.offset; });
+  optimizer_.set_groups(std::move(groups));
 }
 
 void Trainer::gather(const Dataset& data, const int64_t* rows, int64_t count) {
@@ -55,6 +63,7 @@ Evaluation Trainer::evaluate(const Dataset& data) {
       out.metrics[m] += metrics_[m].metric->batch_sum(executor_.output(), targets_.data(), count, width, tw);
   }
   out.loss /= static_cast<double>(n);
+  out.loss += regularization(graph_, weights_.params);
   for (auto& m : out.metrics) m /= static_cast<double>(n);
   return out;
 }
@@ -87,13 +96,14 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
   progress.epochs = options_.epochs;
   progress.step = state.step;
   progress.epoch = state.epoch;
-  TrainingContext ctx(optimizer_, progress, graph_.params());
+  TrainingContext ctx(optimizer_, progress, weights_);
   ctx.train_samples = n;
   ctx.val_samples = validation ? validation->rows() : 0;
   ctx.batch_in_epoch = state.batch_in_epoch;
   executor_.dropout_rng().set_state(state.dropout);
-  std::span<float> params(graph_.params());
-  std::span<const float> grads(graph_.param_grads());
+  const std::span<float> params = std::span<float>(weights_.params).first(static_cast<size_t>(graph_.sizes().trainable));
+  const std::span<float> grads = executor_.param_grads();
+  const bool regularized = graph_.has_regularizers();
 
   FitResult result = FitResult::kCompleted;
   for (auto* cb : callbacks_) cb->on_train_begin(ctx);
@@ -112,6 +122,7 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
         std::swap(order_[static_cast<size_t>(i)], order_[shuffle_rng.below(static_cast<uint64_t>(i + 1))]);
     if (fresh_epoch) {
       state.loss_sum = 0;
+      state.reg_loss_sum = 0;
       state.seen = 0;
       state.lr_used = optimizer_.effective_lr();
       std::fill(state.metric_sums.begin(), state.metric_sums.end(), 0.0);
@@ -123,12 +134,18 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
       for (auto* cb : callbacks_) cb->on_batch_begin(ctx);
       gather(train, order_.data() + begin, count);
       executor_.forward(count, true);
-      const double loss = loss_.forward_backward(executor_.output(), targets_.data(), count, width, tw,
-                                                 executor_.output_grad());
+      double loss = loss_.forward_backward(executor_.output(), targets_.data(), count, width, tw,
+                                           executor_.output_grad());
       // Metrics see this batch's forward pass, before the update (as Keras reports them).
       for (size_t m = 0; m < metrics_.size(); ++m)
         state.metric_sums[m] += metrics_[m].metric->batch_sum(executor_.output(), targets_.data(), count, width, tw);
       executor_.backward(count);
+      // Keras adds the layers' regularization terms to the training loss it reports.
+      if (regularized) {
+        const double reg = regularization(graph_, weights_.params, grads);
+        loss += reg;
+        state.reg_loss_sum += reg * static_cast<double>(count);
+      }
       state.lr_used = optimizer_.effective_lr();
       optimizer_.step(params, grads);
       progress.step = ++state.step;
@@ -155,6 +172,7 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
     }
     // The rate of the epoch's last update (for a per-epoch schedule, the epoch's rate).
     record.logs.set("lr", state.lr_used);
+    if (regularized) record.logs.set("reg_loss", state.reg_loss_sum / denom);
     record.time_s = wall_seconds() - start;
     for (auto* cb : callbacks_) cb->on_epoch_end(ctx, record.logs);
     state.history.epochs.push_back(std::move(record));
@@ -174,27 +192,6 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
     result = FitResult::kFailed;
   }
   return result;
-}
-
-void write_file_atomically(const std::string& path, const std::string& text) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  const fs::path temp = target.parent_path() / ("." + target.filename().string() + ".tmp" + std::to_string(::getpid()));
-  std::FILE* f = std::fopen(temp.c_str(), "wb");
-  if (!f) throw RuntimeFailure("cannot write '" + temp.string() + "': " + std::strerror(errno));
-  const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0 &&
-                       ::fsync(fileno(f)) == 0;
-  const bool closed = std::fclose(f) == 0;
-  if (!written || !closed) {
-    fs::remove(temp);
-    throw RuntimeFailure("cannot write '" + temp.string() + "'");
-  }
-  std::error_code ec;
-  fs::rename(temp, target, ec);
-  if (ec) {
-    fs::remove(temp);
-    throw RuntimeFailure("cannot rename '" + temp.string() + "' to '" + path + "': " + ec.message());
-  }
 }
 
 void write_history_csv(const History& history, const std::string& path) {

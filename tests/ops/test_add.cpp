@@ -1,10 +1,11 @@
 #include <catch2/catch.hpp>
 
-#include "../gradient_check.hpp"
+#include <anneal/testing/gradient_check.hpp>
 #include "../helpers.hpp"
 
 using namespace anneal;
 using namespace anneal::test;
+using namespace anneal::testing;
 using Catch::Matchers::Contains;
 
 ANNEAL_GRADIENT_CASE("add", "{type: add}", {Shape{4}, Shape{4}}, InputFill::kSigned);

@@ -1,10 +1,11 @@
 #include <catch2/catch.hpp>
 
-#include "../gradient_check.hpp"
+#include <anneal/testing/gradient_check.hpp>
 #include "../helpers.hpp"
 
 using namespace anneal;
 using namespace anneal::test;
+using namespace anneal::testing;
 using Catch::Matchers::Contains;
 
 ANNEAL_GRADIENT_CASE("dropout", "{type: dropout, rate: 0.5}", {Shape{6}}, InputFill::kSigned, 4);

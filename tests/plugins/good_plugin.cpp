@@ -18,10 +18,10 @@ class ScaleOp : public anneal::Op {
  public:
   explicit ScaleOp(anneal::AttrMap& a) : factor_(static_cast<float>(a.get<double>("factor"))) {}
   anneal::Shape infer_shape(const std::vector<anneal::Shape>& in) const override { return in[0]; }
-  void forward(const anneal::OpContext& c) override {
+  void forward(const anneal::OpContext& c) const override {
     for (int64_t i = 0; i < c.batch * c.output.sample_size(); ++i) c.output.data[i] = factor_ * c.inputs[0].data[i];
   }
-  void backward(const anneal::OpContext& c) override {
+  void backward(const anneal::OpContext& c) const override {
     if (c.input_grads[0].empty()) return;
     for (int64_t i = 0; i < c.batch * c.output.sample_size(); ++i) c.input_grads[0].data[i] += factor_ * c.output_grad.data[i];
   }

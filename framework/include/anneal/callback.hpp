@@ -17,12 +17,13 @@
 namespace anneal {
 
 class Optimizer;
+struct Weights;
 
 // What callbacks may read and change while training runs.
 class TrainingContext {
  public:
-  TrainingContext(Optimizer& optimizer, Progress& progress, std::span<float> params)
-      : optimizer_(optimizer), progress_(progress), params_(params) {}
+  TrainingContext(Optimizer& optimizer, Progress& progress, Weights& weights)
+      : optimizer_(optimizer), progress_(progress), weights_(weights) {}
   const Progress& progress() const { return progress_; }
   double lr() const;
   void set_lr(double lr);
@@ -41,8 +42,9 @@ class TrainingContext {
   }
   const std::string& failure() const { return failure_; }
 
-  // The model's weights (one arena), for callbacks that snapshot or restore them.
-  std::span<float> params() const { return params_; }
+  // The model's weights (parameters and non-trainable state), for callbacks that snapshot or
+  // restore them.
+  Weights& weights() const { return weights_; }
   // Asks for a resumable checkpoint of the whole run at `path`, written once the current epoch
   // is complete (so it resumes at the next epoch).
   void request_checkpoint(std::string path) { checkpoint_requests_.push_back(std::move(path)); }
@@ -55,7 +57,7 @@ class TrainingContext {
  private:
   Optimizer& optimizer_;
   Progress& progress_;
-  std::span<float> params_;
+  Weights& weights_;
   bool stop_requested_ = false;
   std::string failure_;
   std::vector<std::string> checkpoint_requests_;

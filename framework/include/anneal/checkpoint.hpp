@@ -16,7 +16,7 @@
 
 namespace anneal {
 
-inline constexpr uint32_t kCheckpointFormatVersion = 1;
+inline constexpr uint32_t kCheckpointFormatVersion = 2;
 
 class CheckpointError : public InputError {
  public:
@@ -27,7 +27,8 @@ struct Checkpoint {
   uint64_t model_hash = 0;  // graph, loss, metrics, optimizer and schedule types: resume needs it equal
   uint64_t graph_hash = 0;  // the graph alone: loading weights (evaluate, predict) needs it equal
   std::string model_name;
-  std::vector<float> params;
+  std::vector<float> params;  // trainable, then frozen parameters
+  std::vector<float> state;   // non-trainable state (batch_norm's moving statistics)
   int64_t optimizer_iterations = 0;
   double optimizer_lr = 0;
   bool has_momentum = false;

@@ -1,8 +1,13 @@
 #pragma once
-// Runs a compiled graph: forward in topological order, backward in reverse. Every view is built
-// here once; a step touches only planned buffers.
+// Runs a compiled graph: forward in topological order, backward in reverse. An executor owns
+// every buffer it writes (activations, activation gradients, parameter gradients, workspaces),
+// allocated once here; it reads the plan and the weights it is given. A step touches only these
+// buffers, so several executors over one plan and one Weights (training, and evaluation or
+// prediction threads) never share memory they write, apart from the training executor's
+// updates of the non-trainable state.
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "anneal/graph.hpp"
@@ -14,17 +19,23 @@ enum class ExecutorMode { kTraining, kInference };
 
 class Executor {
  public:
-  // kInference: forward only, on the shared inference arena (backward() is not allowed).
-  Executor(CompiledGraph& graph, uint64_t seed, ExecutorMode mode = ExecutorMode::kTraining);
+  // kInference: forward only, on activations shared by liveness (backward() is not allowed).
+  Executor(const CompiledGraph& graph, Weights& weights, uint64_t seed, ExecutorMode mode = ExecutorMode::kTraining);
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
 
   float* input() { return input_; }                 // [max_batch, input size]
   const float* output() const { return output_; }   // [batch, output size]
   float* output_grad() { return output_grad_; }     // dLoss/dOutput, written by the loss
 
   void forward(int64_t batch, bool training);
-  // Zeroes the gradients that backward accumulates into (not output_grad), then runs backward.
+  // Clears the activation gradients that backward accumulates into (not output_grad), just
+  // before their first use, and writes every trainable parameter's gradient.
   void backward(int64_t batch);
 
+  // Gradients of the trainable parameters (Weights::params[0, trainable)), same offsets.
+  std::span<float> param_grads() { return param_grads_; }
+  const CompiledGraph& graph() const { return graph_; }
   Rng& dropout_rng() { return dropout_rng_; }
 
  private:
@@ -33,11 +44,16 @@ class Executor {
     std::vector<TensorView> input_grads;
     std::vector<TensorView> params;
     std::vector<TensorView> param_grads;
+    std::vector<TensorView> state;
+    std::span<float> saved;
     TensorView output;
     TensorView output_grad;
   };
-  CompiledGraph& graph_;
+  OpContext context(size_t node, int64_t batch, bool training);
+
+  const CompiledGraph& graph_;
   ExecutorMode mode_;
+  std::vector<float> activations_, activation_grads_, param_grads_, saved_, scratch_;
   std::vector<NodeViews> views_;
   float* input_ = nullptr;
   float* output_ = nullptr;

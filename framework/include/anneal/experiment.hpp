@@ -21,7 +21,8 @@ struct Experiment {
   ModelSpec spec;
   std::optional<Dataset> train;       // absent when the spec has no data
   std::optional<Dataset> validation;  // absent without validation_split
-  CompiledGraph graph;
+  CompiledGraph graph;   // the plan
+  Weights weights;       // its parameters and state, initialised from train.seed
   std::unique_ptr<Loss> loss;
   std::vector<NamedMetric> metrics;
   std::unique_ptr<Optimizer> optimizer;
@@ -62,7 +63,7 @@ RunResult run_experiment(Experiment& experiment, const RunOptions& options = {})
 uint64_t model_hash(const Experiment& experiment);
 uint64_t graph_hash(const Experiment& experiment);
 
-// Reads the weights of a checkpoint into the experiment's graph (evaluate, predict).
+// Reads the weights (parameters and state) of a checkpoint into the experiment (evaluate, predict).
 void load_weights(Experiment& experiment, const std::string& checkpoint_path);
 
 }  // namespace anneal

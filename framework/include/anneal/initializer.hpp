@@ -28,4 +28,8 @@ class Initializer {
 
 using InitializerRegistry = Registry<Initializer, AttrMap&>;
 
+// The initializer an op attribute names (`kernel_initializer: he_normal` or a mapping), kept as
+// an AttrMap for ParamSpec; empty when the attribute is absent (the op's default applies).
+AttrMap initializer_attr(AttrMap& attrs, const std::string& key);
+
 }  // namespace anneal

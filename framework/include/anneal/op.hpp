@@ -1,17 +1,25 @@
 #pragma once
-// The operator interface. An op is built from its AttrMap, asked for shapes and parameters once
-// at compile time, then run many times on buffers the compiler planned.
+// The operator interface. An op is built from its AttrMap, asked for shapes, parameters, state
+// and workspace once at compile time, then run many times on buffers that the executor owns.
+// After compilation an op is immutable: forward() and backward() are const and keep nothing in
+// the op itself, so two executors over one compiled graph never share memory.
 //
-// backward() ACCUMULATES into input gradients (beta = 1), so a value that feeds several nodes
-// needs no split node, and WRITES its own parameters' gradients (a parameter belongs to one node,
-// so nothing needs clearing first). A gradient slot with data == nullptr is not needed.
+// backward() ACCUMULATES into input gradients (+=), so a value that feeds several nodes needs no
+// split node, and WRITES its own parameters' gradients (a parameter belongs to one node, so
+// nothing needs clearing first). A gradient slot with data == nullptr is not needed (a frozen
+// parameter, or an input that leads back to no parameter): skip it.
+//
+// ops/README.md is the guide to writing one.
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "anneal/attr_map.hpp"
+#include "anneal/initializer.hpp"
 #include "anneal/registry.hpp"
 #include "anneal/tensor.hpp"
 
@@ -19,11 +27,34 @@ namespace anneal {
 
 class Rng;
 
+// A trainable parameter an op asks for.
 struct ParamSpec {
-  std::string name;    // "kernel", "bias"
+  std::string name;    // "kernel", "bias", "gamma"
   Shape shape;
   AttrMap initializer;  // the initializer's spec (a name or a mapping), resolved by the compiler
   std::string default_initializer;
+  // Fans for variance-scaling initializers; when absent they follow Keras' rule for the shape.
+  std::optional<Fans> fans;
+};
+
+// Non-trainable state an op keeps across batches (batch_norm's moving statistics): saved in
+// checkpoints, never seen by optimizers, written only by a training forward pass.
+struct StateSpec {
+  std::string name;  // "moving_mean"
+  Shape shape;
+  float initial = 0.0f;
+};
+
+// Memory an op needs besides its inputs and output, in floats, for up to max_batch samples.
+struct Workspace {
+  int64_t saved = 0;    // written by forward, read by the backward of the same batch (masks, statistics)
+  int64_t scratch = 0;  // used within one forward or backward call only; shared by every node
+};
+
+// Arithmetic per sample, for reports (`anneal check`).
+struct Flops {
+  double forward = 0;
+  double backward = 0;
 };
 
 struct OpContext {
@@ -32,10 +63,13 @@ struct OpContext {
   std::span<const ConstTensorView> inputs;
   TensorView output;
   std::span<const TensorView> params;
+  std::span<const TensorView> state;  // per StateSpec
+  std::span<float> saved;             // this node's saved workspace
+  std::span<float> scratch;           // the shared scratch workspace
   // Backward only:
   ConstTensorView output_grad;
   std::span<const TensorView> input_grads;  // data == nullptr: not needed
-  std::span<const TensorView> param_grads;
+  std::span<const TensorView> param_grads;  // data == nullptr: frozen
   Rng* rng = nullptr;  // for stochastic ops (dropout)
 };
 
@@ -49,12 +83,16 @@ class Op {
 
   // Per-sample output shape; throw ShapeMismatch with a message (the compiler adds the place).
   virtual Shape infer_shape(const std::vector<Shape>& inputs) const = 0;
-  virtual std::vector<ParamSpec> param_specs(const std::vector<Shape>& /*inputs*/) { return {}; }
-  // Called once after shapes are known: size any workspace for up to max_batch rows here.
-  virtual void prepare(const std::vector<Shape>& /*inputs*/, int64_t /*max_batch*/) {}
+  virtual std::vector<ParamSpec> param_specs(const std::vector<Shape>& /*inputs*/) const { return {}; }
+  virtual std::vector<StateSpec> state_specs(const std::vector<Shape>& /*inputs*/) const { return {}; }
+  // Called once after shapes are known, at compile time: remember derived sizes here.
+  virtual void prepare(const std::vector<Shape>& /*inputs*/) {}
+  virtual Workspace workspace(int64_t /*max_batch*/) const { return {}; }
+  // Default: one operation per output element forward, two backward.
+  virtual Flops flops(const std::vector<Shape>& inputs, const Shape& output) const;
 
-  virtual void forward(const OpContext& ctx) = 0;
-  virtual void backward(const OpContext& ctx) = 0;
+  virtual void forward(const OpContext& ctx) const = 0;
+  virtual void backward(const OpContext& ctx) const = 0;
 };
 
 // Thrown by infer_shape; carries only the message.

@@ -1,6 +1,9 @@
 #pragma once
-// Optimizers step over the whole parameter arena at once (one contiguous buffer), reading the
-// learning rate and momentum the trainer set for this update.
+// Optimizers step over the trainable part of the parameter arena (one contiguous buffer), reading
+// the learning rate and momentum the trainer set for this update. The base class applies what
+// every optimizer shares: Keras' gradient clipping (clipnorm, clipvalue, global_clipnorm), the
+// legacy `decay`, and per-parameter multipliers (Caffe's lr_mult / decay_mult), by calling
+// update() once per run of parameters that share their multipliers.
 
 #include <cstdint>
 #include <optional>
@@ -13,16 +16,34 @@
 
 namespace anneal {
 
+// One parameter tensor as the optimizer sees it: where it lies in the arena and its multipliers.
+struct ParamGroup {
+  int64_t offset = 0, size = 0;
+  double lr_mult = 1, decay_mult = 1;
+};
+
+// A run of parameters to update in one call. State buffers are indexed from `offset`.
+struct UpdateSlice {
+  std::span<float> w;
+  std::span<const float> g;
+  size_t offset = 0;
+  float lr = 0;          // the rate times the parameters' lr_mult
+  float decay_mult = 1;  // scales the optimizer's weight decay
+};
+
 class Optimizer {
  public:
-  // Reads `lr` and the legacy Keras `decay` shared by every optimizer.
+  // Reads `lr`, the legacy Keras `decay` and the clipping options shared by every optimizer.
   Optimizer(AttrMap& attrs, double default_lr);
   virtual ~Optimizer() = default;
 
   // Sizes state buffers; called once at compile time, never in the training loop.
   virtual void prepare(int64_t parameter_count) = 0;
-  // One update. Uses effective_lr(), then counts the update.
-  void step(std::span<float> params, std::span<const float> grads);
+  // The parameter tensors (for per-tensor clipping and multipliers); by default one tensor
+  // covers the whole arena.
+  void set_groups(std::vector<ParamGroup> groups);
+  // One update: clips `grads` in place when asked to, uses effective_lr(), then counts the update.
+  void step(std::span<float> params, std::span<float> grads);
 
   double lr() const { return lr_; }
   void set_lr(double lr) { lr_ = lr; }
@@ -38,12 +59,17 @@ class Optimizer {
   virtual std::vector<std::span<float>> state() { return {}; }
 
  protected:
-  virtual void update(std::span<float> params, std::span<const float> grads, float lr) = 0;
+  virtual void update(const UpdateSlice& slice) = 0;
 
  private:
+  void clip(std::span<float> grads) const;
+
   double lr_;
   double decay_;
+  double clipnorm_ = 0, clipvalue_ = 0, global_clipnorm_ = 0;
   int64_t iterations_ = 0;
+  std::vector<ParamGroup> tensors_;  // one per parameter tensor (clipnorm)
+  std::vector<ParamGroup> runs_;     // neighbours with equal multipliers merged (update calls)
 };
 
 using OptimizerRegistry = Registry<Optimizer, AttrMap&>;

@@ -51,7 +51,7 @@ struct TrainState {
   Rng::State epoch_shuffle{};  // the shuffle stream as `epoch` began (its order is rebuilt from it)
   Rng::State dropout{};
   // The partial epoch's accumulators.
-  double loss_sum = 0, lr_used = 0, time_s = 0;
+  double loss_sum = 0, reg_loss_sum = 0, lr_used = 0, time_s = 0;
   int64_t seen = 0;
   std::vector<double> metric_sums;
   History history;
@@ -63,13 +63,14 @@ struct TrainState {
 enum class FitResult { kCompleted, kStopped, kFailed, kInterrupted };
 
 struct Evaluation {
-  double loss = 0;
+  double loss = 0;  // includes the regularization terms, as Keras reports it
   std::vector<double> metrics;  // in NamedMetric order
 };
 
 class Trainer {
  public:
-  Trainer(CompiledGraph& graph, const Loss& loss, const std::vector<NamedMetric>& metrics,
+  // Trains `weights` (the plan's parameters and state) with an executor of its own.
+  Trainer(const CompiledGraph& graph, Weights& weights, const Loss& loss, const std::vector<NamedMetric>& metrics,
           Optimizer& optimizer, TrainOptions options);
 
   void add_callback(Callback* callback) { callbacks_.push_back(callback); }
@@ -90,7 +91,8 @@ class Trainer {
  private:
   void gather(const Dataset& data, const int64_t* rows, int64_t count);
 
-  CompiledGraph& graph_;
+  const CompiledGraph& graph_;
+  Weights& weights_;
   Executor executor_;
   const Loss& loss_;
   const std::vector<NamedMetric>& metrics_;
@@ -104,8 +106,5 @@ class Trainer {
 // Writes the history CSV atomically: epoch (1-based), the log keys, time_s.
 void write_history_csv(const History& history, const std::string& path);
 
-// Writes `text` to `path` through a temporary file, fsync and a rename, so readers never see a
-// half-written file.
-void write_file_atomically(const std::string& path, const std::string& text);
 
 }  // namespace anneal

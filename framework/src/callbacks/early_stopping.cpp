@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "anneal/callbacks.hpp"
+#include "anneal/graph.hpp"
 #include "monitor.hpp"
 
 namespace anneal {
@@ -31,7 +32,12 @@ class EarlyStopping : public Callback {
     if (monitor_.better(current, best_)) {
       best_ = current;
       best_epoch_ = epoch;
-      if (restore_) best_weights_.assign(ctx.params().begin(), ctx.params().end());
+      if (restore_) {
+        // Parameters, then the non-trainable state (batch_norm's moving statistics).
+        const Weights& w = ctx.weights();
+        best_weights_.assign(w.params.begin(), w.params.end());
+        best_weights_.insert(best_weights_.end(), w.state.begin(), w.state.end());
+      }
       if (!baseline_ || monitor_.better(current, *baseline_)) wait_ = 0;
     }
     if (wait_ >= patience_ && epoch > 0) {
@@ -43,7 +49,10 @@ class EarlyStopping : public Callback {
   void on_train_end(TrainingContext& ctx) override {
     if (stopped_epoch_ >= 0) std::printf("Epoch %lld: early stopping\n", static_cast<long long>(stopped_epoch_ + 1));
     if (restore_ && !best_weights_.empty()) {
-      std::copy(best_weights_.begin(), best_weights_.end(), ctx.params().begin());
+      Weights& w = ctx.weights();
+      const auto split = best_weights_.begin() + static_cast<std::ptrdiff_t>(w.params.size());
+      std::copy(best_weights_.begin(), split, w.params.begin());
+      std::copy(split, best_weights_.end(), w.state.begin());
       std::printf("Restoring model weights from the end of the best epoch: %lld.\n", static_cast<long long>(best_epoch_ + 1));
     }
   }

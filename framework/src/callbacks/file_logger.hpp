@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string>
 
+#include "anneal/atomic_file.hpp"
 #include "anneal/callback.hpp"
 #include "anneal/trainer.hpp"
 

@@ -21,11 +21,12 @@ class Adagrad : public Optimizer {
   std::vector<std::span<float>> state() override { return {acc_}; }
 
  protected:
-  void update(std::span<float> w, std::span<const float> g, float lr) override {
-    const float eps = static_cast<float>(epsilon_);
-    for (size_t i = 0; i < w.size(); ++i) {
-      acc_[i] += g[i] * g[i];
-      w[i] -= lr * g[i] / (std::sqrt(acc_[i]) + eps);
+  void update(const UpdateSlice& s) override {
+    const float eps = static_cast<float>(epsilon_), lr = s.lr;
+    float* acc = acc_.data() + s.offset;
+    for (size_t i = 0; i < s.w.size(); ++i) {
+      acc[i] += s.g[i] * s.g[i];
+      s.w[i] -= lr * s.g[i] / (std::sqrt(acc[i]) + eps);
     }
   }
 

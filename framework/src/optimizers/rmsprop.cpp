@@ -18,11 +18,12 @@ class RmsProp : public Optimizer {
   std::vector<std::span<float>> state() override { return {acc_}; }
 
  protected:
-  void update(std::span<float> w, std::span<const float> g, float lr) override {
-    const float rho = static_cast<float>(rho_), eps = static_cast<float>(epsilon_);
-    for (size_t i = 0; i < w.size(); ++i) {
-      acc_[i] = rho * acc_[i] + (1 - rho) * g[i] * g[i];
-      w[i] -= lr * g[i] / (std::sqrt(acc_[i]) + eps);
+  void update(const UpdateSlice& s) override {
+    const float rho = static_cast<float>(rho_), eps = static_cast<float>(epsilon_), lr = s.lr;
+    float* acc = acc_.data() + s.offset;
+    for (size_t i = 0; i < s.w.size(); ++i) {
+      acc[i] = rho * acc[i] + (1 - rho) * s.g[i] * s.g[i];
+      s.w[i] -= lr * s.g[i] / (std::sqrt(acc[i]) + eps);
     }
   }
 

@@ -33,10 +33,12 @@ class Sgd : public Optimizer {
   std::vector<std::span<float>> state() override { return {velocity_}; }
 
  protected:
-  void update(std::span<float> w, std::span<const float> g, float lr) override {
-    const float m = static_cast<float>(momentum_);
-    const float wd = static_cast<float>(weight_decay_);
-    float* v = velocity_.data();
+  void update(const UpdateSlice& s) override {
+    const float m = static_cast<float>(momentum_), lr = s.lr;
+    const float wd = static_cast<float>(weight_decay_) * s.decay_mult;
+    float* v = velocity_.data() + s.offset;
+    const std::span<float> w = s.w;
+    const std::span<const float> g = s.g;
     const size_t n = w.size();
     if (pytorch_form_) {
       for (size_t i = 0; i < n; ++i) {
