@@ -64,11 +64,22 @@ std::unique_ptr<ActivationOp> activation_attr(AttrMap& attrs, const std::string&
   const auto type = spec.get<std::string>("type");
   const auto* entry = OpRegistry::instance().find(type);
   if (!entry) attrs.fail(key, "is '" + type + "', expected one of " + activation_names());
-  auto op = entry->factory(spec);
+  auto not_an_activation = [&] {
+    attrs.fail(key, "is '" + type + "', an op that is not an activation; expected one of " + activation_names());
+  };
+  std::unique_ptr<Op> op;
+  try {
+    op = entry->factory(spec);
+  } catch (const SpecError&) {
+    // An op that cannot even be built from these attributes may not be an activation at all
+    // (`activation: dense`): say that rather than what dense is missing.
+    const std::string names = ", " + activation_names() + ", ";
+    if (names.find(", " + type + ", ") == std::string::npos) not_an_activation();
+    throw;
+  }
   spec.finish();
   auto* activation = dynamic_cast<ActivationOp*>(op.get());
-  if (!activation)
-    attrs.fail(key, "is '" + type + "', an op that is not an activation; expected one of " + activation_names());
+  if (!activation) not_an_activation();
   op.release();
   return std::unique_ptr<ActivationOp>(activation);
 }

@@ -1,0 +1,69 @@
+// avg_pool2d: Keras' AveragePooling2D on [C, H, W]: pool_size (2), strides (pool_size), padding
+// valid|same. With `same`, a window on the border averages only the cells inside the image, as
+// Keras does (padding is not counted).
+#include "window2d.hpp"
+
+namespace anneal {
+namespace {
+
+class AvgPool2dOp : public Op {
+ public:
+  explicit AvgPool2dOp(AttrMap& a) {
+    std::tie(win_.kh, win_.kw) = pair_attr(a, "pool_size", {2, 2});
+    std::tie(win_.sh, win_.sw) = pair_attr(a, "strides", {win_.kh, win_.kw});
+    win_.same = padding_attr(a);
+  }
+  Shape infer_shape(const std::vector<Shape>& in) const override {
+    require_image(in[0], "avg_pool2d");
+    Window2d w = win_;
+    w.set_input(in[0][1], in[0][2]);
+    return Shape{in[0][0], w.out_h, w.out_w};
+  }
+  void prepare(const std::vector<Shape>& in) override {
+    channels_ = in[0][0];
+    win_.set_input(in[0][1], in[0][2]);
+  }
+  Flops flops(const std::vector<Shape>&, const Shape& out) const override {
+    const double n = static_cast<double>(out.numel() * win_.kh * win_.kw);
+    return {n, n};
+  }
+
+  void forward(const OpContext& ctx) const override {
+    visit(ctx.batch, [&](int64_t in, int64_t out, float scale) { ctx.output.data[out] += ctx.inputs[0].data[in] * scale; },
+          ctx.output.data);
+  }
+  void backward(const OpContext& ctx) const override {
+    if (ctx.input_grads[0].empty()) return;
+    visit(ctx.batch, [&](int64_t in, int64_t out, float scale) { ctx.input_grads[0].data[in] += ctx.output_grad.data[out] * scale; },
+          nullptr);
+  }
+
+ private:
+  // Calls f(input index, output index, 1 / cells in the window) for every cell of every window;
+  // clears `clear` (the output) first.
+  template <class F>
+  void visit(int64_t batch, F f, float* clear) const {
+    const int64_t planes = batch * channels_, in_plane = win_.h * win_.w, out_plane = win_.out_size();
+    if (clear) std::fill(clear, clear + planes * out_plane, 0.0f);
+    for (int64_t pl = 0; pl < planes; ++pl)
+      for (int64_t oh = 0; oh < win_.out_h; ++oh)
+        for (int64_t ow = 0; ow < win_.out_w; ++ow) {
+          const int64_t h0 = std::max<int64_t>(oh * win_.sh - win_.pad_top, 0);
+          const int64_t h1 = std::min(oh * win_.sh - win_.pad_top + win_.kh, win_.h);
+          const int64_t w0 = std::max<int64_t>(ow * win_.sw - win_.pad_left, 0);
+          const int64_t w1 = std::min(ow * win_.sw - win_.pad_left + win_.kw, win_.w);
+          const float scale = 1.0f / static_cast<float>((h1 - h0) * (w1 - w0));
+          const int64_t out = pl * out_plane + oh * win_.out_w + ow;
+          for (int64_t ih = h0; ih < h1; ++ih)
+            for (int64_t iw = w0; iw < w1; ++iw) f(pl * in_plane + ih * win_.w + iw, out, scale);
+        }
+  }
+
+  Window2d win_;
+  int64_t channels_ = 0;
+};
+
+ANNEAL_REGISTER(OpRegistry, "avg_pool2d", AvgPool2dOp);
+
+}  // namespace
+}  // namespace anneal

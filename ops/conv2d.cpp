@@ -1,0 +1,191 @@
+// conv2d: Keras' Conv2D on per-sample [C, H, W] images (NCHW with the batch in front).
+// Kernel [filters, C, kh, kw] (the ONNX / PyTorch layout), fans as Keras computes them for a
+// convolution (C kh kw in, filters kh kw out).
+//
+// Forward is im2col over the whole batch and one sgemm (Caffe's approach, batched):
+//   col[K, N]      K = C kh kw rows (c, i, j), N = B Ho Wo columns (b, oh, ow)
+//   Z[F, N]        = W[F, K] · col[K, N]
+//   y[b, f, :, :]  = activation(Z[f, b-th block] + bias[f])
+// Backward recomputes col rather than keeping it (it is K/C times the input's size):
+//   dZ[F, N]       = dy · f'  (gathered from [B, F, P] into [F, N])
+//   dW[F, K]       = dZ[F, N] · col[K, N]ᵀ,  db[f] = sum of dZ[f, :]
+//   dcol[K, N]     = W[F, K]ᵀ · dZ[F, N],  then col2im adds it into dX.
+#include <algorithm>
+#include <cstring>
+
+#include "anneal/activation.hpp"
+#include "anneal/blas.hpp"
+#include "window2d.hpp"
+
+namespace anneal {
+namespace {
+
+class Conv2dOp : public Op {
+ public:
+  explicit Conv2dOp(AttrMap& a) : filters_(a.get<int64_t>("filters")), use_bias_(a.get<bool>("use_bias", true)) {
+    a.require(filters_ > 0, "filters", "must be a positive integer, got " + std::to_string(filters_));
+    std::tie(win_.kh, win_.kw) = pair_attr(a, "kernel_size", {0, 0});
+    if (win_.kh == 0) a.get<int64_t>("kernel_size");  // required: reports it missing
+    std::tie(win_.sh, win_.sw) = pair_attr(a, "strides", {1, 1});
+    std::tie(win_.dh, win_.dw) = pair_attr(a, "dilation_rate", {1, 1});
+    a.require((win_.sh == 1 && win_.sw == 1) || (win_.dh == 1 && win_.dw == 1), "dilation_rate",
+              "cannot be combined with strides > 1 (as in Keras)");
+    win_.same = padding_attr(a);
+    activation_ = activation_attr(a, "activation");
+    kernel_init_ = initializer_attr(a, "kernel_initializer");
+    if (use_bias_) bias_init_ = initializer_attr(a, "bias_initializer");
+  }
+
+  Shape infer_shape(const std::vector<Shape>& in) const override {
+    require_image(in[0], "conv2d");
+    Window2d w = win_;
+    w.set_input(in[0][1], in[0][2]);
+    return Shape{filters_, w.out_h, w.out_w};
+  }
+
+  std::vector<ParamSpec> param_specs(const std::vector<Shape>& in) const override {
+    const double receptive = static_cast<double>(win_.kh * win_.kw);
+    const Fans fans{receptive * static_cast<double>(in[0][0]), receptive * static_cast<double>(filters_)};
+    std::vector<ParamSpec> specs{{"kernel", Shape{filters_, in[0][0], win_.kh, win_.kw}, kernel_init_, "glorot_uniform", fans}};
+    if (use_bias_) specs.push_back({"bias", Shape{filters_}, bias_init_, "zeros", {}});
+    return specs;
+  }
+
+  void prepare(const std::vector<Shape>& in) override {
+    channels_ = in[0][0];
+    win_.set_input(in[0][1], in[0][2]);
+    k_ = channels_ * win_.kh * win_.kw;
+  }
+
+  Workspace workspace(int64_t max_batch) const override {
+    const int64_t n = max_batch * win_.out_size();
+    return {keeps_preactivation() ? max_batch * filters_ * win_.out_size() : 0, 2 * k_ * n + filters_ * n};
+  }
+
+  Flops flops(const std::vector<Shape>&, const Shape& out) const override {
+    const double p = static_cast<double>(win_.out_size()), matmul = 2.0 * static_cast<double>(filters_ * k_) * p;
+    const double tail = static_cast<double>(out.numel()) * (activation_->is_identity() ? 1 : 5);
+    // Backward: the kernel's gradient and the input's, each a product of the forward's size.
+    return {matmul + tail, 2 * matmul + tail};
+  }
+
+  void forward(const OpContext& ctx) const override {
+    const int64_t p = win_.out_size(), n = ctx.batch * p;
+    float* col = ctx.scratch.data();
+    float* z = col + k_ * n;
+    im2col(ctx.inputs[0].data, ctx.batch, col);
+    // Z[F, N] = W[F, K] · col[K, N]
+    blas::gemm(false, false, filters_, n, k_, 1.0f, ctx.params[0].data, k_, col, n, 0.0f, z, n);
+    const float* bias = use_bias_ ? ctx.params[1].data : nullptr;
+    float* pre = keeps_preactivation() ? ctx.saved.data() : ctx.output.data;
+    for (int64_t b = 0; b < ctx.batch; ++b)
+      for (int64_t f = 0; f < filters_; ++f) {
+        const float* from = z + f * n + b * p;
+        float* to = pre + (b * filters_ + f) * p;
+        const float add = bias ? bias[f] : 0.0f;
+        for (int64_t i = 0; i < p; ++i) to[i] = from[i] + add;
+      }
+    if (!activation_->is_identity())
+      activation_->activate(pre, ctx.output.data, ctx.batch * filters_ * win_.out_h, win_.out_w);
+  }
+
+  void backward(const OpContext& ctx) const override {
+    const int64_t p = win_.out_size(), n = ctx.batch * p;
+    float* col = ctx.scratch.data();
+    float* dz = col + k_ * n;
+    float* dcol = dz + filters_ * n;
+    // dZ in [F, N] order, through the activation's derivative.
+    for (int64_t b = 0; b < ctx.batch; ++b)
+      for (int64_t f = 0; f < filters_; ++f) {
+        const int64_t block = (b * filters_ + f) * p;
+        float* to = dz + f * n + b * p;
+        const float* dy = ctx.output_grad.data + block;
+        if (activation_->is_identity()) {
+          std::copy(dy, dy + p, to);
+        } else {
+          const float* x = keeps_preactivation() ? ctx.saved.data() + block : nullptr;
+          activation_->activate_backward(x, ctx.output.data + block, dy, to, win_.out_h, win_.out_w, false);
+        }
+      }
+    if (!ctx.param_grads[0].empty()) {
+      im2col(ctx.inputs[0].data, ctx.batch, col);
+      // dW[F, K] = dZ[F, N] · col[K, N]ᵀ
+      blas::gemm(false, true, filters_, k_, n, 1.0f, dz, n, col, n, 0.0f, ctx.param_grads[0].data, k_);
+    }
+    if (use_bias_ && !ctx.param_grads[1].empty())
+      for (int64_t f = 0; f < filters_; ++f) {
+        double sum = 0;
+        for (int64_t i = 0; i < n; ++i) sum += dz[f * n + i];
+        ctx.param_grads[1].data[f] = static_cast<float>(sum);
+      }
+    if (!ctx.input_grads[0].empty()) {
+      // dcol[K, N] = W[F, K]ᵀ · dZ[F, N]
+      blas::gemm(true, false, k_, n, filters_, 1.0f, ctx.params[0].data, k_, dz, n, 0.0f, dcol, n);
+      col2im(dcol, ctx.batch, ctx.input_grads[0].data);
+    }
+  }
+
+ private:
+  bool keeps_preactivation() const { return !activation_->is_identity() && activation_->uses_input(); }
+
+  // col[(c, i, j), (b, oh, ow)] = x[b, c, oh sh - pad_top + i dh, ow sw - pad_left + j dw], 0 outside.
+  void im2col(const float* x, int64_t batch, float* col) const {
+    const int64_t p = win_.out_size(), n = batch * p, image = channels_ * win_.h * win_.w;
+    for (int64_t c = 0; c < channels_; ++c)
+      for (int64_t i = 0; i < win_.kh; ++i)
+        for (int64_t j = 0; j < win_.kw; ++j) {
+          float* row = col + ((c * win_.kh + i) * win_.kw + j) * n;
+          for (int64_t b = 0; b < batch; ++b) {
+            const float* plane = x + b * image + c * win_.h * win_.w;
+            for (int64_t oh = 0; oh < win_.out_h; ++oh) {
+              float* out = row + b * p + oh * win_.out_w;
+              const int64_t ih = oh * win_.sh - win_.pad_top + i * win_.dh;
+              if (ih < 0 || ih >= win_.h) {
+                std::fill(out, out + win_.out_w, 0.0f);
+                continue;
+              }
+              const float* line = plane + ih * win_.w;
+              for (int64_t ow = 0; ow < win_.out_w; ++ow) {
+                const int64_t iw = ow * win_.sw - win_.pad_left + j * win_.dw;
+                out[ow] = iw >= 0 && iw < win_.w ? line[iw] : 0.0f;
+              }
+            }
+          }
+        }
+  }
+
+  // The adjoint of im2col: dx[b, c, ih, iw] += dcol[(c, i, j), (b, oh, ow)].
+  void col2im(const float* dcol, int64_t batch, float* dx) const {
+    const int64_t p = win_.out_size(), n = batch * p, image = channels_ * win_.h * win_.w;
+    for (int64_t c = 0; c < channels_; ++c)
+      for (int64_t i = 0; i < win_.kh; ++i)
+        for (int64_t j = 0; j < win_.kw; ++j) {
+          const float* row = dcol + ((c * win_.kh + i) * win_.kw + j) * n;
+          for (int64_t b = 0; b < batch; ++b) {
+            float* plane = dx + b * image + c * win_.h * win_.w;
+            for (int64_t oh = 0; oh < win_.out_h; ++oh) {
+              const int64_t ih = oh * win_.sh - win_.pad_top + i * win_.dh;
+              if (ih < 0 || ih >= win_.h) continue;
+              const float* in = row + b * p + oh * win_.out_w;
+              float* line = plane + ih * win_.w;
+              for (int64_t ow = 0; ow < win_.out_w; ++ow) {
+                const int64_t iw = ow * win_.sw - win_.pad_left + j * win_.dw;
+                if (iw >= 0 && iw < win_.w) line[iw] += in[ow];
+              }
+            }
+          }
+        }
+  }
+
+  int64_t filters_;
+  bool use_bias_;
+  Window2d win_;
+  std::unique_ptr<ActivationOp> activation_;
+  AttrMap kernel_init_, bias_init_;
+  int64_t channels_ = 0, k_ = 0;
+};
+
+ANNEAL_REGISTER(OpRegistry, "conv2d", Conv2dOp);
+
+}  // namespace
+}  // namespace anneal

@@ -1,0 +1,73 @@
+#pragma once
+// The sliding-window geometry that conv2d and the 2-D pools share: Keras' attribute forms (an int
+// or a [h, w] pair), and TensorFlow's output sizes and padding for `valid` and `same`.
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "anneal/op.hpp"
+
+namespace anneal {
+
+struct Window2d {
+  int64_t kh = 1, kw = 1;  // window
+  int64_t sh = 1, sw = 1;  // strides
+  int64_t dh = 1, dw = 1;  // dilation
+  bool same = false;
+  // From set_input():
+  int64_t h = 0, w = 0, out_h = 0, out_w = 0, pad_top = 0, pad_left = 0;
+
+  // valid: out = floor((in - k_eff) / s) + 1; same: out = ceil(in / s), padded with
+  // total = max((out - 1) s + k_eff - in, 0), the smaller half before (TensorFlow's rule).
+  void set_input(int64_t height, int64_t width) {
+    h = height;
+    w = width;
+    auto size = [&](int64_t in, int64_t k, int64_t s, int64_t d, int64_t& out, int64_t& pad) {
+      const int64_t effective = (k - 1) * d + 1;
+      if (same) {
+        out = (in + s - 1) / s;
+        pad = std::max<int64_t>((out - 1) * s + effective - in, 0) / 2;
+      } else {
+        if (in < effective)
+          throw ShapeMismatch("the window (" + std::to_string(effective) + " with dilation) is larger than the input (" +
+                              std::to_string(in) + "); use padding: same or a smaller window");
+        out = (in - effective) / s + 1;
+        pad = 0;
+      }
+    };
+    size(h, kh, sh, dh, out_h, pad_top);
+    size(w, kw, sw, dw, out_w, pad_left);
+  }
+  int64_t out_size() const { return out_h * out_w; }
+};
+
+// `key: 3` or `key: [3, 2]`, positive; `fallback` when absent.
+inline std::pair<int64_t, int64_t> pair_attr(AttrMap& a, const std::string& key, std::pair<int64_t, int64_t> fallback) {
+  if (!a.has(key)) return fallback;
+  std::pair<int64_t, int64_t> out;
+  if (a.raw(key).IsSequence()) {
+    const auto v = a.get<std::vector<int64_t>>(key);
+    a.require(v.size() == 2, key, "must be an integer or a pair [height, width]");
+    out = {v[0], v[1]};
+  } else {
+    const auto v = a.get<int64_t>(key);
+    out = {v, v};
+  }
+  a.require(out.first > 0 && out.second > 0, key, "must be positive");
+  return out;
+}
+
+inline bool padding_attr(AttrMap& a) {
+  const auto padding = a.get<std::string>("padding", "valid");
+  a.require(padding == "valid" || padding == "same", "padding", "is '" + padding + "', expected valid or same");
+  return padding == "same";
+}
+
+// Per-sample images are [C, H, W].
+inline void require_image(const Shape& s, const std::string& op) {
+  if (s.rank() != 3)
+    throw ShapeMismatch(op + " takes per-sample images [channels, height, width], got " + s.str() +
+                        " (set input: [C, H, W]; a data row fills it in C, H, W order)");
+}
+
+}  // namespace anneal
