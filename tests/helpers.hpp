@@ -51,6 +51,11 @@ std::string read_text(const std::string& path);
 namespace anneal::test {
 
 // LoadOptions with --set assignments and an optional schedule file.
+// History CSV rows without the time_s column.
+std::vector<std::string> rows_without_time(const std::string& path);
+// Two runs ended identically: weights and state bit for bit, optimizer state, step, history.
+void check_same_run(const std::string& a_ckpt, const std::string& b_ckpt, const std::string& a_hist, const std::string& b_hist);
+
 LoadOptions load_with(std::vector<std::string> sets, std::optional<std::string> schedule_file = std::nullopt);
 
 }  // namespace anneal::test

@@ -19,6 +19,15 @@ std::unique_ptr<Loss> make_loss(const std::string& name) {
   return create_from<LossRegistry>(a, "loss");
 }
 
+std::string op_error_of_loss(const std::string& yaml) {
+  try {
+    make_loss(yaml);
+  } catch (const SpecError& e) {
+    return e.what();
+  }
+  return "";
+}
+
 // Relative error between forward_backward's gradient and central differences of its value.
 double loss_gradient_error(const Loss& loss, std::vector<float> p, const std::vector<float>& y, int64_t batch,
                            int64_t width, int64_t target_width) {
@@ -102,4 +111,41 @@ TEST_CASE("accuracy: binary threshold and argmax", "[metrics]") {
   CHECK(acc->batch_sum(q.data(), idx.data(), 2, 3, 1) == 1);
   CHECK(acc->batch_sum(q.data(), onehot.data(), 2, 3, 3) == 2);
   CHECK_THAT(acc->check(Shape{3}, 2), Contains("class-index column"));
+}
+
+TEST_CASE("from_logits: the same loss on the logits, stable for large logits", "[losses][logits]") {
+  // Binary: BCE(sigmoid(z), y) from the probability form equals the logit form.
+  const std::vector<float> z{-3, -0.5f, 0.2f, 2.5f}, yb{0, 1, 1, 0};
+  std::vector<float> p;
+  for (float v : z) p.push_back(static_cast<float>(1 / (1 + std::exp(-v))));
+  auto bce = make_loss("binary_crossentropy");
+  auto bce_logits = make_loss("{type: binary_crossentropy, from_logits: true}");
+  CHECK(bce_logits->forward_backward(z.data(), yb.data(), 4, 1, 1, nullptr) ==
+        Approx(bce->forward_backward(p.data(), yb.data(), 4, 1, 1, nullptr)).epsilon(1e-5));
+  CHECK(loss_gradient_error(*bce_logits, z, yb, 4, 1, 1) < 1e-3);
+  // A logit of 100 with target 0 costs 100 (the probability form would clip to -log(1e-7) = 16.1).
+  const std::vector<float> big{100}, zero{0};
+  CHECK(bce_logits->forward_backward(big.data(), zero.data(), 1, 1, 1, nullptr) == Approx(100));
+
+  // Categorical and sparse: softmax then the probability form.
+  const std::vector<float> logits{1, -2, 0.5f, 3, 0, -1};
+  const std::vector<float> onehot{0, 0, 1, 1, 0, 0}, labels{2, 0};
+  std::vector<float> probs(6);
+  for (int r = 0; r < 2; ++r) {
+    double s = 0;
+    for (int j = 0; j < 3; ++j) s += std::exp(logits[static_cast<size_t>(r * 3 + j)]);
+    for (int j = 0; j < 3; ++j) probs[static_cast<size_t>(r * 3 + j)] = static_cast<float>(std::exp(logits[static_cast<size_t>(r * 3 + j)]) / s);
+  }
+  auto cce = make_loss("categorical_crossentropy");
+  auto cce_logits = make_loss("{type: categorical_crossentropy, from_logits: true}");
+  auto sparse_logits = make_loss("{type: sparse_categorical_crossentropy, from_logits: true}");
+  const double expected = cce->forward_backward(probs.data(), onehot.data(), 2, 3, 3, nullptr);
+  CHECK(cce_logits->forward_backward(logits.data(), onehot.data(), 2, 3, 3, nullptr) == Approx(expected).epsilon(1e-5));
+  CHECK(sparse_logits->forward_backward(logits.data(), labels.data(), 2, 3, 1, nullptr) == Approx(expected).epsilon(1e-5));
+  CHECK(loss_gradient_error(*cce_logits, logits, onehot, 2, 3, 3) < 1e-3);
+  CHECK(loss_gradient_error(*sparse_logits, logits, labels, 2, 3, 1) < 1e-3);
+  const std::vector<float> huge{1000, -1000, 0};
+  const std::vector<float> second{1};
+  CHECK(sparse_logits->forward_backward(huge.data(), second.data(), 1, 3, 1, nullptr) == Approx(2000));
+  CHECK_THAT(op_error_of_loss("{type: mse, from_logits: true}"), Contains("unknown key 'from_logits'"));
 }

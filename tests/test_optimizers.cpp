@@ -131,3 +131,111 @@ TEST_CASE("optimizers reject bad fields", "[optimizers]") {
   CHECK_THAT(error("{type: sgd, momentun: 0.9}"), Contains("did you mean 'momentum'"));
   CHECK_THAT(error("{type: adamm}"), Contains("did you mean 'adam'"));
 }
+
+namespace {
+std::vector<std::vector<float>> run_steps(Optimizer& opt, std::vector<float> w, const std::vector<std::vector<float>>& grads) {
+  std::vector<std::vector<float>> out;
+  for (auto g : grads) {
+    opt.step(w, g);
+    out.push_back(w);
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("adamw matches PyTorch's AdamW step by step", "[optimizers][adamw]") {
+  // Reference from PyTorch 1.13 (Debian's python3-torch):
+  //   w = torch.tensor([1., -2.]); opt = torch.optim.AdamW([w], lr=0.1, weight_decay=0.1[, amsgrad=True])
+  //   for g in grads: w.grad = torch.tensor(g); opt.step()
+  auto adamw = make_optimizer("{type: adamw, lr: 0.1, weight_decay: 0.1}", 2);
+  const auto w = run_steps(*adamw, {1, -2}, {{0.5f, -1}, {0.2f, 0.3f}, {-0.4f, 0.1f}});
+  const std::vector<std::vector<double>> torch{{0.890000045, -1.88}, {0.79124254, -1.81841516}, {0.765702248, -1.77340579}};
+  for (size_t t = 0; t < 3; ++t)
+    for (size_t i = 0; i < 2; ++i) CHECK(w[t][i] == Approx(torch[t][i]).epsilon(1e-5));  // float32 against float32, 3 steps
+  auto ams = make_optimizer("{type: adamw, lr: 0.1, weight_decay: 0.1, amsgrad: true}", 2);
+  const auto a = run_steps(*ams, {1, -2}, {{0.5f, -1}, {0.1f, 0.3f}, {-0.4f, 0.1f}});
+  const std::vector<std::vector<double>> torch_ams{{0.890000045, -1.88}, {0.800795972, -1.81841516}, {0.783418119, -1.77340579}};
+  for (size_t t = 0; t < 3; ++t)
+    for (size_t i = 0; i < 2; ++i) CHECK(a[t][i] == Approx(torch_ams[t][i]).epsilon(1e-5));
+  CHECK(ams->state().size() == 3);
+}
+
+TEST_CASE("adam with amsgrad keeps the largest second moment (Keras)", "[optimizers][adam]") {
+  auto opt = make_optimizer("{type: adam, lr: 0.1, amsgrad: true}", 1);
+  // g = 1 then 0.1: v1 = 0.001, v2 = 0.999e-3 + 1e-5 = 0.001009 > v1... use 1 then 0.01 so v shrinks:
+  // v1 = 1e-3; v2 = 0.999 * 1e-3 + 1e-3 * 1e-4 = 0.0009991 < v1, so v_hat2 = 1e-3.
+  const auto w = trajectory(*opt, 0.0, {1.0, 0.01});
+  const double m1 = 0.1, m2 = 0.9 * 0.1 + 0.1 * 0.01;
+  const double lr1 = 0.1 * std::sqrt(1 - 0.999) / (1 - 0.9), lr2 = 0.1 * std::sqrt(1 - 0.999 * 0.999) / (1 - 0.81);
+  const double w1 = -lr1 * m1 / (std::sqrt(1e-3) + 1e-7);
+  const double w2 = w1 - lr2 * m2 / (std::sqrt(1e-3) + 1e-7);
+  CHECK(w[0] == Approx(w1).epsilon(1e-5));
+  CHECK(w[1] == Approx(w2).epsilon(1e-5));
+  // Without amsgrad the second step divides by sqrt(v2) instead.
+  auto plain = make_optimizer("{type: adam, lr: 0.1}", 1);
+  const auto p = trajectory(*plain, 0.0, {1.0, 0.01});
+  CHECK(p[1] == Approx(w1 - lr2 * m2 / (std::sqrt(0.0009991) + 1e-7)).epsilon(1e-5));
+}
+
+TEST_CASE("nadam follows Keras' formula step by step", "[optimizers][nadam]") {
+  auto opt = make_optimizer("{type: nadam, lr: 0.01}", 1);
+  const std::vector<double> grads{0.5, -0.2, 0.8, 0.1};
+  const auto w = trajectory(*opt, 1.0, grads);
+  // By hand, in double: u_t = 0.9 (1 - 0.5 * 0.96^(0.004 t)), P_t = prod u_k.
+  double m = 0, v = 0, product = 1, x = 1;
+  for (size_t k = 0; k < grads.size(); ++k) {
+    const double t = static_cast<double>(k + 1), g = grads[k];
+    const double u = 0.9 * (1 - 0.5 * std::pow(0.96, 0.004 * t)), u_next = 0.9 * (1 - 0.5 * std::pow(0.96, 0.004 * (t + 1)));
+    product *= u;
+    m = 0.9 * m + 0.1 * g;
+    v = 0.999 * v + 0.001 * g * g;
+    const double m_hat = u_next * m / (1 - product * u_next) + (1 - u) * g / (1 - product);
+    const double v_hat = v / (1 - std::pow(0.999, t));
+    x -= 0.01 * m_hat / (std::sqrt(v_hat) + 1e-7);
+    CHECK(w[k] == Approx(x).epsilon(1e-5));
+  }
+}
+
+TEST_CASE("gradient clipping: clipnorm per tensor, global_clipnorm over all, clipvalue per element (Keras)", "[optimizers][clipping]") {
+  // Plain SGD with lr 1 makes the step equal to the clipped gradient. Two tensors: [3, 4] (norm 5)
+  // and [0.3, 0.4] (norm 0.5).
+  const std::vector<ParamGroup> tensors{{0, 2, 1, 1}, {2, 2, 1, 1}};
+  auto step = [&](const std::string& yaml) {
+    auto opt = make_optimizer(yaml, 4);
+    opt->set_groups(tensors);
+    std::vector<float> w(4, 0.0f), g{3, 4, 0.3f, 0.4f};
+    opt->step(w, g);
+    return w;
+  };
+  const auto by_tensor = step("{type: sgd, lr: 1, clipnorm: 1}");
+  CHECK(by_tensor[0] == Approx(-0.6));
+  CHECK(by_tensor[1] == Approx(-0.8));
+  CHECK(by_tensor[2] == Approx(-0.3));  // under the norm: untouched
+  const auto global = step("{type: sgd, lr: 1, global_clipnorm: 1}");
+  const double norm = std::sqrt(25 + 0.25);
+  CHECK(global[0] == Approx(-3 / norm));
+  CHECK(global[3] == Approx(-0.4 / norm));
+  const auto by_value = step("{type: sgd, lr: 1, clipvalue: 0.35}");
+  CHECK(by_value == std::vector<float>{-0.35f, -0.35f, -0.3f, -0.35f});
+  auto error = [](const std::string& yaml) {
+    try {
+      make_optimizer(yaml, 1);
+    } catch (const SpecError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK_THAT(error("{type: adam, clipnorm: 1, clipvalue: 1}"), Contains("set one of clipnorm, clipvalue and global_clipnorm"));
+  CHECK_THAT(error("{type: adam, clipnorm: 0}"), Contains("'clipnorm' must be a finite number > 0"));
+}
+
+TEST_CASE("lr_mult and decay_mult scale each tensor's rate and weight decay (Caffe)", "[optimizers][multipliers]") {
+  // Keras-form SGD, lr 0.1, decoupled weight decay 0.5: w -= lr wd dm w; w -= lr lm g.
+  auto opt = make_optimizer("{type: sgd, lr: 0.1, weight_decay: 0.5}", 3);
+  opt->set_groups({{0, 1, 1, 1}, {1, 1, 2, 0}, {2, 1, 0, 1}});
+  std::vector<float> w{1, 1, 1}, g{1, 1, 1};
+  opt->step(w, g);
+  CHECK(w[0] == Approx(1 - 0.05 - 0.1));     // both multipliers 1
+  CHECK(w[1] == Approx(1 - 0.2));            // twice the rate, no decay
+  CHECK(w[2] == 1.0f);                      // rate 0: nothing moves (decay is scaled by the rate, as in Caffe)
+}

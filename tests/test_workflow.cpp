@@ -31,14 +31,6 @@ namespace {
 
 std::string model() { return source_path("models/ionosphere.yaml"); }
 
-// History rows without the time_s column.
-std::vector<std::string> rows_without_time(const std::string& path) {
-  std::stringstream in(read_text(path));
-  std::vector<std::string> rows;
-  for (std::string line; std::getline(in, line);) rows.push_back(line.substr(0, line.rfind(',')));
-  return rows;
-}
-
 // A spec with dropout and Adam, so resume must restore the dropout stream and Adam's moments.
 std::string dropout_spec(const TempDir& dir) {
   return dir.write("dropout.yaml", "version: 1\nname: dropout\ndata: {path: " + source_path("data/ionosphere.csv") +
@@ -49,15 +41,6 @@ std::string dropout_spec(const TempDir& dir) {
                                        "loss: binary_crossentropy\nmetrics: [accuracy]\n"
                                        "optimizer: {type: adam, lr: 0.01}\n"
                                        "train: {epochs: 12, batch_size: 28, validation_split: 0.33, seed: 3}\n");
-}
-
-void check_same_run(const std::string& a_ckpt, const std::string& b_ckpt, const std::string& a_hist, const std::string& b_hist) {
-  const Checkpoint a = load_checkpoint(a_ckpt), b = load_checkpoint(b_ckpt);
-  REQUIRE(a.params.size() == b.params.size());
-  CHECK(std::memcmp(a.params.data(), b.params.data(), a.params.size() * sizeof(float)) == 0);
-  CHECK(a.optimizer_state == b.optimizer_state);
-  CHECK(a.train.step == b.train.step);
-  CHECK(rows_without_time(a_hist) == rows_without_time(b_hist));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "anneal/crossentropy.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -25,6 +26,24 @@ double categorical_row(const float* p, const float* target, int64_t label, int64
     }
   }
   return loss;
+}
+
+double categorical_logits_row(const float* z, const float* target, int64_t label, int64_t width, float* grad,
+                              float scale) {
+  auto y = [&](int64_t j) { return label >= 0 ? (j == label ? 1.0 : 0.0) : static_cast<double>(target[j]); };
+  double top = z[0];
+  for (int64_t j = 1; j < width; ++j) top = std::max(top, static_cast<double>(z[j]));
+  double sum = 0, mass = 0, dot = 0;
+  for (int64_t j = 0; j < width; ++j) {
+    sum += std::exp(z[j] - top);
+    mass += y(j);
+    dot += y(j) * z[j];
+  }
+  const double lse = top + std::log(sum);
+  if (grad)
+    for (int64_t j = 0; j < width; ++j)
+      grad[j] = static_cast<float>((std::exp(z[j] - lse) * mass - y(j)) * scale);
+  return mass * lse - dot;
 }
 
 }  // namespace anneal

@@ -1,4 +1,5 @@
-// sparse_categorical_crossentropy (Keras): one target column holding the class index.
+// sparse_categorical_crossentropy (Keras): one target column holding the class index;
+// from_logits: true applies a stable log-softmax to the output itself.
 #include <cmath>
 
 #include "anneal/crossentropy.hpp"
@@ -10,7 +11,7 @@ namespace {
 
 class SparseCategoricalCrossentropy : public Loss {
  public:
-  explicit SparseCategoricalCrossentropy(AttrMap&) {}
+  explicit SparseCategoricalCrossentropy(AttrMap& a) : from_logits_(a.get<bool>("from_logits", false)) {}
   std::string check(const Shape& out, int64_t target_width) const override {
     if (out.back() < 2) return "needs at least 2 output units, got " + std::to_string(out.back());
     if (target_width != 1)
@@ -26,10 +27,13 @@ class SparseCategoricalCrossentropy : public Loss {
       if (label < 0 || label >= width || static_cast<float>(label) != y[r])
         throw RuntimeFailure("sparse_categorical_crossentropy: label " + std::to_string(y[r]) +
                              " is not a class index of the model's " + std::to_string(width) + " outputs");
-      total += categorical_row(p + r * width, nullptr, label, width, grad ? grad + r * width : nullptr, scale);
+      total += (from_logits_ ? categorical_logits_row : categorical_row)(p + r * width, nullptr, label, width, grad ? grad + r * width : nullptr, scale);
     }
     return total / static_cast<double>(batch);
   }
+
+ private:
+  bool from_logits_;
 };
 
 ANNEAL_REGISTER(LossRegistry, "sparse_categorical_crossentropy", SparseCategoricalCrossentropy);

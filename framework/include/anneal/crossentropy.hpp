@@ -18,5 +18,9 @@ inline float clip_probability(float p) {
 // (one-hot at label), otherwise `target` is the dense target row.
 double categorical_row(const float* p, const float* target, int64_t label, int64_t width, float* grad,
                        float scale);
+// The same on logits z (from_logits: true), through a stable log-softmax:
+// loss = sum(y) lse(z) - sum y z; dLoss/dz = softmax(z) sum(y) - y.
+double categorical_logits_row(const float* z, const float* target, int64_t label, int64_t width, float* grad,
+                              float scale);
 
 }  // namespace anneal

@@ -3,16 +3,18 @@
 // cross-entropy, mse, mae): one target column per output, and value and gradient in one pass.
 
 #include <string>
+#include <type_traits>
 
 #include "anneal/loss.hpp"
 
 namespace anneal {
 
-// Term: a callable (prediction, target) -> {value, d value / d prediction}.
+// Term: a callable (prediction, target) -> {value, d value / d prediction}, built from the
+// loss's attributes when it takes them.
 template <class Term>
 class ElementwiseLoss : public Loss {
  public:
-  explicit ElementwiseLoss(AttrMap&) {}
+  explicit ElementwiseLoss(AttrMap& attrs) : term_(make_term(attrs)) {}
   std::string check(const Shape& out, int64_t target_width) const override {
     if (out.numel() != target_width)
       return "needs one target column per output (" + std::to_string(out.numel()) + "), the data gives " +
@@ -25,12 +27,19 @@ class ElementwiseLoss : public Loss {
     const float scale = 1.0f / static_cast<float>(n);
     double total = 0;
     for (int64_t i = 0; i < n; ++i) {
-      const auto [value, slope] = Term{}(p[i], y[i]);
+      const auto [value, slope] = term_(p[i], y[i]);
       total += value;
       if (grad) grad[i] = static_cast<float>(slope) * scale;
     }
     return total / static_cast<double>(n);
   }
+
+ private:
+  static Term make_term(AttrMap& attrs) {
+    if constexpr (std::is_constructible_v<Term, AttrMap&>) return Term(attrs);
+    else return Term{};
+  }
+  Term term_;
 };
 
 struct TermValue {

@@ -1,0 +1,31 @@
+// Checks shared by the tests that compare two training runs.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <sstream>
+
+#include "anneal/checkpoint.hpp"
+#include "helpers.hpp"
+
+namespace anneal::test {
+
+// History rows without the time_s column.
+std::vector<std::string> rows_without_time(const std::string& path) {
+  std::stringstream in(read_text(path));
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(in, line);) rows.push_back(line.substr(0, line.rfind(',')));
+  return rows;
+}
+
+void check_same_run(const std::string& a_ckpt, const std::string& b_ckpt, const std::string& a_hist, const std::string& b_hist) {
+  const Checkpoint a = load_checkpoint(a_ckpt), b = load_checkpoint(b_ckpt);
+  REQUIRE(a.params.size() == b.params.size());
+  CHECK(std::memcmp(a.params.data(), b.params.data(), a.params.size() * sizeof(float)) == 0);
+  REQUIRE(a.state.size() == b.state.size());
+  CHECK(std::memcmp(a.state.data(), b.state.data(), a.state.size() * sizeof(float)) == 0);
+  CHECK(a.optimizer_state == b.optimizer_state);
+  CHECK(a.train.step == b.train.step);
+  CHECK(rows_without_time(a_hist) == rows_without_time(b_hist));
+}
+
+}  // namespace anneal::test
