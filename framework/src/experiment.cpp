@@ -2,6 +2,7 @@
 
 #include "anneal/callbacks.hpp"
 #include "anneal/checkpoint.hpp"
+#include "anneal/folds.hpp"
 #include "anneal/interrupt.hpp"
 #include "anneal/metric.hpp"
 
@@ -35,7 +36,10 @@ Experiment build_experiment(ModelSpec spec, bool load_data) {
                                                std::to_string(features) + " feature columns");
     all.features.reshape(spec.input);
     if (spec.train.validation_split > 0) {
-      auto split = split_validation(all, spec.train.validation_split);
+      const SplitKind kind = spec.train.split == "stratified" ? SplitKind::kStratified
+                             : spec.train.split == "shuffled" ? SplitKind::kShuffled
+                                                               : SplitKind::kLast;
+      auto split = split_rows(all, spec.train.validation_split, kind, spec.train.split_seed);
       train = std::move(split.train);
       validation = std::move(split.validation);
     } else {

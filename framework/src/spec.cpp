@@ -184,6 +184,10 @@ TrainSpec parse_train(AttrMap train) {
   out.validation_split = train.get<double>("validation_split", 0.0);
   train.require(out.validation_split >= 0 && out.validation_split < 1, "validation_split",
                 "must be in [0, 1)");
+  out.split = train.get<std::string>("split", "last");
+  train.require(out.split == "last" || out.split == "shuffled" || out.split == "stratified", "split",
+                "is '" + out.split + "', expected last, shuffled or stratified");
+  out.split_seed = train.get<uint64_t>("split_seed", 0);
   out.shuffle = train.get<bool>("shuffle", true);
   out.seed = train.get<uint64_t>("seed", 0);
   out.terminate_on_nan = train.get<bool>("terminate_on_nan", true);

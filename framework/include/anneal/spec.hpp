@@ -49,6 +49,8 @@ struct TrainSpec {
   int64_t epochs = 1;
   int64_t batch_size = 32;
   double validation_split = 0.0;
+  std::string split = "last";   // last | shuffled | stratified
+  uint64_t split_seed = 0;      // the validation rows' seed, apart from `seed`
   bool shuffle = true;
   uint64_t seed = 0;
   bool terminate_on_nan = true;
