@@ -66,7 +66,7 @@ class Conv2dOp : public Op {
     const double p = static_cast<double>(win_.out_size()), matmul = 2.0 * static_cast<double>(filters_ * k_) * p;
     const double tail = static_cast<double>(out.numel()) * (activation_->is_identity() ? 1 : 5);
     // Backward: the kernel's gradient and the input's, each a product of the forward's size.
-    return {matmul + tail, 2 * matmul + tail};
+    return {matmul + tail, 2 * matmul + tail, matmul};
   }
 
   void forward(const OpContext& ctx) const override {

@@ -47,7 +47,7 @@ class DenseOp : public Op {
   Flops flops(const std::vector<Shape>&, const Shape& out) const override {
     const double matmul = 2.0 * static_cast<double>(rows_per_sample_ * in_ * units_);
     const double tail = activation_->is_identity() ? 0 : activation_->flops({out}, out).forward;
-    return {matmul + static_cast<double>(out.numel()) + tail, 2 * matmul + static_cast<double>(out.numel()) + tail};
+    return {matmul + static_cast<double>(out.numel()) + tail, 2 * matmul + static_cast<double>(out.numel()) + tail, matmul};
   }
 
   void forward(const OpContext& ctx) const override {

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -23,6 +24,15 @@ std::string human(double value, bool bytes = false) {
   return buffer;
 }
 
+// Per sample: forward, plus the backward work this node really does in training.
+double training_flops(const CompiledGraph& g, const CompiledNode& node) {
+  if (!node.requires_grad) return node.flops.forward;
+  const bool inputs_need = std::any_of(node.inputs.begin(), node.inputs.end(), [&](int in) {
+    return g.nodes()[static_cast<size_t>(in)].requires_grad;
+  });
+  return node.flops.forward + node.flops.backward - (inputs_need ? 0 : node.flops.input_gradient);
+}
+
 void print_nodes(const CompiledGraph& g) {
   const double batch = static_cast<double>(g.max_batch());
   std::printf("%-20s %-18s %-16s %10s %14s %12s  %s\n", "node", "op", "shape", "params", "FLOPs/batch", "activations",
@@ -33,8 +43,7 @@ void print_nodes(const CompiledGraph& g) {
     for (int in : node.inputs) inputs += (inputs.empty() ? "" : ", ") + g.nodes()[static_cast<size_t>(in)].name;
     std::string params = std::to_string(node.parameter_count());
     if (node.parameter_count() && !node.params.front().training.trainable) params += "*";
-    // Forward + backward at the spec's batch size; backward only where the node runs one.
-    const double flops = batch * (node.flops.forward + (node.requires_grad ? node.flops.backward : 0));
+    const double flops = batch * training_flops(g, node);
     std::printf("%-20s %-18s %-16s %10s %14s %12s  %s\n", node.name.c_str(), node.op_type.c_str(),
                 node.shape.str(true).c_str(), params.c_str(), human(flops).c_str(),
                 human(batch * static_cast<double>(node.shape.numel()) * sizeof(float), true).c_str(), inputs.c_str());
@@ -45,7 +54,7 @@ void print_totals(const CompiledGraph& g) {
   const auto& s = g.sizes();
   const double f = sizeof(float);
   double per_sample = 0;
-  for (const auto& node : g.nodes()) per_sample += node.flops.forward + (node.requires_grad ? node.flops.backward : 0);
+  for (const auto& node : g.nodes()) per_sample += training_flops(g, node);
   std::printf("output: %s %s\n", g.nodes()[static_cast<size_t>(g.output())].name.c_str(), g.output_shape().str(true).c_str());
   std::printf("parameters: %lld (trainable %lld, frozen %lld; * marks a frozen node), %s\n",
               static_cast<long long>(s.params), static_cast<long long>(s.trainable),

@@ -54,7 +54,8 @@ struct Workspace {
 // Arithmetic per sample, for reports (`anneal check`).
 struct Flops {
   double forward = 0;
-  double backward = 0;
+  double backward = 0;         // everything backward may do
+  double input_gradient = 0;   // the part of `backward` skipped when no input needs a gradient
 };
 
 struct OpContext {
