@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "anneal/activation.hpp"
 #include "anneal/callback.hpp"
 #include "anneal/errors.hpp"
 #include "anneal/initializer.hpp"
