@@ -1,7 +1,8 @@
 // Measurements for bench/run_bench.py, printed as one JSON object per command:
 //   anneal_bench sgemm M N K [trans_a trans_b] [--threads T]      GFLOP/s of one sgemm shape
-//   anneal_bench train MODEL [--batch B] [--updates N] [--warmup W] [--threads T]
+//   anneal_bench train MODEL [--batch B] [--updates N] [--warmup W] [--threads T] [--profile 1]
 //                                                                  time per update of a spec's model
+//                                                                  (and each node's share of it)
 //   anneal_bench epochs MODEL [--threads T]                         seconds per epoch (history time_s)
 #include <algorithm>
 #include <chrono>
@@ -91,11 +92,28 @@ int train(int argc, char** argv) {
                   {(warmup + updates) / per_epoch + 2, ex.spec.train.batch_size, true, ex.spec.train.seed});
   Stopwatch watch(warmup, updates);
   trainer.add_callback(&watch);
+  const bool profile = option(argc, argv, "--profile", "0") == "1";
+  trainer.executor().set_profiling(profile);
   trainer.fit(*ex.train, nullptr);
   const double per_update = (watch.stop - watch.start) / static_cast<double>(updates);
-  std::printf("{\"us_per_update\": %.4f, \"samples_per_s\": %.2f, \"batch\": %lld, \"peak_rss_mib\": %.2f}\n",
+  // With --profile 1: each node's share of the executor's time (forward + backward), by name.
+  std::string shares;
+  if (profile) {
+    const auto& t = trainer.executor().node_times();
+    double total = 0;
+    for (size_t i = 0; i < t.forward.size(); ++i) total += t.forward[i] + t.backward[i];
+    for (int index : ex.graph.order()) {
+      const auto i = static_cast<size_t>(index);
+      if (!ex.graph.nodes()[i].op) continue;
+      char item[160];
+      std::snprintf(item, sizeof item, "%s\"%s\": [%.4f, %.4f]", shares.empty() ? "" : ", ", ex.graph.nodes()[i].name.c_str(),
+                    t.forward[i] / total, t.backward[i] / total);
+      shares += item;
+    }
+  }
+  std::printf("{\"us_per_update\": %.4f, \"samples_per_s\": %.2f, \"batch\": %lld, \"peak_rss_mib\": %.2f, \"shares\": {%s}}\n",
               per_update * 1e6, static_cast<double>(ex.spec.train.batch_size) / per_update,
-              static_cast<long long>(ex.spec.train.batch_size), peak_rss_mib());
+              static_cast<long long>(ex.spec.train.batch_size), peak_rss_mib(), shares.c_str());
   return 0;
 }
 

@@ -75,11 +75,16 @@ def main():
     rows = []
 
     def record(workload, metric, unit, a_values, t_values, higher_is_better, a_rss, t_rss, ceiling=None):
+        """The two sides ran interleaved (A, B, A, B ...), so run i of each is a pair: the ratio is
+        the median of the per-pair ratios, with their range, which load that moves between the
+        sides cannot bias the way a ratio of medians can."""
         a = statistics.median(a_values)
         t = statistics.median(t_values) if t_values else None
-        ratio = None if t is None else (a / t if higher_is_better else t / a)
+        pairs = [(x / y if higher_is_better else y / x) for x, y in zip(a_values, t_values)]
+        ratio = statistics.median(pairs) if pairs else None
         rows.append({"workload": workload, "metric": metric, "unit": unit, "anneal": a, "pytorch": t,
-                     "ratio": ratio, "anneal_rss_mib": a_rss, "pytorch_rss_mib": t_rss, "ceiling_fraction": ceiling})
+                     "ratio": ratio, "ratio_min": min(pairs) if pairs else None, "ratio_max": max(pairs) if pairs else None,
+                     "anneal_rss_mib": a_rss, "pytorch_rss_mib": t_rss, "ceiling_fraction": ceiling})
 
     # a. The lesson's model. Single-threaded BLAS is fastest for 28x34 matrices; PyTorch gets the
     # configured threads, as it would by default.
@@ -136,29 +141,58 @@ def main():
                gemm_s / a_update_s)
         record("MLP 784-1024-1024-10, batch %d" % batch, "real GFLOP/s", "GFLOP/s",
                [s * real_flop / 1e9 for s in a_sps], [s * real_flop / 1e9 for s in t_sps], True, a_rss_m, t_rss_m)
+    # c. The conv net (models/conv_synthetic.yaml), batch 64, with each conv layer's share of
+    # Anneal's executor time.
+    conv_model = os.path.join(ROOT, "models", "conv_synthetic.yaml")
+    conv_updates = str(max(5, int(30 * scale)))
+    a_sps, t_sps, a_rss, t_rss, shares = [], [], [], [], []
+    for _ in range(args.repeats):
+        out, _ = run_measured([bench, "train", conv_model, "--updates", conv_updates, "--warmup", "3", "--threads", threads,
+                               "--profile", "1"])
+        j = last_json(out)
+        a_sps.append(j["samples_per_s"])
+        a_rss.append(j["peak_rss_mib"])
+        shares.append(j["shares"])
+        if have_torch:
+            out, _ = run_measured(torch_script + ["conv", "64", conv_updates], env)
+            t_sps.append(last_json(out)["samples_per_s"])
+            t_rss.append(last_json(out)["peak_rss_mib"])
+    conv_flop = 25.46e6  # per training sample, from `anneal check models/conv_synthetic.yaml`
+    a_rss_m, t_rss_m = statistics.median(a_rss), (statistics.median(t_rss) if t_rss else None)
+    record("conv net [1,28,28], batch 64", "samples/s", "1/s", a_sps, t_sps, True, a_rss_m, t_rss_m)
+    record("conv net [1,28,28], batch 64", "real GFLOP/s", "GFLOP/s", [s * conv_flop / 1e9 for s in a_sps],
+           [s * conv_flop / 1e9 for s in t_sps], True, a_rss_m, t_rss_m)
+    conv_shares = {}
+    for node in shares[0]:
+        conv_shares[node] = [statistics.median(sh[node][k] for sh in shares) for k in (0, 1)]
+
     sq = sgemm(1024, 1024, 1024)["gflops"]
     mid = sgemm(256, 1024, 1024)["gflops"]
 
     print("\nAnneal vs PyTorch %s, %s thread(s), medians of %d runs (ratio > 1: Anneal ahead)\n" %
           ("(python3-torch)" if have_torch else "(not installed)", threads, args.repeats))
     print("sgemm in this run: %.1f GFLOP/s at 1024^3, %.1f at 256x1024x1024\n" % (sq, mid))
-    header = "| workload | metric | Anneal | PyTorch | ratio | sgemm-ceiling fraction | peak RSS Anneal / PyTorch (MiB) |"
+    header = ("| workload | metric | Anneal | PyTorch | ratio (median of pairs) | pair range | sgemm-ceiling fraction | "
+              "peak RSS Anneal / PyTorch (MiB) |")
     print(header)
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         def fmt(v):
             return "—" if v is None else ("%.4g" % v)
         rss = "%.0f / %s" % (r["anneal_rss_mib"], "—" if r["pytorch_rss_mib"] is None else "%.0f" % r["pytorch_rss_mib"])
         ceiling = "—" if r["ceiling_fraction"] is None else "%.0f %%" % (100 * r["ceiling_fraction"])
-        print("| %s | %s (%s) | %s | %s | %s | %s | %s |" % (r["workload"], r["metric"], r["unit"], fmt(r["anneal"]),
-                                                           fmt(r["pytorch"]), "—" if r["ratio"] is None else "%.2fx" % r["ratio"],
-                                                           ceiling, rss))
-    print("\nc. conv net: not measured: Anneal has no convolution op yet.")
+        spread = "—" if r["ratio"] is None else "%.2f–%.2f" % (r["ratio_min"], r["ratio_max"])
+        print("| %s | %s (%s) | %s | %s | %s | %s | %s | %s |" % (r["workload"], r["metric"], r["unit"], fmt(r["anneal"]),
+                                                                fmt(r["pytorch"]), "—" if r["ratio"] is None else "%.2fx" % r["ratio"],
+                                                                spread, ceiling, rss))
+    print("\nconv net, share of Anneal's executor time per node (forward + backward):")
+    for node, (fwd, bwd) in conv_shares.items():
+        print("  %-14s %5.1f %% + %5.1f %%" % (node, 100 * fwd, 100 * bwd))
     out_dir = os.path.join(HERE, "results")
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "results.json"), "w") as f:
         json.dump({"threads": args.threads, "repeats": args.repeats, "sgemm_gflops_1024": sq, "sgemm_gflops_256x1024x1024": mid,
-                   "rows": rows}, f, indent=1)
+                   "rows": rows, "conv_shares": conv_shares}, f, indent=1)
     with open(os.path.join(out_dir, "results.csv"), "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
         writer.writeheader()

@@ -4,6 +4,7 @@
   torch_workloads.py lesson-process            the lesson's 50-epoch run, as a user's script would
   torch_workloads.py lesson-timing             time per update and per epoch of the lesson's model
   torch_workloads.py mlp BATCH UPDATES         samples/s of the 784-1024-1024-10 MLP
+  torch_workloads.py conv BATCH UPDATES        samples/s of the conv net (models/conv_synthetic.yaml)
 Threads: ANNEAL_BENCH_THREADS (default 2). Run with OMP_WAIT_POLICY=PASSIVE (the driver sets it):
 without it PyTorch's OpenMP threads spin against BLAS's on two cores.
 """
@@ -123,6 +124,36 @@ def mlp(batch, updates):
                       "peak_rss_mib": peak_rss_mib()}))
 
 
+def conv(batch, updates):
+    g = torch.Generator().manual_seed(1)
+    rows = 8192
+    x = torch.randn(rows, 1, 28, 28, generator=g)
+    y = torch.randint(0, 10, (rows,), generator=g)
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                          nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    perm = torch.randperm(rows, generator=g)
+
+    def step(i):
+        start = (i * batch) % (rows - batch)
+        idx = perm[start:start + batch]
+        opt.zero_grad(set_to_none=True)
+        loss_fn(model(x[idx]), y[idx]).backward()
+        opt.step()
+
+    for i in range(5):
+        step(i)
+    t0 = time.perf_counter()
+    for i in range(updates):
+        step(i)
+    per_update = (time.perf_counter() - t0) / updates
+    print(json.dumps({"us_per_update": per_update * 1e6, "samples_per_s": batch / per_update, "batch": batch,
+                      "peak_rss_mib": peak_rss_mib()}))
+
+
 if __name__ == "__main__":
     what = sys.argv[1]
     if what == "lesson-process":
@@ -131,5 +162,7 @@ if __name__ == "__main__":
         lesson_timing()
     elif what == "mlp":
         mlp(int(sys.argv[2]), int(sys.argv[3]))
+    elif what == "conv":
+        conv(int(sys.argv[2]), int(sys.argv[3]))
     else:
         sys.exit("unknown workload " + what)

@@ -48,10 +48,8 @@ class AvgPool2dOp : public Op {
     for (int64_t pl = 0; pl < planes; ++pl)
       for (int64_t oh = 0; oh < win_.out_h; ++oh)
         for (int64_t ow = 0; ow < win_.out_w; ++ow) {
-          const int64_t h0 = std::max<int64_t>(oh * win_.sh - win_.pad_top, 0);
-          const int64_t h1 = std::min(oh * win_.sh - win_.pad_top + win_.kh, win_.h);
-          const int64_t w0 = std::max<int64_t>(ow * win_.sw - win_.pad_left, 0);
-          const int64_t w1 = std::min(ow * win_.sw - win_.pad_left + win_.kw, win_.w);
+          const int64_t h0 = win_.row_begin(oh), h1 = win_.row_end(oh);
+          const int64_t w0 = win_.col_begin(ow), w1 = win_.col_end(ow);
           const float scale = 1.0f / static_cast<float>((h1 - h0) * (w1 - w0));
           const int64_t out = pl * out_plane + oh * win_.out_w + ow;
           for (int64_t ih = h0; ih < h1; ++ih)

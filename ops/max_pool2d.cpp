@@ -1,7 +1,9 @@
 // max_pool2d: Keras' MaxPooling2D on [C, H, W]: pool_size (2), strides (pool_size), padding
-// valid|same (padded cells never win). Backward routes each output's gradient to the first
-// cell that holds its maximum, found again from the saved output (no index buffer).
-#include <limits>
+// valid|same (padded cells never win). Forward keeps, per output, the index of the first cell
+// holding the window's maximum (in the saved workspace); backward adds each output's gradient
+// there.
+#include <algorithm>
+#include <bit>
 
 #include "window2d.hpp"
 
@@ -25,6 +27,7 @@ class MaxPool2dOp : public Op {
     channels_ = in[0][0];
     win_.set_input(in[0][1], in[0][2]);
   }
+  Workspace workspace(int64_t max_batch) const override { return {max_batch * channels_ * win_.out_size(), 0}; }
   Flops flops(const std::vector<Shape>&, const Shape& out) const override {
     const double n = static_cast<double>(out.numel() * win_.kh * win_.kw);
     return {n, n};
@@ -32,11 +35,39 @@ class MaxPool2dOp : public Op {
 
   void forward(const OpContext& ctx) const override {
     const int64_t planes = ctx.batch * channels_, in_plane = win_.h * win_.w, out_plane = win_.out_size();
+    // The common 2x2, stride 2 pool whose windows all lie inside the image gets a loop of its own.
+    const bool two_by_two = win_.kh == 2 && win_.kw == 2 && win_.sh == 2 && win_.sw == 2 && win_.pad_top == 0 &&
+                            win_.pad_left == 0 && 2 * win_.out_h <= win_.h && 2 * win_.out_w <= win_.w;
     for (int64_t pl = 0; pl < planes; ++pl) {
       const float* x = ctx.inputs[0].data + pl * in_plane;
       float* y = ctx.output.data + pl * out_plane;
-      for (int64_t oh = 0; oh < win_.out_h; ++oh)
-        for (int64_t ow = 0; ow < win_.out_w; ++ow) y[oh * win_.out_w + ow] = x[argmax(x, oh, ow)];
+      float* where = ctx.saved.data() + pl * out_plane;  // int32 indices, stored bit for bit
+      for (int64_t oh = 0; oh < win_.out_h; ++oh) {
+        float* y_row = y + oh * win_.out_w;
+        float* where_row = where + oh * win_.out_w;
+        if (two_by_two) {
+          const int64_t top = 2 * oh * win_.w;
+          for (int64_t ow = 0; ow < win_.out_w; ++ow) {
+            int64_t at = top + 2 * ow;
+            float best = x[at];
+            for (const int64_t cell : {top + 2 * ow + 1, top + win_.w + 2 * ow, top + win_.w + 2 * ow + 1}) {
+              // Branch-free: which cell wins is data, and a mispredicted branch costs more than
+              // the arithmetic (a conditional here compiles to a jump).
+              const int64_t mask = -static_cast<int64_t>(x[cell] > best);
+              best = std::max(best, x[cell]);
+              at = (cell & mask) | (at & ~mask);
+            }
+            y_row[ow] = best;
+            where_row[ow] = std::bit_cast<float>(static_cast<int32_t>(at));
+          }
+          continue;
+        }
+        for (int64_t ow = 0; ow < win_.out_w; ++ow) {
+          const auto at = static_cast<int32_t>(argmax(x, oh, ow));
+          y_row[ow] = x[at];
+          where_row[ow] = std::bit_cast<float>(at);
+        }
+      }
     }
   }
 
@@ -44,32 +75,26 @@ class MaxPool2dOp : public Op {
     if (ctx.input_grads[0].empty()) return;
     const int64_t planes = ctx.batch * channels_, in_plane = win_.h * win_.w, out_plane = win_.out_size();
     for (int64_t pl = 0; pl < planes; ++pl) {
-      const float* x = ctx.inputs[0].data + pl * in_plane;
       float* dx = ctx.input_grads[0].data + pl * in_plane;
-      for (int64_t oh = 0; oh < win_.out_h; ++oh)
-        for (int64_t ow = 0; ow < win_.out_w; ++ow) {
-          const int64_t o = pl * out_plane + oh * win_.out_w + ow;
-          dx[argmax(x, oh, ow)] += ctx.output_grad.data[o];
-        }
+      const float* dy = ctx.output_grad.data + pl * out_plane;
+      const float* where = ctx.saved.data() + pl * out_plane;
+      for (int64_t o = 0; o < out_plane; ++o) dx[std::bit_cast<int32_t>(where[o])] += dy[o];
     }
   }
 
  private:
-  // The first cell of the window holding the maximum. Every window overlaps the input: `same`
-  // pads less than a window on each side.
+  // The first cell of the window holding the maximum (row-major order). Every window overlaps
+  // the input: `same` pads less than a window on each side.
   int64_t argmax(const float* x, int64_t oh, int64_t ow) const {
-    float best = -std::numeric_limits<float>::infinity();
-    int64_t at = -1;
-    for (int64_t i = 0; i < win_.kh; ++i) {
-      const int64_t ih = oh * win_.sh - win_.pad_top + i;
-      if (ih < 0 || ih >= win_.h) continue;
-      for (int64_t j = 0; j < win_.kw; ++j) {
-        const int64_t iw = ow * win_.sw - win_.pad_left + j;
-        if (iw < 0 || iw >= win_.w) continue;
-        if (at < 0 || x[ih * win_.w + iw] > best) {
-          best = x[ih * win_.w + iw];
-          at = ih * win_.w + iw;
-        }
+    const int64_t h0 = win_.row_begin(oh), h1 = win_.row_end(oh), w0 = win_.col_begin(ow), w1 = win_.col_end(ow);
+    int64_t at = h0 * win_.w + w0;
+    float best = x[at];
+    for (int64_t ih = h0; ih < h1; ++ih) {
+      const float* line = x + ih * win_.w;
+      for (int64_t iw = w0; iw < w1; ++iw) {
+        const int64_t mask = -static_cast<int64_t>(line[iw] > best);  // branch-free, as above
+        best = std::max(best, line[iw]);
+        at = ((ih * win_.w + iw) & mask) | (at & ~mask);
       }
     }
     return at;

@@ -1,6 +1,7 @@
 #pragma once
 // The sliding-window geometry that conv2d and the 2-D pools share: Keras' attribute forms (an int
 // or a [h, w] pair), and TensorFlow's output sizes and padding for `valid` and `same`.
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -39,7 +40,22 @@ struct Window2d {
     size(w, kw, sw, dw, out_w, pad_left);
   }
   int64_t out_size() const { return out_h * out_w; }
+
+  // The input rows (or columns) a window covers, clipped to the image: [begin, end).
+  int64_t row_begin(int64_t oh) const { return std::max<int64_t>(oh * sh - pad_top, 0); }
+  int64_t row_end(int64_t oh) const { return std::min(oh * sh - pad_top + (kh - 1) * dh + 1, h); }
+  int64_t col_begin(int64_t ow) const { return std::max<int64_t>(ow * sw - pad_left, 0); }
+  int64_t col_end(int64_t ow) const { return std::min(ow * sw - pad_left + (kw - 1) * dw + 1, w); }
 };
+
+// The outputs o in [0, outputs) whose input index o * stride + offset lies in [0, size), as
+// [first, last): im2col copies that run and fills the rest with zeros, without a test per cell.
+inline void valid_outputs(int64_t offset, int64_t stride, int64_t size, int64_t outputs, int64_t& first, int64_t& last) {
+  first = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  last = size - offset <= 0 ? 0 : (size - offset - 1) / stride + 1;
+  first = std::min(first, outputs);
+  last = std::clamp(last, first, outputs);
+}
 
 // `key: 3` or `key: [3, 2]`, positive; `fallback` when absent.
 inline std::pair<int64_t, int64_t> pair_attr(AttrMap& a, const std::string& key, std::pair<int64_t, int64_t> fallback) {

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "anneal/clock.hpp"
 #include "anneal/errors.hpp"
 
 namespace anneal {
@@ -74,12 +75,21 @@ OpContext Executor::context(size_t node, int64_t batch, bool training) {
   return ctx;
 }
 
+void Executor::set_profiling(bool on) {
+  profiling_ = on;
+  times_.forward.assign(graph_.nodes().size(), 0.0);
+  times_.backward.assign(graph_.nodes().size(), 0.0);
+}
+
 void Executor::forward(int64_t batch, bool training) {
   if (training && mode_ == ExecutorMode::kInference) throw RuntimeFailure("a training pass on an inference executor");
   const auto& nodes = graph_.nodes();
   for (int index : graph_.order()) {
     const auto& node = nodes[static_cast<size_t>(index)];
-    if (node.op) node.op->forward(context(static_cast<size_t>(index), batch, training));
+    if (!node.op) continue;
+    const double start = profiling_ ? wall_seconds() : 0;
+    node.op->forward(context(static_cast<size_t>(index), batch, training));
+    if (profiling_) times_.forward[static_cast<size_t>(index)] += wall_seconds() - start;
   }
 }
 
@@ -100,7 +110,9 @@ void Executor::backward(int64_t batch) {
     }
     const auto& node = nodes[static_cast<size_t>(*it)];
     if (!node.op || !node.requires_grad) continue;
+    const double start = profiling_ ? wall_seconds() : 0;
     node.op->backward(context(static_cast<size_t>(*it), batch, true));
+    if (profiling_) times_.backward[static_cast<size_t>(*it)] += wall_seconds() - start;
   }
 }
 

@@ -38,6 +38,15 @@ class Executor {
   const CompiledGraph& graph() const { return graph_; }
   Rng& dropout_rng() { return dropout_rng_; }
 
+  // Per-node wall time (seconds, forward and backward apart), accumulated while profiling is on;
+  // off by default (it reads the clock twice per node). For benchmarks and `anneal check`-style
+  // reports.
+  struct NodeTimes {
+    std::vector<double> forward, backward;
+  };
+  void set_profiling(bool on);
+  const NodeTimes& node_times() const { return times_; }
+
  private:
   struct NodeViews {
     std::vector<ConstTensorView> inputs;
@@ -59,6 +68,8 @@ class Executor {
   float* output_ = nullptr;
   float* output_grad_ = nullptr;
   Rng dropout_rng_;
+  bool profiling_ = false;
+  NodeTimes times_;
 };
 
 }  // namespace anneal
