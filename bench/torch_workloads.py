@@ -94,6 +94,31 @@ def lesson_timing():
     print(json.dumps({"us_per_update": updates[len(updates) // 2] * 1e6, "us_per_epoch": epochs[len(epochs) // 2] * 1e6}))
 
 
+def time_sgd_updates(model, x, y, batch, updates, warmup):
+    """SGD with momentum and softmax cross-entropy on shuffled batches of (x, y); prints the time
+    per update after `warmup` untimed ones, as JSON."""
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    rows = x.shape[0]
+    perm = torch.randperm(rows, generator=torch.Generator().manual_seed(2))
+
+    def step(i):
+        start = (i * batch) % (rows - batch)
+        idx = perm[start:start + batch]
+        opt.zero_grad(set_to_none=True)
+        loss_fn(model(x[idx]), y[idx]).backward()
+        opt.step()
+
+    for i in range(warmup):
+        step(i)
+    t0 = time.perf_counter()
+    for i in range(updates):
+        step(i)
+    per_update = (time.perf_counter() - t0) / updates
+    print(json.dumps({"us_per_update": per_update * 1e6, "samples_per_s": batch / per_update, "batch": batch,
+                      "peak_rss_mib": peak_rss_mib()}))
+
+
 def mlp(batch, updates):
     g = torch.Generator().manual_seed(1)
     rows = 65536
@@ -104,24 +129,7 @@ def mlp(batch, updates):
     for layer in (model[0], model[2], model[4]):  # glorot_uniform, as Anneal's dense default
         torch.nn.init.xavier_uniform_(layer.weight)
         torch.nn.init.zeros_(layer.bias)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    perm = torch.randperm(rows, generator=g)
-
-    def step(i):
-        idx = perm[(i * batch) % rows:(i * batch) % rows + batch]
-        opt.zero_grad(set_to_none=True)
-        loss_fn(model(x[idx]), y[idx]).backward()
-        opt.step()
-
-    for i in range(10):
-        step(i)
-    t0 = time.perf_counter()
-    for i in range(updates):
-        step(i)
-    per_update = (time.perf_counter() - t0) / updates
-    print(json.dumps({"us_per_update": per_update * 1e6, "samples_per_s": batch / per_update, "batch": batch,
-                      "peak_rss_mib": peak_rss_mib()}))
+    time_sgd_updates(model, x, y, batch, updates, warmup=10)
 
 
 def conv(batch, updates):
@@ -133,25 +141,7 @@ def conv(batch, updates):
     model = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
                           nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss_fn = nn.CrossEntropyLoss()
-    perm = torch.randperm(rows, generator=g)
-
-    def step(i):
-        start = (i * batch) % (rows - batch)
-        idx = perm[start:start + batch]
-        opt.zero_grad(set_to_none=True)
-        loss_fn(model(x[idx]), y[idx]).backward()
-        opt.step()
-
-    for i in range(5):
-        step(i)
-    t0 = time.perf_counter()
-    for i in range(updates):
-        step(i)
-    per_update = (time.perf_counter() - t0) / updates
-    print(json.dumps({"us_per_update": per_update * 1e6, "samples_per_s": batch / per_update, "batch": batch,
-                      "peak_rss_mib": peak_rss_mib()}))
+    time_sgd_updates(model, x, y, batch, updates, warmup=5)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,7 @@ class AddOp : public Op {
   explicit AddOp(AttrMap&) {}
   int arity() const override { return kVariadic; }
 
-  Shape infer_shape(const std::vector<Shape>& in) const override {
-    for (size_t i = 1; i < in.size(); ++i)
-      if (in[i] != in[0])
-        throw ShapeMismatch("inputs must have the same shape, got " + in[0].str() + " and " + in[i].str());
-    return in[0];
-  }
+  Shape infer_shape(const std::vector<Shape>& in) const override { return common_shape(in); }
 
   void forward(const OpContext& ctx) const override {
     const int64_t n = ctx.batch * ctx.output.sample_size();

@@ -6,28 +6,9 @@
 namespace anneal {
 namespace {
 
-class AvgPool2dOp : public Op {
+class AvgPool2dOp : public Pool2dOp {
  public:
-  explicit AvgPool2dOp(AttrMap& a) {
-    std::tie(win_.kh, win_.kw) = pair_attr(a, "pool_size", {2, 2});
-    std::tie(win_.sh, win_.sw) = pair_attr(a, "strides", {win_.kh, win_.kw});
-    win_.same = padding_attr(a);
-  }
-  Shape infer_shape(const std::vector<Shape>& in) const override {
-    require_image(in[0], "avg_pool2d");
-    Window2d w = win_;
-    w.set_input(in[0][1], in[0][2]);
-    return Shape{in[0][0], w.out_h, w.out_w};
-  }
-  void prepare(const std::vector<Shape>& in) override {
-    channels_ = in[0][0];
-    win_.set_input(in[0][1], in[0][2]);
-  }
-  Flops flops(const std::vector<Shape>&, const Shape& out) const override {
-    const double n = static_cast<double>(out.numel() * win_.kh * win_.kw);
-    return {n, n};
-  }
-
+  explicit AvgPool2dOp(AttrMap& a) : Pool2dOp(a, "avg_pool2d") {}
   void forward(const OpContext& ctx) const override {
     visit(ctx.batch, [&](int64_t in, int64_t out, float scale) { ctx.output.data[out] += ctx.inputs[0].data[in] * scale; },
           ctx.output.data);
@@ -57,8 +38,6 @@ class AvgPool2dOp : public Op {
         }
   }
 
-  Window2d win_;
-  int64_t channels_ = 0;
 };
 
 ANNEAL_REGISTER(OpRegistry, "avg_pool2d", AvgPool2dOp);

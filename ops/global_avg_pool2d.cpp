@@ -4,18 +4,9 @@
 namespace anneal {
 namespace {
 
-class GlobalAvgPool2dOp : public Op {
+class GlobalAvgPool2dOp : public GlobalPool2dOp {
  public:
-  explicit GlobalAvgPool2dOp(AttrMap&) {}
-  Shape infer_shape(const std::vector<Shape>& in) const override {
-    require_image(in[0], "global_avg_pool2d");
-    return Shape{in[0][0]};
-  }
-  void prepare(const std::vector<Shape>& in) override { plane_ = in[0][1] * in[0][2]; }
-  Flops flops(const std::vector<Shape>& in, const Shape&) const override {
-    const double n = static_cast<double>(in[0].numel());
-    return {n, n};
-  }
+  explicit GlobalAvgPool2dOp(AttrMap&) : GlobalPool2dOp("global_avg_pool2d") {}
   void forward(const OpContext& ctx) const override {
     const int64_t planes = ctx.batch * ctx.output.sample_size();
     for (int64_t p = 0; p < planes; ++p) {
@@ -35,9 +26,6 @@ class GlobalAvgPool2dOp : public Op {
       for (int64_t i = 0; i < plane_; ++i) dx[i] += g;
     }
   }
-
- private:
-  int64_t plane_ = 1;
 };
 
 ANNEAL_REGISTER(OpRegistry, "global_avg_pool2d", GlobalAvgPool2dOp);

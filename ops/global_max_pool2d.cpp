@@ -7,18 +7,9 @@
 namespace anneal {
 namespace {
 
-class GlobalMaxPool2dOp : public Op {
+class GlobalMaxPool2dOp : public GlobalPool2dOp {
  public:
-  explicit GlobalMaxPool2dOp(AttrMap&) {}
-  Shape infer_shape(const std::vector<Shape>& in) const override {
-    require_image(in[0], "global_max_pool2d");
-    return Shape{in[0][0]};
-  }
-  void prepare(const std::vector<Shape>& in) override { plane_ = in[0][1] * in[0][2]; }
-  Flops flops(const std::vector<Shape>& in, const Shape&) const override {
-    const double n = static_cast<double>(in[0].numel());
-    return {n, n};
-  }
+  explicit GlobalMaxPool2dOp(AttrMap&) : GlobalPool2dOp("global_max_pool2d") {}
   void forward(const OpContext& ctx) const override {
     const int64_t planes = ctx.batch * ctx.output.sample_size();
     for (int64_t p = 0; p < planes; ++p) {
@@ -34,9 +25,6 @@ class GlobalMaxPool2dOp : public Op {
       ctx.input_grads[0].data[p * plane_ + (std::max_element(x, x + plane_) - x)] += ctx.output_grad.data[p];
     }
   }
-
- private:
-  int64_t plane_ = 1;
 };
 
 ANNEAL_REGISTER(OpRegistry, "global_max_pool2d", GlobalMaxPool2dOp);

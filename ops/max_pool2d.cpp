@@ -10,28 +10,10 @@
 namespace anneal {
 namespace {
 
-class MaxPool2dOp : public Op {
+class MaxPool2dOp : public Pool2dOp {
  public:
-  explicit MaxPool2dOp(AttrMap& a) {
-    std::tie(win_.kh, win_.kw) = pair_attr(a, "pool_size", {2, 2});
-    std::tie(win_.sh, win_.sw) = pair_attr(a, "strides", {win_.kh, win_.kw});
-    win_.same = padding_attr(a);
-  }
-  Shape infer_shape(const std::vector<Shape>& in) const override {
-    require_image(in[0], "max_pool2d");
-    Window2d w = win_;
-    w.set_input(in[0][1], in[0][2]);
-    return Shape{in[0][0], w.out_h, w.out_w};
-  }
-  void prepare(const std::vector<Shape>& in) override {
-    channels_ = in[0][0];
-    win_.set_input(in[0][1], in[0][2]);
-  }
+  explicit MaxPool2dOp(AttrMap& a) : Pool2dOp(a, "max_pool2d") {}
   Workspace workspace(int64_t max_batch) const override { return {max_batch * channels_ * win_.out_size(), 0}; }
-  Flops flops(const std::vector<Shape>&, const Shape& out) const override {
-    const double n = static_cast<double>(out.numel() * win_.kh * win_.kw);
-    return {n, n};
-  }
 
   void forward(const OpContext& ctx) const override {
     const int64_t planes = ctx.batch * channels_, in_plane = win_.h * win_.w, out_plane = win_.out_size();
@@ -100,8 +82,6 @@ class MaxPool2dOp : public Op {
     return at;
   }
 
-  Window2d win_;
-  int64_t channels_ = 0;
 };
 
 ANNEAL_REGISTER(OpRegistry, "max_pool2d", MaxPool2dOp);

@@ -1,12 +1,10 @@
 // reshape: Keras Reshape(target_shape), per sample; one dimension may be -1 and is inferred.
-#include <algorithm>
-
-#include "anneal/op.hpp"
+#include "view_op.hpp"
 
 namespace anneal {
 namespace {
 
-class ReshapeOp : public Op {
+class ReshapeOp : public ViewOp {
  public:
   explicit ReshapeOp(AttrMap& a) : target_(a.get<std::vector<int64_t>>("target_shape")) {
     a.require(!target_.empty() && static_cast<int>(target_.size()) <= Shape::kMaxRank, "target_shape",
@@ -35,15 +33,6 @@ class ReshapeOp : public Op {
       throw ShapeMismatch("target_shape " + out.str() + " holds " + std::to_string(out.numel()) + " values, the input " +
                           std::to_string(total));
     return out;
-  }
-  void forward(const OpContext& ctx) const override {
-    const float* x = ctx.inputs[0].data;
-    std::copy(x, x + ctx.batch * ctx.output.sample_size(), ctx.output.data);
-  }
-  void backward(const OpContext& ctx) const override {
-    if (ctx.input_grads[0].empty()) return;
-    const int64_t n = ctx.batch * ctx.output.sample_size();
-    for (int64_t i = 0; i < n; ++i) ctx.input_grads[0].data[i] += ctx.output_grad.data[i];
   }
 
  private:

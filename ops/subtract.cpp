@@ -8,10 +8,7 @@ class SubtractOp : public Op {
  public:
   explicit SubtractOp(AttrMap&) {}
   int arity() const override { return 2; }
-  Shape infer_shape(const std::vector<Shape>& in) const override {
-    if (in[0] != in[1]) throw ShapeMismatch("inputs must have the same shape, got " + in[0].str() + " and " + in[1].str());
-    return in[0];
-  }
+  Shape infer_shape(const std::vector<Shape>& in) const override { return common_shape(in); }
   void forward(const OpContext& ctx) const override {
     const int64_t n = ctx.batch * ctx.output.sample_size();
     const float *a = ctx.inputs[0].data, *b = ctx.inputs[1].data;

@@ -86,4 +86,53 @@ inline void require_image(const Shape& s, const std::string& op) {
                         " (set input: [C, H, W]; a data row fills it in C, H, W order)");
 }
 
+// What max_pool2d and avg_pool2d share: Keras' attributes (pool_size 2, strides = pool_size,
+// padding), the output shape, and the cost of one window per output.
+class Pool2dOp : public Op {
+ public:
+  Pool2dOp(AttrMap& a, std::string name) : name_(std::move(name)) {
+    std::tie(win_.kh, win_.kw) = pair_attr(a, "pool_size", {2, 2});
+    std::tie(win_.sh, win_.sw) = pair_attr(a, "strides", {win_.kh, win_.kw});
+    win_.same = padding_attr(a);
+  }
+  Shape infer_shape(const std::vector<Shape>& in) const override {
+    require_image(in[0], name_);
+    Window2d w = win_;
+    w.set_input(in[0][1], in[0][2]);
+    return Shape{in[0][0], w.out_h, w.out_w};
+  }
+  void prepare(const std::vector<Shape>& in) override {
+    channels_ = in[0][0];
+    win_.set_input(in[0][1], in[0][2]);
+  }
+  Flops flops(const std::vector<Shape>&, const Shape& out) const override {
+    const double n = static_cast<double>(out.numel() * win_.kh * win_.kw);
+    return {n, n, n};
+  }
+
+ protected:
+  std::string name_;
+  Window2d win_;
+  int64_t channels_ = 0;
+};
+
+// What global_avg_pool2d and global_max_pool2d share: [C, H, W] -> [C], one plane per output.
+class GlobalPool2dOp : public Op {
+ public:
+  explicit GlobalPool2dOp(std::string name) : name_(std::move(name)) {}
+  Shape infer_shape(const std::vector<Shape>& in) const override {
+    require_image(in[0], name_);
+    return Shape{in[0][0]};
+  }
+  void prepare(const std::vector<Shape>& in) override { plane_ = in[0][1] * in[0][2]; }
+  Flops flops(const std::vector<Shape>& in, const Shape&) const override {
+    const double n = static_cast<double>(in[0].numel());
+    return {n, n, n};
+  }
+
+ protected:
+  std::string name_;
+  int64_t plane_ = 1;
+};
+
 }  // namespace anneal

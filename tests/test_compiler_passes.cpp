@@ -26,10 +26,12 @@ const char* kNodes = R"(nodes:
   - {name: out, op: dense, inputs: [s], units: 2}
 )";
 
-struct Built {
-  CompiledGraph plan;
-  ErrorList errors;
-};
+// Runs the passes up to and including infer_shapes, as compile() does.
+void shaped(const ModelSpec& s, GraphBuilder b, ErrorList& errors) {
+  passes::lower(s, b, errors);
+  passes::order(s, b, errors);
+  passes::infer_shapes(b, errors);
+}
 
 int index_of(const CompiledGraph& g, const std::string& name) {
   for (size_t i = 0; i < g.nodes().size(); ++i)
@@ -100,9 +102,7 @@ TEST_CASE("passes infer_shapes, mark_gradients, plan_weights: shapes, frozen fir
   GraphBuilder b{g};
   b.max_batch() = 5;
   ErrorList errors;
-  passes::lower(s, b, errors);
-  passes::order(s, b, errors);
-  passes::infer_shapes(b, errors);
+  shaped(s, b, errors);
   REQUIRE(errors.empty());
   CHECK(g.nodes()[static_cast<size_t>(index_of(g, "s"))].shape == Shape{6});
   CHECK(g.nodes()[static_cast<size_t>(index_of(g, "out"))].shape == Shape{2});
@@ -134,9 +134,7 @@ TEST_CASE("passes plan_activations, plan_workspaces, plan buffers, check_initial
   GraphBuilder b{g};
   b.max_batch() = 5;
   ErrorList errors;
-  passes::lower(s, b, errors);
-  passes::order(s, b, errors);
-  passes::infer_shapes(b, errors);
+  shaped(s, b, errors);
   passes::mark_gradients(b);
   passes::plan_weights(b);
   passes::plan_activations(b);
@@ -158,9 +156,7 @@ TEST_CASE("passes plan_activations, plan_workspaces, plan buffers, check_initial
   GraphBuilder bb{bad};
   ErrorList bad_errors;
   const ModelSpec u = spec(dir, "layers:\n  - {type: dense, units: 2, kernel_initializer: glorot_unifrom}\n");
-  passes::lower(u, bb, bad_errors);
-  passes::order(u, bb, bad_errors);
-  passes::infer_shapes(bb, bad_errors);
+  shaped(u, bb, bad_errors);
   passes::check_initializers(bb, bad_errors);
   CHECK_THAT(error_text(bad_errors), Contains("did you mean 'glorot_uniform'"));
 }

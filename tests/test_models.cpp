@@ -38,15 +38,7 @@ TEST_CASE("the digits CNN reaches 97 % held-out accuracy", "[models][digits][cli
 
 TEST_CASE("a convolutional net with batch_norm and dropout trains without allocating", "[models][memory]") {
   Experiment ex = build_experiment(load_model_spec(source_path("models/digits_cnn.yaml"), load_with({"train.epochs=1"})));
-  struct CountDuringBatches : Callback {
-    long during = 0;
-    int batches = 0;
-    void on_batch_begin(TrainingContext&) override { start_counting_allocations(); }
-    void on_batch_end(TrainingContext&, double) override {
-      during += stop_counting_allocations();
-      ++batches;
-    }
-  } counter;
+  CountDuringBatches counter;
   Trainer trainer(ex.graph, ex.weights, *ex.loss, ex.metrics, *ex.optimizer, {2, 32, true, 1});
   LrScheduler scheduler(std::move(ex.schedule));
   trainer.add_callback(&counter);

@@ -19,6 +19,16 @@ std::unique_ptr<Optimizer> make_optimizer(const std::string& yaml, int64_t n) {
   return opt;
 }
 
+// The message of the SpecError that building the optimizer throws ("" if none).
+std::string error(const std::string& yaml) {
+  try {
+    make_optimizer(yaml, 1);
+  } catch (const SpecError& e) {
+    return e.what();
+  }
+  return "";
+}
+
 // Runs steps with the given per-step gradients (one parameter) and rates; returns w after each.
 std::vector<double> trajectory(Optimizer& opt, double w0, const std::vector<double>& grads,
                                const std::vector<double>& rates = {}) {
@@ -116,14 +126,6 @@ TEST_CASE("adam, rmsprop and adagrad: first steps by hand", "[optimizers]") {
 }
 
 TEST_CASE("optimizers reject bad fields", "[optimizers]") {
-  auto error = [](const std::string& yaml) {
-    try {
-      make_optimizer(yaml, 1);
-    } catch (const SpecError& e) {
-      return std::string(e.what());
-    }
-    return std::string();
-  };
   CHECK_THAT(error("{type: sgd, lr: -1}"), Contains("'lr' must be >= 0"));
   CHECK_THAT(error("{type: sgd, momentum: 1.5}"), Contains("'momentum' must be in [0, 1]"));
   CHECK_THAT(error("{type: sgd, nesterov: true}"), Contains("needs momentum > 0"));
@@ -217,14 +219,6 @@ TEST_CASE("gradient clipping: clipnorm per tensor, global_clipnorm over all, cli
   CHECK(global[3] == Approx(-0.4 / norm));
   const auto by_value = step("{type: sgd, lr: 1, clipvalue: 0.35}");
   CHECK(by_value == std::vector<float>{-0.35f, -0.35f, -0.3f, -0.35f});
-  auto error = [](const std::string& yaml) {
-    try {
-      make_optimizer(yaml, 1);
-    } catch (const SpecError& e) {
-      return std::string(e.what());
-    }
-    return std::string();
-  };
   CHECK_THAT(error("{type: adam, clipnorm: 1, clipvalue: 1}"), Contains("set one of clipnorm, clipvalue and global_clipnorm"));
   CHECK_THAT(error("{type: adam, clipnorm: 0}"), Contains("'clipnorm' must be a finite number > 0"));
 }

@@ -159,15 +159,7 @@ TEST_CASE("the scheduler sets per-epoch rates at epoch start and per-step rates 
 TEST_CASE("no allocation happens across training updates", "[training][memory]") {
   auto spec = load_model_spec(source_path("models/ionosphere.yaml"), load_with({"train.validation_split=0"}, source_path("schedules/time_based.yaml")));
   Experiment ex = build_experiment(std::move(spec));
-  struct CountDuringBatches : Callback {
-    long during = 0;
-    int batches = 0;
-    void on_batch_begin(TrainingContext&) override { start_counting_allocations(); }
-    void on_batch_end(TrainingContext&, double) override {
-      during += stop_counting_allocations();
-      ++batches;
-    }
-  } counter;
+  CountDuringBatches counter;
   Trainer trainer(ex.graph, ex.weights, *ex.loss, ex.metrics, *ex.optimizer, {3, 28, true, 1});
   LrScheduler scheduler(std::move(ex.schedule));
   trainer.add_callback(&counter);   // first: counting starts before the scheduler runs

@@ -4,11 +4,6 @@
 
 namespace anneal {
 
-Flops Op::flops(const std::vector<Shape>& /*inputs*/, const Shape& output) const {
-  const double n = static_cast<double>(output.numel());
-  return {n, 2 * n};
-}
-
 Flops ActivationOp::flops(const std::vector<Shape>& /*inputs*/, const Shape& output) const {
   const double n = static_cast<double>(output.numel());
   return {4 * n, 4 * n};  // a handful of operations per element; transcendental ones count as one

@@ -104,4 +104,8 @@ class ShapeMismatch : public std::runtime_error {
 
 using OpRegistry = Registry<Op, AttrMap&>;
 
+// The shape every input of an elementwise op (add, multiply, subtract) must share; throws
+// ShapeMismatch naming the first two that differ.
+Shape common_shape(const std::vector<Shape>& inputs);
+
 }  // namespace anneal

@@ -5,31 +5,19 @@
 #include <cmath>
 #include <vector>
 
-#include "anneal/optimizer.hpp"
+#include "moments.hpp"
 
 namespace anneal {
 namespace {
 
-class Adam : public Optimizer {
+class Adam : public MomentOptimizer {
  public:
-  explicit Adam(AttrMap& a)
-      : Optimizer(a, 0.001),
-        beta_1_(a.get<double>("beta_1", 0.9)),
-        beta_2_(a.get<double>("beta_2", 0.999)),
-        epsilon_(a.get<double>("epsilon", 1e-7)),
-        amsgrad_(a.get<bool>("amsgrad", false)) {
-    a.require(beta_1_ >= 0 && beta_1_ < 1, "beta_1", "must be in [0, 1)");
-    a.require(beta_2_ >= 0 && beta_2_ < 1, "beta_2", "must be in [0, 1)");
-    a.require(epsilon_ > 0, "epsilon", "must be > 0");
-  }
+  explicit Adam(AttrMap& a) : MomentOptimizer(a, 1e-7), amsgrad_(a.get<bool>("amsgrad", false)) {}
 
   void prepare(int64_t n) override {
-    m_.assign(static_cast<size_t>(n), 0.0f);
-    v_.assign(static_cast<size_t>(n), 0.0f);
+    MomentOptimizer::prepare(n);
     if (amsgrad_) v_hat_.assign(static_cast<size_t>(n), 0.0f);
   }
-  std::optional<double> momentum() const override { return beta_1_; }
-  void set_momentum(double m) override { beta_1_ = m; }
   std::vector<std::span<float>> state() override {
     if (amsgrad_) return {m_, v_, v_hat_};
     return {m_, v_};
@@ -55,9 +43,8 @@ class Adam : public Optimizer {
   }
 
  private:
-  double beta_1_, beta_2_, epsilon_;
   bool amsgrad_;
-  std::vector<float> m_, v_, v_hat_;
+  std::vector<float> v_hat_;
 };
 
 ANNEAL_REGISTER(OptimizerRegistry, "adam", Adam);

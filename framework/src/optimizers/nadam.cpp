@@ -7,31 +7,19 @@
 #include <cmath>
 #include <vector>
 
-#include "anneal/optimizer.hpp"
+#include "moments.hpp"
 
 namespace anneal {
 namespace {
 
-class Nadam : public Optimizer {
+class Nadam : public MomentOptimizer {
  public:
-  explicit Nadam(AttrMap& a)
-      : Optimizer(a, 0.001),
-        beta_1_(a.get<double>("beta_1", 0.9)),
-        beta_2_(a.get<double>("beta_2", 0.999)),
-        epsilon_(a.get<double>("epsilon", 1e-7)) {
-    a.require(beta_1_ >= 0 && beta_1_ < 1, "beta_1", "must be in [0, 1)");
-    a.require(beta_2_ >= 0 && beta_2_ < 1, "beta_2", "must be in [0, 1)");
-    a.require(epsilon_ > 0, "epsilon", "must be > 0");
-  }
+  explicit Nadam(AttrMap& a) : MomentOptimizer(a, 1e-7) {}
 
   void prepare(int64_t n) override {
-    m_.assign(static_cast<size_t>(n), 0.0f);
-    v_.assign(static_cast<size_t>(n), 0.0f);
-    product_.assign(2, 1.0f);  // [P before this update, the update it belongs to]
-    product_[1] = -1.0f;
+    MomentOptimizer::prepare(n);
+    product_ = {1.0f, -1.0f};  // [P before this update, the update it belongs to]
   }
-  std::optional<double> momentum() const override { return beta_1_; }
-  void set_momentum(double m) override { beta_1_ = m; }
   std::vector<std::span<float>> state() override { return {m_, v_, product_}; }
 
  protected:
@@ -61,8 +49,7 @@ class Nadam : public Optimizer {
   }
 
  private:
-  double beta_1_, beta_2_, epsilon_;
-  std::vector<float> m_, v_, product_;
+  std::vector<float> product_;
 };
 
 ANNEAL_REGISTER(OptimizerRegistry, "nadam", Nadam);

@@ -1,0 +1,16 @@
+#include "anneal/op.hpp"
+
+namespace anneal {
+
+Flops Op::flops(const std::vector<Shape>& /*inputs*/, const Shape& output) const {
+  const double n = static_cast<double>(output.numel());
+  return {n, 2 * n, 2 * n};
+}
+
+Shape common_shape(const std::vector<Shape>& in) {
+  for (size_t i = 1; i < in.size(); ++i)
+    if (in[i] != in[0]) throw ShapeMismatch("inputs must have the same shape, got " + in[0].str() + " and " + in[i].str());
+  return in[0];
+}
+
+}  // namespace anneal
