@@ -25,5 +25,5 @@ for spec in mish_layer mish_activation; do
 done
 # Without the plugin the name is unknown, and the message says where.
 if "$anneal" check "$source_dir/ops/examples/mish/mish_activation.yaml" 2> "$work/err.txt"; then exit 1; fi
-grep -q "mish_activation.yaml:7:.*'activation' is 'mish', expected one of" "$work/err.txt"
+grep -q "mish_activation.yaml:7:.*'activation' is 'mish', expected an activation" "$work/err.txt"
 echo "1 passed, 0 failed"

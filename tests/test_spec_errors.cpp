@@ -51,7 +51,7 @@ const Case kCases[] = {
     {"unknown metric", "metrics: [accuracy]", "metrics: [acuracy]", 9, "unknown metric 'acuracy' (did you mean 'accuracy'?"},
     {"unsupported version", "version: 1", "version: 7", 1, "unsupported spec version"},
     {"YAML syntax error", "layers:", "layers: [", 6, "invalid YAML"},
-    {"bad activation", "activation: relu", "activation: rellu", 6, "'activation' is 'rellu', expected one of"},
+    {"bad activation", "activation: relu", "activation: rellu", 6, "'activation' is 'rellu', expected an activation (did you mean 'relu'?"},
     {"bad validation_split", "validation_split: 0.25", "validation_split: 1.5", 11, "'validation_split' must be in [0, 1)"},
     {"unknown top-level key", "name: tiny", "nmae: tiny", 2, "unknown key 'nmae' (did you mean 'name'?"},
     {"unknown initializer", "activation: relu}", "activation: relu, kernel_initializer: gaussian}", 6,

@@ -90,7 +90,8 @@ TEST_CASE("training options name real parameters; mistakes point at the key", "[
              Contains("bad.yaml:6:39: error: node 'dense_1' (dense) has no parameter 'bais' (parameters: kernel, bias)"));
   CHECK_THAT(error("  - {type: dense, units: 4, gamma_regularizer: l2}\n"), Contains("has no parameter 'gamma'"));
   CHECK_THAT(error("  - {type: relu, kernel_regularizer: l2}\n"), Contains("it has no parameters"));
-  CHECK_THAT(error("  - {type: dense, units: 4, kernel_regularizer: l3}\n"), Contains("is 'l3', expected l1, l2 or l1_l2"));
+  CHECK_THAT(error("  - {type: dense, units: 4, kernel_regularizer: l3}\n"),
+             Contains("layer 'dense_1' (dense): kernel_regularizer: 'type' is 'l3', expected l1, l2 or l1_l2"));
   CHECK_THAT(error("  - {type: dense, units: 4, kernel_regularizer: {type: l2, l1: 0.1}}\n"), Contains("unknown key 'l1'"));
   CHECK_THAT(error("  - {type: dense, units: 4, lr_mult: -1}\n"), Contains("'lr_mult' must be a finite number >= 0"));
   CHECK_THAT(error("  - {type: dense, units: 4, trainable: maybe}\n"), Contains("trainable"));

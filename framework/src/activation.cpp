@@ -33,16 +33,24 @@ void ActivationOp::activate_with_bias(float* y, const float* bias, int64_t rows,
   activate(y, y, rows, width);
 }
 
-std::string activation_names() {
-  std::string out;
+namespace {
+std::vector<std::string> activation_list() {
+  std::vector<std::string> out;
   for (const auto& [name, entry] : OpRegistry::instance().entries()) {
     // An op that needs attributes to be built is not an activation (activations have defaults).
     try {
       AttrMap none(YAML::Node(YAML::NodeType::Map), std::make_shared<SpecOrigin>(), name, "op '" + name + "'");
-      if (dynamic_cast<ActivationOp*>(entry.factory(none).get())) out += (out.empty() ? "" : ", ") + name;
+      if (dynamic_cast<ActivationOp*>(entry.factory(none).get())) out.push_back(name);
     } catch (const std::exception&) {
     }
   }
+  return out;
+}
+}  // namespace
+
+std::string activation_names() {
+  std::string out;
+  for (const auto& name : activation_list()) out += (out.empty() ? "" : ", ") + name;
   return out;
 }
 
@@ -58,7 +66,7 @@ std::unique_ptr<ActivationOp> activation_attr(AttrMap& attrs, const std::string&
   }
   const auto type = spec.get<std::string>("type");
   const auto* entry = OpRegistry::instance().find(type);
-  if (!entry) attrs.fail(key, "is '" + type + "', expected one of " + activation_names());
+  if (!entry) attrs.fail(key, "is '" + type + "', expected an activation (" + suggest_known(type, activation_list()) + ")");
   auto not_an_activation = [&] {
     attrs.fail(key, "is '" + type + "', an op that is not an activation; expected one of " + activation_names());
   };

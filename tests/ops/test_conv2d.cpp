@@ -68,7 +68,7 @@ TEST_CASE("conv2d rejects bad attributes and shapes", "[ops][conv2d]") {
   CHECK_THAT(op_error("{type: conv2d, filters: 4, kernel_size: 0}"), Contains("'kernel_size' must be positive"));
   CHECK_THAT(op_error("{type: conv2d, filters: 4, kernel_size: 3, padding: full}"), Contains("expected valid or same"));
   CHECK_THAT(op_error("{type: conv2d, filters: 4, kernel_size: 3, strides: 2, dilation_rate: 2}"), Contains("cannot be combined with strides"));
-  CHECK_THAT(op_error("{type: conv2d, filters: 4, kernel_size: 3, activation: dense}"), Contains("expected one of"));
+  CHECK_THAT(op_error("{type: conv2d, filters: 4, kernel_size: 3, activation: dense}"), Contains("an op that is not an activation; expected one of"));
   CHECK_THAT(shape_error("{type: conv2d, filters: 4, kernel_size: 3}", {Shape{28}}), Contains("images [channels, height, width], got [28]"));
   CHECK_THAT(shape_error("{type: conv2d, filters: 4, kernel_size: 5}", {Shape{1, 4, 8}}), Contains("larger than the input (4)"));
 }

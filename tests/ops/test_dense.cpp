@@ -22,7 +22,7 @@ TEST_CASE("dense rejects bad attributes", "[ops][dense]") {
   CHECK_THAT(op_error("{type: dense}"), Contains("missing required key 'units'"));
   CHECK_THAT(op_error("{type: dense, units: -3}"), Contains("'units' must be a positive integer"));
   CHECK_THAT(op_error("{type: dense, units: 2.5}"), Contains("expected an integer, got '2.5'"));
-  CHECK_THAT(op_error("{type: dense, units: 2, activation: swishh}"), Contains("'activation' is 'swishh', expected one of"));
+  CHECK_THAT(op_error("{type: dense, units: 2, activation: swishh}"), Contains("'activation' is 'swishh', expected an activation (did you mean 'swish'? known: "));
   // An op that is not an activation is named as such.
   CHECK_THAT(op_error("{type: dense, units: 2, activation: add}"), Contains("an op that is not an activation"));
   CHECK_THAT(op_error("{type: dense, units: 2, activation: {type: leaky_relu, alpah: 2}}"), Contains("unknown key 'alpah'"));
