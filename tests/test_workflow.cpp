@@ -250,7 +250,11 @@ TEST_CASE("sweep: schedules x seeds in parallel, a table, a plot, and failures r
   CHECK_THAT(r.out, Contains("failed: broken seed 1: exit 2: "));
   CHECK_THAT(r.out, Contains("unknown schedule 'nope'"));
   const std::string csv = read_text(d.path() + "/sw/summary.csv");
-  CHECK(csv.rfind("schedule,runs,failed,final_mean,", 0) == 0);
+  CHECK(csv.rfind("schedule,runs,failed,final_mean,final_std,ci_low,ci_high,", 0) == 0);
+  CHECK_THAT(r.out, Contains("| constant | 3 | ") && Contains("| (baseline) |"));
+  CHECK_THAT(read_text(d.path() + "/sw/summary.json"), Contains("\"baseline\": \"constant\""));
+  CHECK(run_cli("sweep " + model() + " --schedule " + source_path("schedules/constant.yaml") + " --baseline constnt --seeds 1 -o " +
+                d.path() + "/sw2").exit_code == 2);
   CHECK_THAT(read_text(d.path() + "/sw/summary.md"), Contains("| step_decay | 3 |"));
   // Each run's history is the same as a single train with that seed.
   const auto single = run_cli("train --quiet " + model() + " --schedule " + source_path("schedules/step_decay.yaml") +
@@ -286,13 +290,14 @@ TEST_CASE("folds: every row once, stratified folds keep the class shares", "[wor
   }
 }
 
-TEST_CASE("cv: per-fold results and mean +- std", "[workflow][cv][cli]") {
+TEST_CASE("cv: per-fold results, mean +- std and its interval", "[workflow][cv][cli]") {
   TempDir d;
   const auto r = run_cli("cv " + model() + " --folds 5 --stratified --schedule " + source_path("schedules/step_decay.yaml") +
                          " --epochs 10 -o " + d.path() + "/cv.csv");
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Contains("5-fold stratified cross-validation"));
   CHECK_THAT(r.out, Contains("val_accuracy over 5 folds x 1 seeds: mean 0."));
+  CHECK_THAT(r.out, Contains("95% CI [0."));
   std::stringstream csv(read_text(d.path() + "/cv.csv"));
   std::string line;
   int rows = 0, total = 0;

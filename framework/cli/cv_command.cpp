@@ -75,8 +75,10 @@ int cv_command(const Args& args) {
     }
   }
   const Summary sum = summarize(values);
-  std::printf("%s over %d folds x %d seeds: mean %.4f +- %.4f (std), median %.4f, min %.4f, max %.4f\n", metric.c_str(),
-              folds, seeds, sum.mean, sum.stddev, sum.median, sum.min, sum.max);
+  const Interval ci = bootstrap_mean_interval(values, 0);
+  std::printf("%s over %d folds x %d seeds: mean %.4f +- %.4f (std), 95%% CI [%.4f, %.4f] (percentile bootstrap, "
+              "10 000 resamples), median %.4f, min %.4f, max %.4f\n",
+              metric.c_str(), folds, seeds, sum.mean, sum.stddev, ci.low, ci.high, sum.median, sum.min, sum.max);
   if (!output.empty()) write_file_atomically(output, csv);
   return kExitOk;
 }
