@@ -55,14 +55,14 @@ class Conv2dOp : public Op {
   void prepare(const std::vector<Shape>& in) override {
     channels_ = in[0][0];
     win_.set_input(in[0][1], in[0][2]);
-    k_ = channels_ * win_.kh * win_.kw;
+    k_ = checked_mul(checked_mul(channels_, win_.kh), win_.kw);
   }
 
   // saved: col [K, N], then the pre-activation [B, F, P] when the activation needs it.
   // scratch: Z or dZ [F, N], then dcol [K, N] (backward), or a row of N ones (the bias gradient).
   Workspace workspace(int64_t max_batch) const override {
-    const int64_t n = max_batch * win_.out_size();
-    return {k_ * n + (keeps_preactivation() ? filters_ * n : 0), filters_ * n + std::max(k_ * n, n)};
+    const int64_t n = checked_mul(max_batch, win_.out_size()), col = checked_mul(k_, n), z = checked_mul(filters_, n);
+    return {checked_add(col, keeps_preactivation() ? z : 0), checked_add(z, std::max(col, n))};
   }
 
   Flops flops(const std::vector<Shape>&, const Shape& out) const override {

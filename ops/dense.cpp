@@ -39,7 +39,7 @@ class DenseOp : public Op {
   }
 
   Workspace workspace(int64_t max_batch) const override {
-    const int64_t z = max_batch * rows_per_sample_ * units_;
+    const int64_t z = checked_mul(checked_mul(max_batch, rows_per_sample_), units_);
     if (activation_->is_identity()) return {};
     return {keeps_preactivation() ? z : 0, z};
   }

@@ -24,7 +24,7 @@ struct Window2d {
     h = height;
     w = width;
     auto size = [&](int64_t in, int64_t k, int64_t s, int64_t d, int64_t& out, int64_t& pad) {
-      const int64_t effective = (k - 1) * d + 1;
+      const int64_t effective = checked_add(checked_mul(k - 1, d), 1);
       if (same) {
         out = (in + s - 1) / s;
         pad = std::max<int64_t>((out - 1) * s + effective - in, 0) / 2;

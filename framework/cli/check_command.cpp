@@ -96,7 +96,7 @@ int check_command(const Args& args) {
   LoadOptions load;
   load.sets = sets;
   if (vm.count("schedule")) load.schedule_file = schedule;
-  const Experiment ex = build_experiment(load_model_spec(model, load), !vm["no-data"].as<bool>());
+  const Experiment ex = build_experiment(load_model_spec(model, load), !vm["no-data"].as<bool>(), memory_limit(vm));
   print_nodes(ex.graph);
   print_totals(ex.graph);
   if (ex.train)

@@ -41,7 +41,7 @@ int cv_command(const Args& args) {
   if (vm.count("schedule")) load.schedule_file = schedule;
   const ModelSpec base = load_model_spec(model, load);
   if (!base.data) throw SpecError(SourceLocation{model, 0, 0}, "cross-validation needs the spec's data: section");
-  Experiment probe = build_experiment(base);
+  Experiment probe = build_experiment(base, true, memory_limit(vm));
   const Dataset all = *probe.train;
   const bool stratified = vm["stratified"].as<bool>();
   const std::string metric = probe.metrics.empty() ? "val_loss" : "val_" + probe.metrics.front().name;
@@ -58,7 +58,8 @@ int cv_command(const Args& args) {
     for (int f = 0; f < folds; ++f) {
       ModelSpec spec = base;
       spec.train.seed = seed;
-      Experiment ex = build_experiment_on(spec, select_rows(all, fold_of, f, false), select_rows(all, fold_of, f, true));
+      Experiment ex = build_experiment_on(spec, select_rows(all, fold_of, f, false), select_rows(all, fold_of, f, true),
+                                          memory_limit(vm));
       RunOptions quiet;
       quiet.verbose = false;
       const RunResult result = run_experiment(ex, quiet);

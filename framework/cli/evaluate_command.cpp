@@ -43,7 +43,7 @@ int evaluate_command(const Args& args) {
     spec.train.validation_split = 0;
   }
   if (!spec.data) throw SpecError(SourceLocation{model, 0, 0}, "the model spec has no data to evaluate on (use --data)");
-  Experiment ex = build_experiment(std::move(spec));
+  Experiment ex = build_experiment(std::move(spec), true, memory_limit(vm));
   load_weights(ex, weights);
   Trainer trainer(ex.graph, ex.weights, *ex.loss, ex.metrics, *ex.optimizer, {1, ex.spec.train.batch_size, false, 0});
   if (!data.empty()) {

@@ -1,5 +1,8 @@
 #include "options.hpp"
 
+#include <fstream>
+#include <limits>
+
 #include "anneal/errors.hpp"
 #include "anneal/plugin.hpp"
 
@@ -8,7 +11,8 @@ namespace anneal::cli {
 bool parse(const Args& args, const std::string& usage, po::options_description& options,
            const po::positional_options_description& positional, po::variables_map& vm) {
   options.add_options()("help,h", "show this help")(
-      "plugin", po::value<std::vector<std::string>>()->composing(), "load a plugin library (repeatable)");
+      "plugin", po::value<std::vector<std::string>>()->composing(), "load a plugin library (repeatable)")(
+      "max-memory", po::value<std::string>(), "refuse models that need more memory to train (8G, 512M, bytes; default: what is available)");
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   po::store(po::command_line_parser(rest).options(options).positional(positional).run(), vm);
   if (vm.count("help")) {
@@ -19,6 +23,37 @@ bool parse(const Args& args, const std::string& usage, po::options_description& 
   if (vm.count("plugin"))
     for (const auto& path : vm["plugin"].as<std::vector<std::string>>()) load_plugin(path);
   return true;
+}
+
+int64_t memory_limit(const po::variables_map& vm) {
+  if (vm.count("max-memory")) {
+    const std::string text = vm["max-memory"].as<std::string>();
+    size_t used = 0;
+    double value = 0;
+    try {
+      value = std::stod(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    const std::string unit = text.substr(used);
+    double scale = 0;
+    if (unit.empty() || unit == "B") scale = 1;
+    else if (unit == "K" || unit == "KiB") scale = 1024.0;
+    else if (unit == "M" || unit == "MiB") scale = 1024.0 * 1024;
+    else if (unit == "G" || unit == "GiB") scale = 1024.0 * 1024 * 1024;
+    else if (unit == "T" || unit == "TiB") scale = 1024.0 * 1024 * 1024 * 1024;
+    if (used == 0 || scale == 0 || !(value > 0) || value * scale > 9e18)
+      throw UsageError("--max-memory " + text + ": expected a positive size such as 8G, 512M or 1000000");
+    return static_cast<int64_t>(value * scale);
+  }
+  std::ifstream meminfo("/proc/meminfo");
+  for (std::string key; meminfo >> key;) {
+    int64_t kib = 0;
+    meminfo >> kib;
+    if (key == "MemAvailable:") return kib * 1024;
+    meminfo.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return 0;
 }
 
 }  // namespace anneal::cli

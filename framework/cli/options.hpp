@@ -3,6 +3,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <cstdint>
 #include <iostream>
 #include <string>
 
@@ -13,7 +14,12 @@ namespace anneal::cli {
 namespace po = boost::program_options;
 
 // Parses args[1..] into vm. Returns false when --help was printed (the command should exit 0).
+// Every command also takes --plugin (loaded here) and --max-memory.
 bool parse(const Args& args, const std::string& usage, po::options_description& options,
            const po::positional_options_description& positional, po::variables_map& vm);
+
+// The memory a run may plan for, in bytes: --max-memory (e.g. 8G, 512M, 1000000), else the
+// machine's MemAvailable (/proc/meminfo); 0 when neither is known (no limit).
+int64_t memory_limit(const po::variables_map& vm);
 
 }  // namespace anneal::cli

@@ -43,7 +43,7 @@ int predict_command(const Args& args) {
 
   LoadOptions load;
   load.sets = sets;
-  Experiment ex = build_experiment(load_model_spec(model, load));
+  Experiment ex = build_experiment(load_model_spec(model, load), true, memory_limit(vm));
   load_weights(ex, weights);
   const std::vector<std::string> class_names = ex.train ? ex.train->class_names : std::vector<std::string>{};
 

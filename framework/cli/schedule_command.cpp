@@ -25,6 +25,7 @@ struct PreviewOptions {
   int64_t epochs = 0, steps_per_epoch = 0;
   std::string model;
   bool per_step = false;
+  int64_t memory_limit = 0;
 };
 
 // Builds the schedule as a run would: with the model (data, optimizer, epochs) when given,
@@ -37,7 +38,7 @@ Preview preview(const std::string& path, const PreviewOptions& o) {
     LoadOptions load;
     load.schedule_file = path;
     if (epochs > 0) load.sets.push_back("train.epochs=" + std::to_string(epochs));
-    Experiment ex = build_experiment(load_model_spec(o.model, load));
+    Experiment ex = build_experiment(load_model_spec(o.model, load), true, o.memory_limit);
     ctx = schedule_context(ex, ex.spec);
     schedule = std::move(ex.schedule);
     if (epochs == 0) epochs = ex.spec.train.epochs;
@@ -99,6 +100,7 @@ int show(const Args& args) {
              options, positional, vm))
     return kExitOk;
   if (format != "table" && format != "csv") throw UsageError("--format must be table or csv, got '" + format + "'");
+  o.memory_limit = memory_limit(vm);
   const Preview pv = preview(path, o);
   const bool csv = format == "csv";
   if (csv) std::printf("epoch,step,lr%s\n", pv.has_momentum ? ",momentum" : "");
@@ -130,6 +132,7 @@ int plot(const Args& args) {
   if (!parse(args, "schedule plot A.yaml [B.yaml ...] --epochs N [--steps-per-epoch K | --model MODEL.yaml] [--per-step] -o lr.svg",
              options, positional, vm))
     return kExitOk;
+  o.memory_limit = memory_limit(vm);
   PlotPanel rates{"Learning rate schedule", "epoch", "learning rate", false, false, {}};
   PlotPanel momenta{"Momentum", "epoch", "momentum", false, false, {}};
   for (const auto& path : paths) {

@@ -44,7 +44,7 @@ int train_command(const Args& args) {
   blas::set_threads(threads);
   const bool quiet = vm["quiet"].as<bool>();
 
-  Experiment ex = build_experiment(load_model_spec(model, load));
+  Experiment ex = build_experiment(load_model_spec(model, load), true, memory_limit(vm));
   RunOptions run;
   run.verbose = !quiet;
   run.save_path = save;

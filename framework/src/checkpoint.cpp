@@ -1,5 +1,6 @@
 #include "anneal/atomic_file.hpp"
 #include "anneal/checkpoint.hpp"
+#include "anneal/file_checks.hpp"
 
 #include <zlib.h>
 
@@ -147,6 +148,8 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
+  if (const auto problem = regular_file_problem(path); !problem.empty())
+    throw CheckpointError("checkpoint '" + path + "' " + problem);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw CheckpointError("checkpoint '" + path + "' cannot be opened");
   const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

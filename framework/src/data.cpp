@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 
+#include "anneal/file_checks.hpp"
 #include "anneal/rng.hpp"
 
 namespace anneal {
@@ -80,6 +81,8 @@ Dataset make_synthetic(const DataSpec& spec) {
 }
 
 Dataset read_csv(const DataSpec& spec) {
+  if (const auto problem = regular_file_problem(spec.path); !problem.empty())
+    throw SpecError(spec.path_location, "data file '" + spec.path + "' " + problem);
   std::ifstream in(spec.path);
   if (!in) throw SpecError(spec.path_location, "data file '" + spec.path + "' cannot be opened");
 

@@ -1,5 +1,8 @@
 #include "anneal/experiment.hpp"
 
+#include <algorithm>
+#include <cstdio>
+
 #include "anneal/callbacks.hpp"
 #include "anneal/checkpoint.hpp"
 #include "anneal/folds.hpp"
@@ -25,7 +28,31 @@ ScheduleContext schedule_context(const Experiment& ex, const ModelSpec& spec) {
   return ctx;
 }
 
-Experiment build_experiment(ModelSpec spec, bool load_data) {
+int64_t training_memory(const CompiledGraph& g) {
+  const auto& s = g.sizes();
+  const int64_t floats = checked_add(checked_add(s.params, s.state), checked_mul(3, s.trainable));
+  return checked_add(checked_mul(floats, static_cast<int64_t>(sizeof(float))), g.executor_bytes(true));
+}
+
+namespace {
+std::string gib(double bytes) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1f GiB", bytes / (1024.0 * 1024.0 * 1024.0));
+  return buffer;
+}
+}  // namespace
+
+void check_memory(const CompiledGraph& g, int64_t limit) {
+  if (limit <= 0) return;
+  const int64_t need = training_memory(g);
+  if (need <= limit) return;
+  const double activations = static_cast<double>(g.sizes().activations) * sizeof(float);
+  throw InputError("the model needs " + gib(static_cast<double>(need)) + " to train at batch " +
+                   std::to_string(g.max_batch()) + " (activations " + gib(activations) + "); " + gib(static_cast<double>(limit)) +
+                   " available (lower train.batch_size or the layer sizes, or raise --max-memory)");
+}
+
+Experiment build_experiment(ModelSpec spec, bool load_data, int64_t memory_limit) {
   std::optional<Dataset> train, validation;
   if (load_data && spec.data) {
     Dataset all = spec.data->synthetic ? make_synthetic(*spec.data) : read_csv(*spec.data);
@@ -46,14 +73,26 @@ Experiment build_experiment(ModelSpec spec, bool load_data) {
       train = std::move(all);
     }
   }
-  return build_experiment_on(std::move(spec), std::move(train), std::move(validation));
+  return build_experiment_on(std::move(spec), std::move(train), std::move(validation), memory_limit);
 }
 
-Experiment build_experiment_on(ModelSpec spec, std::optional<Dataset> train, std::optional<Dataset> validation) {
+Experiment build_experiment_on(ModelSpec spec, std::optional<Dataset> train, std::optional<Dataset> validation,
+                               int64_t memory_limit) {
   Experiment ex;
   ex.train = std::move(train);
   ex.validation = std::move(validation);
-  ex.graph = compile(spec, spec.train.batch_size);
+  // No batch is larger than the rows there are (training batches, and evaluation's chunks).
+  int64_t largest_batch = spec.train.batch_size;
+  if (ex.train) {
+    const int64_t rows = std::max<int64_t>({ex.train->rows(), ex.validation ? ex.validation->rows() : 0, 1});
+    largest_batch = std::min(largest_batch, rows);
+  }
+  ex.graph = compile(spec, largest_batch);
+  try {
+    check_memory(ex.graph, memory_limit);
+  } catch (const SizeOverflow& e) {
+    throw InputError(std::string("the model is too large to plan: ") + e.what());
+  }
   ex.weights = initialize_weights(ex.graph, spec.train.seed);
 
   ex.loss = create_from<LossRegistry>(spec.loss, "loss");

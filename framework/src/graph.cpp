@@ -47,9 +47,10 @@ bool CompiledGraph::has_regularizers() const {
 
 int64_t CompiledGraph::executor_bytes(bool training) const {
   const auto& s = sizes_;
-  const int64_t floats = training ? s.activations + s.gradients + s.trainable + s.saved + s.scratch
-                                  : s.inference + s.saved + s.scratch;
-  return floats * static_cast<int64_t>(sizeof(float));
+  int64_t floats = checked_add(s.saved, s.scratch);
+  floats = training ? checked_add(floats, checked_add(checked_add(s.activations, s.gradients), s.trainable))
+                    : checked_add(floats, s.inference);
+  return checked_mul(floats, static_cast<int64_t>(sizeof(float)));
 }
 
 void ErrorList::add(const SourceLocation& where, const std::string& what) { messages_.push_back(format_error(where, what)); }
@@ -196,7 +197,7 @@ int64_t share_buffers(std::vector<Interval> intervals, std::vector<int64_t>& off
       if (b.free_after < iv.first && b.size >= iv.size && (!best || b.size < best->size)) best = &b;
     if (!best) {
       blocks.push_back({total, iv.size, std::numeric_limits<int>::min()});
-      total += iv.size;
+      total = checked_add(total, iv.size);
       best = &blocks.back();
     }
     best->free_after = iv.last;
@@ -340,6 +341,11 @@ void infer_shapes(GraphBuilder b, ErrorList& errors) {
     if (!ready) continue;
     try {
       node.shape = node.op->infer_shape(input_shapes);
+      // Every later size (buffers, workspaces, parameter arenas) is a product of these: check
+      // them in 64-bit arithmetic once, before any op multiplies them.
+      for (int d = 0; d < node.shape.rank(); ++d)
+        if (node.shape[d] < 1) throw ShapeMismatch("dimension " + std::to_string(d) + " of the output " + node.shape.str() + " is not positive");
+      checked_mul(b.max_batch(), node.shape.numel());
       node.op->prepare(input_shapes);
       for (auto& p : node.op->param_specs(input_shapes))
         node.params.push_back({p.name, p.shape, 0, node.training.for_param(p.name), p.initializer,
@@ -348,6 +354,9 @@ void infer_shapes(GraphBuilder b, ErrorList& errors) {
       node.workspace = node.op->workspace(b.max_batch());
       node.flops = node.op->flops(input_shapes, node.shape);
       shaped[static_cast<size_t>(index)] = true;
+    } catch (const SizeOverflow& e) {
+      errors.add(node.location, "node '" + node.name + "' (" + node.op_type + "): too large: " + e.what());
+      continue;
     } catch (const ShapeMismatch& e) {
       std::string given;
       for (size_t i = 0; i < input_shapes.size(); ++i)
@@ -388,13 +397,13 @@ void plan_weights(GraphBuilder b) {
       for (auto& p : nodes[static_cast<size_t>(index)].params)
         if (p.training.trainable == trainable) {
           p.offset = sizes.params;
-          sizes.params += p.size();
-          if (trainable) sizes.trainable += p.size();
+          sizes.params = checked_add(sizes.params, p.size());
+          if (trainable) sizes.trainable = checked_add(sizes.trainable, p.size());
         }
   for (int index : b.order())
     for (auto& s : nodes[static_cast<size_t>(index)].state) {
       s.offset = sizes.state;
-      sizes.state += s.shape.numel();
+      sizes.state = checked_add(sizes.state, s.shape.numel());
     }
 }
 
@@ -404,7 +413,7 @@ void plan_activations(GraphBuilder b) {
   for (int index : b.order()) {
     auto& node = b.nodes()[static_cast<size_t>(index)];
     node.activation_offset = total;
-    total += b.max_batch() * node.shape.numel();
+    total = checked_add(total, checked_mul(b.max_batch(), node.shape.numel()));
   }
   b.sizes().activations = total;
 }
@@ -414,7 +423,7 @@ void plan_workspaces(GraphBuilder b) {
   for (int index : b.order()) {
     auto& node = b.nodes()[static_cast<size_t>(index)];
     node.saved_offset = saved;
-    saved += node.workspace.saved;
+    saved = checked_add(saved, node.workspace.saved);
     scratch = std::max(scratch, node.workspace.scratch);
   }
   b.sizes().saved = saved;
@@ -436,9 +445,9 @@ void plan_gradient_buffers(GraphBuilder b) {
     for (size_t j = 0; j < nodes.size(); ++j)
       for (int in : nodes[j].inputs)
         if (in == static_cast<int>(i)) first = std::min(first, step_of[j]);
-    const int64_t size = b.max_batch() * nodes[i].shape.numel();
+    const int64_t size = b.max_batch() * nodes[i].shape.numel();  // checked by infer_shapes
     intervals.push_back({static_cast<int>(i), first, step_of[i], size});
-    unshared += size;
+    unshared = checked_add(unshared, size);
   }
   std::vector<int64_t> offsets(nodes.size(), -1);
   b.sizes().gradients = share_buffers(intervals, offsets);

@@ -14,9 +14,26 @@ Shape::Shape(const std::vector<int64_t>& dims) {
   for (size_t i = 0; i < dims.size(); ++i) dims_[i] = dims[i];
 }
 
+int64_t checked_mul(int64_t a, int64_t b) {
+  int64_t out = 0;
+  if (__builtin_mul_overflow(a, b, &out))
+    throw SizeOverflow(std::to_string(a) + " x " + std::to_string(b) + " does not fit 64-bit arithmetic");
+  return out;
+}
+
+int64_t checked_add(int64_t a, int64_t b) {
+  int64_t out = 0;
+  if (__builtin_add_overflow(a, b, &out))
+    throw SizeOverflow(std::to_string(a) + " + " + std::to_string(b) + " does not fit 64-bit arithmetic");
+  return out;
+}
+
 int64_t Shape::numel() const {
   int64_t n = 1;
-  for (int i = 0; i < rank_; ++i) n *= dims_[static_cast<size_t>(i)];
+  for (int i = 0; i < rank_; ++i) {
+    if (__builtin_mul_overflow(n, dims_[static_cast<size_t>(i)], &n))
+      throw SizeOverflow("shape " + str() + " has more elements than 64-bit arithmetic holds");
+  }
   return n;
 }
 

@@ -1,26 +1,55 @@
 #include "anneal/spec.hpp"
 
 #include <filesystem>
-
-#include "anneal/plugin.hpp"
 #include <fstream>
+#include <set>
 #include <sstream>
+
+#include "anneal/file_checks.hpp"
+#include "anneal/plugin.hpp"
 
 namespace anneal {
 namespace fs = std::filesystem;
 
+namespace {
+
+// YAML forbids a key twice in one mapping; yaml-cpp keeps both and lookups see one, so a
+// repeated key would silently drop a value. Reported at the second occurrence.
+void reject_duplicate_keys(const YAML::Node& node, const std::string& path) {
+  if (node.IsSequence()) {
+    for (const auto& item : node) reject_duplicate_keys(item, path);
+  } else if (node.IsMap()) {
+    std::set<std::string> seen;
+    for (const auto& item : node) {
+      if (item.first.IsScalar() && !seen.insert(item.first.Scalar()).second) {
+        const auto mark = item.first.Mark();
+        throw SpecError(SourceLocation{path, mark.line + 1, mark.column + 1},
+                        "key '" + item.first.Scalar() + "' appears twice in this mapping (YAML forbids duplicate keys)");
+      }
+      reject_duplicate_keys(item.second, path);
+    }
+  }
+}
+
+}  // namespace
+
 YAML::Node load_yaml_file(const std::string& path) {
+  if (const auto problem = regular_file_problem(path); !problem.empty())
+    throw InputError(format_error({path, 0, 0}, "'" + path + "' " + problem));
   std::ifstream in(path);
   if (!in) throw InputError(format_error({path, 0, 0}, "cannot open file"));
   std::stringstream text;
   text << in.rdbuf();
+  YAML::Node root;
   try {
-    return YAML::Load(text.str());
+    root = YAML::Load(text.str());
   } catch (const YAML::Exception& e) {
     // yaml-cpp marks are 0-based.
     throw SpecError(SourceLocation{path, e.mark.line + 1, e.mark.column + 1},
                     "invalid YAML: " + e.msg);
   }
+  reject_duplicate_keys(root, path);
+  return root;
 }
 
 AttrMap typed_attrs(const YAML::Node& node, const std::shared_ptr<const SpecOrigin>& origin,
@@ -91,12 +120,13 @@ void apply_set(YAML::Node root, const std::string& assignment, SpecOrigin& origi
     const std::string& part = parts[i];
     const bool last = i + 1 == parts.size();
     if (node.IsSequence()) {
-      size_t index = 0;
-      try {
-        index = std::stoul(part);
-      } catch (...) {
-        throw UsageError("--set " + assignment + ": '" + part + "' is not a list index");
-      }
+      // Decimal digits only: stoul would read "0x1" as 0 and "1junk" as 1.
+      if (part.empty() || part.size() > 9 || part.find_first_not_of("0123456789") != std::string::npos)
+        throw UsageError("--set " + assignment + ": '" + part + "' is not a list index (" +
+                         (node.size() == 0 ? std::string("the list is empty")
+                                           : "the list has " + std::to_string(node.size()) + " items, 0 to " +
+                                                 std::to_string(node.size() - 1)) + ")");
+      const size_t index = std::stoul(part);
       if (index >= node.size())
         throw UsageError("--set " + assignment + ": index " + part + " is past the end of the list (" +
                          std::to_string(node.size()) + " items)");

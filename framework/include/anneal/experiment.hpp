@@ -31,9 +31,20 @@ struct Experiment {
 
 // Reads the data (when `load_data` and the spec has some), compiles and checks everything
 // against everything else: input shape against the data, loss and metrics against the output.
-Experiment build_experiment(ModelSpec spec, bool load_data = true);
+// With a `memory_limit` (bytes; 0: none), a plan that would need more for training is refused
+// before anything is allocated, with the figures. The graph is planned for the largest batch a
+// run can see: batch_size, or the training rows when there are fewer.
+Experiment build_experiment(ModelSpec spec, bool load_data = true, int64_t memory_limit = 0);
 // The same on rows the caller chose (cross-validation folds).
-Experiment build_experiment_on(ModelSpec spec, std::optional<Dataset> train, std::optional<Dataset> validation);
+Experiment build_experiment_on(ModelSpec spec, std::optional<Dataset> train, std::optional<Dataset> validation,
+                               int64_t memory_limit = 0);
+
+// Bytes a training run of the plan needs: weights, one training executor and up to three
+// optimizer buffers per trainable parameter (Adam with amsgrad).
+int64_t training_memory(const CompiledGraph& graph);
+// Throws InputError when training_memory exceeds the limit, naming the batch, the total, the
+// activations and the limit.
+void check_memory(const CompiledGraph& graph, int64_t memory_limit);
 
 // What a schedule built for this run may know: the optimizer's rate and momentum, the run's
 // length, and the log keys a metric-driven schedule may monitor.

@@ -1,0 +1,81 @@
+// Hostile inputs refused up front: sizes that overflow or exceed the memory, non-regular files,
+// duplicate YAML keys, malformed --set paths.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include "anneal/experiment.hpp"
+#include "helpers.hpp"
+
+using namespace anneal;
+using namespace anneal::test;
+using Catch::Matchers::Contains;
+
+namespace {
+std::string model() { return source_path("models/ionosphere.yaml"); }
+}  // namespace
+
+TEST_CASE("sizes: overflow is an error naming the node; plans above the memory limit are refused with the figures", "[hardening][sizes]") {
+  // units * batch overflows 64 bits (with use_bias: false there is no bias to catch it earlier).
+  auto r = run_cli("check " + model() + " --set layers.0.units=8138269444283625713 --set layers.0.use_bias=false");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("ionosphere.yaml:8:5: error: node 'dense_1' (dense): too large:"));
+  r = run_cli("check --no-data " + model() + " --set 'input=[4294967296, 4294967296]'");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("has more elements than 64-bit arithmetic holds"));
+  // Fits the arithmetic, not the machine: refused before anything is allocated.
+  r = run_cli("train " + model() + " --set layers.0.units=2147483648 --max-memory 8G");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("the model needs ") && Contains(" GiB to train at batch 28 (activations ") &&
+                        Contains("8.0 GiB available"));
+  r = run_cli("check --no-data " + model() + " --set train.batch_size=1000000000 --max-memory 4G");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("to train at batch 1000000000"));
+  // With data, no batch is planned larger than the rows there are: a huge batch_size trains.
+  Experiment ex = build_experiment(load_model_spec(model(), load_with({"train.batch_size=1000000000"})), true, 1 << 30);
+  CHECK(ex.graph.max_batch() == 235);
+  CHECK(training_memory(ex.graph) < (1 << 20));
+  CHECK(run_cli("train " + model() + " --max-memory lots").exit_code == 2);
+}
+
+TEST_CASE("only regular files are read: directories, FIFOs and devices are named", "[hardening][files]") {
+  TempDir d;
+  auto r = run_cli("check " + source_path("models"));
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("models' is a directory"));
+  const std::string fifo = d.path() + "/spec.yaml";
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  r = run_cli("check " + fifo);  // would block forever if it were opened
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("is a FIFO, not a regular file"));
+  r = run_cli("evaluate " + model() + " --weights /dev/zero");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("checkpoint '/dev/zero' is a device"));
+  r = run_cli("check " + model() + " --set data.path=" + d.path());
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("is a directory"));
+}
+
+TEST_CASE("a key twice in one YAML mapping is an error at the second", "[hardening][yaml]") {
+  TempDir d;
+  const auto spec = d.write("dup.yaml", "version: 1\ninput: [3]\nlayers:\n  - {type: dense, units: 2, units: 3}\nloss: mse\noptimizer: {type: sgd}\n");
+  auto r = run_cli("check " + spec);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("dup.yaml:4:29: error: key 'units' appears twice in this mapping"));
+  const auto top = d.write("top.yaml", "version: 1\ninput: [3]\nlayers: [{type: dense, units: 2}]\nloss: mse\nloss: mae\noptimizer: {type: sgd}\n");
+  r = run_cli("check " + top);
+  CHECK_THAT(r.err, Contains("top.yaml:5:1: error: key 'loss' appears twice"));
+}
+
+TEST_CASE("--set list indices are decimal and in range", "[hardening][cli]") {
+  for (const char* bad : {"0x1", "1junk", "-1", "", "99999999999"}) {
+    INFO(bad);
+    const auto r = run_cli("check " + model() + " --set 'layers." + std::string(bad) + ".units=7'");
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains("is not a list index (the list has 2 items, 0 to 1)"));
+  }
+  const auto past = run_cli("check " + model() + " --set layers.5.units=7");
+  CHECK(past.exit_code == 2);
+  CHECK_THAT(past.err, Contains("index 5 is past the end of the list (2 items)"));
+  CHECK(run_cli("check " + model() + " --set layers.1.units=1").exit_code == 0);
+}
