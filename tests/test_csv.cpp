@@ -75,7 +75,7 @@ TEST_CASE("bad CSV input fails with file, line and column", "[data]") {
   const auto empty_cell = dir.write("empty.csv", "1,,g\n");
   CHECK_THAT(data_error(csv_spec(empty_cell)), Contains("expected a number, got ''"));
   CHECK_THAT(data_error(csv_spec(dir.write("none.csv", "\n"))), Contains("no data rows"));
-  CHECK_THAT(data_error(csv_spec(dir.path() + "/missing.csv")), Contains("cannot be opened"));
+  CHECK_THAT(data_error(csv_spec(dir.path() + "/missing.csv")), Contains("missing.csv' does not exist"));
   DataSpec out_of_range = csv_spec(bad_cell);
   out_of_range.label_index = 7;
   CHECK_THAT(data_error(out_of_range), Contains("label column 7 is outside the 3 columns"));

@@ -57,7 +57,7 @@ const Case kCases[] = {
     {"unknown initializer", "activation: relu}", "activation: relu, kernel_initializer: gaussian}", 6,
      "unknown initializer 'gaussian'"},
     {"batch size of zero", "batch_size: 4", "batch_size: 0", 11, "'batch_size' must be at least 1"},
-    {"missing data file", "path: DATA", "path: nowhere.csv", 3, "nowhere.csv' cannot be opened"},
+    {"missing data file", "path: DATA", "path: nowhere.csv", 3, "nowhere.csv' does not exist"},
     {"loss that does not fit the output", "units: 1, activation: sigmoid", "units: 2, activation: sigmoid", 8,
      "needs one target column per output"},
 };
@@ -137,6 +137,6 @@ TEST_CASE("command-line errors exit with 2 and say what was expected", "[cli]") 
   CHECK_THAT(r.err, Contains("expected an integer"));
   r = run_cli("train " + source_path("models/nowhere.yaml"));
   CHECK(r.exit_code == 2);
-  CHECK_THAT(r.err, Contains("cannot open file"));
+  CHECK_THAT(r.err, Contains("nowhere.yaml' does not exist"));
   CHECK(run_cli("train --help").exit_code == 0);
 }
