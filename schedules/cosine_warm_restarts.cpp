@@ -18,9 +18,11 @@ class CosineWarmRestartsSchedule : public Schedule {
   double lr(const Progress& p) const override {
     int64_t t_cur = counter(p), t_i = t_0_;
     if (t_mult_ == 1) t_cur %= t_0_;
+    // At most 63 rounds: each period is at least twice the last. A period that would not fit
+    // 64 bits is longer than any counter, so the loop ends there.
     while (t_cur >= t_i) {
       t_cur -= t_i;
-      t_i *= t_mult_;
+      t_i = t_i > INT64_MAX / t_mult_ ? INT64_MAX : t_i * t_mult_;
     }
     return eta_min_ + (lr_ - eta_min_) * half_cosine(static_cast<double>(t_cur) / static_cast<double>(t_i));
   }

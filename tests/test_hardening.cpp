@@ -79,3 +79,31 @@ TEST_CASE("--set list indices are decimal and in range", "[hardening][cli]") {
   CHECK_THAT(past.err, Contains("index 5 is past the end of the list (2 items)"));
   CHECK(run_cli("check " + model() + " --set layers.1.units=1").exit_code == 0);
 }
+
+TEST_CASE("loops stay bounded: restarts, previews, folds, threads, run lengths", "[hardening][loops]") {
+  TempDir d;
+  // A period that would overflow ends the restart loop instead of wrapping to zero.
+  const auto restarts = d.write("cwr.yaml", "version: 1\nschedule: {type: cosine_warm_restarts, lr: 0.1, t_0: 2, t_mult: 4611686018427387904}\n");
+  auto r = run_cli("schedule show " + restarts + " --epochs 5 --format csv");
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Contains("\n2,2,0.1\n"));  // the second period starts at epoch 2 at the full rate
+  r = run_cli("schedule show " + source_path("schedules/step_decay.yaml") + " --epochs 500000000");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("500000000 rows is more than a preview shows"));
+  r = run_cli("schedule show " + source_path("schedules/step_decay.yaml") + " --epochs 4611686018427387904 --steps-per-epoch 9 --per-step");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("do not fit 64-bit arithmetic"));
+  const auto negative = d.write("neg.yaml", "version: 1\nschedule: {type: expression, formula: \"0.1/(epoch-3)\"}\n");
+  r = run_cli("schedule show " + negative + " --epochs 6");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("gives the rate -0.033333 at epoch 0"));
+  r = run_cli("cv " + model() + " --folds 100000");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("--folds 100000 is more than the 351 rows"));
+  r = run_cli("train " + model() + " --threads 100000 --epochs 1");
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.err, Contains("--threads 100000 is more than the"));
+  r = run_cli("train " + model() + " --epochs 4611686018427387904");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("steps per epoch do not fit 64-bit arithmetic"));
+}

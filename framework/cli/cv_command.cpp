@@ -43,6 +43,9 @@ int cv_command(const Args& args) {
   if (!base.data) throw SpecError(SourceLocation{model, 0, 0}, "cross-validation needs the spec's data: section");
   Experiment probe = build_experiment(base, true, memory_limit(vm));
   const Dataset all = *probe.train;
+  if (folds > all.rows())
+    throw UsageError("--folds " + std::to_string(folds) + " is more than the " + std::to_string(all.rows()) +
+                     " rows (" + probe.train->source + "): every fold needs at least one row");
   const bool stratified = vm["stratified"].as<bool>();
   const std::string metric = probe.metrics.empty() ? "val_loss" : "val_" + probe.metrics.front().name;
 

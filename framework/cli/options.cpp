@@ -1,6 +1,8 @@
 #include "options.hpp"
 
+#include <cstdio>
 #include <fstream>
+#include <thread>
 #include <limits>
 
 #include "anneal/errors.hpp"
@@ -54,6 +56,15 @@ int64_t memory_limit(const po::variables_map& vm) {
     meminfo.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
   }
   return 0;
+}
+
+int clamp_threads(int requested) {
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  if (cores > 0 && requested > cores) {
+    std::fprintf(stderr, "warning: --threads %d is more than the %d cores; using %d\n", requested, cores, cores);
+    return cores;
+  }
+  return requested;
 }
 
 }  // namespace anneal::cli

@@ -22,4 +22,8 @@ bool parse(const Args& args, const std::string& usage, po::options_description& 
 // machine's MemAvailable (/proc/meminfo); 0 when neither is known (no limit).
 int64_t memory_limit(const po::variables_map& vm);
 
+// --threads above the machine's cores only makes the threads wait for each other (on two cores,
+// 100 000 spinning threads also delay a signal for minutes): clamped, with a warning.
+int clamp_threads(int requested);
+
 }  // namespace anneal::cli

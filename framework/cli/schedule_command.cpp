@@ -64,13 +64,29 @@ Preview preview(const std::string& path, const PreviewOptions& o) {
   Progress p;
   p.steps_per_epoch = steps_per_epoch;
   p.epochs = epochs;
-  const int64_t rows = o.per_step ? epochs * steps_per_epoch : epochs;
+  // A preview is for reading: refuse a table nobody could (and the memory it would take).
+  constexpr int64_t kMaxRows = 10'000'000;
+  int64_t rows = epochs;
+  try {
+    checked_mul(epochs, steps_per_epoch);  // the step counter of the last row must fit
+    if (o.per_step) rows = checked_mul(epochs, steps_per_epoch);
+  } catch (const SizeOverflow&) {
+    throw UsageError("schedule: " + std::to_string(epochs) + " epochs x " + std::to_string(steps_per_epoch) +
+                     " steps do not fit 64-bit arithmetic");
+  }
+  if (rows > kMaxRows)
+    throw UsageError("schedule: " + std::to_string(rows) + " rows is more than a preview shows (" + std::to_string(kMaxRows) +
+                     "); ask for fewer epochs" + (o.per_step ? std::string(", or drop --per-step") : std::string()));
   for (int64_t i = 0; i < rows; ++i) {
     p.step = o.per_step ? i : i * steps_per_epoch;
     p.epoch = o.per_step ? i / steps_per_epoch : i;
     out.epochs.push_back(p.epoch);
     out.steps.push_back(p.step);
-    out.rates.push_back(shown.lr(p));
+    const double rate = shown.lr(p);
+    if (!std::isfinite(rate) || rate < 0)
+      throw InputError(path + ": the schedule gives the rate " + std::to_string(rate) + " at epoch " + std::to_string(p.epoch) +
+                       ", step " + std::to_string(p.step) + " (a rate must be a finite number >= 0)");
+    out.rates.push_back(rate);
     const auto m = shown.momentum(p);
     out.has_momentum = out.has_momentum || m.has_value();
     out.momenta.push_back(m.value_or(NAN));

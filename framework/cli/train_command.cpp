@@ -41,7 +41,7 @@ int train_command(const Args& args) {
   if (vm.count("schedule")) load.schedule_file = schedule;
   const int threads = vm["threads"].as<int>();
   if (threads < 0) throw UsageError("--threads must be >= 0");
-  blas::set_threads(threads);
+  blas::set_threads(clamp_threads(threads));
   const bool quiet = vm["quiet"].as<bool>();
 
   Experiment ex = build_experiment(load_model_spec(model, load), true, memory_limit(vm));

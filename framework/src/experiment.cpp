@@ -18,6 +18,13 @@ ScheduleContext schedule_context(const Experiment& ex, const ModelSpec& spec) {
   ctx.epochs = spec.train.epochs;
   if (ex.train) {
     ctx.steps_per_epoch = (ex.train->rows() + spec.train.batch_size - 1) / spec.train.batch_size;
+    // Schedules count steps in 64 bits: the run's last step must fit.
+    try {
+      checked_mul(ctx.epochs, ctx.steps_per_epoch);
+    } catch (const SizeOverflow&) {
+      throw SpecError(spec.train.location, "train.epochs " + std::to_string(ctx.epochs) + " x " +
+                                               std::to_string(ctx.steps_per_epoch) + " steps per epoch do not fit 64-bit arithmetic");
+    }
     ctx.log_keys.push_back("loss");
     for (const auto& m : ex.metrics) ctx.log_keys.push_back(m.name);
     if (ex.validation) {
