@@ -82,7 +82,7 @@ class ReduceOnPlateauSchedule : public Schedule {
     Schedule::save_state(out);
   }
   void load_state(std::span<const double>& in) override {
-    if (in.size() < 4) throw RuntimeFailure("reduce_on_plateau: saved state is too short");
+    if (in.size() < 4) throw InputError("reduce_on_plateau: saved state is too short");
     best_ = in[0];
     wait_ = static_cast<int64_t>(in[1]);
     cooldown_counter_ = static_cast<int64_t>(in[2]);

@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include "anneal/checkpoint.hpp"
 #include "anneal/experiment.hpp"
 #include "helpers.hpp"
 
@@ -106,4 +107,40 @@ TEST_CASE("loops stay bounded: restarts, previews, folds, threads, run lengths",
   r = run_cli("train " + model() + " --epochs 4611686018427387904");
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Contains("steps per epoch do not fit 64-bit arithmetic"));
+}
+
+TEST_CASE("a checkpoint whose callback state is valid by CRC but inconsistent is refused, not read past", "[hardening][checkpoint]") {
+  TempDir d;
+  const std::string base = "train " + model() + " --callback '{type: early_stopping, patience: 50}'";
+  REQUIRE(run_cli(base + " --quiet --epochs 3 --save " + d.path() + "/good.ckpt").exit_code == 0);
+  const Checkpoint good = load_checkpoint(d.path() + "/good.ckpt");
+  // Blocks of [type id, length, values...]; early_stopping's is the last.
+  size_t es = 0;
+  for (size_t at = 0; at < good.callback_state.size(); at += 2 + static_cast<size_t>(good.callback_state[at + 1])) es = at;
+  REQUIRE(good.callback_state.size() >= es + 6);
+  auto damaged = [&, es](const std::string& name, auto change) {
+    Checkpoint c = good;
+    change(c.callback_state);
+    save_checkpoint(d.path() + "/" + name, c);  // a fresh, valid CRC
+    return run_cli(base + " --epochs 6 --resume " + d.path() + "/" + name);
+  };
+  // A block that claims more numbers than there are.
+  auto r = damaged("long.ckpt", [&](std::vector<double>& s) { s[es + 1] = 1e12; });
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("the saved callback state is damaged"));
+  // early_stopping's block cut short, its length fixed up to match.
+  r = damaged("short.ckpt", [&](std::vector<double>& s) {
+    s.resize(es + 2 + 2);  // header, then best and wait only
+    s[es + 1] = 2;
+  });
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("saved state of 'early_stopping'"));
+  // Best weights of the wrong size.
+  r = damaged("weights.ckpt", [&](std::vector<double>& s) {
+    s.push_back(0.5);
+    s[es + 1] += 1;
+    s[es + 5] += 1;  // early_stopping's count of best weights (after best, wait, best_epoch)
+  });
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("early_stopping"));
 }

@@ -156,10 +156,22 @@ TEST_CASE("callbacks from the spec and the command line", "[workflow][callbacks]
     CHECK(load_checkpoint(entry.path().string()).params.size() == 1225);
   }
   CHECK(saved >= 1);
-  // A checkpoint written by the callback resumes like any other.
+  // A checkpoint written by the callback resumes like any other, also with other callbacks: the
+  // run's callbacks that were not in it start fresh, the ones it had but this run lacks are
+  // skipped, each with a note.
   const auto first = *std::filesystem::directory_iterator(dir + "/ck");
-  CHECK(run_cli("train --quiet " + model() + " --schedule " + source_path("schedules/step_decay.yaml") + " --resume " +
-                first.path().string() + " --epochs 12").exit_code == 2);  // callbacks differ from the run that wrote it
+  const auto other = run_cli("train " + model() + " --schedule " + source_path("schedules/step_decay.yaml") + " --resume " +
+                             first.path().string() + " --epochs 12 --callback '{type: early_stopping, patience: 50}'");
+  CHECK(other.exit_code == 0);
+  CHECK_THAT(other.out, Contains("the checkpoint holds the state of 3 callback(s) this run does not have: ignored"));
+  // Saved without callbacks, resumed with early_stopping and model_checkpoint (which used to read
+  // past the saved state): they start fresh.
+  REQUIRE(run_cli("train --quiet " + model() + " --epochs 3 --save " + dir + "/plain.ckpt").exit_code == 0);
+  const auto fresh = run_cli("train " + model() + " --epochs 6 --resume " + dir + "/plain.ckpt --callback '{type: early_stopping, patience: 50}'" +
+                             " --callback '{type: model_checkpoint, filepath: \"" + dir + "/m{epoch:02d}.ckpt\"}'");
+  CHECK(fresh.exit_code == 0);
+  CHECK_THAT(fresh.out, Contains("callback 'early_stopping' is not in the checkpoint: it starts fresh"));
+  CHECK_THAT(fresh.out, Contains("callback 'model_checkpoint' is not in the checkpoint: it starts fresh"));
   const auto bad = run_cli("train " + model() + " --callback '{type: early_stopping, monitor: val_acc}'");
   CHECK(bad.exit_code == 2);
   CHECK_THAT(bad.err, Contains("which this run does not log"));

@@ -27,6 +27,7 @@ class Writer {
   template <class T>
   void vector(const std::vector<T>& v) {
     pod<uint64_t>(v.size());
+    if (v.empty()) return;
     const auto* p = reinterpret_cast<const char*>(v.data());
     bytes_.insert(bytes_.end(), p, p + v.size() * sizeof(T));
   }
@@ -60,7 +61,7 @@ class Reader {
     if (n > size_ / sizeof(T)) fail("a field's length is corrupt");
     need(n * sizeof(T));
     std::vector<T> v(n);
-    std::memcpy(v.data(), data_ + at_, n * sizeof(T));
+    if (n > 0) std::memcpy(v.data(), data_ + at_, n * sizeof(T));  // an empty vector's data() may be null
     at_ += n * sizeof(T);
     return v;
   }

@@ -193,8 +193,8 @@ RunResult run_experiment(Experiment& ex, const RunOptions& options) {
   // Order: the scheduler sets the rate first; the progress line prints before other callbacks
   // speak (as in Keras); then the NaN guard and the spec's callbacks.
   const ScheduleContext ctx = schedule_context(ex, ex.spec);
-  std::vector<std::unique_ptr<Callback>> callbacks;
-  if (ex.schedule) callbacks.push_back(std::make_unique<LrScheduler>(std::move(ex.schedule)));
+  std::vector<NamedCallback> callbacks;
+  if (ex.schedule) callbacks.push_back({"lr_scheduler", std::make_unique<LrScheduler>(std::move(ex.schedule))});
   bool has_progress = false, has_nan_guard = false;
   for (const auto& attrs : ex.spec.callbacks) {
     AttrMap copy = attrs;
@@ -202,17 +202,18 @@ RunResult run_experiment(Experiment& ex, const RunOptions& options) {
     has_progress = has_progress || type == "progress";
     has_nan_guard = has_nan_guard || type == "terminate_on_nan";
   }
-  if (options.verbose && !has_progress) callbacks.push_back(std::make_unique<ProgressLogger>());
+  if (options.verbose && !has_progress) callbacks.push_back({"progress", std::make_unique<ProgressLogger>()});
   if (ex.spec.train.terminate_on_nan && !has_nan_guard) {
     AttrMap none;
-    callbacks.push_back(std::make_unique<TerminateOnNan>(none, ctx));
+    callbacks.push_back({"terminate_on_nan", std::make_unique<TerminateOnNan>(none, ctx)});
   }
   for (auto& attrs : ex.spec.callbacks) {
     AttrMap copy = attrs;
-    if (!options.verbose && type_of(copy) == "progress") continue;
-    callbacks.push_back(create_from<CallbackRegistry>(copy, "callback", ctx));
+    const auto type = type_of(copy);
+    if (!options.verbose && type == "progress") continue;
+    callbacks.push_back({type, create_from<CallbackRegistry>(copy, "callback", ctx)});
   }
-  for (auto& cb : callbacks) trainer.add_callback(cb.get());
+  for (auto& cb : callbacks) trainer.add_callback(cb.callback.get());
 
   const uint64_t hash = model_hash(ex);
   auto snapshot = [&](const TrainState& state) {
@@ -228,7 +229,7 @@ RunResult run_experiment(Experiment& ex, const RunOptions& options) {
     c.has_momentum = momentum.has_value();
     c.optimizer_momentum = momentum.value_or(0);
     for (const auto& buffer : ex.optimizer->state()) c.optimizer_state.emplace_back(buffer.begin(), buffer.end());
-    for (const auto& cb : callbacks) cb->save_state(c.callback_state);
+    c.callback_state = save_callback_states(callbacks);
     c.train = state;
     return c;
   };
@@ -247,9 +248,13 @@ RunResult run_experiment(Experiment& ex, const RunOptions& options) {
       if (buffers[i].size() != c.optimizer_state[i].size()) throw CheckpointError("checkpoint '" + options.resume_path + "': optimizer state does not match");
       std::copy(c.optimizer_state[i].begin(), c.optimizer_state[i].end(), buffers[i].begin());
     }
-    std::span<const double> in(c.callback_state);
-    for (auto& cb : callbacks) cb->load_state(in);
-    if (!in.empty()) throw CheckpointError("checkpoint '" + options.resume_path + "': callback state does not match this spec's callbacks");
+    try {
+      load_callback_states(c.callback_state, callbacks, [&](const std::string& what) {
+        if (options.verbose) std::printf("note: resuming %s: %s\n", options.resume_path.c_str(), what.c_str());
+      });
+    } catch (const InputError& e) {
+      throw CheckpointError("checkpoint '" + options.resume_path + "': " + e.what());
+    }
     state = std::move(c.train);
   }
 

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -78,5 +79,23 @@ class Callback {
 };
 
 using CallbackRegistry = Registry<Callback, AttrMap&, const ScheduleContext&>;
+
+// The next n numbers of a saved state, consumed from `in`; throws InputError naming `owner` when
+// fewer are left (a damaged or foreign checkpoint), so load_state never reads past the end.
+std::span<const double> take_state(std::span<const double>& in, size_t n, const std::string& owner);
+
+// A run's callback with the type it was registered as, which keys its saved state.
+struct NamedCallback {
+  std::string type;
+  std::unique_ptr<Callback> callback;
+};
+
+// Every callback's state as blocks [type id, length, values...], in order.
+std::vector<double> save_callback_states(const std::vector<NamedCallback>& callbacks);
+// Gives each callback the first unused saved block of its type. A callback without one starts
+// fresh, and blocks of callbacks this run does not have are skipped; `note` hears of both.
+// Throws InputError for a damaged layout, or a block its callback does not read exactly.
+void load_callback_states(std::span<const double> saved, const std::vector<NamedCallback>& callbacks,
+                          const std::function<void(const std::string&)>& note);
 
 }  // namespace anneal

@@ -2,6 +2,7 @@
 // min_delta for `patience` epochs (epochs before start_from_epoch are ignored; with a baseline,
 // an improvement must also beat it). restore_best_weights puts back the best epoch's weights
 // when training ends.
+#include <cmath>
 #include <cstdio>
 
 #include "anneal/callbacks.hpp"
@@ -63,12 +64,22 @@ class EarlyStopping : public Callback {
     out.insert(out.end(), best_weights_.begin(), best_weights_.end());
   }
   void load_state(std::span<const double>& in) override {
-    best_ = in[0];
-    wait_ = static_cast<int64_t>(in[1]);
-    best_epoch_ = static_cast<int64_t>(in[2]);
-    const auto n = static_cast<size_t>(in[3]);
-    best_weights_.assign(in.begin() + 4, in.begin() + 4 + static_cast<long>(n));
-    in = in.subspan(4 + n);
+    const auto head = take_state(in, 4, "early_stopping");
+    best_ = head[0];
+    wait_ = static_cast<int64_t>(head[1]);
+    best_epoch_ = static_cast<int64_t>(head[2]);
+    if (!(head[3] >= 0) || head[3] != std::floor(head[3]) || head[3] > static_cast<double>(in.size()))
+      throw InputError("saved state of 'early_stopping' is damaged (best weights of " + std::to_string(head[3]) + " values)");
+    const auto weights = take_state(in, static_cast<size_t>(head[3]), "early_stopping");
+    best_weights_.assign(weights.begin(), weights.end());
+  }
+  void on_train_begin(TrainingContext& ctx) override {
+    // Saved best weights must fit this model's (a checkpoint of another run is refused earlier;
+    // this guards the restore against a damaged one).
+    const Weights& w = ctx.weights();
+    if (!best_weights_.empty() && best_weights_.size() != w.params.size() + w.state.size())
+      throw InputError("saved state of 'early_stopping' holds " + std::to_string(best_weights_.size()) +
+                       " weights, the model has " + std::to_string(w.params.size() + w.state.size()));
   }
 
  private:

@@ -2,6 +2,7 @@
 // A per-epoch log file that is rewritten atomically after every epoch (temporary file, fsync,
 // rename): a reader or a crash never sees half a line. On resume it continues the file it wrote.
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -43,8 +44,9 @@ class FileLogger : public Callback {
 
   void save_state(std::vector<double>& out) const override { out.push_back(static_cast<double>(lines_)); }
   void load_state(std::span<const double>& in) override {
-    resumed_lines_ = static_cast<int64_t>(in[0]);
-    in = in.subspan(1);
+    const double lines = take_state(in, 1, "logger")[0];
+    if (!(lines >= 0) || lines != std::floor(lines)) throw InputError("saved state of a logger is damaged");
+    resumed_lines_ = static_cast<int64_t>(lines);
   }
 
  protected:

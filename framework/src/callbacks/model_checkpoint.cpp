@@ -49,10 +49,7 @@ class ModelCheckpoint : public Callback {
   }
 
   void save_state(std::vector<double>& out) const override { out.push_back(best_); }
-  void load_state(std::span<const double>& in) override {
-    best_ = in[0];
-    in = in.subspan(1);
-  }
+  void load_state(std::span<const double>& in) override { best_ = take_state(in, 1, "model_checkpoint")[0]; }
 
  private:
   // Expands {name} and {name:spec} (spec as in Python: 02d, .4f, .3e).
