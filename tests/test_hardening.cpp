@@ -4,6 +4,9 @@
 
 #include <sys/stat.h>
 
+#include <filesystem>
+#include <regex>
+
 #include "anneal/checkpoint.hpp"
 #include "anneal/experiment.hpp"
 #include "helpers.hpp"
@@ -143,4 +146,19 @@ TEST_CASE("a checkpoint whose callback state is valid by CRC but inconsistent is
   });
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Contains("early_stopping"));
+}
+
+TEST_CASE("a checkpoint file name template is parsed, never handed to printf as written", "[hardening][callbacks]") {
+  TempDir d;
+  const auto r = run_cli("train " + model() + " --epochs 2 --callback '{type: model_checkpoint, filepath: \"" + d.path() +
+                         "/e{epoch:d%d%d}.ckpt\"}'");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("unsupported format 'd%d%d'"));
+  const auto ok = run_cli("train --quiet " + model() + " --epochs 2 --callback '{type: model_checkpoint, filepath: \"" + d.path() +
+                          "/e{epoch:03d}-{val_accuracy:.3f}.ckpt\"}'");
+  CHECK(ok.exit_code == 0);
+  int named = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(d.path()))
+    named += std::regex_match(entry.path().filename().string(), std::regex(R"(e00[12]-0\.\d{3}\.ckpt)"));
+  CHECK(named == 2);
 }

@@ -57,12 +57,17 @@ TEST_CASE("plugins from the CLI and from a spec's plugins: list", "[plugins][cli
   TempDir dir;
   const std::string schedule = dir.write("half.yaml", std::string("version: 1\nplugins: [") + ANNEAL_TEST_GOOD_PLUGIN +
                                                           "]\nschedule: {type: test_half, lr: 0.2}\n");
+  // A spec may not run code unless the user allows it.
+  r = run_cli("schedule show " + schedule + " --epochs 3");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("half.yaml:2:10: error: schedule file: this spec loads native code (") &&
+                        Contains("run with --allow-plugins to let it, or load the libraries yourself with --plugin"));
   r = run_cli("train " + source_path("models/ionosphere.yaml") + " --schedule " + schedule + " --epochs 4 --history " +
-              dir.path() + "/h.csv --quiet");
+              dir.path() + "/h.csv --quiet --allow-plugins");
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(read_text(dir.path() + "/h.csv"), Contains("\n3,") );
   const std::string bad = dir.write("bad.yaml", "version: 1\nplugins: [missing.so]\nschedule: {type: test_half}\n");
-  r = run_cli("train " + source_path("models/ionosphere.yaml") + " --schedule " + bad);
+  r = run_cli("train " + source_path("models/ionosphere.yaml") + " --schedule " + bad + " --allow-plugins");
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Contains(bad + ":2:10: error:"));
   CHECK_THAT(r.err, Contains("missing.so': no such file"));

@@ -93,7 +93,7 @@ int check_command(const Args& args) {
   po::variables_map vm;
   if (!parse(args, "check MODEL [options]", options, positional, vm)) return kExitOk;
 
-  LoadOptions load;
+  LoadOptions load = load_options(vm);
   load.sets = sets;
   if (vm.count("schedule")) load.schedule_file = schedule;
   const Experiment ex = build_experiment(load_model_spec(model, load), !vm["no-data"].as<bool>(), memory_limit(vm));

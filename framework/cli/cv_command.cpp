@@ -34,7 +34,7 @@ int cv_command(const Args& args) {
   if (folds < 2) throw UsageError("--folds must be at least 2");
   if (seeds < 1) throw UsageError("--seeds must be at least 1");
 
-  LoadOptions load;
+  LoadOptions load = load_options(vm);
   load.sets = sets;
   load.sets.push_back("train.validation_split=0");  // the folds are the validation
   if (vm.count("epochs")) load.sets.push_back("train.epochs=" + std::to_string(vm["epochs"].as<int64_t>()));

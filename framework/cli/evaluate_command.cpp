@@ -33,7 +33,7 @@ int evaluate_command(const Args& args) {
   po::variables_map vm;
   if (!parse(args, "evaluate MODEL --weights CKPT [--data FILE.csv]", options, positional, vm)) return kExitOk;
 
-  LoadOptions load;
+  LoadOptions load = load_options(vm);
   load.sets = sets;
   ModelSpec spec = load_model_spec(model, load);
   if (!data.empty()) {

@@ -20,7 +20,7 @@ int graph_command(const Args& args) {
   po::variables_map vm;
   if (!parse(args, "graph MODEL -o FILE.dot", options, positional, vm)) return kExitOk;
 
-  LoadOptions load;
+  LoadOptions load = load_options(vm);
   load.sets = sets;
   const ModelSpec spec = load_model_spec(model, load);
   const CompiledGraph graph = compile(spec, 1);

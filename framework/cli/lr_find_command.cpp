@@ -26,7 +26,7 @@ int lr_find_command(const Args& args) {
   po::variables_map vm;
   if (!parse(args, "lr-find MODEL [--start 1e-7] [--end 10] [--steps 100] [-o lr_find.svg]", options, positional, vm))
     return kExitOk;
-  LoadOptions load;
+  LoadOptions load = load_options(vm);
   load.sets = sets;
   if (vm.count("schedule")) load.schedule_file = schedule;
   Experiment ex = build_experiment(load_model_spec(model, load), true, memory_limit(vm));

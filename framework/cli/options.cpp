@@ -14,6 +14,7 @@ bool parse(const Args& args, const std::string& usage, po::options_description& 
            const po::positional_options_description& positional, po::variables_map& vm) {
   options.add_options()("help,h", "show this help")(
       "plugin", po::value<std::vector<std::string>>()->composing(), "load a plugin library (repeatable)")(
+      "allow-plugins", po::bool_switch(), "let specs load the libraries their plugins: lists name (native code)")(
       "max-memory", po::value<std::string>(), "refuse models that need more memory to train (8G, 512M, bytes; default: what is available)");
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   po::store(po::command_line_parser(rest).options(options).positional(positional).run(), vm);
@@ -56,6 +57,12 @@ int64_t memory_limit(const po::variables_map& vm) {
     meminfo.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
   }
   return 0;
+}
+
+LoadOptions load_options(const po::variables_map& vm) {
+  LoadOptions load;
+  load.allow_plugins = vm.count("allow-plugins") && vm["allow-plugins"].as<bool>();
+  return load;
 }
 
 int clamp_threads(int requested) {

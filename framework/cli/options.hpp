@@ -7,6 +7,7 @@
 #include <iostream>
 #include <string>
 
+#include "anneal/spec.hpp"
 #include "commands.hpp"
 
 namespace anneal::cli {
@@ -14,13 +15,16 @@ namespace anneal::cli {
 namespace po = boost::program_options;
 
 // Parses args[1..] into vm. Returns false when --help was printed (the command should exit 0).
-// Every command also takes --plugin (loaded here) and --max-memory.
+// Every command also takes --plugin (loaded here), --allow-plugins and --max-memory.
 bool parse(const Args& args, const std::string& usage, po::options_description& options,
            const po::positional_options_description& positional, po::variables_map& vm);
 
 // The memory a run may plan for, in bytes: --max-memory (e.g. 8G, 512M, 1000000), else the
 // machine's MemAvailable (/proc/meminfo); 0 when neither is known (no limit).
 int64_t memory_limit(const po::variables_map& vm);
+
+// Spec loading options that every command shares (--allow-plugins).
+LoadOptions load_options(const po::variables_map& vm);
 
 // --threads above the machine's cores only makes the threads wait for each other (on two cores,
 // 100 000 spinning threads also delay a signal for minutes): clamped, with a warning.

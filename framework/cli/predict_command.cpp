@@ -41,7 +41,7 @@ int predict_command(const Args& args) {
   po::variables_map vm;
   if (!parse(args, "predict MODEL --weights CKPT --input FILE.csv -o OUT.csv", options, positional, vm)) return kExitOk;
 
-  LoadOptions load;
+  LoadOptions load = load_options(vm);
   load.sets = sets;
   Experiment ex = build_experiment(load_model_spec(model, load), true, memory_limit(vm));
   load_weights(ex, weights);

@@ -26,6 +26,7 @@ struct PreviewOptions {
   std::string model;
   bool per_step = false;
   int64_t memory_limit = 0;
+  bool allow_plugins = false;
 };
 
 // Builds the schedule as a run would: with the model (data, optimizer, epochs) when given,
@@ -36,6 +37,7 @@ Preview preview(const std::string& path, const PreviewOptions& o) {
   int64_t epochs = o.epochs, steps_per_epoch = o.steps_per_epoch;
   if (!o.model.empty()) {
     LoadOptions load;
+    load.allow_plugins = o.allow_plugins;
     load.schedule_file = path;
     if (epochs > 0) load.sets.push_back("train.epochs=" + std::to_string(epochs));
     Experiment ex = build_experiment(load_model_spec(o.model, load), true, o.memory_limit);
@@ -46,7 +48,7 @@ Preview preview(const std::string& path, const PreviewOptions& o) {
   } else {
     if (epochs <= 0) throw UsageError("schedule: --epochs is required without --model");
     if (steps_per_epoch <= 0) steps_per_epoch = 1;
-    ScheduleFile file = load_schedule_file(path);
+    ScheduleFile file = load_schedule_file(path, o.allow_plugins);
     if (file.optimizer) {
       if (auto lr = file.optimizer->get_optional<double>("lr")) ctx.optimizer_lr = *lr;
     }
@@ -117,6 +119,7 @@ int show(const Args& args) {
     return kExitOk;
   if (format != "table" && format != "csv") throw UsageError("--format must be table or csv, got '" + format + "'");
   o.memory_limit = memory_limit(vm);
+  o.allow_plugins = load_options(vm).allow_plugins;
   const Preview pv = preview(path, o);
   const bool csv = format == "csv";
   if (csv) std::printf("epoch,step,lr%s\n", pv.has_momentum ? ",momentum" : "");
@@ -149,6 +152,7 @@ int plot(const Args& args) {
              options, positional, vm))
     return kExitOk;
   o.memory_limit = memory_limit(vm);
+  o.allow_plugins = load_options(vm).allow_plugins;
   PlotPanel rates{"Learning rate schedule", "epoch", "learning rate", false, false, {}};
   PlotPanel momenta{"Momentum", "epoch", "momentum", false, false, {}};
   for (const auto& path : paths) {

@@ -324,6 +324,7 @@ int sweep_command(const Args& args) {
     for (const auto& s : sets) argv.insert(argv.end(), {"--set", s});
     if (vm.count("plugin"))
       for (const auto& p : vm["plugin"].as<std::vector<std::string>>()) argv.insert(argv.end(), {"--plugin", p});
+    if (load_options(vm).allow_plugins) argv.push_back("--allow-plugins");
     return argv;
   });
 

@@ -33,7 +33,7 @@ int train_command(const Args& args) {
   po::variables_map vm;
   if (!parse(args, "train MODEL [options]", options, positional, vm)) return kExitOk;
 
-  LoadOptions load;
+  LoadOptions load = load_options(vm);
   load.sets = sets;
   load.callbacks = callbacks;
   if (vm.count("seed")) load.sets.push_back("train.seed=" + std::to_string(vm["seed"].as<uint64_t>()));

@@ -75,9 +75,17 @@ void check_version(AttrMap& root) {
                              std::to_string(kSpecVersion) + ")");
 }
 
-// Loads the spec's `plugins:` (paths relative to the spec) before anything looks up a name.
-void load_spec_plugins(AttrMap& root, const std::string& spec_file) {
-  for (const auto& path : root.get<std::vector<std::string>>("plugins", {})) {
+// Loads the spec's `plugins:` (paths relative to the spec) before anything looks up a name, when
+// the user allows a spec to load code; a downloaded spec must not run code just by being read.
+void load_spec_plugins(AttrMap& root, const std::string& spec_file, bool allowed) {
+  const auto paths = root.get<std::vector<std::string>>("plugins", {});
+  if (!paths.empty() && !allowed) {
+    std::string list;
+    for (const auto& path : paths) list += (list.empty() ? "" : ", ") + path;
+    root.fail_value("plugins", "this spec loads native code (" + list +
+                                   "); run with --allow-plugins to let it, or load the libraries yourself with --plugin");
+  }
+  for (const auto& path : paths) {
     const fs::path p(path);
     const std::string resolved = p.is_absolute() ? path : (fs::path(spec_file).parent_path() / p).string();
     try {
@@ -263,11 +271,11 @@ NodeSpec parse_node(AttrMap attrs, bool explicit_form, const std::string& previo
 
 }  // namespace
 
-ScheduleFile load_schedule_file(const std::string& path) {
+ScheduleFile load_schedule_file(const std::string& path, bool allow_plugins) {
   auto origin = std::make_shared<SpecOrigin>(SpecOrigin{path, {}});
   AttrMap root(load_yaml_file(path), origin, "", "schedule file");
   check_version(root);
-  load_spec_plugins(root, path);
+  load_spec_plugins(root, path, allow_plugins);
   ScheduleFile out{typed_attrs(root.raw("schedule"), origin, "schedule", "schedule"), std::nullopt, {}};
   if (root.has("optimizer")) out.optimizer = root.child("optimizer");
   out.callbacks = callback_list(root);
@@ -284,7 +292,7 @@ ModelSpec load_model_spec(const std::string& path, const LoadOptions& options) {
 
   std::optional<ScheduleFile> schedule_file;
   if (options.schedule_file) {
-    schedule_file = load_schedule_file(*options.schedule_file);
+    schedule_file = load_schedule_file(*options.schedule_file, options.allow_plugins);
     // The schedule file's optimizer fields override the model's, key by key.
     if (schedule_file->optimizer) {
       if (!tree["optimizer"].IsMap()) tree["optimizer"] = YAML::Node(YAML::NodeType::Map);
@@ -298,7 +306,7 @@ ModelSpec load_model_spec(const std::string& path, const LoadOptions& options) {
 
   AttrMap root(tree, origin, "", "model spec");
   check_version(root);
-  load_spec_plugins(root, path);
+  load_spec_plugins(root, path, options.allow_plugins);
   ModelSpec spec;
   spec.file = path;
   spec.name = root.get<std::string>("name", fs::path(path).stem().string());

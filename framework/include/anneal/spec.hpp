@@ -78,6 +78,9 @@ struct LoadOptions {
   std::vector<std::string> sets;       // "dotted.key=value" overrides
   std::optional<std::string> schedule_file;
   std::vector<std::string> callbacks;  // YAML callback mappings from the command line
+  // A spec's `plugins:` list runs native code: loaded only when the user allows it
+  // (--allow-plugins); otherwise it is an error naming the libraries.
+  bool allow_plugins = false;
 };
 
 // Reads a YAML file; a syntax error becomes a SpecError at its line and column.
@@ -91,7 +94,7 @@ struct ScheduleFile {
   std::optional<AttrMap> optimizer;
   std::vector<AttrMap> callbacks;
 };
-ScheduleFile load_schedule_file(const std::string& path);
+ScheduleFile load_schedule_file(const std::string& path, bool allow_plugins = false);
 
 // "a name or a mapping with type:" as one AttrMap with a `type` key.
 AttrMap typed_attrs(const YAML::Node& node, const std::shared_ptr<const SpecOrigin>& origin,

@@ -2,6 +2,7 @@
 // ("ckpt/ionosphere-{epoch:02d}-{val_accuracy:.4f}.ckpt"; {epoch} is 1-based as in Keras), or with
 // save_best_only only when `monitor` improves.
 #include <cstdio>
+#include <regex>
 #include <filesystem>
 
 #include "anneal/callbacks.hpp"
@@ -72,8 +73,12 @@ class ModelCheckpoint : public Callback {
       else if (strict) throw std::invalid_argument("names '" + name + "', which is not logged");
       char buffer[64];
       const bool integer = spec.empty() ? name == "epoch" : spec.back() == 'd';
+      // The spec is checked whole before it reaches snprintf: [0][width][.precision]type, nothing
+      // else, so a template can never smuggle in another conversion ("d%d%d").
+      static const std::regex kSpec("0?[0-9]{0,3}(\\.[0-9]{1,3})?[dfeg]");
+      if (!spec.empty() && !std::regex_match(spec, kSpec))
+        throw std::invalid_argument("has an unsupported format '" + spec + "' (expected e.g. 02d, .4f, .3e)");
       const std::string fmt = "%" + (spec.empty() ? std::string(integer ? "d" : "g") : spec);
-      if (fmt.find_first_not_of("%0123456789.dfeg") != std::string::npos) throw std::invalid_argument("has an unsupported format '" + spec + "'");
       if (integer) std::snprintf(buffer, sizeof buffer, (fmt.substr(0, fmt.size() - 1) + "lld").c_str(), static_cast<long long>(value));
       else std::snprintf(buffer, sizeof buffer, fmt.c_str(), value);
       out += buffer;
