@@ -162,3 +162,12 @@ TEST_CASE("a checkpoint file name template is parsed, never handed to printf as 
     named += std::regex_match(entry.path().filename().string(), std::regex(R"(e00[12]-0\.\d{3}\.ckpt)"));
   CHECK(named == 2);
 }
+
+TEST_CASE("a spec's name is a name, not a path", "[hardening][spec]") {
+  for (const char* name : {"../escape", "/tmp/x", "a\\\\b", ".."}) {
+    INFO(name);
+    const auto r = run_cli("check --no-data " + model() + " --set 'name=" + std::string(name) + "'");
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains("'name' must be a plain name"));
+  }
+}

@@ -310,6 +310,11 @@ ModelSpec load_model_spec(const std::string& path, const LoadOptions& options) {
   ModelSpec spec;
   spec.file = path;
   spec.name = root.get<std::string>("name", fs::path(path).stem().string());
+  // A name, not a path: files named after it (an interrupted run's checkpoint) stay where the
+  // user runs Anneal.
+  root.require(!spec.name.empty() && spec.name.find_first_of("/\\") == std::string::npos && spec.name != "." &&
+                   spec.name != "..",
+               "name", "must be a plain name (no '/' or '\\', not '.' or '..'), got '" + spec.name + "'");
 
   if (root.has("data")) spec.data = parse_data(root.child("data"), path);
 
