@@ -71,7 +71,7 @@ TEST_CASE("a key twice in one YAML mapping is an error at the second", "[hardeni
   CHECK_THAT(r.err, Contains("top.yaml:5:1: error: key 'loss' appears twice"));
 }
 
-TEST_CASE("--set list indices are decimal and in range", "[hardening][cli]") {
+TEST_CASE("list indices in set paths are decimal and in range", "[hardening][cli]") {
   for (const char* bad : {"0x1", "1junk", "-1", "", "99999999999"}) {
     INFO(bad);
     const auto r = run_cli("check " + model() + " --set 'layers." + std::string(bad) + ".units=7'");
