@@ -171,3 +171,20 @@ TEST_CASE("a spec's name is a name, not a path", "[hardening][spec]") {
     CHECK_THAT(r.err, Contains("'name' must be a plain name"));
   }
 }
+
+TEST_CASE("messages found by a new user: did-you-mean at the top level, places in schedule files, resuming past the end", "[hardening][spec]") {
+  TempDir d;
+  auto r = run_cli("check --no-data " + d.write("t.yaml", "version: 1\ninput: [3]\ndta: {path: x.csv}\nlayers: [{type: dense, units: 1}]\n"
+                                                          "loss: mse\noptimizer: {type: sgd}\n"));
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("t.yaml:3:1: error: model spec: unknown key 'dta' (did you mean 'data'? known: callbacks, data, input, layers, "
+                             "loss, metrics, name, nodes, optimizer, output, plugins, schedule, train, version)"));
+  const auto schedule = d.write("s.yaml", "version: 1\nschedule: {type: constant, lr: 0.1}\noptimizer: {momentun: 0.9}\n");
+  r = run_cli("train " + model() + " --schedule " + schedule + " --epochs 1");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("s.yaml:3:13: error: optimizer: unknown key 'momentun' (did you mean 'momentum'? known: clipnorm, clipvalue"));
+  REQUIRE(run_cli("train --quiet " + model() + " --epochs 4 --save " + d.path() + "/four.ckpt").exit_code == 0);
+  r = run_cli("train " + model() + " --epochs 3 --resume " + d.path() + "/four.ckpt");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("has already trained 4 epochs and this run is 3 long: nothing to train"));
+}

@@ -358,7 +358,9 @@ int sweep_command(const Args& args) {
   write_file_atomically((fs::path(out_dir) / "summary.json").string(), t.json);
   write_file_atomically((fs::path(out_dir) / (metric + ".svg")).string(), render_svg({panel}, 1, 760, 440));
   std::printf("\nwrote %s/summary.md, summary.csv, summary.json, %s.svg and runs/\n", out_dir.c_str(), metric.c_str());
-  return failures.size() == runs.size() ? kExitRuntime : kExitOk;
+  // A schedule none of whose runs finished has no row to compare: the sweep failed for it.
+  const bool schedule_failed = std::any_of(results.begin(), results.end(), [](const ScheduleResults& r) { return r.finals.empty(); });
+  return schedule_failed ? kExitRuntime : kExitOk;
 }
 
 }  // namespace anneal::cli

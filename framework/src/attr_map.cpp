@@ -148,6 +148,7 @@ std::string AttrMap::child_path(const std::string& key) const {
 }
 
 bool AttrMap::has(const std::string& key) const {
+  asked_.insert(key);
   return node_.IsMap() && node_[key].IsDefined() && !node_[key].IsNull();
 }
 

@@ -256,6 +256,10 @@ RunResult run_experiment(Experiment& ex, const RunOptions& options) {
       throw CheckpointError("checkpoint '" + options.resume_path + "': " + e.what());
     }
     state = std::move(c.train);
+    if (state.epoch >= ex.spec.train.epochs)
+      throw InputError("checkpoint '" + options.resume_path + "' has already trained " + std::to_string(state.epoch) +
+                       " epochs and this run is " + std::to_string(ex.spec.train.epochs) +
+                       " long: nothing to train (raise train.epochs, --epochs, to continue)");
   }
 
   RunResult out;

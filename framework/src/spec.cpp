@@ -298,7 +298,9 @@ ModelSpec load_model_spec(const std::string& path, const LoadOptions& options) {
       if (!tree["optimizer"].IsMap()) tree["optimizer"] = YAML::Node(YAML::NodeType::Map);
       for (const auto& item : schedule_file->optimizer->node()) {
         const std::string key = item.first.Scalar();
-        tree["optimizer"][key] = item.second;
+        // Replace the model's entry; the schedule file's key node keeps its place for messages.
+        tree["optimizer"].remove(key);
+        tree["optimizer"][item.first] = item.second;
         origin->overrides["optimizer." + key] = *options.schedule_file;
       }
     }

@@ -32,6 +32,7 @@ class AttrMap {
   AttrMap(YAML::Node node, std::shared_ptr<const SpecOrigin> origin, std::string path,
           std::string what);
 
+  // Asking whether a key is there marks it as understood (it appears in "known" lists).
   bool has(const std::string& key) const;
 
   template <class T>
@@ -78,7 +79,7 @@ class AttrMap {
   std::shared_ptr<const SpecOrigin> origin_;
   std::string path_;
   std::string what_;
-  std::set<std::string> asked_;
+  mutable std::set<std::string> asked_;  // has() records what an owner understands
 };
 
 // Location of any node, given where it sits in the spec.
