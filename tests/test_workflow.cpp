@@ -92,9 +92,15 @@ TEST_CASE("SIGINT mid-run saves a checkpoint, exits 130, and resuming matches th
       CHECK_THAT(read_text(d.path() + "/err"), Contains("checkpoint saved to " + ckpt));
       const Checkpoint interrupted = load_checkpoint(ckpt);
       CHECK(interrupted.train.epoch < 1500);
-      const auto resumed = run_cli("train " + model() + args + " --resume " + ckpt + " --save " + d.path() +
-                                   "/after.ckpt --history " + d.path() + "/after.csv");
+      // The message's own command continues the run: schedule, --set and --epochs included.
+      const std::string err = read_text(d.path() + "/err");
+      const auto from = err.find("continue with: anneal ");
+      REQUIRE(from != std::string::npos);
+      const std::string printed = err.substr(from + 22, err.find(")\n", from) - from - 22);
+      CHECK_THAT(printed, Contains("--set train.batch_size=1 --epochs 1500 --schedule ") && Contains(" --resume " + ckpt));
+      const auto resumed = run_cli(printed + " --history " + d.path() + "/after.csv");
       REQUIRE(resumed.exit_code == 0);
+      std::filesystem::copy_file(ckpt, d.path() + "/after.ckpt");  // the printed command keeps --save
       REQUIRE(run_cli("train " + model() + args + " --save " + d.path() + "/straight.ckpt --history " + d.path() +
                       "/straight.csv").exit_code == 0);
       check_same_run(d.path() + "/straight.ckpt", d.path() + "/after.ckpt", d.path() + "/straight.csv", d.path() + "/after.csv");

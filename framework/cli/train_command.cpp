@@ -11,6 +11,33 @@
 
 namespace anneal::cli {
 
+namespace {
+
+std::string shell_quoted(const std::string& word) {
+  if (!word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+@%") == std::string::npos)
+    return word;
+  std::string out = "'";
+  for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// The same command line with --resume pointing at the checkpoint (every other flag kept, so the
+// schedule, --set edits and --epochs of the interrupted run come back with it).
+std::string continue_command(const Args& args, const std::string& checkpoint) {
+  std::string out = "anneal";
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--resume") {
+      ++i;
+      continue;
+    }
+    if (args[i].rfind("--resume=", 0) == 0) continue;
+    out += " " + shell_quoted(args[i]);
+  }
+  return out + " --resume " + shell_quoted(checkpoint);
+}
+
+}  // namespace
+
 int train_command(const Args& args) {
   po::options_description options("train options");
   std::string model, schedule, history_path, save, resume, plot;
@@ -57,8 +84,8 @@ int train_command(const Args& args) {
 
   if (result.result == FitResult::kInterrupted) {
     const char* name = result.signal == SIGTERM ? "SIGTERM" : "SIGINT";
-    std::fprintf(stderr, "anneal: interrupted by %s; checkpoint saved to %s (continue with: anneal train %s --resume %s)\n",
-                 name, result.checkpoint_path.c_str(), model.c_str(), result.checkpoint_path.c_str());
+    std::fprintf(stderr, "anneal: interrupted by %s; checkpoint saved to %s (continue with: %s)\n", name,
+                 result.checkpoint_path.c_str(), continue_command(args, result.checkpoint_path).c_str());
     return 128 + result.signal;
   }
   if (result.result == FitResult::kFailed) throw RuntimeFailure(result.failure);
