@@ -66,17 +66,16 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
   return pid;
 }
 
-std::string pm(const Summary& s) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.4f ± %.4f", s.mean, s.stddev);
+// snprintf into a string, for the table's cells.
+template <class... Values>
+std::string cell(const char* format, Values... values) {
+  char buffer[96];
+  std::snprintf(buffer, sizeof buffer, format, values...);
   return buffer;
 }
 
-std::string fixed(double v) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.4f", v);
-  return buffer;
-}
+std::string pm(const Summary& s) { return cell("%.4f ± %.4f", s.mean, s.stddev); }
+std::string fixed(double v) { return cell("%.4f", v); }
 
 // Starts every run, at most `jobs` at once, and collects each one's history or error.
 void run_all(std::vector<Run>& runs, int jobs, const std::function<std::vector<std::string>(const Run&)>& argv_of) {
@@ -177,23 +176,9 @@ Comparison compare(const ScheduleResults& s, const ScheduleResults& base, uint64
   return c;
 }
 
-std::string interval_cell(const Interval& i) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "[%.4f, %.4f]", i.low, i.high);
-  return buffer;
-}
-
-std::string signed_fixed(double v) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%+.4f", v);
-  return buffer;
-}
-
-std::string p_cell(double p) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, p < 1e-4 ? "%.1e" : "%.4f", p);
-  return buffer;
-}
+std::string interval_cell(const Interval& i) { return cell("[%.4f, %.4f]", i.low, i.high); }
+std::string signed_fixed(double v) { return cell("%+.4f", v); }
+std::string p_cell(double p) { return cell(p < 1e-4 ? "%.1e" : "%.4f", p); }
 
 // The table in Markdown, CSV and JSON, in schedule order.
 struct Tables {
@@ -236,12 +221,7 @@ Tables tabulate(const std::vector<ScheduleResults>& results, const std::vector<C
                   c.interval.low, c.interval.high, c.p, c.p_holm, significant ? 1 : 0, b.mean, b.stddev, b.max, l.mean, l.stddev,
                   w.mean);
     t.csv += line;
-    auto number = [](double v) {
-      if (!std::isfinite(v)) return std::string("null");
-      char buffer[32];
-      std::snprintf(buffer, sizeof buffer, "%.9g", v);
-      return std::string(buffer);
-    };
+    auto number = [](double v) { return std::isfinite(v) ? cell("%.9g", v) : std::string("null"); };
     t.json += std::string(k ? ", " : "") + "{\"name\": \"" + r.name + "\", \"runs\": " + std::to_string(f.count) +
               ", \"failed\": " + std::to_string(r.failed) + ", \"mean\": " + number(f.mean) + ", \"std\": " +
               number(f.stddev) + ", \"ci\": [" + number(ci.low) + ", " + number(ci.high) + "], \"median\": " +
