@@ -18,7 +18,6 @@
 #include "anneal/checkpoint.hpp"
 #include "anneal/experiment.hpp"
 #include "anneal/folds.hpp"
-#include "anneal/interrupt.hpp"
 #include "anneal/lr_finder.hpp"
 #include "helpers.hpp"
 #include "svg_render.hpp"
@@ -380,27 +379,29 @@ TEST_CASE("lr-find and plot write SVGs that render", "[workflow][plot][cli]") {
   CHECK_THAT(r.err, Contains("not a history file"));
 }
 
-TEST_CASE("an interrupt in the middle of an epoch resumes exactly, through a checkpoint file", "[workflow][resume][signals]") {
+TEST_CASE("a stop request in the middle of an epoch resumes exactly, through a checkpoint file", "[workflow][resume][signals]") {
   TempDir d;
   auto make = [&]() { return build_experiment(load_model_spec(dropout_spec(d))); };
   Experiment straight = make();
   Trainer a(straight.graph, straight.weights, *straight.loss, straight.metrics, *straight.optimizer, {12, 28, true, 3});
   const History expected = a.fit(*straight.train, &*straight.validation);
 
-  // Raises SIGINT itself after update 30 (epoch 4, batch 4 of 9).
-  struct RaiseAt : Callback {
+  // A stop request after update 30 (epoch 4, batch 4 of 9), as the CLI's signal handler makes one.
+  int stop = 0;
+  struct StopAt : Callback {
+    int& stop;
+    explicit StopAt(int& s) : stop(s) {}
     void on_batch_end(TrainingContext& ctx, double) override {
-      if (ctx.progress().step == 30) raise(SIGINT);
+      if (ctx.progress().step == 30) stop = SIGINT;
     }
-  } raiser;
-  install_interrupt_handlers();
+  } stopper(stop);
   Experiment first = make();
-  Trainer b(first.graph, first.weights, *first.loss, first.metrics, *first.optimizer, {12, 28, true, 3});
-  b.add_callback(&raiser);
+  TrainOptions stoppable{12, 28, true, 3};
+  stoppable.stop_request = [&stop] { return stop; };
+  Trainer b(first.graph, first.weights, *first.loss, first.metrics, *first.optimizer, stoppable);
+  b.add_callback(&stopper);
   TrainState state = b.initial_state();
   REQUIRE(b.fit(*first.train, &*first.validation, state) == FitResult::kInterrupted);
-  clear_interrupt();
-  signal(SIGINT, SIG_DFL);
   CHECK(state.epoch == 3);
   CHECK(state.batch_in_epoch == 3);
   // Through a file: weights, Adam's moments and the train state.

@@ -6,7 +6,7 @@
 #include "anneal/blas.hpp"
 #include "anneal/experiment.hpp"
 #include "anneal/history_plot.hpp"
-#include "anneal/interrupt.hpp"
+#include "interrupt.hpp"
 #include "options.hpp"
 
 namespace anneal::cli {
@@ -78,6 +78,7 @@ int train_command(const Args& args) {
   run.resume_path = resume;
   run.interrupt_path = ex.spec.name + ".interrupted.ckpt";
   install_interrupt_handlers();
+  run.stop_request = interrupt_signal;
   const RunResult result = run_experiment(ex, run);
   if (!history_path.empty()) write_history_csv(result.history, history_path);
   if (!plot.empty()) write_history_plot({{ex.spec.name, result.history}}, plot);

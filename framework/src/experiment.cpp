@@ -6,7 +6,6 @@
 #include "anneal/callbacks.hpp"
 #include "anneal/checkpoint.hpp"
 #include "anneal/folds.hpp"
-#include "anneal/interrupt.hpp"
 #include "anneal/metric.hpp"
 
 namespace anneal {
@@ -187,7 +186,8 @@ void load_weights(Experiment& ex, const std::string& path) {
 
 RunResult run_experiment(Experiment& ex, const RunOptions& options) {
   if (!ex.train) throw SpecError(SourceLocation{ex.spec.file, 0, 0}, "the model spec has no 'data' to train on");
-  TrainOptions train_options{ex.spec.train.epochs, ex.spec.train.batch_size, ex.spec.train.shuffle, ex.spec.train.seed};
+  TrainOptions train_options{ex.spec.train.epochs, ex.spec.train.batch_size, ex.spec.train.shuffle, ex.spec.train.seed,
+                             options.stop_request};
   Trainer trainer(ex.graph, ex.weights, *ex.loss, ex.metrics, *ex.optimizer, train_options);
 
   // Order: the scheduler sets the rate first; the progress line prints before other callbacks
@@ -267,7 +267,7 @@ RunResult run_experiment(Experiment& ex, const RunOptions& options) {
                            [&](const TrainState& committed, const std::string& path) { save_checkpoint(path, snapshot(committed)); });
   out.failure = state.failure;
   if (out.result == FitResult::kInterrupted) {
-    out.signal = interrupt_signal();
+    out.signal = options.stop_request ? options.stop_request() : 0;
     out.checkpoint_path = options.save_path.empty() ? options.interrupt_path : options.save_path;
   } else if (!options.save_path.empty()) {
     out.checkpoint_path = options.save_path;

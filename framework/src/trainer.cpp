@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "anneal/atomic_file.hpp"
-#include "anneal/interrupt.hpp"
 
 namespace anneal {
 std::vector<std::string> History::keys() const {
@@ -154,7 +153,7 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
       state.seen += count;
       for (auto* cb : callbacks_) cb->on_batch_end(ctx, loss);
       if (ctx.stop_requested()) break;
-      if (interrupt_signal() && begin + batch < n) {
+      if (stop_requested() && begin + batch < n) {
         state.dropout = executor_.dropout_rng().state();
         state.time_s = wall_seconds() - start;
         return FitResult::kInterrupted;
@@ -183,7 +182,7 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
     state.dropout = executor_.dropout_rng().state();
     for (const auto& path : ctx.take_checkpoint_requests())
       if (writer) writer(state, path);
-    if (interrupt_signal() && state.epoch < options_.epochs && !ctx.stop_requested()) return FitResult::kInterrupted;
+    if (stop_requested() && state.epoch < options_.epochs && !ctx.stop_requested()) return FitResult::kInterrupted;
   }
   if (ctx.stop_requested()) result = FitResult::kStopped;
   for (auto* cb : callbacks_) cb->on_train_end(ctx);

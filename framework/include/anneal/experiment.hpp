@@ -2,6 +2,7 @@
 // Everything one training run needs, built from a model spec: data, compiled graph, loss,
 // metrics, optimizer and schedule. The CLI and the tests build runs the same way.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -55,6 +56,7 @@ struct RunOptions {
   std::string save_path;    // write a checkpoint here when the run ends (or is interrupted)
   std::string resume_path;  // continue from this checkpoint
   std::string interrupt_path;  // where an interrupted run saves when there is no save_path
+  std::function<int()> stop_request;  // see TrainOptions::stop_request
 };
 
 struct RunResult {
@@ -62,7 +64,7 @@ struct RunResult {
   FitResult result = FitResult::kCompleted;
   std::string failure;          // FitResult::kFailed
   std::string checkpoint_path;  // written at the end or on an interrupt ("" if none)
-  int signal = 0;               // the signal that interrupted the run
+  int signal = 0;               // what stop_request returned when the run stopped
 };
 
 // Trains with the schedule's callback, the progress logger (unless quiet), terminate_on_nan

@@ -41,6 +41,9 @@ struct TrainOptions {
   int64_t batch_size = 32;
   bool shuffle = true;
   uint64_t seed = 0;
+  // Asked after every batch: non-zero (the CLI passes the signal number of a SIGINT or SIGTERM)
+  // stops the run resumably, as Caffe's action callback does. Empty: never.
+  std::function<int()> stop_request;
 };
 
 // Everything about a run's progress that is not weights or optimizer state.
@@ -59,7 +62,7 @@ struct TrainState {
 };
 
 // kStopped: a callback ended training early; kFailed: a callback failed it (state.failure says
-// why); kInterrupted: SIGINT or SIGTERM, the state is resumable.
+// why); kInterrupted: TrainOptions::stop_request asked to stop, the state is resumable.
 enum class FitResult { kCompleted, kStopped, kFailed, kInterrupted };
 
 struct Evaluation {
@@ -78,8 +81,8 @@ class Trainer {
   TrainState initial_state() const;
   // Writes a checkpoint of a committed state (between epochs) to a path.
   using CheckpointWriter = std::function<void(const TrainState&, const std::string&)>;
-  // Trains from `state` until options.epochs, a callback's stop, or an interrupt (SIGINT or
-  // SIGTERM, see interrupt.hpp), leaving `state` where it stopped. Checkpoints that callbacks
+  // Trains from `state` until options.epochs, a callback's stop, or a stop request, leaving
+  // `state` where it stopped. Checkpoints that callbacks
   // request are written through `writer` after their epoch is committed.
   FitResult fit(const Dataset& train, const Dataset* validation, TrainState& state,
                 const CheckpointWriter& writer = {});
@@ -90,6 +93,7 @@ class Trainer {
 
  private:
   void gather(const Dataset& data, const int64_t* rows, int64_t count);
+  bool stop_requested() const { return options_.stop_request && options_.stop_request() != 0; }
 
   const CompiledGraph& graph_;
   Weights& weights_;

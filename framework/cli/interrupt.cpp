@@ -1,8 +1,8 @@
-#include "anneal/interrupt.hpp"
+#include "interrupt.hpp"
 
 #include <csignal>
 
-namespace anneal {
+namespace anneal::cli {
 namespace {
 volatile std::sig_atomic_t g_signal = 0;
 
@@ -18,6 +18,5 @@ void install_interrupt_handlers() {
 }
 
 int interrupt_signal() { return g_signal; }
-void clear_interrupt() { g_signal = 0; }
 
-}  // namespace anneal
+}  // namespace anneal::cli
