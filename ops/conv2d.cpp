@@ -129,7 +129,7 @@ class Conv2dOp : public Op {
   }
 
  private:
-  bool keeps_preactivation() const { return !activation_->is_identity() && activation_->uses_input(); }
+  bool keeps_preactivation() const { return activation_->needs_preactivation(); }
 
   // col[(c, i, j), (b, oh, ow)] = x[b, c, oh sh - pad_top + i dh, ow sw - pad_left + j dw], 0 outside.
   void im2col(const float* x, int64_t batch, float* col) const {

@@ -95,7 +95,7 @@ class DenseOp : public Op {
   }
 
  private:
-  bool keeps_preactivation() const { return !activation_->is_identity() && activation_->uses_input(); }
+  bool keeps_preactivation() const { return activation_->needs_preactivation(); }
 
   int64_t units_;
   bool use_bias_;

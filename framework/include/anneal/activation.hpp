@@ -30,6 +30,8 @@ class ActivationOp : public Op {
   virtual bool uses_input() const { return true; }
   // The identity (linear): fused users skip it entirely.
   virtual bool is_identity() const { return false; }
+  // Whether a fused user (dense, conv2d) must keep the pre-activation for backward.
+  bool needs_preactivation() const { return !is_identity() && uses_input(); }
   // Fused entry point: y = f(y + bias) in one pass over [rows, width] (bias [width]). The default
   // adds the bias, then calls activate() in place; override it to save the second pass.
   virtual void activate_with_bias(float* y, const float* bias, int64_t rows, int64_t width) const;
