@@ -188,3 +188,14 @@ TEST_CASE("messages found by a new user: did-you-mean at the top level, places i
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Contains("has already trained 4 epochs and this run is 3 long: nothing to train"));
 }
+
+TEST_CASE("two built-ins under one name are reported, not silently dropped", "[hardening][registry]") {
+  CHECK(builtin_registration_conflicts().empty());  // the shipped build has none
+  // A second built-in "relu" (what a copy-pasted ANNEAL_REGISTER line would do) keeps the first
+  // and is reported by name.
+  CHECK_FALSE(OpRegistry::instance().add("relu", [](AttrMap&) -> OpRegistry::Product { return nullptr; }));
+  const auto conflicts = builtin_registration_conflicts();
+  REQUIRE(conflicts.size() == 1);
+  CHECK_THAT(conflicts[0], Contains("op 'relu' (registered by built-in and again)"));
+  CHECK(OpRegistry::instance().find("relu")->factory != nullptr);
+}

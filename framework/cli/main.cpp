@@ -8,6 +8,7 @@
 #include <string>
 
 #include "anneal/errors.hpp"
+#include "anneal/registry.hpp"
 #include "commands.hpp"
 
 namespace {
@@ -55,6 +56,10 @@ int main(int argc, char** argv) {
   if (name == "--help" || name == "-h" || name == "help") {
     print_usage(stdout);
     return anneal::kExitOk;
+  }
+  if (const auto conflicts = anneal::builtin_registration_conflicts(); !conflicts.empty()) {
+    for (const auto& c : conflicts) report("internal error: a built-in name is registered twice: " + c);
+    return anneal::kExitRuntime;
   }
   const anneal::cli::Args args(argv + 1, argv + argc);
   for (const auto& c : kCommands) {

@@ -25,4 +25,19 @@ template class Registry<Optimizer, AttrMap&>;
 template class Registry<Schedule, AttrMap&, const ScheduleContext&>;
 template class Registry<Callback, AttrMap&, const ScheduleContext&>;
 
+std::vector<std::string> builtin_registration_conflicts() {
+  std::vector<std::string> out;
+  auto collect = [&out](const char* kind, const std::vector<std::string>& names) {
+    for (const auto& n : names) out.push_back(std::string(kind) + " '" + n.substr(0, n.find(' ')) + "'" + n.substr(n.find(' ')));
+  };
+  collect("op", OpRegistry::instance().builtin_conflicts());
+  collect("initializer", InitializerRegistry::instance().builtin_conflicts());
+  collect("loss", LossRegistry::instance().builtin_conflicts());
+  collect("metric", MetricRegistry::instance().builtin_conflicts());
+  collect("optimizer", OptimizerRegistry::instance().builtin_conflicts());
+  collect("schedule", ScheduleRegistry::instance().builtin_conflicts());
+  collect("callback", CallbackRegistry::instance().builtin_conflicts());
+  return out;
+}
+
 }  // namespace anneal

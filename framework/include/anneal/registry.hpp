@@ -15,6 +15,10 @@
 
 namespace anneal {
 
+// Every name that two built-ins registered ("op 'relu' (...)"), across all registries; the CLI
+// refuses to start when there is one.
+std::vector<std::string> builtin_registration_conflicts();
+
 // "did you mean 'bar'? known: a, b, c" for an unknown name among `known`.
 std::string suggest_known(const std::string& name, const std::vector<std::string>& known);
 
@@ -36,10 +40,16 @@ class Registry {
   // Returns false (and keeps the first) when the name is taken, so a plugin cannot silently
   // replace a built-in; the plugin loader turns that into an error.
   bool add(const std::string& name, Factory factory, const std::string& origin = "built-in") {
-    if (entries_.count(name)) return false;
+    if (auto taken = entries_.find(name); taken != entries_.end()) {
+      // Two built-ins under one name is a build defect that static registration would hide
+      // (the second silently lost): kept for builtin_registration_conflicts().
+      if (origin == "built-in") builtin_conflicts_.push_back(name + " (registered by " + taken->second.origin + " and again)");
+      return false;
+    }
     entries_.emplace(name, Entry{std::move(factory), origin});
     return true;
   }
+  const std::vector<std::string>& builtin_conflicts() const { return builtin_conflicts_; }
 
   const Entry* find(const std::string& name) const {
     auto it = entries_.find(name);
@@ -64,6 +74,7 @@ class Registry {
  private:
   Registry() = default;
   std::map<std::string, Entry> entries_;
+  std::vector<std::string> builtin_conflicts_;
 };
 
 }  // namespace anneal

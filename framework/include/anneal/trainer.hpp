@@ -43,7 +43,7 @@ struct TrainOptions {
   uint64_t seed = 0;
   // Asked after every batch: non-zero (the CLI passes the signal number of a SIGINT or SIGTERM)
   // stops the run resumably, as Caffe's action callback does. Empty: never.
-  std::function<int()> stop_request;
+  std::function<int()> stop_request = nullptr;
 };
 
 // Everything about a run's progress that is not weights or optimizer state.
