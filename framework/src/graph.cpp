@@ -20,12 +20,6 @@ int64_t CompiledNode::parameter_count() const {
   return n;
 }
 
-int64_t CompiledNode::state_count() const {
-  int64_t n = 0;
-  for (const auto& s : state) n += s.shape.numel();
-  return n;
-}
-
 ParamTraining NodeTraining::for_param(const std::string& name) const {
   ParamTraining t;
   t.trainable = trainable;

@@ -35,7 +35,6 @@ class Executor {
 
   // Gradients of the trainable parameters (Weights::params[0, trainable)), same offsets.
   std::span<float> param_grads() { return param_grads_; }
-  const CompiledGraph& graph() const { return graph_; }
   Rng& dropout_rng() { return dropout_rng_; }
 
   // Per-node wall time (seconds, forward and backward apart), accumulated while profiling is on;

@@ -90,7 +90,6 @@ struct CompiledNode {
   int64_t gradient_offset = -1;    // -1: no gradient buffer
   int64_t saved_offset = 0;        // saved-workspace arena
   int64_t parameter_count() const;
-  int64_t state_count() const;
 };
 
 // The sizes of every arena, in floats.
