@@ -55,15 +55,7 @@ std::string activation_names() {
 }
 
 std::unique_ptr<ActivationOp> activation_attr(AttrMap& attrs, const std::string& key, const std::string& fallback) {
-  const YAML::Node node = attrs.raw(key);
-  AttrMap spec;
-  if (!node.IsDefined() || node.IsNull()) {
-    YAML::Node map(YAML::NodeType::Map);
-    map["type"] = fallback;
-    spec = AttrMap(map, attrs.origin(), attrs.child_path(key), attrs.what() + ": " + key);
-  } else {
-    spec = typed_attrs(node, attrs.origin(), attrs.child_path(key), attrs.what() + ": " + key);
-  }
+  AttrMap spec = nested_typed_attrs(attrs, key, fallback);
   const auto type = spec.get<std::string>("type");
   const auto* entry = OpRegistry::instance().find(type);
   if (!entry) attrs.fail(key, "is '" + type + "', expected an activation (" + suggest_known(type, activation_list()) + ")");

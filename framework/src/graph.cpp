@@ -119,7 +119,7 @@ std::unique_ptr<Initializer> make_initializer(const ParamSlot& slot) {
 
 // `l2`, or {type: l1_l2, l1: 1e-5, l2: 1e-4}; a bare name takes Keras' default factor 0.01.
 Regularizer read_regularizer(AttrMap& attrs, const std::string& key) {
-  AttrMap spec = typed_attrs(attrs.raw(key), attrs.origin(), attrs.child_path(key), attrs.what() + ": " + key);
+  AttrMap spec = nested_typed_attrs(attrs, key);
   const auto type = spec.get<std::string>("type");
   Regularizer r;
   if (type == "l1" || type == "l1_l2") r.l1 = spec.get<double>("l1", 0.01);

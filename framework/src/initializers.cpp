@@ -8,11 +8,7 @@
 
 namespace anneal {
 
-AttrMap initializer_attr(AttrMap& a, const std::string& key) {
-  const YAML::Node node = a.raw(key);
-  if (!node.IsDefined() || node.IsNull()) return AttrMap({}, a.origin(), a.child_path(key), a.what() + ": " + key);
-  return typed_attrs(node, a.origin(), a.child_path(key), a.what() + ": " + key);
-}
+AttrMap initializer_attr(AttrMap& a, const std::string& key) { return nested_typed_attrs(a, key); }
 
 Fans compute_fans(const Shape& shape) {
   if (shape.rank() == 0) return {1, 1};

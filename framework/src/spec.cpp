@@ -66,6 +66,16 @@ AttrMap typed_attrs(const YAML::Node& node, const std::shared_ptr<const SpecOrig
   return AttrMap(node, origin, path, kind);
 }
 
+AttrMap nested_typed_attrs(AttrMap& parent, const std::string& key, const std::string& fallback) {
+  const YAML::Node node = parent.raw(key);
+  const std::string what = parent.what() + ": " + key;
+  if (node.IsDefined() && !node.IsNull()) return typed_attrs(node, parent.origin(), parent.child_path(key), what);
+  if (fallback.empty()) return AttrMap({}, parent.origin(), parent.child_path(key), what);
+  YAML::Node map(YAML::NodeType::Map);
+  map["type"] = fallback;
+  return AttrMap(map, parent.origin(), parent.child_path(key), what);
+}
+
 namespace {
 
 void check_version(AttrMap& root) {

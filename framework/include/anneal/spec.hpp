@@ -100,6 +100,11 @@ ScheduleFile load_schedule_file(const std::string& path, bool allow_plugins = fa
 AttrMap typed_attrs(const YAML::Node& node, const std::shared_ptr<const SpecOrigin>& origin,
                     const std::string& path, const std::string& kind);
 
+// The "a name or a mapping" value under `key` of `parent`, as typed_attrs, named
+// "<parent>: <key>" in messages. When the key is absent: {type: fallback}, or an empty AttrMap
+// when there is no fallback (the caller's default applies).
+AttrMap nested_typed_attrs(AttrMap& parent, const std::string& key, const std::string& fallback = "");
+
 // Builds a registry product from a typed AttrMap and checks that every key was understood.
 template <class RegistryType, class... Extra>
 typename RegistryType::Product create_from(AttrMap& attrs, const std::string& kind,
