@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "anneal/data.hpp"
+#include "anneal/encoding.hpp"
 #include "helpers.hpp"
 
 using namespace anneal;
@@ -58,7 +59,8 @@ TEST_CASE("header, delimiter, label by name or index, numeric and one-hot labels
   spec.label_index = 1;
   CHECK(read_csv(spec).targets.values() == std::vector<float>{1, 2, 0});
   spec.one_hot = true;
-  CHECK(read_csv(spec).targets.values() == std::vector<float>{0, 1, 0, 0, 0, 1, 1, 0, 0});
+  const Dataset raw = read_csv(spec);
+  CHECK(encode(fit_encoding(raw, spec), raw).targets.values() == std::vector<float>{0, 1, 0, 0, 0, 1, 1, 0, 0});
 
   const auto numeric = dir.write("n.csv", "0.5,1.5\n2,-3\n\n");  // a trailing blank line is fine
   const Dataset regression = read_csv(csv_spec(numeric));
@@ -71,9 +73,10 @@ TEST_CASE("bad CSV input fails with file, line and column", "[data]") {
   const auto bad_cell = dir.write("bad.csv", "1,2,g\n3,x4,b\n");
   CHECK_THAT(data_error(csv_spec(bad_cell)), Contains(bad_cell + ":2:3: error: column 2: expected a number, got 'x4'"));
   const auto ragged = dir.write("ragged.csv", "1,2,g\n3,b\n");
-  CHECK_THAT(data_error(csv_spec(ragged)), Contains(ragged + ":2: error: expected 3 columns, got 2"));
+  CHECK_THAT(data_error(csv_spec(ragged)), Contains(ragged + ":2: error: expected 3 columns (as line 1), got 2"));
   const auto empty_cell = dir.write("empty.csv", "1,,g\n");
-  CHECK_THAT(data_error(csv_spec(empty_cell)), Contains("expected a number, got ''"));
+  CHECK_THAT(data_error(csv_spec(empty_cell)), Contains(empty_cell + ":1:3: error: column 2: missing value"));
+  CHECK_THAT(data_error(csv_spec(empty_cell)), Contains("missing: mean, zero or drop_row"));
   CHECK_THAT(data_error(csv_spec(dir.write("none.csv", "\n"))), Contains("no data rows"));
   CHECK_THAT(data_error(csv_spec(dir.path() + "/missing.csv")), Contains("missing.csv' does not exist"));
   DataSpec out_of_range = csv_spec(bad_cell);

@@ -101,17 +101,6 @@ TEST_CASE("mse and mae: values and gradients", "[losses]") {
   CHECK(loss_gradient_error(*mae, p, y, 2, 2, 2) < 1e-3);
 }
 
-TEST_CASE("accuracy: binary threshold and argmax", "[metrics]") {
-  AttrMap a = attrs_from("accuracy", "metric");
-  auto acc = create_from<MetricRegistry>(a, "metric");
-  const std::vector<float> p{0.9f, 0.5f, 0.2f, 0.51f}, y{1, 1, 0, 0};
-  // 0.5 is not above the threshold, so it predicts 0: rows 1 and 3 are wrong.
-  CHECK(acc->batch_sum(p.data(), y.data(), 4, 1, 1) == 2);
-  const std::vector<float> q{0.1f, 0.7f, 0.2f, 0.5f, 0.3f, 0.2f}, idx{1, 2}, onehot{0, 1, 0, 1, 0, 0};
-  CHECK(acc->batch_sum(q.data(), idx.data(), 2, 3, 1) == 1);
-  CHECK(acc->batch_sum(q.data(), onehot.data(), 2, 3, 3) == 2);
-  CHECK_THAT(acc->check(Shape{3}, 2), Contains("class-index column"));
-}
 
 TEST_CASE("from_logits: the same loss on the logits, stable for large logits", "[losses][logits]") {
   // Binary: BCE(sigmoid(z), y) from the probability form equals the logit form.

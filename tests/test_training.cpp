@@ -210,7 +210,9 @@ TEST_CASE("the lesson's three setups reach its accuracy band", "[training][lesso
 }
 
 TEST_CASE("the allocation counter sees allocations made inside libanneal", "[memory]") {
-  const Dataset two{Tensor(2, Shape{1}), Tensor(2, Shape{1}), {}, ""};
+  Dataset two;
+  two.features = Tensor(2, Shape{1});
+  two.targets = Tensor(2, Shape{1});
   start_counting_allocations();
   const Dataset one = take_rows(two, 0, 1);  // allocates inside libanneal
   CHECK(stop_counting_allocations() > 0);

@@ -251,7 +251,7 @@ TEST_CASE("evaluate and predict use a checkpoint's weights", "[workflow][cli]") 
                 d.path() + "/all.csv").exit_code == 0);
   r = run_cli("predict " + model() + " --weights " + ckpt + " --input " + d.write("bad.csv", "1,2,3\n") + " -o " + d.path() + "/x.csv");
   CHECK(r.exit_code == 2);
-  CHECK_THAT(r.err, Contains("the model takes 34 features"));
+  CHECK_THAT(r.err, Contains("the model takes 34 feature columns"));
 }
 
 TEST_CASE("sweep: schedules x seeds in parallel, a table, a plot, and failures reported", "[workflow][sweep][cli]") {

@@ -103,6 +103,11 @@ int check_command(const Args& args) {
     std::printf("data: %s, %lld training rows, %lld validation rows\n", ex.train->source.c_str(),
                 static_cast<long long>(ex.train->rows()),
                 static_cast<long long>(ex.validation ? ex.validation->rows() : 0));
+  if (!ex.encoding.empty()) {
+    std::printf("data encoding (fitted on the training rows; %zu columns -> %lld features):\n%s\n", ex.encoding.columns.size(),
+                static_cast<long long>(ex.encoding.width()), encoding_to_yaml(ex.encoding).c_str());
+  }
+  for (const auto& warning : ex.warnings) std::printf("warning: %s\n", warning.c_str());
   return kExitOk;
 }
 

@@ -41,11 +41,13 @@ int cv_command(const Args& args) {
   if (vm.count("schedule")) load.schedule_file = schedule;
   const ModelSpec base = load_model_spec(model, load);
   if (!base.data) throw SpecError(SourceLocation{model, 0, 0}, "cross-validation needs the spec's data: section");
-  Experiment probe = build_experiment(base, true, memory_limit(vm));
-  const Dataset all = *probe.train;
+  ModelSpec raw_spec = base;
+  raw_spec.data->validation_path.clear();  // the folds are the validation
+  const Dataset all = load_raw_split(raw_spec).train;  // raw rows: each fold fits its own encoding
+  Experiment probe = build_experiment_on(base, take_rows(all, 0, std::min<int64_t>(all.rows(), 2)), std::nullopt, memory_limit(vm));
   if (folds > all.rows())
     throw UsageError("--folds " + std::to_string(folds) + " is more than the " + std::to_string(all.rows()) +
-                     " rows (" + probe.train->source + "): every fold needs at least one row");
+                     " rows (" + all.source + "): every fold needs at least one row");
   const bool stratified = vm["stratified"].as<bool>();
   const std::string metric = probe.metrics.empty() ? "val_loss" : "val_" + probe.metrics.front().name;
 
@@ -61,6 +63,7 @@ int cv_command(const Args& args) {
     for (int f = 0; f < folds; ++f) {
       ModelSpec spec = base;
       spec.train.seed = seed;
+      spec.data->validation_path.clear();
       Experiment ex = build_experiment_on(spec, select_rows(all, fold_of, f, false), select_rows(all, fold_of, f, true),
                                           memory_limit(vm));
       RunOptions quiet;

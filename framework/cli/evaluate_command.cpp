@@ -1,37 +1,70 @@
-// anneal evaluate: loss and metrics of saved weights, on the spec's data or another file.
+// anneal evaluate: loss and metrics of saved weights on the spec's data (both splits) or another
+// file, and for a classifier the confusion matrix and per-class precision / recall / f1 /
+// support. The rows are encoded with the checkpoint's data encoding.
 #include <cstdio>
 #include <filesystem>
 
 #include "anneal/callbacks.hpp"
+#include "anneal/classification_report.hpp"
 #include "anneal/experiment.hpp"
 #include "options.hpp"
 
 namespace anneal::cli {
 namespace {
 
-void report(const char* what, const Dataset& data, Trainer& trainer, const Experiment& ex) {
-  const Evaluation e = trainer.evaluate(data);
-  std::printf("%s: %lld rows - loss: %s", what, static_cast<long long>(data.rows()), format_metric(e.loss).c_str());
+struct Part {
+  std::string name;
+  Evaluation evaluation;
+  std::optional<ClassificationReport> report;
+};
+
+Part evaluate_part(const std::string& name, const Dataset& data, Trainer& trainer, Experiment& ex) {
+  Part part{name, trainer.evaluate(data), std::nullopt};
+  if (ex.loss->classifies()) {
+    const int64_t width = ex.graph.output_shape().numel();
+    part.report = classification_report(predict_outputs(ex.graph, ex.weights, data.features), width, data);
+  }
+  return part;
+}
+
+void print_text(const Part& part, int64_t rows, const Experiment& ex) {
+  std::printf("%s: %lld rows - loss: %s", part.name.c_str(), static_cast<long long>(rows), format_metric(part.evaluation.loss).c_str());
   for (size_t m = 0; m < ex.metrics.size(); ++m)
-    std::printf(" - %s: %s", ex.metrics[m].name.c_str(), format_metric(e.metrics[m]).c_str());
+    std::printf(" - %s: %s", ex.metrics[m].name.c_str(), format_metric(part.evaluation.metrics[m]).c_str());
   std::printf("\n");
+  if (part.report) std::printf("\n%s\n", part.report->text().c_str());
+}
+
+std::string json_part(const Part& part, int64_t rows, const Experiment& ex) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.9g", part.evaluation.loss);
+  std::string out = "{\"rows\": " + std::to_string(rows) + ", \"loss\": " + buffer + ", \"metrics\": {";
+  for (size_t m = 0; m < ex.metrics.size(); ++m) {
+    std::snprintf(buffer, sizeof buffer, "%.9g", part.evaluation.metrics[m]);
+    out += (m ? ", \"" : "\"") + ex.metrics[m].name + "\": " + (std::isfinite(part.evaluation.metrics[m]) ? buffer : "null");
+  }
+  out += "}";
+  if (part.report) out += ", \"report\": " + part.report->json();
+  return out + "}";
 }
 
 }  // namespace
 
 int evaluate_command(const Args& args) {
   po::options_description options("evaluate options");
-  std::string model, weights, data;
+  std::string model, weights, data, format;
   std::vector<std::string> sets;
   options.add_options()
       ("model", po::value(&model)->required(), "model spec (YAML)")
       ("weights", po::value(&weights)->required(), "checkpoint to read the weights from")
-      ("data", po::value(&data), "CSV in the spec's data layout (default: the spec's data, both splits)")
+      ("data", po::value(&data), "CSV/ARFF in the spec's data layout (default: the spec's data, both splits)")
+      ("format", po::value(&format)->default_value("text"), "text or json")
       ("set", po::value(&sets)->composing(), "override a spec field: dotted.key=value (repeatable)");
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map vm;
-  if (!parse(args, "evaluate MODEL --weights CKPT [--data FILE.csv]", options, positional, vm)) return kExitOk;
+  if (!parse(args, "evaluate MODEL --weights CKPT [--data FILE] [--format text|json]", options, positional, vm)) return kExitOk;
+  if (format != "text" && format != "json") throw UsageError("--format must be text or json, got '" + format + "'");
 
   LoadOptions load = load_options(vm);
   load.sets = sets;
@@ -40,17 +73,31 @@ int evaluate_command(const Args& args) {
     if (!spec.data) throw SpecError(SourceLocation{model, 0, 0}, "--data needs the spec's data: section (for its layout)");
     spec.data->synthetic.reset();
     spec.data->path = std::filesystem::absolute(data).string();
+    if (data.ends_with(".arff")) spec.data->format = "arff";
+    spec.data->validation_path.clear();
     spec.train.validation_split = 0;
   }
   if (!spec.data) throw SpecError(SourceLocation{model, 0, 0}, "the model spec has no data to evaluate on (use --data)");
-  Experiment ex = build_experiment(std::move(spec), true, memory_limit(vm));
+  const FeatureEncoding encoding = load_encoding(weights);
+  Experiment ex = build_experiment(std::move(spec), true, memory_limit(vm), &encoding);
   load_weights(ex, weights);
   Trainer trainer(ex.graph, ex.weights, *ex.loss, ex.metrics, *ex.optimizer, {1, ex.spec.train.batch_size, false, 0});
+  std::vector<std::pair<Part, int64_t>> parts;
   if (!data.empty()) {
-    report(data.c_str(), *ex.train, trainer, ex);
+    parts.emplace_back(evaluate_part(data, *ex.train, trainer, ex), ex.train->rows());
   } else {
-    report("training rows", *ex.train, trainer, ex);
-    if (ex.validation) report("validation rows", *ex.validation, trainer, ex);
+    parts.emplace_back(evaluate_part("training rows", *ex.train, trainer, ex), ex.train->rows());
+    if (ex.validation) parts.emplace_back(evaluate_part("validation rows", *ex.validation, trainer, ex), ex.validation->rows());
+  }
+  if (format == "json") {
+    std::string out = "{";
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const std::string key = !data.empty() ? "data" : i == 0 ? "train" : "validation";
+      out += (i ? ", \"" : "\"") + key + "\": " + json_part(parts[i].first, parts[i].second, ex);
+    }
+    std::printf("%s}\n", out.c_str());
+  } else {
+    for (const auto& [part, rows] : parts) print_text(part, rows, ex);
   }
   return kExitOk;
 }

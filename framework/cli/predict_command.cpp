@@ -1,11 +1,14 @@
-// anneal predict: the model's outputs and decoded class labels for each row of a CSV.
+// anneal predict: the model's outputs and, for a classifier, the decoded label of each row. The
+// rows are encoded with the checkpoint's data encoding (categories, missing-value fill,
+// normalisation), exactly as in training.
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 
 #include "anneal/atomic_file.hpp"
+#include "anneal/classification_report.hpp"
 #include "anneal/experiment.hpp"
+#include "anneal/metric.hpp"
 #include "options.hpp"
 
 namespace anneal::cli {
@@ -16,12 +19,55 @@ size_t first_row_width(const DataSpec& spec) {
   std::ifstream in(spec.path);
   if (!in) throw InputError(format_error({spec.path, 0, 0}, "cannot open input file"));
   std::string line;
+  int64_t skip = spec.skip_rows;
   for (int skipped = 0; std::getline(in, line);) {
+    if (skip > 0) {
+      --skip;
+      continue;
+    }
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     if (spec.header && skipped++ == 0) continue;
     return static_cast<size_t>(std::count(line.begin(), line.end(), spec.delimiter)) + 1;
   }
   return 0;
+}
+
+// How to read the input: the spec's data options on another file, its label (and weight)
+// columns read past when present.
+DataSpec input_layout(const Experiment& ex, const std::string& input) {
+  DataSpec in = ex.spec.data ? *ex.spec.data : DataSpec{};
+  in.synthetic.reset();
+  in.path = input;
+  in.validation_path.clear();
+  if (input.ends_with(".arff")) in.format = "arff";
+  else if (in.format == "arff") in.format = "csv";
+  in.ignore_labels = true;
+  if (in.format == "arff" || input.ends_with(".gz")) return in;
+  const auto raw_features = static_cast<size_t>(ex.encoding.empty() ? ex.graph.input_shape().numel()
+                                                                     : static_cast<int64_t>(ex.encoding.columns.size()));
+  const size_t extra = (in.label_index || in.label_name ? 1 : 0) + (in.sample_weight ? 1 : 0);
+  const size_t width = first_row_width(in);
+  if (width == raw_features) {
+    in.label_index.reset();
+    in.label_name.reset();
+    in.sample_weight.reset();
+  } else if (width != raw_features + extra || !ex.spec.data) {
+    throw DataError(format_error({input, 0, 0}, "has " + std::to_string(width) + " columns; the model takes " +
+                                                    std::to_string(raw_features) + " feature columns (plus, optionally, the spec's label" +
+                                                    std::string(in.sample_weight ? " and weight columns)" : " column)")));
+  }
+  return in;
+}
+
+std::string header(const Experiment& ex, const std::vector<std::string>& labels, int64_t outputs) {
+  std::string text;
+  if (ex.loss->classifies() && outputs == 1) return "probability_" + labels.back() + ",label\n";
+  if (ex.loss->classifies() && outputs == static_cast<int64_t>(labels.size())) {
+    for (const auto& name : labels) text += "probability_" + name + ",";
+    return text + "label\n";
+  }
+  for (int64_t j = 0; j < outputs; ++j) text += (j ? ",output_" : "output_") + std::to_string(j);
+  return text + "\n";
 }
 
 }  // namespace
@@ -33,8 +79,8 @@ int predict_command(const Args& args) {
   options.add_options()
       ("model", po::value(&model)->required(), "model spec (YAML)")
       ("weights", po::value(&weights)->required(), "checkpoint to read the weights from")
-      ("input", po::value(&input)->required(), "CSV: the features, or the spec's data layout (labels are ignored)")
-      ("output,o", po::value(&output)->required(), "CSV to write: outputs, then the decoded label")
+      ("input", po::value(&input)->required(), "CSV/ARFF: the features, or the spec's data layout (labels are ignored)")
+      ("output,o", po::value(&output)->required(), "CSV to write: outputs, then the decoded label of a classifier")
       ("set", po::value(&sets)->composing(), "override a spec field: dotted.key=value (repeatable)");
   po::positional_options_description positional;
   positional.add("model", 1);
@@ -43,55 +89,31 @@ int predict_command(const Args& args) {
 
   LoadOptions load = load_options(vm);
   load.sets = sets;
-  Experiment ex = build_experiment(load_model_spec(model, load), true, memory_limit(vm));
+  const FeatureEncoding encoding = load_encoding(weights);
+  Experiment ex = build_experiment(load_model_spec(model, load), false, memory_limit(vm), &encoding);
+  ex.encoding = encoding;
   load_weights(ex, weights);
-  const std::vector<std::string> class_names = ex.train ? ex.train->class_names : std::vector<std::string>{};
 
-  DataSpec in = ex.spec.data ? *ex.spec.data : DataSpec{};
-  in.path = input;
-  in.one_hot = false;
-  const int64_t features = ex.graph.input_shape().numel();
-  const size_t width = first_row_width(in);
-  if (width == static_cast<size_t>(features)) {
-    in.label_index.reset();
-    in.label_name.reset();
-  } else if (width != static_cast<size_t>(features) + 1 || !ex.spec.data) {
-    throw DataError(format_error({input, 0, 0}, "has " + std::to_string(width) + " columns; the model takes " +
-                                                    std::to_string(features) + " features (plus, optionally, the label column)"));
-  }
-  Dataset rows = read_csv(in);
+  const DataSpec in = input_layout(ex, input);
+  Dataset rows = ex.encoding.empty() ? read_data(in) : encode(ex.encoding, read_data(in));
+  if (rows.features.sample_shape().numel() != ex.graph.input_shape().numel())
+    throw DataError(format_error({input, 0, 0}, "gives " + std::to_string(rows.features.sample_shape().numel()) +
+                                                    " features per row; the model takes " + std::to_string(ex.graph.input_shape().numel())));
   rows.features.reshape(ex.graph.input_shape());
+  const int64_t outputs = ex.graph.output_shape().numel();
+  const std::vector<float> y = predict_outputs(ex.graph, ex.weights, rows.features);
+  const std::vector<std::string> labels = class_labels(ex.encoding.class_names, class_count(outputs));
 
-  Executor executor(ex.graph, ex.weights, 0, ExecutorMode::kInference);
-  const int64_t outputs = ex.graph.output_shape().numel(), batch = ex.graph.max_batch();
-  const int64_t fw = rows.features.sample_shape().numel();
-  std::string text;
-  // Header: one probability per class when there are class names, else the raw outputs.
-  if (!class_names.empty() && outputs == 1) text = "probability_" + class_names.back() + ",label\n";
-  else if (!class_names.empty() && outputs == static_cast<int64_t>(class_names.size())) {
-    for (const auto& name : class_names) text += "probability_" + name + ",";
-    text += "label\n";
-  } else {
-    for (int64_t j = 0; j < outputs; ++j) text += (j ? ",output_" : "output_") + std::to_string(j);
-    text += "\n";
-  }
+  std::string text = header(ex, labels, outputs);
   char buffer[32];
-  for (int64_t begin = 0; begin < rows.rows(); begin += batch) {
-    const int64_t count = std::min(batch, rows.rows() - begin);
-    std::copy(rows.features.row(begin), rows.features.row(begin) + count * fw, executor.input());
-    executor.forward(count, false);
-    for (int64_t r = 0; r < count; ++r) {
-      const float* y = executor.output() + r * outputs;
-      for (int64_t j = 0; j < outputs; ++j) {
-        std::snprintf(buffer, sizeof buffer, "%.7g", y[j]);
-        text += (j ? "," : "") + std::string(buffer);
-      }
-      if (!class_names.empty() && (outputs == 1 || outputs == static_cast<int64_t>(class_names.size()))) {
-        const size_t cls = outputs == 1 ? (y[0] > 0.5f ? 1 : 0) : static_cast<size_t>(std::max_element(y, y + outputs) - y);
-        text += "," + class_names[std::min(cls, class_names.size() - 1)];
-      }
-      text += "\n";
+  for (int64_t r = 0; r < rows.rows(); ++r) {
+    const float* row = y.data() + r * outputs;
+    for (int64_t j = 0; j < outputs; ++j) {
+      std::snprintf(buffer, sizeof buffer, "%.9g", row[j]);
+      text += (j ? "," : "") + std::string(buffer);
     }
+    if (ex.loss->classifies()) text += "," + labels[static_cast<size_t>(std::min<int64_t>(predicted_class(row, outputs), static_cast<int64_t>(labels.size()) - 1))];
+    text += "\n";
   }
   write_file_atomically(output, text);
   return kExitOk;

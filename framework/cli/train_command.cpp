@@ -72,6 +72,7 @@ int train_command(const Args& args) {
   const bool quiet = vm["quiet"].as<bool>();
 
   Experiment ex = build_experiment(load_model_spec(model, load), true, memory_limit(vm));
+  for (const auto& warning : ex.warnings) std::fprintf(stderr, "anneal: warning: %s\n", warning.c_str());
   RunOptions run;
   run.verbose = !quiet;
   run.save_path = save;
@@ -100,6 +101,8 @@ int train_command(const Args& args) {
         std::printf("final val_accuracy: %.4f (%lld/%lld)\n", acc, std::llround(acc * static_cast<double>(rows)),
                     static_cast<long long>(rows));
       std::printf("final val_loss: %.4f\n", last.get("val_loss", NAN));
+      for (const auto& m : ex.metrics)
+        if (m.name != "accuracy") std::printf("final val_%s: %.4f\n", m.name.c_str(), last.get("val_" + m.name, NAN));
     } else {
       std::printf("final loss: %.4f\n", last.get("loss", NAN));
     }

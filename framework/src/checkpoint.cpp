@@ -132,8 +132,10 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   w.pod(t.lr_used);
   w.pod(t.time_s);
   w.pod(t.seen);
-  w.vector(t.metric_sums);
+  w.pod<uint64_t>(t.metric_states.size());
+  for (const auto& m : t.metric_states) w.vector(m);
   write_history(w, t.history);
+  w.string(c.encoding);
 
   const std::string& payload = w.bytes();
   std::string file(kMagic, sizeof kMagic);
@@ -195,8 +197,11 @@ Checkpoint load_checkpoint(const std::string& path) {
   t.lr_used = p.pod<double>();
   t.time_s = p.pod<double>();
   t.seen = p.pod<int64_t>();
-  t.metric_sums = p.vector<double>();
+  const auto metric_count = p.pod<uint64_t>();
+  if (metric_count > length) p.fail("a field's length is corrupt");
+  for (uint64_t i = 0; i < metric_count; ++i) t.metric_states.push_back(p.vector<double>());
   t.history = read_history(p);
+  c.encoding = p.string();
   if (!p.done()) p.fail("has unread fields");
   return c;
 }

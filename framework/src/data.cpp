@@ -1,47 +1,12 @@
 #include "anneal/data.hpp"
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
-#include <fstream>
-#include <map>
 
-#include "anneal/file_checks.hpp"
+#include "anneal/errors.hpp"
 #include "anneal/rng.hpp"
+#include "readers/table.hpp"
 
 namespace anneal {
-namespace {
-
-struct Cell {
-  std::string text;
-  int column = 0;  // 1-based character column where the cell starts
-};
-
-std::vector<Cell> split_line(const std::string& line, char delimiter) {
-  std::vector<Cell> cells;
-  size_t start = 0;
-  for (;;) {
-    const size_t end = line.find(delimiter, start);
-    std::string text = line.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    size_t first = text.find_first_not_of(" \t\r");
-    const size_t last = text.find_last_not_of(" \t\r");
-    text = first == std::string::npos ? "" : text.substr(first, last - first + 1);
-    cells.push_back({text, static_cast<int>(start + (first == std::string::npos ? 0 : first)) + 1});
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return cells;
-}
-
-bool parse_float(const std::string& text, float& out) {
-  const char* begin = text.data();
-  const char* end = begin + text.size();
-  if (begin != end && *begin == '+') ++begin;
-  auto [ptr, ec] = std::from_chars(begin, end, out);
-  return ec == std::errc() && ptr == end && begin != end && std::isfinite(out);
-}
-
-}  // namespace
 
 Dataset make_synthetic(const DataSpec& spec) {
   const SyntheticSpec& s = *spec.synthetic;
@@ -70,145 +35,70 @@ Dataset make_synthetic(const DataSpec& spec) {
     }
     labels[static_cast<size_t>(r)] = static_cast<float>(best);
   }
-  if (spec.one_hot) {
-    data.targets = Tensor(s.rows, Shape{s.classes});
-    for (int64_t r = 0; r < s.rows; ++r) data.targets.row(r)[static_cast<int64_t>(labels[static_cast<size_t>(r)])] = 1.0f;
-  } else {
-    data.targets = Tensor(s.rows, Shape{1});
-    data.targets.values() = labels;
-  }
+  data.targets = Tensor(s.rows, Shape{1});
+  data.targets.values() = labels;
+  data.label_classes = s.classes;
   return data;
 }
 
-Dataset read_csv(const DataSpec& spec) {
-  if (const auto problem = regular_file_problem(spec.path); !problem.empty())
-    throw SpecError(spec.path_location, "data file '" + spec.path + "' " + problem);
-  std::ifstream in(spec.path);
-  if (!in) throw SpecError(spec.path_location, "data file '" + spec.path + "' cannot be opened");
-
-  std::vector<std::string> names;
-  std::vector<std::vector<Cell>> rows;
-  std::vector<int> row_lines;
-  std::string line;
-  int line_number = 0;
-  size_t width = 0;
-  while (std::getline(in, line)) {
-    ++line_number;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    auto cells = split_line(line, spec.delimiter);
-    if (width == 0) width = cells.size();
-    if (cells.size() != width)
-      throw DataError(format_error({spec.path, line_number, 0},
-                                   "expected " + std::to_string(width) + " columns, got " +
-                                       std::to_string(cells.size())));
-    if (spec.header && names.empty()) {
-      for (auto& c : cells) names.push_back(c.text);
-      continue;
-    }
-    rows.push_back(std::move(cells));
-    row_lines.push_back(line_number);
-  }
-  if (rows.empty()) throw DataError(format_error({spec.path, 0, 0}, "no data rows"));
-  if (width < 2 && (spec.label_index || spec.label_name))
-    throw DataError(format_error({spec.path, row_lines[0], 0}, "need at least one feature column and a label column"));
-
-  const bool has_label = spec.label_index || spec.label_name;
-  int64_t label = -1;
-  if (!has_label) {
-    // Features only (prediction input).
-  } else if (spec.label_name) {
-    auto it = std::find(names.begin(), names.end(), *spec.label_name);
-    if (it == names.end()) {
-      std::string known;
-      for (size_t i = 0; i < names.size(); ++i) known += (i ? ", " : "") + names[i];
-      throw SpecError(spec.label_location, "label column '" + *spec.label_name + "' is not in the header of " +
-                                               spec.path + " (columns: " + known + ")");
-    }
-    label = it - names.begin();
-  } else {
-    label = *spec.label_index < 0 ? static_cast<int64_t>(width) + *spec.label_index : *spec.label_index;
-    if (label < 0 || label >= static_cast<int64_t>(width))
-      throw SpecError(spec.label_location, "label column " + std::to_string(*spec.label_index) +
-                                               " is outside the " + std::to_string(width) + " columns of " + spec.path);
-  }
-
-  const auto features = static_cast<int64_t>(width) - (has_label ? 1 : 0);
-  const auto n = static_cast<int64_t>(rows.size());
-  Dataset data;
-  data.source = spec.path;
-  data.features = Tensor(n, Shape{features});
-  std::vector<std::string> labels(static_cast<size_t>(n));
-  bool numeric_labels = true;
-  std::vector<float> numeric(static_cast<size_t>(n));
-  for (int64_t r = 0; r < n; ++r) {
-    float* out = data.features.row(r);
-    const auto& cells = rows[static_cast<size_t>(r)];
-    for (int64_t c = 0, f = 0; c < static_cast<int64_t>(width); ++c) {
-      const Cell& cell = cells[static_cast<size_t>(c)];
-      if (c == label) {
-        labels[static_cast<size_t>(r)] = cell.text;
-        numeric_labels = numeric_labels && parse_float(cell.text, numeric[static_cast<size_t>(r)]);
-        continue;
-      }
-      if (!parse_float(cell.text, out[f++])) {
-        const std::string column = names.empty() ? "column " + std::to_string(c + 1)
-                                                 : "column " + std::to_string(c + 1) + " ('" + names[static_cast<size_t>(c)] + "')";
-        throw DataError(format_error({spec.path, row_lines[static_cast<size_t>(r)], cell.column},
-                                     column + ": expected a number, got '" + cell.text + "'"));
-      }
-    }
-  }
-
-  if (!has_label) {
-    data.targets = Tensor(n, Shape{0});
-    return data;
-  }
-  std::vector<float> encoded(static_cast<size_t>(n));
-  int64_t classes = 0;
-  if (numeric_labels) {
-    encoded = numeric;
-    if (spec.one_hot) {
-      for (int64_t r = 0; r < n; ++r) {
-        const float v = numeric[static_cast<size_t>(r)];
-        if (v < 0 || v != std::floor(v))
-          throw DataError(format_error({spec.path, row_lines[static_cast<size_t>(r)], 0},
-                                       "one_hot needs class labels that are names or non-negative integers, got '" +
-                                           labels[static_cast<size_t>(r)] + "'"));
-        classes = std::max<int64_t>(classes, static_cast<int64_t>(v) + 1);
-      }
-    }
-  } else {
-    // Sorted order, like scikit-learn's LabelEncoder: b -> 0, g -> 1.
-    std::map<std::string, int> index;
-    for (const auto& l : labels) index.emplace(l, 0);
-    for (auto& [name, i] : index) {
-      i = static_cast<int>(data.class_names.size());
-      data.class_names.push_back(name);
-    }
-    for (int64_t r = 0; r < n; ++r) encoded[static_cast<size_t>(r)] = static_cast<float>(index[labels[static_cast<size_t>(r)]]);
-    classes = static_cast<int64_t>(data.class_names.size());
-  }
-
-  if (spec.one_hot) {
-    data.targets = Tensor(n, Shape{classes});
-    for (int64_t r = 0; r < n; ++r) data.targets.row(r)[static_cast<int64_t>(encoded[static_cast<size_t>(r)])] = 1.0f;
-  } else {
-    data.targets = Tensor(n, Shape{1});
-    for (int64_t r = 0; r < n; ++r) data.targets[static_cast<size_t>(r)] = encoded[static_cast<size_t>(r)];
-  }
-  return data;
+Dataset read_csv(const DataSpec& spec) { return readers::decode_table(readers::read_csv_table(spec), spec); }
+Dataset read_arff(const DataSpec& spec) { return readers::decode_table(readers::read_arff_table(spec), spec); }
+Dataset read_data(const DataSpec& spec) {
+  if (spec.synthetic) return make_synthetic(spec);
+  return spec.format == "arff" ? read_arff(spec) : read_csv(spec);
 }
 
-Dataset take_rows(const Dataset& data, int64_t begin, int64_t end) {
+std::string Dataset::where(int64_t row) const {
+  const int line = row < static_cast<int64_t>(lines.size()) ? lines[static_cast<size_t>(row)] : 0;
+  return line > 0 ? source + ":" + std::to_string(line) : source + ": row " + std::to_string(row + 1);
+}
+
+Dataset subset(const Dataset& data, const std::vector<int64_t>& rows) {
   Dataset out;
   out.source = data.source;
   out.class_names = data.class_names;
-  out.features = Tensor(end - begin, data.features.sample_shape());
-  out.targets = Tensor(end - begin, data.targets.sample_shape());
+  out.label_classes = data.label_classes;
+  out.columns = data.columns;
+  const auto n = static_cast<int64_t>(rows.size());
+  out.features = Tensor(n, data.features.sample_shape());
+  out.targets = Tensor(n, data.targets.sample_shape());
   const int64_t fw = data.features.sample_shape().numel(), tw = data.targets.sample_shape().numel();
-  std::copy(data.features.row(begin), data.features.row(begin) + (end - begin) * fw, out.features.data());
-  std::copy(data.targets.row(begin), data.targets.row(begin) + (end - begin) * tw, out.targets.data());
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t r = rows[static_cast<size_t>(i)];
+    std::copy(data.features.row(r), data.features.row(r) + fw, out.features.row(i));
+    std::copy(data.targets.row(r), data.targets.row(r) + tw, out.targets.row(i));
+    if (!data.sample_weights.empty()) out.sample_weights.push_back(data.sample_weights[static_cast<size_t>(r)]);
+    if (!data.lines.empty()) out.lines.push_back(data.lines[static_cast<size_t>(r)]);
+  }
   return out;
+}
+
+Dataset take_rows(const Dataset& data, int64_t begin, int64_t end) {
+  std::vector<int64_t> rows(static_cast<size_t>(end - begin));
+  for (int64_t i = begin; i < end; ++i) rows[static_cast<size_t>(i - begin)] = i;
+  return subset(data, rows);
+}
+
+void align_labels(Dataset& data, const std::vector<std::string>& class_names) {
+  if (data.class_names == class_names) return;
+  if (class_names.empty() || data.class_names.empty())
+    throw DataError(data.source + ": its labels are " + (data.class_names.empty() ? "numbers" : "names") +
+                    ", the training file's are " + (class_names.empty() ? "numbers" : "names"));
+  std::vector<float> to(data.class_names.size(), -1.0f);
+  for (size_t i = 0; i < data.class_names.size(); ++i) {
+    const auto it = std::find(class_names.begin(), class_names.end(), data.class_names[i]);
+    if (it != class_names.end()) to[i] = static_cast<float>(it - class_names.begin());
+  }
+  for (int64_t r = 0; r < data.rows(); ++r) {
+    float& t = data.targets[static_cast<size_t>(r)];
+    const float mapped = to[static_cast<size_t>(t)];
+    if (mapped < 0)
+      throw DataError(data.where(r) + ": error: the class '" + data.class_names[static_cast<size_t>(t)] +
+                      "' does not occur in the training data");
+    t = mapped;
+  }
+  data.class_names = class_names;
+  data.label_classes = static_cast<int64_t>(class_names.size());
 }
 
 SplitData split_validation(const Dataset& data, double fraction) {

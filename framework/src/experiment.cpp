@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <set>
 
 #include "anneal/callbacks.hpp"
 #include "anneal/checkpoint.hpp"
@@ -58,35 +60,144 @@ void check_memory(const CompiledGraph& g, int64_t limit) {
                    " available (lower train.batch_size or the layer sizes, or raise --max-memory)");
 }
 
-Experiment build_experiment(ModelSpec spec, bool load_data, int64_t memory_limit) {
+RawSplit load_raw_split(const ModelSpec& spec) {
+  const DataSpec& data = *spec.data;
+  Dataset all = read_data(data);
+  if (!data.validation_path.empty()) {
+    DataSpec other = data;
+    other.path = data.validation_path;
+    other.path_location = data.validation_location;
+    other.format = data.validation_path.size() >= 5 && data.validation_path.ends_with(".arff") ? "arff" : data.format;
+    Dataset validation = read_data(other);
+    if (!all.class_names.empty() || !validation.class_names.empty()) align_labels(validation, all.class_names);
+    return {std::move(all), std::move(validation)};
+  }
+  if (spec.train.validation_split <= 0) return {std::move(all), std::nullopt};
+  const SplitKind kind = spec.train.split == "stratified" ? SplitKind::kStratified
+                         : spec.train.split == "shuffled" ? SplitKind::kShuffled
+                                                           : SplitKind::kLast;
+  auto split = split_rows(all, spec.train.validation_split, kind, spec.train.split_seed);
+  return {std::move(split.train), std::move(split.validation)};
+}
+
+Experiment build_experiment(ModelSpec spec, bool load_data, int64_t memory_limit, const FeatureEncoding* fixed) {
   std::optional<Dataset> train, validation;
   if (load_data && spec.data) {
-    Dataset all = spec.data->synthetic ? make_synthetic(*spec.data) : read_csv(*spec.data);
-    const int64_t features = all.features.sample_shape().numel();
-    if (features != spec.input.numel())
-      throw SpecError(spec.input_location, "input " + spec.input.str() + " has " + std::to_string(spec.input.numel()) +
-                                               " values per sample, but " + (spec.data->synthetic ? std::string("the synthetic data") : spec.data->path) + " has " +
-                                               std::to_string(features) + " feature columns");
-    all.features.reshape(spec.input);
-    if (spec.train.validation_split > 0) {
-      const SplitKind kind = spec.train.split == "stratified" ? SplitKind::kStratified
-                             : spec.train.split == "shuffled" ? SplitKind::kShuffled
-                                                               : SplitKind::kLast;
-      auto split = split_rows(all, spec.train.validation_split, kind, spec.train.split_seed);
-      train = std::move(split.train);
-      validation = std::move(split.validation);
-    } else {
-      train = std::move(all);
+    RawSplit split = load_raw_split(spec);
+    train = std::move(split.train);
+    validation = std::move(split.validation);
+  }
+  return build_experiment_on(std::move(spec), std::move(train), std::move(validation), memory_limit, fixed);
+}
+
+namespace {
+
+// Encodes the raw rows and checks them against the model's input.
+void encode_rows(Experiment& ex, const ModelSpec& spec, std::optional<Dataset>& train, std::optional<Dataset>& validation,
+                 const FeatureEncoding* fixed) {
+  if (fixed && !fixed->empty()) ex.encoding = *fixed;
+  else if (train) ex.encoding = fit_encoding(*train, *spec.data);
+  else return;
+  if (train && spec.data->normalize == "none")
+    for (const auto& column : large_valued_columns(*train, ex.encoding))
+      ex.warnings.push_back("feature '" + column + "' has values beyond +-100; unscaled features often stall training: "
+                            "consider normalize: standard in data:");
+  if (train) ex.train = encode(ex.encoding, *train);
+  if (validation) ex.validation = encode(ex.encoding, *validation);
+  const std::string source = spec.data->synthetic ? std::string("the synthetic data") : spec.data->path;
+  const int64_t features = ex.encoding.width();
+  if (features != spec.input.numel()) {
+    const int64_t raw = static_cast<int64_t>(ex.encoding.columns.size());
+    throw SpecError(spec.input_location, "input " + spec.input.str() + " has " + std::to_string(spec.input.numel()) +
+                                             " values per sample, but " + source + " has " + std::to_string(features) + " feature columns" +
+                                             (raw != features ? " (" + std::to_string(raw) + " before one-hot encoding its categorical ones)" : ""));
+  }
+  if (ex.train) ex.train->features.reshape(spec.input);
+  if (ex.validation) ex.validation->features.reshape(spec.input);
+}
+
+// class_weight multiplies each training row's sample weight by its class's weight.
+void apply_class_weight(Dataset& train, const TrainSpec& spec) {
+  if (!spec.balanced_class_weight && spec.class_weight.empty()) return;
+  const auto classes = row_classes(train, "class_weight");
+  std::map<int64_t, double> weight;
+  if (spec.balanced_class_weight) {
+    // scikit-learn's compute_class_weight("balanced"): n / (classes present * count).
+    std::map<int64_t, int64_t> count;
+    for (int64_t c : classes) ++count[c];
+    for (const auto& [c, k] : count)
+      weight[c] = static_cast<double>(train.rows()) / (static_cast<double>(count.size()) * static_cast<double>(k));
+  } else {
+    for (const auto& [label, w] : spec.class_weight) {
+      int64_t c = -1;
+      if (!train.class_names.empty()) {
+        const auto it = std::find(train.class_names.begin(), train.class_names.end(), label);
+        if (it != train.class_names.end()) c = it - train.class_names.begin();
+      } else {
+        try {
+          size_t used = 0;
+          c = std::stoll(label, &used);
+          if (used != label.size()) c = -1;
+        } catch (const std::logic_error&) {
+        }
+      }
+      if (c < 0 || (train.label_classes > 0 && c >= train.label_classes)) {
+        std::string known;
+        for (size_t i = 0; i < train.class_names.size(); ++i) known += (i ? ", " : "") + train.class_names[i];
+        throw SpecError(spec.class_weight_location, "class_weight names the class '" + label + "', which the data does not have" +
+                                                        (known.empty() ? "" : " (classes: " + known + ")"));
+      }
+      weight[c] = w;
     }
   }
-  return build_experiment_on(std::move(spec), std::move(train), std::move(validation), memory_limit);
+  if (train.sample_weights.empty()) train.sample_weights.assign(static_cast<size_t>(train.rows()), 1.0f);
+  for (int64_t r = 0; r < train.rows(); ++r) {
+    const auto it = weight.find(classes[static_cast<size_t>(r)]);
+    if (it != weight.end()) train.sample_weights[static_cast<size_t>(r)] *= static_cast<float>(it->second);
+  }
+}
+
+std::string classes_found(const Dataset& data) {
+  if (!data.class_names.empty()) {
+    std::string out = std::to_string(data.class_names.size()) + " classes: ";
+    for (size_t i = 0; i < data.class_names.size() && i < 10; ++i) out += (i ? ", " : "") + data.class_names[i];
+    return out + (data.class_names.size() > 10 ? ", ..." : "");
+  }
+  std::set<float> values;
+  const int64_t tw = data.targets.sample_shape().numel();
+  if (tw != 1) return std::to_string(tw) + " target columns";
+  for (float v : data.targets.values()) {
+    values.insert(v);
+    if (values.size() > 10) break;
+  }
+  std::string out = "values ";
+  size_t shown = 0;
+  for (float v : values) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%g", static_cast<double>(v));
+    out += (shown ? ", " : "") + std::string(shown >= 10 ? "..." : buffer);
+    ++shown;
+  }
+  return out;
+}
+
+}  // namespace
+
+void check_labels(const Loss& loss, const std::string& loss_name, const Dataset& data, int64_t output_width) {
+  const int64_t tw = data.targets.sample_shape().numel();
+  if (tw == 0) return;
+  for (int64_t r = 0; r < data.rows(); ++r) {
+    const std::string problem = loss.target_problem(data.targets.row(r), tw, output_width);
+    if (!problem.empty())
+      throw DataError(data.where(r) + ": error: loss '" + loss_name + "' " + problem + "; the labels hold " + classes_found(data));
+  }
 }
 
 Experiment build_experiment_on(ModelSpec spec, std::optional<Dataset> train, std::optional<Dataset> validation,
-                               int64_t memory_limit) {
+                               int64_t memory_limit, const FeatureEncoding* fixed) {
   Experiment ex;
-  ex.train = std::move(train);
-  ex.validation = std::move(validation);
+  if (spec.data) encode_rows(ex, spec, train, validation, fixed);
+  if (ex.train) apply_class_weight(*ex.train, spec.train);
   // No batch is larger than the rows there are (training batches, and evaluation's chunks).
   int64_t largest_batch = spec.train.batch_size;
   if (ex.train) {
@@ -108,6 +219,9 @@ Experiment build_experiment_on(ModelSpec spec, std::optional<Dataset> train, std
     if (!problem.empty())
       throw SpecError(spec.loss.location(), "loss '" + spec.loss.get<std::string>("type") + "' " + problem +
                                                 " (output " + ex.graph.output_shape().str() + ")");
+    const auto loss_name = spec.loss.get<std::string>("type");
+    check_labels(*ex.loss, loss_name, *ex.train, ex.graph.output_shape().numel());
+    if (ex.validation) check_labels(*ex.loss, loss_name, *ex.validation, ex.graph.output_shape().numel());
   }
   for (auto& metric_attrs : spec.metrics) {
     const auto name = metric_attrs.get<std::string>("type");
@@ -184,6 +298,11 @@ void load_weights(Experiment& ex, const std::string& path) {
   ex.weights.state = c.state;
 }
 
+FeatureEncoding load_encoding(const std::string& path) {
+  const Checkpoint c = load_checkpoint(path);
+  return c.encoding.empty() ? FeatureEncoding{} : encoding_from_yaml(c.encoding, "checkpoint '" + path + "'");
+}
+
 RunResult run_experiment(Experiment& ex, const RunOptions& options) {
   if (!ex.train) throw SpecError(SourceLocation{ex.spec.file, 0, 0}, "the model spec has no 'data' to train on");
   TrainOptions train_options{ex.spec.train.epochs, ex.spec.train.batch_size, ex.spec.train.shuffle, ex.spec.train.seed,
@@ -231,12 +350,16 @@ RunResult run_experiment(Experiment& ex, const RunOptions& options) {
     for (const auto& buffer : ex.optimizer->state()) c.optimizer_state.emplace_back(buffer.begin(), buffer.end());
     c.callback_state = save_callback_states(callbacks);
     c.train = state;
+    c.encoding = ex.encoding.empty() ? std::string() : encoding_to_yaml(ex.encoding);
     return c;
   };
 
   TrainState state = trainer.initial_state();
   if (!options.resume_path.empty()) {
     Checkpoint c = load_matching(ex, options.resume_path, true);
+    if (!c.encoding.empty() && c.encoding != encoding_to_yaml(ex.encoding))
+      throw CheckpointError("checkpoint '" + options.resume_path + "' was trained on differently encoded data (normalize, "
+                            "categories or missing-value fill differ); resume with the same data: section");
     ex.weights.params = c.params;
     ex.weights.state = c.state;
     ex.optimizer->set_iterations(c.optimizer_iterations);

@@ -58,22 +58,10 @@ std::vector<int> assign_folds(const Dataset& data, int k, bool stratified, uint6
 }
 
 Dataset select_rows(const Dataset& data, const std::vector<int>& fold_of, int fold, bool in_fold) {
-  int64_t count = 0;
-  for (int f : fold_of) count += (f == fold) == in_fold;
-  Dataset out;
-  out.source = data.source;
-  out.class_names = data.class_names;
-  out.features = Tensor(count, data.features.sample_shape());
-  out.targets = Tensor(count, data.targets.sample_shape());
-  const int64_t fw = data.features.sample_shape().numel(), tw = data.targets.sample_shape().numel();
-  int64_t at = 0;
-  for (int64_t r = 0; r < data.rows(); ++r) {
-    if ((fold_of[static_cast<size_t>(r)] == fold) != in_fold) continue;
-    std::memcpy(out.features.row(at), data.features.row(r), sizeof(float) * static_cast<size_t>(fw));
-    std::memcpy(out.targets.row(at), data.targets.row(r), sizeof(float) * static_cast<size_t>(tw));
-    ++at;
-  }
-  return out;
+  std::vector<int64_t> rows;
+  for (int64_t r = 0; r < data.rows(); ++r)
+    if ((fold_of[static_cast<size_t>(r)] == fold) == in_fold) rows.push_back(r);
+  return subset(data, rows);
 }
 
 SplitData split_rows(const Dataset& data, double fraction, SplitKind kind, uint64_t seed) {

@@ -1,5 +1,6 @@
 #include "anneal/spec.hpp"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -183,43 +184,118 @@ SyntheticSpec parse_synthetic(AttrMap s) {
   return out;
 }
 
-DataSpec parse_data(AttrMap data, const std::string& spec_file) {
-  DataSpec out;
-  if (data.has("synthetic")) {
-    out.synthetic = parse_synthetic(data.child("synthetic"));
-    out.one_hot = data.get<bool>("one_hot", false);
-    data.finish();
-    return out;
+// A column by 0-based index (negative counts from the end) or, with a header, by name.
+ColumnRef column_ref(const YAML::Node& node, const SourceLocation& where, const std::string& what) {
+  ColumnRef ref;
+  ref.location = where;
+  if (!node.IsScalar()) throw SpecError(where, what + " must be a column index or a column name");
+  const std::string text = node.Scalar();
+  try {
+    size_t used = 0;
+    const int64_t index = std::stoll(text, &used);
+    if (used != text.size()) throw std::invalid_argument(text);
+    ref.index = index;
+  } catch (const std::logic_error&) {
+    ref.name = text;
   }
+  return ref;
+}
+
+std::string resolve_path(const std::string& path, const std::string& spec_file) {
+  const fs::path p(path);
+  return p.is_absolute() ? path : (fs::path(spec_file).parent_path() / p).lexically_normal().string();
+}
+
+void parse_file_layout(AttrMap& data, DataSpec& out, const std::string& spec_file) {
   const auto path = data.get<std::string>("path");
   out.path_location = data.location_of("path");
-  const fs::path p(path);
-  out.path = p.is_absolute() ? path : (fs::path(spec_file).parent_path() / p).lexically_normal().string();
+  out.path = resolve_path(path, spec_file);
+  const bool arff_suffix = path.size() >= 5 && path.compare(path.size() - 5, 5, ".arff") == 0;
+  out.format = data.get<std::string>("format", arff_suffix ? "arff" : "csv");
+  data.require(out.format == "csv" || out.format == "arff", "format", "is '" + out.format + "', expected csv or arff");
   out.header = data.get<bool>("header", false);
+  data.require(!(out.header && out.format == "arff"), "header", "does not apply to ARFF files (their @attribute lines name the columns)");
   const auto delimiter = data.get<std::string>("delimiter", ",");
   data.require(delimiter.size() == 1, "delimiter", "must be one character");
   out.delimiter = delimiter[0];
+  out.skip_rows = data.get<int64_t>("skip_rows", 0);
+  data.require(out.skip_rows >= 0, "skip_rows", "must be 0 or more");
+  if (data.has("validation_path")) {
+    out.validation_location = data.location_of("validation_path");
+    out.validation_path = resolve_path(data.get<std::string>("validation_path"), spec_file);
+  }
+}
+
+void parse_columns(AttrMap& data, DataSpec& out) {
   out.label_location = data.location_of("label");
   const YAML::Node label = data.raw("label");
-  if (!label.IsDefined() || label.IsNull()) {
+  out.label_given = label.IsDefined() && !label.IsNull();
+  if (!out.label_given) {
     out.label_index = -1;
   } else {
-    int64_t index = 0;
-    const std::string text = label.IsScalar() ? label.Scalar() : "";
-    try {
-      size_t used = 0;
-      index = std::stoll(text, &used);
-      if (used != text.size()) throw std::invalid_argument(text);
-      out.label_index = index;
-    } catch (...) {
-      if (!label.IsScalar()) data.fail("label", "must be a column index or a column name");
-      data.require(out.header, "label", "is a column name, which needs header: true");
-      out.label_name = text;
+    const ColumnRef ref = column_ref(label, out.label_location, "label");
+    out.label_index = ref.index;
+    out.label_name = ref.name;
+  }
+  const bool named_columns = out.header || out.format == "arff";
+  data.require(!out.label_name || named_columns, "label", "is a column name, which needs header: true");
+  if (data.has("categorical")) {
+    const YAML::Node list = data.raw("categorical");
+    const std::string path = data.child_path("categorical");
+    if (!list.IsSequence()) data.fail("categorical", "must be a list of column indices or names");
+    for (size_t i = 0; i < list.size(); ++i) {
+      const auto where = node_location(list[i], *data.origin(), path + "." + std::to_string(i));
+      out.categorical.push_back(column_ref(list[i], where, "categorical entry"));
+      if (out.categorical.back().name && !named_columns)
+        throw SpecError(where, "categorical column '" + *out.categorical.back().name + "' is a name, which needs header: true");
     }
   }
+  if (data.has("sample_weight")) {
+    out.sample_weight = column_ref(data.raw("sample_weight"), data.location_of("sample_weight"), "sample_weight");
+    data.require(!out.sample_weight->name || named_columns, "sample_weight", "is a column name, which needs header: true");
+  }
+  out.missing = data.get<std::string>("missing", "error");
+  data.require(out.missing == "error" || out.missing == "mean" || out.missing == "zero" || out.missing == "drop_row",
+               "missing", "is '" + out.missing + "', expected error, mean, zero or drop_row");
+}
+
+DataSpec parse_data(AttrMap data, const std::string& spec_file) {
+  DataSpec out;
+  out.location = data.location();
   out.one_hot = data.get<bool>("one_hot", false);
+  out.normalize = data.get<std::string>("normalize", "none");
+  data.require(out.normalize == "none" || out.normalize == "standard" || out.normalize == "minmax", "normalize",
+               "is '" + out.normalize + "', expected none, standard or minmax");
+  if (data.has("synthetic")) {
+    out.synthetic = parse_synthetic(data.child("synthetic"));
+    data.finish();
+    return out;
+  }
+  parse_file_layout(data, out, spec_file);
+  parse_columns(data, out);
   data.finish();
   return out;
+}
+
+// class_weight: balanced, or a mapping label -> weight (labels as written in the data).
+void parse_class_weight(AttrMap& train, TrainSpec& out) {
+  out.class_weight_location = train.location_of("class_weight");
+  const YAML::Node node = train.raw("class_weight");
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (node.IsScalar()) {
+    train.require(node.Scalar() == "balanced", "class_weight", "is '" + node.Scalar() + "', expected balanced or a mapping label: weight");
+    out.balanced_class_weight = true;
+    return;
+  }
+  if (!node.IsMap()) train.fail("class_weight", "must be balanced or a mapping label: weight");
+  const std::string path = train.child_path("class_weight");
+  for (const auto& item : node) {
+    const auto label = item.first.as<std::string>();
+    const auto where = node_location(item.second, *train.origin(), path + "." + label);
+    const auto weight = convert_scalar<double>(item.second, where, "class_weight of '" + label + "'");
+    if (!(weight >= 0) || !std::isfinite(weight)) throw SpecError(where, "class_weight of '" + label + "' must be a finite number >= 0");
+    out.class_weight.emplace_back(label, weight);
+  }
 }
 
 TrainSpec parse_train(AttrMap train) {
@@ -239,6 +315,7 @@ TrainSpec parse_train(AttrMap train) {
   out.shuffle = train.get<bool>("shuffle", true);
   out.seed = train.get<uint64_t>("seed", 0);
   out.terminate_on_nan = train.get<bool>("terminate_on_nan", true);
+  parse_class_weight(train, out);
   train.finish();
   return out;
 }
@@ -364,6 +441,9 @@ ModelSpec load_model_spec(const std::string& path, const LoadOptions& options) {
   if (!root.has("optimizer")) root.fail_here("missing required key 'optimizer'");
   spec.optimizer = typed_attrs(root.raw("optimizer"), origin, "optimizer", "optimizer");
   spec.train = parse_train(root.child("train"));
+  if (spec.data && !spec.data->validation_path.empty() && spec.train.validation_split > 0)
+    throw SpecError(spec.data->validation_location,
+                    "validation_path gives the validation rows, so train.validation_split must be absent or 0");
   if (root.has("schedule")) spec.schedule = typed_attrs(root.raw("schedule"), origin, "schedule", "schedule");
   if (schedule_file) spec.schedule = schedule_file->schedule;
   spec.callbacks = callback_list(root);

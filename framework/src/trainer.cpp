@@ -41,29 +41,45 @@ void Trainer::gather(const Dataset& data, const int64_t* rows, int64_t count) {
   for (int64_t i = 0; i < count; ++i) {
     std::memcpy(input + i * fw, data.features.row(rows[i]), sizeof(float) * static_cast<size_t>(fw));
     std::memcpy(targets_.data() + i * tw, data.targets.row(rows[i]), sizeof(float) * static_cast<size_t>(tw));
+    if (!data.sample_weights.empty()) weights_batch_[static_cast<size_t>(i)] = data.sample_weights[static_cast<size_t>(rows[i])];
   }
+}
+
+void Trainer::reset_metrics(std::vector<std::vector<double>>& states, int64_t rows, int64_t tw) const {
+  const int64_t width = graph_.output_shape().numel();
+  states.resize(metrics_.size());
+  for (size_t m = 0; m < metrics_.size(); ++m)
+    states[m].assign(metrics_[m].metric->state_size(width, tw, rows), 0.0);
+}
+
+double Trainer::batch_loss(const Dataset& data, int64_t count, int64_t tw, float* grad) const {
+  const int64_t width = graph_.output_shape().numel();
+  if (data.sample_weights.empty())
+    return loss_.forward_backward(executor_.output(), targets_.data(), count, width, tw, grad);
+  return loss_.weighted_forward_backward(executor_.output(), targets_.data(), weights_batch_.data(), count, width, tw, grad);
 }
 
 Evaluation Trainer::evaluate(const Dataset& data) {
   const int64_t n = data.rows(), width = graph_.output_shape().numel();
   const int64_t tw = data.targets.sample_shape().numel();
   targets_.resize(static_cast<size_t>(graph_.max_batch() * tw));
+  weights_batch_.resize(static_cast<size_t>(graph_.max_batch()));
   std::vector<int64_t> rows(static_cast<size_t>(graph_.max_batch()));
   Evaluation out;
-  out.metrics.assign(metrics_.size(), 0.0);
+  std::vector<std::vector<double>> states;
+  reset_metrics(states, n, tw);
   for (int64_t begin = 0; begin < n; begin += graph_.max_batch()) {
     const int64_t count = std::min(graph_.max_batch(), n - begin);
     std::iota(rows.begin(), rows.begin() + count, begin);
     gather(data, rows.data(), count);
     executor_.forward(count, false);
-    out.loss += loss_.forward_backward(executor_.output(), targets_.data(), count, width, tw, nullptr) *
-                static_cast<double>(count);
+    out.loss += batch_loss(data, count, tw, nullptr) * static_cast<double>(count);
     for (size_t m = 0; m < metrics_.size(); ++m)
-      out.metrics[m] += metrics_[m].metric->batch_sum(executor_.output(), targets_.data(), count, width, tw);
+      metrics_[m].metric->accumulate(states[m], executor_.output(), targets_.data(), count, width, tw);
   }
   out.loss /= static_cast<double>(n);
   out.loss += regularization(graph_, weights_.params);
-  for (auto& m : out.metrics) m /= static_cast<double>(n);
+  for (size_t m = 0; m < metrics_.size(); ++m) out.metrics.push_back(metrics_[m].metric->result(states[m], width, tw));
   return out;
 }
 
@@ -71,7 +87,6 @@ TrainState Trainer::initial_state() const {
   TrainState state;
   state.epoch_shuffle = Rng(options_.seed, static_cast<uint64_t>(RngStream::kShuffle)).state();
   state.dropout = Rng(options_.seed, static_cast<uint64_t>(RngStream::kDropout)).state();
-  state.metric_sums.assign(metrics_.size(), 0.0);
   return state;
 }
 
@@ -87,8 +102,9 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
   const int64_t width = graph_.output_shape().numel();
   const int64_t tw = train.targets.sample_shape().numel();
   targets_.assign(static_cast<size_t>(graph_.max_batch() * tw), 0.0f);
+  weights_batch_.assign(static_cast<size_t>(graph_.max_batch()), 1.0f);
   order_.resize(static_cast<size_t>(n));
-  state.metric_sums.resize(metrics_.size(), 0.0);
+  if (state.metric_states.size() != metrics_.size()) reset_metrics(state.metric_states, n, tw);
 
   Progress progress;
   progress.steps_per_epoch = (n + batch - 1) / batch;
@@ -124,7 +140,7 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
       state.reg_loss_sum = 0;
       state.seen = 0;
       state.lr_used = optimizer_.effective_lr();
-      std::fill(state.metric_sums.begin(), state.metric_sums.end(), 0.0);
+      reset_metrics(state.metric_states, n, tw);
     }
 
     for (int64_t begin = state.batch_in_epoch * batch; begin < n; begin += batch) {
@@ -133,11 +149,10 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
       for (auto* cb : callbacks_) cb->on_batch_begin(ctx);
       gather(train, order_.data() + begin, count);
       executor_.forward(count, true);
-      double loss = loss_.forward_backward(executor_.output(), targets_.data(), count, width, tw,
-                                           executor_.output_grad());
+      double loss = batch_loss(train, count, tw, executor_.output_grad());
       // Metrics see this batch's forward pass, before the update (as Keras reports them).
       for (size_t m = 0; m < metrics_.size(); ++m)
-        state.metric_sums[m] += metrics_[m].metric->batch_sum(executor_.output(), targets_.data(), count, width, tw);
+        metrics_[m].metric->accumulate(state.metric_states[m], executor_.output(), targets_.data(), count, width, tw);
       executor_.backward(count);
       // Keras adds the layers' regularization terms to the training loss it reports.
       if (regularized) {
@@ -163,7 +178,8 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
     EpochRecord record;
     const double denom = static_cast<double>(std::max<int64_t>(state.seen, 1));
     record.logs.set("loss", state.loss_sum / denom);
-    for (size_t m = 0; m < metrics_.size(); ++m) record.logs.set(metrics_[m].name, state.metric_sums[m] / denom);
+    for (size_t m = 0; m < metrics_.size(); ++m)
+      record.logs.set(metrics_[m].name, metrics_[m].metric->result(state.metric_states[m], width, tw));
     if (validation && validation->rows() > 0) {
       const Evaluation val = evaluate(*validation);
       record.logs.set("val_loss", val.loss);

@@ -10,6 +10,7 @@ namespace {
 class CategoricalCrossentropy : public Loss {
  public:
   explicit CategoricalCrossentropy(AttrMap& a) : from_logits_(a.get<bool>("from_logits", false)) {}
+  bool classifies() const override { return true; }
   std::string check(const Shape& out, int64_t target_width) const override {
     if (out.back() < 2) return "needs at least 2 output units, got " + std::to_string(out.back());
     if (out.numel() != target_width)

@@ -16,7 +16,7 @@
 
 namespace anneal {
 
-inline constexpr uint32_t kCheckpointFormatVersion = 2;
+inline constexpr uint32_t kCheckpointFormatVersion = 3;
 
 class CheckpointError : public InputError {
  public:
@@ -36,6 +36,7 @@ struct Checkpoint {
   std::vector<std::vector<float>> optimizer_state;
   std::vector<double> callback_state;  // every callback's, in order (the scheduler's included)
   TrainState train;
+  std::string encoding;  // the data encoding (encoding.hpp) as YAML; empty: none (synthetic data)
 };
 
 void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);

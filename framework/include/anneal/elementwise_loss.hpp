@@ -21,6 +21,18 @@ class ElementwiseLoss : public Loss {
              std::to_string(target_width);
     return {};
   }
+  bool classifies() const override {
+    if constexpr (requires { Term::kClassifies; }) return Term::kClassifies;
+    return false;
+  }
+  // A term that only makes sense for some targets (binary cross-entropy: 0 or 1) says so.
+  std::string target_problem(const float* y, int64_t target_width, int64_t) const override {
+    if constexpr (requires(const Term& t, float v) { t.target_problem(v); }) {
+      for (int64_t j = 0; j < target_width; ++j)
+        if (auto problem = term_.target_problem(y[j]); !problem.empty()) return problem;
+    }
+    return {};
+  }
   double forward_backward(const float* p, const float* y, int64_t batch, int64_t width, int64_t,
                           float* grad) const override {
     const int64_t n = batch * width;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "anneal/data.hpp"
+#include "anneal/encoding.hpp"
 #include "anneal/graph.hpp"
 #include "anneal/loss.hpp"
 #include "anneal/optimizer.hpp"
@@ -20,8 +21,10 @@ namespace anneal {
 
 struct Experiment {
   ModelSpec spec;
-  std::optional<Dataset> train;       // absent when the spec has no data
-  std::optional<Dataset> validation;  // absent without validation_split
+  std::optional<Dataset> train;       // encoded rows; absent when the spec has no data
+  std::optional<Dataset> validation;  // absent without validation_split or validation_path
+  FeatureEncoding encoding;  // raw rows -> model inputs, fitted on the training rows
+  std::vector<std::string> warnings;  // worth telling the user before training (unscaled features)
   CompiledGraph graph;   // the plan
   Weights weights;       // its parameters and state, initialised from train.seed
   std::unique_ptr<Loss> loss;
@@ -35,10 +38,25 @@ struct Experiment {
 // With a `memory_limit` (bytes; 0: none), a plan that would need more for training is refused
 // before anything is allocated, with the figures. The graph is planned for the largest batch a
 // run can see: batch_size, or the training rows when there are fewer.
-Experiment build_experiment(ModelSpec spec, bool load_data = true, int64_t memory_limit = 0);
-// The same on rows the caller chose (cross-validation folds).
+// `fixed`: encode the rows with this encoding (a checkpoint's) instead of fitting one.
+Experiment build_experiment(ModelSpec spec, bool load_data = true, int64_t memory_limit = 0,
+                            const FeatureEncoding* fixed = nullptr);
+// The same on raw rows the caller chose (cross-validation folds): the encoding is fitted on
+// `train` unless `fixed` is given.
 Experiment build_experiment_on(ModelSpec spec, std::optional<Dataset> train, std::optional<Dataset> validation,
-                               int64_t memory_limit = 0);
+                               int64_t memory_limit = 0, const FeatureEncoding* fixed = nullptr);
+
+// The spec's raw rows split into training and validation rows: train.validation_split with
+// train.split, or data.validation_path (its labels aligned with the training file's).
+struct RawSplit {
+  Dataset train;
+  std::optional<Dataset> validation;
+};
+RawSplit load_raw_split(const ModelSpec& spec);
+
+// Checks every row's target against what the loss accepts (exit-2 DataError naming the first
+// offending row and the classes found).
+void check_labels(const Loss& loss, const std::string& loss_name, const Dataset& data, int64_t output_width);
 
 // Bytes a training run of the plan needs: weights, one training executor and up to three
 // optimizer buffers per trainable parameter (Adam with amsgrad).
@@ -78,5 +96,7 @@ uint64_t graph_hash(const Experiment& experiment);
 
 // Reads the weights (parameters and state) of a checkpoint into the experiment (evaluate, predict).
 void load_weights(Experiment& experiment, const std::string& checkpoint_path);
+// The data encoding a checkpoint was trained with (empty for synthetic or older checkpoints).
+FeatureEncoding load_encoding(const std::string& checkpoint_path);
 
 }  // namespace anneal

@@ -20,6 +20,19 @@ class Loss {
   // output and grad are [batch, width]; target is [batch, target_width].
   virtual double forward_backward(const float* output, const float* target, int64_t batch,
                                   int64_t width, int64_t target_width, float* grad) const = 0;
+  // Empty when a target row is one this loss can learn from, else what is wrong with it
+  // ("needs labels 0 or 1, got 2"); checked on every row before training.
+  virtual std::string target_problem(const float* target, int64_t target_width, int64_t width) const {
+    (void)target, (void)target_width, (void)width;
+    return {};
+  }
+  // A classifier's outputs are class scores (predict and evaluate then decode labels and report
+  // per-class figures); a regression loss says false.
+  virtual bool classifies() const { return false; }
+  // Keras' sample weighting: sum_i w_i loss_i / batch, each row's gradient scaled by its weight.
+  // Built on forward_backward one row at a time, so every loss (a plugin's too) supports it.
+  double weighted_forward_backward(const float* output, const float* target, const float* weights, int64_t batch,
+                                   int64_t width, int64_t target_width, float* grad) const;
 };
 
 using LossRegistry = Registry<Loss, AttrMap&>;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "anneal/attr_map.hpp"
@@ -23,16 +24,34 @@ struct SyntheticSpec {
   uint64_t seed = 0;
 };
 
+// A column named in a spec: by 0-based index (negative counts from the end) or by header name.
+struct ColumnRef {
+  std::optional<int64_t> index;
+  std::optional<std::string> name;
+  SourceLocation location;
+};
+
 struct DataSpec {
   std::optional<SyntheticSpec> synthetic;  // instead of a file
   std::string path;  // resolved against the spec's folder
   SourceLocation path_location;
+  std::string format = "csv";  // csv | arff (the .arff suffix chooses arff)
   bool header = false;
   char delimiter = ',';
+  int64_t skip_rows = 0;  // lines skipped before the header or the first row
   std::optional<int64_t> label_index;  // negative counts from the end
   std::optional<std::string> label_name;
   SourceLocation label_location;
+  bool label_given = false;  // `label:` was written (an ARFF file's class is otherwise the last attribute)
   bool one_hot = false;
+  std::string missing = "error";      // error | mean | zero | drop_row
+  std::vector<ColumnRef> categorical;  // string feature columns, one-hot encoded
+  std::string normalize = "none";     // none | standard | minmax
+  std::optional<ColumnRef> sample_weight;
+  bool ignore_labels = false;         // predict: the label and weight columns are read past
+  std::string validation_path;        // a separate validation file, read with the same options
+  SourceLocation validation_location;
+  SourceLocation location;            // the data: mapping
 };
 
 struct NodeSpec {
@@ -54,6 +73,10 @@ struct TrainSpec {
   bool shuffle = true;
   uint64_t seed = 0;
   bool terminate_on_nan = true;
+  // class_weight (Keras): "balanced" (scikit-learn's n / (classes * count)) or label -> weight.
+  bool balanced_class_weight = false;
+  std::vector<std::pair<std::string, double>> class_weight;
+  SourceLocation class_weight_location;
   SourceLocation location;
 };
 

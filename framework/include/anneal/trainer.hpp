@@ -56,7 +56,7 @@ struct TrainState {
   // The partial epoch's accumulators.
   double loss_sum = 0, reg_loss_sum = 0, lr_used = 0, time_s = 0;
   int64_t seen = 0;
-  std::vector<double> metric_sums;
+  std::vector<std::vector<double>> metric_states;  // each metric's accumulator (Metric::state_size)
   History history;
   std::string failure;  // why a run failed (FitResult::kFailed)
 };
@@ -93,6 +93,9 @@ class Trainer {
 
  private:
   void gather(const Dataset& data, const int64_t* rows, int64_t count);
+  // Sizes (and zeroes) each metric's accumulator for up to `rows` rows; keeps capacity.
+  void reset_metrics(std::vector<std::vector<double>>& states, int64_t rows, int64_t target_width) const;
+  double batch_loss(const Dataset& data, int64_t count, int64_t target_width, float* grad) const;
   bool stop_requested() const { return options_.stop_request && options_.stop_request() != 0; }
 
   const CompiledGraph& graph_;
@@ -104,6 +107,7 @@ class Trainer {
   TrainOptions options_;
   std::vector<Callback*> callbacks_;
   std::vector<float> targets_;  // [max_batch, target width]
+  std::vector<float> weights_batch_;  // [max_batch] sample weights, when the data has them
   std::vector<int64_t> order_;  // this epoch's row order
 };
 

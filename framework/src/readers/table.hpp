@@ -1,0 +1,66 @@
+#pragma once
+// What a reader hands to the decoder: the file's cells as text, with their line and column, and
+// what the format declares about each column (ARFF's nominal values). Decoding (numbers, missing
+// cells, categories, labels) is the same for every format, in table.cpp.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "anneal/data.hpp"
+
+namespace anneal::readers {
+
+struct Cell {
+  std::string text;
+  int column = 0;  // 1-based character column where the cell starts
+  bool quoted = false;
+};
+
+struct TableColumn {
+  std::string name;                   // "" when the file names none
+  bool nominal = false;               // ARFF {a, b, c}: categorical with declared values
+  std::vector<std::string> declared;  // the declared values, in order
+};
+
+struct Table {
+  std::string source;
+  std::vector<TableColumn> columns;
+  std::vector<std::vector<Cell>> rows;
+  std::vector<int> lines;
+};
+
+// Lines of a text file, gunzipped when the name ends in .gz. Refuses non-regular files and
+// lines longer than kMaxLine (a binary file given as data).
+class LineSource {
+ public:
+  static constexpr size_t kMaxLine = 64 << 20;
+  LineSource(const std::string& path, const SourceLocation& named_at);
+  ~LineSource();
+  LineSource(const LineSource&) = delete;
+  LineSource& operator=(const LineSource&) = delete;
+  bool next(std::string& line);  // false at the end
+  int line_number() const { return line_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string path_;
+  int line_ = 0;
+};
+
+// A line that cannot be split into cells: the character column and what is wrong.
+struct CellSyntax {
+  int column;
+  std::string what;
+};
+// Splits a line at `delimiter`, trimming blanks; a cell that starts with one of `quotes` runs to
+// the matching quote (delimiters inside are text; backslash escapes). Throws CellSyntax.
+std::vector<Cell> split_cells(const std::string& line, char delimiter, const std::string& quotes);
+
+Table read_csv_table(const DataSpec& spec);
+Table read_arff_table(const DataSpec& spec);
+Dataset decode_table(Table table, const DataSpec& spec);
+
+}  // namespace anneal::readers
