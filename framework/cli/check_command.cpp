@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <string>
 
+#include "anneal/atomic_file.hpp"
 #include "anneal/experiment.hpp"
 #include "options.hpp"
 
@@ -77,17 +78,33 @@ void print_totals(const CompiledGraph& g) {
               human(f * static_cast<double>(s.inference), true).c_str());
 }
 
+// Which source line became which side: lets another tool (bench/bundled_models.py) use exactly
+// the rows Anneal trains and validates on.
+void write_split(const Experiment& ex, const std::string& path) {
+  if (!ex.train) throw UsageError("--split-out needs the data (drop --no-data)");
+  std::string text = "file,line,side\n";
+  auto add = [&](const Dataset& data, const char* side) {
+    for (int64_t r = 0; r < data.rows(); ++r)
+      text += data.source + "," + std::to_string(r < static_cast<int64_t>(data.lines.size()) ? data.lines[static_cast<size_t>(r)] : 0) +
+              "," + side + "\n";
+  };
+  add(*ex.train, "train");
+  if (ex.validation) add(*ex.validation, "validation");
+  write_file_atomically(path, text);
+}
+
 }  // namespace
 
 int check_command(const Args& args) {
   po::options_description options("check options");
-  std::string model, schedule;
+  std::string model, schedule, split_out;
   std::vector<std::string> sets;
   options.add_options()
       ("model", po::value(&model)->required(), "model spec (YAML)")
       ("schedule", po::value(&schedule), "schedule spec to check with it")
       ("set", po::value(&sets)->composing(), "override a spec field: dotted.key=value (repeatable)")
-      ("no-data", po::bool_switch(), "do not read the data file");
+      ("no-data", po::bool_switch(), "do not read the data file")
+      ("split-out", po::value(&split_out), "write CSV 'file,line,side': where each row comes from and whether it trains or validates");
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map vm;
@@ -108,6 +125,7 @@ int check_command(const Args& args) {
                 static_cast<long long>(ex.encoding.width()), encoding_to_yaml(ex.encoding).c_str());
   }
   for (const auto& warning : ex.warnings) std::printf("warning: %s\n", warning.c_str());
+  if (!split_out.empty()) write_split(ex, split_out);
   return kExitOk;
 }
 

@@ -87,7 +87,7 @@ bool LineSource::next(std::string& line) {
     if (got == 0) {
       int code = 0;
       gzerror(impl_->gz, &code);
-      if (code != Z_OK && code != Z_BUF_ERROR)
+      if (code != Z_OK)
         throw DataError(format_error({path_, line_ + 1, 0}, "gzip data is corrupt or truncated"));
       impl_->eof = true;
     }

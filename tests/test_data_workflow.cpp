@@ -1,0 +1,176 @@
+// From a user's data to a checked, weighted, evaluated and predicted model: label checks before
+// training, class and sample weights, normalisation carried by checkpoints, predict's label column
+// for numeric labels, evaluate's report, and the metrics' val_ twins in the history.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <sstream>
+
+#include "anneal/experiment.hpp"
+#include "anneal/loss.hpp"
+#include "helpers.hpp"
+
+using namespace anneal;
+using namespace anneal::test;
+using Catch::Matchers::Contains;
+
+namespace {
+
+std::string mlp_spec(const TempDir& dir, const std::string& name, const std::string& data, int64_t inputs, int64_t units,
+                     const std::string& output, const std::string& loss, const std::string& extra = "") {
+  return dir.write(name, "version: 1\nname: " + name.substr(0, name.find('.')) + "\ndata: " + data + "\ninput: [" + std::to_string(inputs) +
+                             "]\nlayers:\n  - {type: dense, units: 8, activation: relu}\n  - {type: dense, units: " +
+                             std::to_string(units) + (output.empty() ? "" : ", activation: " + output) + "}\nloss: " + loss +
+                             "\noptimizer: {type: adam, lr: 0.01}\n" + extra);
+}
+
+}  // namespace
+
+TEST_CASE("labels are checked against the loss before training, naming the row and the classes", "[data][labels][cli]") {
+  TempDir dir;
+  const std::string digits = "{path: " + source_path("data/digits.csv") + ", label: -1}";
+  // Binary cross-entropy on ten classes: exit 2, not a negative loss.
+  auto r = run_cli("train " + mlp_spec(dir, "b.yaml", digits, 64, 1, "sigmoid", "binary_crossentropy", "train: {epochs: 1}\n"));
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("digits.csv:3: error: loss 'binary_crossentropy' needs two classes, labels 0 or 1, got 2"));
+  CHECK_THAT(r.err, Contains("values 0, 1, 2, 3, 4, 5, 6, 7, 8, 9"));
+  // Sparse categorical labels beyond the output width.
+  r = run_cli("train " + mlp_spec(dir, "s.yaml", digits, 64, 5, "softmax", "sparse_categorical_crossentropy", "train: {epochs: 1}\n"));
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("needs class indices 0 to 4 (one per output unit), got 5"));
+  // String labels: three classes for a binary loss.
+  const auto three = dir.write("three.csv", "1,a\n2,b\n3,c\n4,a\n");
+  r = run_cli("train " + mlp_spec(dir, "t.yaml", "{path: three.csv, label: -1}", 1, 1, "sigmoid", "binary_crossentropy", "train: {epochs: 1}\n"));
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("three.csv:3: error:"));
+  CHECK_THAT(r.err, Contains("3 classes: a, b, c"));
+}
+
+TEST_CASE("class_weight balanced follows scikit-learn; a mapping names labels; unknown ones are refused", "[data][weights]") {
+  TempDir dir;
+  const auto csv = dir.write("w.csv", "1,x\n2,x\n3,x\n4,y\n");
+  const std::string data = "{path: w.csv, label: -1}";
+  auto ex = build_experiment(load_model_spec(mlp_spec(dir, "a.yaml", data, 1, 1, "sigmoid", "binary_crossentropy",
+                                                      "train: {epochs: 1, class_weight: balanced}\n"), {}));
+  // n / (classes * count): x -> 4 / (2 * 3), y -> 4 / (2 * 1).
+  CHECK(ex.train->sample_weights == std::vector<float>{4.0f / 6, 4.0f / 6, 4.0f / 6, 2.0f});
+  ex = build_experiment(load_model_spec(mlp_spec(dir, "b.yaml", data, 1, 1, "sigmoid", "binary_crossentropy",
+                                                 "train: {epochs: 1, class_weight: {y: 5}}\n"), {}));
+  CHECK(ex.train->sample_weights == std::vector<float>{1, 1, 1, 5});
+  CHECK_THROWS_WITH(build_experiment(load_model_spec(mlp_spec(dir, "c.yaml", data, 1, 1, "sigmoid", "binary_crossentropy",
+                                                              "train: {epochs: 1, class_weight: {z: 5}}\n"), {})),
+                    Contains("class_weight names the class 'z', which the data does not have (classes: x, y)"));
+  // A sample_weight column multiplies in.
+  dir.write("sw.csv", "1,0.5,x\n2,1,x\n3,2,y\n");
+  ex = build_experiment(load_model_spec(mlp_spec(dir, "d.yaml", "{path: sw.csv, label: -1, sample_weight: 1}", 1, 1, "sigmoid",
+                                                 "binary_crossentropy", "train: {epochs: 1, class_weight: {y: 3}}\n"), {}));
+  CHECK(ex.train->features.values() == std::vector<float>{1, 2, 3});
+  CHECK(ex.train->sample_weights == std::vector<float>{0.5f, 1, 6});
+}
+
+TEST_CASE("weighted loss: sum of w_i loss_i over the batch, each row's gradient scaled by w_i", "[data][weights][losses]") {
+  for (const char* name : {"binary_crossentropy", "mse"}) {
+    AttrMap a = attrs_from(name, "loss");
+    const auto loss = create_from<LossRegistry>(a, "loss");
+    const std::vector<float> p{0.2f, 0.7f, 0.9f}, y{0, 1, 0}, w{1, 0, 2.5f};
+    std::vector<float> g(3), g1(1);
+    const double value = loss->weighted_forward_backward(p.data(), y.data(), w.data(), 3, 1, 1, g.data());
+    double expected = 0;
+    for (int i = 0; i < 3; ++i) {
+      const double li = loss->forward_backward(&p[i], &y[i], 1, 1, 1, g1.data());
+      expected += w[i] * li / 3;
+      CHECK(g[i] == Approx(w[i] * g1[0] / 3));
+    }
+    CHECK(value == Approx(expected));
+    const std::vector<float> ones{1, 1, 1};
+    CHECK(loss->weighted_forward_backward(p.data(), y.data(), ones.data(), 3, 1, 1, nullptr) ==
+          Approx(loss->forward_backward(p.data(), y.data(), 3, 1, 1, nullptr)));
+  }
+}
+
+TEST_CASE("normalisation travels in the checkpoint: evaluate and predict apply the training statistics", "[data][encoding][cli]") {
+  TempDir dir;
+  // Breast-cancer-like: a large-valued feature; unscaled training warns and names it.
+  std::string rows;
+  for (int i = 0; i < 60; ++i) rows += std::to_string(500 + 37 * (i % 11)) + "," + std::to_string((i % 7) * 0.1) + "," + (i % 11 > 5 ? "1" : "0") + "\n";
+  dir.write("big.csv", rows);
+  const auto plain = mlp_spec(dir, "plain.yaml", "{path: big.csv, label: -1}", 2, 1, "sigmoid", "binary_crossentropy",
+                              "metrics: [accuracy, auc]\ntrain: {epochs: 2, validation_split: 0.25}\n");
+  auto r = run_cli("train " + plain + " --quiet");
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.err, Contains("warning: feature 'column 1' has values beyond +-100"));
+  CHECK_THAT(r.err, Contains("normalize: standard"));
+
+  const auto scaled = mlp_spec(dir, "scaled.yaml", "{path: big.csv, label: -1, normalize: standard}", 2, 1, "sigmoid",
+                               "binary_crossentropy", "metrics: [accuracy, auc, f1]\ntrain: {epochs: 30, validation_split: 0.25}\n");
+  r = run_cli("train " + scaled + " --quiet --save " + dir.path() + "/s.ckpt --history " + dir.path() + "/h.csv");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.find("warning") == std::string::npos);
+  // Every metric has its val_ twin in the history.
+  const std::string history = read_text(dir.path() + "/h.csv");
+  CHECK_THAT(history.substr(0, history.find('\n')), Contains("epoch,loss,accuracy,auc,f1,val_loss,val_accuracy,val_auc,val_f1,lr"));
+  // check prints the statistics.
+  r = run_cli("check " + scaled);
+  CHECK_THAT(r.out, Contains("normalize: standard"));
+  CHECK_THAT(r.out, Contains("offset:"));
+  // predict of the raw rows equals evaluate's view: feed the rows through predict and compare
+  // with the same rows after changing the spec's normalize (which the checkpoint must override).
+  r = run_cli("predict " + scaled + " --weights " + dir.path() + "/s.ckpt --input " + dir.path() + "/big.csv -o " + dir.path() + "/p.csv");
+  REQUIRE(r.exit_code == 0);
+  r = run_cli("predict " + scaled + " --set data.normalize=none --weights " + dir.path() + "/s.ckpt --input " + dir.path() +
+              "/big.csv -o " + dir.path() + "/q.csv");
+  REQUIRE(r.exit_code == 0);
+  CHECK(read_text(dir.path() + "/p.csv") == read_text(dir.path() + "/q.csv"));
+  std::stringstream p(read_text(dir.path() + "/p.csv"));
+  std::string header;
+  std::getline(p, header);
+  CHECK(header == "probability_1,label");  // numeric labels get a label column too
+  // Resuming with another encoding is refused.
+  r = run_cli("train " + scaled + " --set data.normalize=minmax --epochs 40 --resume " + dir.path() + "/s.ckpt");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("differently encoded data"));
+}
+
+TEST_CASE("evaluate reports the confusion matrix and per-class table, and JSON for scripts", "[data][evaluate][cli]") {
+  TempDir dir;
+  const auto spec = source_path("models/iris.yaml");
+  REQUIRE(run_cli("train " + spec + " --quiet --epochs 20 --save " + dir.path() + "/i.ckpt").exit_code == 0);
+  auto r = run_cli("evaluate " + spec + " --weights " + dir.path() + "/i.ckpt");
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Contains("confusion matrix (rows: actual, columns: predicted)"));
+  CHECK_THAT(r.out, Contains("precision    recall  f1-score   support"));
+  CHECK_THAT(r.out, Contains("macro avg"));
+  r = run_cli("evaluate " + spec + " --weights " + dir.path() + "/i.ckpt --format json");
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Contains("\"validation\": {\"rows\": 30,"));
+  CHECK_THAT(r.out, Contains("\"classes\": [\"0\", \"1\", \"2\"]"));
+  // The validation confusion matrix accounts for all 30 rows, 10 per class (stratified).
+  const auto at = r.out.find("\"confusion\"", r.out.find("\"validation\""));
+  const std::string matrix = r.out.substr(at, r.out.find("]]", at) - at);
+  int total = 0;
+  for (size_t i = matrix.find('['); i < matrix.size(); ++i)
+    if (std::isdigit(static_cast<unsigned char>(matrix[i]))) {
+      size_t used = 0;
+      total += std::stoi(matrix.substr(i), &used);
+      i += used;
+    }
+  CHECK(total == 30);
+  CHECK(run_cli("evaluate " + spec + " --weights " + dir.path() + "/i.ckpt --format xml").exit_code == 2);
+  // A regression model reports its metrics and no class table; predict writes no label column.
+  const auto reg = source_path("models/diabetes_regression.yaml");
+  REQUIRE(run_cli("train " + reg + " --quiet --epochs 5 --save " + dir.path() + "/r.ckpt").exit_code == 0);
+  r = run_cli("evaluate " + reg + " --weights " + dir.path() + "/r.ckpt");
+  CHECK_THAT(r.out, Contains("r2: "));
+  CHECK(r.out.find("confusion") == std::string::npos);
+  REQUIRE(run_cli("predict " + reg + " --weights " + dir.path() + "/r.ckpt --input " + source_path("data/diabetes_regression.csv.gz") +
+                  " -o " + dir.path() + "/r.csv").exit_code == 0);
+  CHECK(read_text(dir.path() + "/r.csv").substr(0, 9) == "output_0\n");
+}
+
+TEST_CASE("metric states resume exactly: 4 epochs equal 2 + 2 through a checkpoint (auc, f1, r2)", "[data][metrics][checkpoint]") {
+  TempDir dir;
+  const auto spec = source_path("models/breast_cancer.yaml");
+  REQUIRE(run_cli("train " + spec + " --quiet --epochs 4 --history " + dir.path() + "/a.csv").exit_code == 0);
+  REQUIRE(run_cli("train " + spec + " --quiet --epochs 2 --save " + dir.path() + "/b.ckpt").exit_code == 0);
+  REQUIRE(run_cli("train " + spec + " --quiet --epochs 4 --resume " + dir.path() + "/b.ckpt --history " + dir.path() + "/b.csv").exit_code == 0);
+  CHECK(rows_without_time(dir.path() + "/a.csv") == rows_without_time(dir.path() + "/b.csv"));
+}
