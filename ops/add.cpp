@@ -1,4 +1,5 @@
 // add: elementwise sum of two or more inputs of the same shape.
+#include "anneal/export_graph.hpp"
 #include "anneal/op.hpp"
 
 namespace anneal {
@@ -6,6 +7,9 @@ namespace {
 
 class AddOp : public Op {
  public:
+  std::string export_onnx(ExportGraph& g, const ExportNode& node) const override {
+    return g.node(node.inputs.size() == 2 ? "Add" : "Sum", node.inputs, {}, node.name);
+  }
   explicit AddOp(AttrMap&) {}
   int arity() const override { return kVariadic; }
 

@@ -8,6 +8,7 @@ namespace {
 
 class AvgPool2dOp : public Pool2dOp {
  public:
+  std::string export_onnx(ExportGraph& g, const ExportNode& node) const override { return export_pool(g, node, "AveragePool"); }
   explicit AvgPool2dOp(AttrMap& a) : Pool2dOp(a, "avg_pool2d") {}
   void forward(const OpContext& ctx) const override {
     visit(ctx.batch, [&](int64_t in, int64_t out, float scale) { ctx.output.data[out] += ctx.inputs[0].data[in] * scale; },

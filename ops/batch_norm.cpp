@@ -10,6 +10,7 @@
 //   d_beta = sum dy,  d_gamma = sum dy x_hat,  dx = gamma / (M sqrt(var + eps)) (M dy - d_beta - x_hat d_gamma)
 #include <cmath>
 
+#include "anneal/export_graph.hpp"
 #include "anneal/op.hpp"
 
 namespace anneal {
@@ -17,6 +18,27 @@ namespace {
 
 class BatchNormOp : public Op {
  public:
+  // Inference form folded into one scale and shift per feature, a = gamma / sqrt(var + eps) and
+  // b = beta - mean a, broadcast along the feature axis: y = x a + b (Mul, Add).
+  std::string export_onnx(ExportGraph& g, const ExportNode& node) const override {
+    const Shape& s = node.input_shapes[0];
+    const int axis = feature_axis(s);
+    const int64_t features = s[axis];
+    std::vector<float> a(static_cast<size_t>(features)), b(static_cast<size_t>(features));
+    size_t p = 0;
+    const auto gamma = scale_ ? node.params[p++] : std::span<const float>();
+    const auto beta = center_ ? node.params[p++] : std::span<const float>();
+    for (int64_t f = 0; f < features; ++f) {
+      const auto i = static_cast<size_t>(f);
+      const double inv = 1.0 / std::sqrt(static_cast<double>(node.state[1][i]) + epsilon_);
+      a[i] = static_cast<float>((scale_ ? gamma[i] : 1.0) * inv);
+      b[i] = static_cast<float>((center_ ? beta[i] : 0.0) - node.state[0][i] * (scale_ ? gamma[i] : 1.0) * inv);
+    }
+    std::vector<int64_t> dims{features};
+    for (int d = axis + 1; d < s.rank(); ++d) dims.push_back(1);
+    const std::string y = g.node("Mul", {node.inputs[0], g.constant(node.name + "/scale", dims, a)});
+    return g.node("Add", {y, g.constant(node.name + "/shift", dims, b)}, {}, node.name);
+  }
   explicit BatchNormOp(AttrMap& a)
       : momentum_(a.get<double>("momentum", 0.99)),
         epsilon_(a.get<double>("epsilon", 1e-3)),

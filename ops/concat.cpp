@@ -2,6 +2,7 @@
 // axis 0 is the first non-batch axis). All other dimensions must match.
 #include <cstring>
 
+#include "anneal/export_graph.hpp"
 #include "anneal/op.hpp"
 
 namespace anneal {
@@ -9,6 +10,11 @@ namespace {
 
 class ConcatOp : public Op {
  public:
+  // The per-sample axis, counted with the batch axis in front.
+  std::string export_onnx(ExportGraph& g, const ExportNode& node) const override {
+    const int rank = node.input_shapes[0].rank();
+    return g.node("Concat", node.inputs, {{"axis", int64_t{(axis_ < 0 ? rank + axis_ : axis_) + 1}}}, node.name);
+  }
   explicit ConcatOp(AttrMap& a) : axis_(a.get<int>("axis", -1)) {}
   int arity() const override { return kVariadic; }
 

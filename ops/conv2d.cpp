@@ -23,6 +23,13 @@ namespace {
 
 class Conv2dOp : public Op {
  public:
+  // ONNX Conv takes the kernel as [filters, channels, kh, kw], the layout kept here.
+  std::string export_onnx(ExportGraph& g, const ExportNode& node) const override {
+    const int64_t channels = node.input_shapes[0][0];
+    std::vector<std::string> inputs{node.inputs[0], g.constant(node.name + "/kernel", {filters_, channels, win_.kh, win_.kw}, node.params[0])};
+    if (use_bias_) inputs.push_back(g.constant(node.name + "/bias", {filters_}, node.params[1]));
+    return activation_->export_activation(g, g.node("Conv", inputs, win_.onnx_attrs(true)));
+  }
   explicit Conv2dOp(AttrMap& a) : filters_(a.get<int64_t>("filters")), use_bias_(a.get<bool>("use_bias", true)) {
     a.require(filters_ > 0, "filters", "must be a positive integer, got " + std::to_string(filters_));
     std::tie(win_.kh, win_.kw) = pair_attr(a, "kernel_size", {0, 0});

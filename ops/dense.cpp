@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "anneal/export_graph.hpp"
 #include "anneal/activation.hpp"
 #include "anneal/blas.hpp"
 #include "anneal/op.hpp"
@@ -14,6 +15,14 @@ namespace {
 
 class DenseOp : public Op {
  public:
+  // MatMul with the [in, units] kernel (batched over any leading axes), Add the bias, then the
+  // activation's own form.
+  std::string export_onnx(ExportGraph& g, const ExportNode& node) const override {
+    const int64_t in = node.input_shapes[0].back();
+    std::string y = g.node("MatMul", {node.inputs[0], g.constant(node.name + "/kernel", {in, units_}, node.params[0])});
+    if (use_bias_) y = g.node("Add", {y, g.constant(node.name + "/bias", {units_}, node.params[1])});
+    return activation_->export_activation(g, y);
+  }
   explicit DenseOp(AttrMap& a) : units_(a.get<int64_t>("units")), use_bias_(a.get<bool>("use_bias", true)) {
     a.require(units_ > 0, "units", "must be a positive integer, got " + std::to_string(units_));
     activation_ = activation_attr(a, "activation");

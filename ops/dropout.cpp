@@ -3,6 +3,7 @@
 // executor's seeded dropout stream and is kept in the saved workspace for backward.
 #include <algorithm>
 
+#include "anneal/export_graph.hpp"
 #include "anneal/op.hpp"
 #include "anneal/rng.hpp"
 
@@ -11,6 +12,8 @@ namespace {
 
 class DropoutOp : public Op {
  public:
+  // Inference passes values through unchanged (inverted dropout scales during training).
+  std::string export_onnx(ExportGraph&, const ExportNode& node) const override { return node.inputs[0]; }
   explicit DropoutOp(AttrMap& a) : rate_(a.get<double>("rate")) {
     a.require(rate_ >= 0 && rate_ < 1, "rate", "must be in [0, 1)");
   }

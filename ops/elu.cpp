@@ -14,6 +14,7 @@ struct Elu {
   float value(float x) const { return x > 0 ? x : alpha * std::expm1(x); }
   float derivative(float, float y) const { return y > 0 ? 1.0f : y + alpha; }
   float alpha;
+  std::string onnx(ExportGraph& g, const std::string& x) const { return g.node("Elu", {x}, {{"alpha", alpha}}); }
 };
 ANNEAL_REGISTER(OpRegistry, "elu", PointwiseActivation<Elu>);
 }  // namespace

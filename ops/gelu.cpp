@@ -15,6 +15,13 @@ struct Gelu {
     const float pdf = 0.39894228040143268f * std::exp(-0.5f * x * x);
     return cdf + x * pdf;
   }
+  // Opset 17 has no Gelu: x (1 + erf(x / sqrt 2)) / 2 from Div, Erf, Add, Mul.
+  std::string onnx(ExportGraph& g, const std::string& x) const {
+    const float sqrt2 = 1.41421356237309505f, one = 1.0f, half = 0.5f;
+    const std::string e = g.node("Erf", {g.node("Div", {x, g.constant("sqrt2", {}, {&sqrt2, 1})})});
+    const std::string p = g.node("Add", {e, g.constant("one", {}, {&one, 1})});
+    return g.node("Mul", {g.node("Mul", {x, p}), g.constant("half", {}, {&half, 1})});
+  }
 };
 ANNEAL_REGISTER(OpRegistry, "gelu", PointwiseActivation<Gelu>);
 }  // namespace

@@ -6,6 +6,7 @@ namespace {
 
 class GlobalAvgPool2dOp : public GlobalPool2dOp {
  public:
+  std::string export_onnx(ExportGraph& g, const ExportNode& node) const override { return export_global(g, node, "GlobalAveragePool"); }
   explicit GlobalAvgPool2dOp(AttrMap&) : GlobalPool2dOp("global_avg_pool2d") {}
   void forward(const OpContext& ctx) const override {
     const int64_t planes = ctx.batch * ctx.output.sample_size();

@@ -9,6 +9,7 @@ namespace {
 
 class GlobalMaxPool2dOp : public GlobalPool2dOp {
  public:
+  std::string export_onnx(ExportGraph& g, const ExportNode& node) const override { return export_global(g, node, "GlobalMaxPool"); }
   explicit GlobalMaxPool2dOp(AttrMap&) : GlobalPool2dOp("global_max_pool2d") {}
   void forward(const OpContext& ctx) const override {
     const int64_t planes = ctx.batch * ctx.output.sample_size();

@@ -11,6 +11,10 @@ struct HardSigmoid {
   static constexpr bool kUsesInput = true;
   float value(float x) const { return std::clamp(x / 6.0f + 0.5f, 0.0f, 1.0f); }
   float derivative(float x, float) const { return x > -3.0f && x < 3.0f ? 1.0f / 6.0f : 0.0f; }
+  // ONNX HardSigmoid is max(0, min(1, alpha x + beta)).
+  std::string onnx(ExportGraph& g, const std::string& x) const {
+    return g.node("HardSigmoid", {x}, {{"alpha", 1.0f / 6.0f}, {"beta", 0.5f}});
+  }
 };
 ANNEAL_REGISTER(OpRegistry, "hard_sigmoid", PointwiseActivation<HardSigmoid>);
 }  // namespace

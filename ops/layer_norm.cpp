@@ -4,6 +4,7 @@
 // g = dy gamma:  dx = (N g - sum g - x_hat sum(g x_hat)) / (N sqrt(var + eps)).
 #include <cmath>
 
+#include "anneal/export_graph.hpp"
 #include "anneal/op.hpp"
 
 namespace anneal {
@@ -11,6 +12,16 @@ namespace {
 
 class LayerNormOp : public Op {
  public:
+  // ONNX LayerNormalization (opset 17) over the last axis.
+  std::string export_onnx(ExportGraph& g, const ExportNode& node) const override {
+    const int64_t n = node.input_shapes[0].back();
+    size_t p = 0;
+    const std::vector<float> ones(static_cast<size_t>(n), 1.0f), zeros(static_cast<size_t>(n), 0.0f);
+    const std::string gamma = g.constant(node.name + "/gamma", {n}, scale_ ? node.params[p++] : std::span<const float>(ones));
+    const std::string beta = g.constant(node.name + "/beta", {n}, center_ ? node.params[p++] : std::span<const float>(zeros));
+    return g.node("LayerNormalization", {node.inputs[0], gamma, beta},
+                  {{"axis", int64_t{-1}}, {"epsilon", static_cast<float>(epsilon_)}}, node.name);
+  }
   explicit LayerNormOp(AttrMap& a)
       : epsilon_(a.get<double>("epsilon", 1e-3)), center_(a.get<bool>("center", true)), scale_(a.get<bool>("scale", true)) {
     a.require(epsilon_ > 0, "epsilon", "must be > 0");

@@ -12,6 +12,7 @@ struct LeakyRelu {
   float value(float x) const { return x > 0 ? x : alpha * x; }
   float derivative(float, float y) const { return y > 0 ? 1.0f : alpha; }
   float alpha;
+  std::string onnx(ExportGraph& g, const std::string& x) const { return g.node("LeakyRelu", {x}, {{"alpha", alpha}}); }
 };
 ANNEAL_REGISTER(OpRegistry, "leaky_relu", PointwiseActivation<LeakyRelu>);
 }  // namespace

@@ -8,6 +8,7 @@ struct Identity {
   static constexpr bool kUsesInput = false;
   float value(float x) const { return x; }
   float derivative(float, float) const { return 1.0f; }
+  std::string onnx(ExportGraph&, const std::string& x) const { return x; }
 };
 class Linear : public PointwiseActivation<Identity> {
  public:

@@ -12,6 +12,7 @@ namespace {
 
 class MaxPool2dOp : public Pool2dOp {
  public:
+  std::string export_onnx(ExportGraph& g, const ExportNode& node) const override { return export_pool(g, node, "MaxPool"); }
   explicit MaxPool2dOp(AttrMap& a) : Pool2dOp(a, "max_pool2d") {}
   Workspace workspace(int64_t max_batch) const override { return {max_batch * channels_ * win_.out_size(), 0}; }
 

@@ -1,4 +1,5 @@
 // multiply: elementwise product of two inputs of the same shape (Keras Multiply with two inputs).
+#include "anneal/export_graph.hpp"
 #include "anneal/op.hpp"
 
 namespace anneal {
@@ -6,6 +7,11 @@ namespace {
 
 class MultiplyOp : public Op {
  public:
+  std::string export_onnx(ExportGraph& g, const ExportNode& node) const override {
+    std::string y = node.inputs[0];
+    for (size_t i = 1; i < node.inputs.size(); ++i) y = g.node("Mul", {y, node.inputs[i]});
+    return y;
+  }
   explicit MultiplyOp(AttrMap&) {}
   int arity() const override { return 2; }
   Shape infer_shape(const std::vector<Shape>& in) const override { return common_shape(in); }

@@ -12,6 +12,9 @@ struct Selu {
   static constexpr float kAlpha = 1.6732632423543772f, kScale = 1.0507009873554805f;
   float value(float x) const { return x > 0 ? kScale * x : kScale * kAlpha * std::expm1(x); }
   float derivative(float, float y) const { return y > 0 ? kScale : y + kScale * kAlpha; }
+  std::string onnx(ExportGraph& g, const std::string& x) const {
+    return g.node("Selu", {x}, {{"alpha", kAlpha}, {"gamma", kScale}});
+  }
 };
 ANNEAL_REGISTER(OpRegistry, "selu", PointwiseActivation<Selu>);
 }  // namespace

@@ -8,6 +8,7 @@ struct Sigmoid {
   static constexpr bool kUsesInput = false;
   float value(float x) const { return stable_sigmoid(x); }
   float derivative(float, float y) const { return y * (1.0f - y); }
+  std::string onnx(ExportGraph& g, const std::string& x) const { return g.node("Sigmoid", {x}); }
 };
 ANNEAL_REGISTER(OpRegistry, "sigmoid", PointwiseActivation<Sigmoid>);
 }  // namespace

@@ -11,6 +11,7 @@ struct Silu {
     const float s = stable_sigmoid(x);
     return s * (1.0f + x * (1.0f - s));
   }
+  std::string onnx(ExportGraph& g, const std::string& x) const { return g.node("Mul", {x, g.node("Sigmoid", {x})}); }
 };
 ANNEAL_REGISTER(OpRegistry, "silu", PointwiseActivation<Silu>);
 ANNEAL_REGISTER(OpRegistry, "swish", PointwiseActivation<Silu>);

@@ -12,6 +12,9 @@ class Softmax : public ActivationOp {
  public:
   explicit Softmax(AttrMap&) {}
   bool uses_input() const override { return false; }
+  std::string export_activation(ExportGraph& g, const std::string& x) const override {
+    return g.node("Softmax", {x}, {{"axis", int64_t{-1}}});
+  }
 
   void activate(const float* x, float* y, int64_t rows, int64_t width) const override {
     for (int64_t r = 0; r < rows; ++r) {

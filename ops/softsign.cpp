@@ -13,6 +13,7 @@ struct Softsign {
     const float d = 1.0f + std::abs(x);
     return 1.0f / (d * d);
   }
+  std::string onnx(ExportGraph& g, const std::string& x) const { return g.node("Softsign", {x}); }
 };
 ANNEAL_REGISTER(OpRegistry, "softsign", PointwiseActivation<Softsign>);
 }  // namespace

@@ -1,4 +1,5 @@
 // subtract: the first input minus the second, of the same shape (Keras Subtract).
+#include "anneal/export_graph.hpp"
 #include "anneal/op.hpp"
 
 namespace anneal {
@@ -6,6 +7,7 @@ namespace {
 
 class SubtractOp : public Op {
  public:
+  std::string export_onnx(ExportGraph& g, const ExportNode& node) const override { return g.node("Sub", node.inputs, {}, node.name); }
   explicit SubtractOp(AttrMap&) {}
   int arity() const override { return 2; }
   Shape infer_shape(const std::vector<Shape>& in) const override { return common_shape(in); }

@@ -10,6 +10,7 @@ struct Tanh {
   static constexpr bool kUsesInput = false;
   float value(float x) const { return std::tanh(x); }
   float derivative(float, float y) const { return 1.0f - y * y; }
+  std::string onnx(ExportGraph& g, const std::string& x) const { return g.node("Tanh", {x}); }
 };
 ANNEAL_REGISTER(OpRegistry, "tanh", PointwiseActivation<Tanh>);
 }  // namespace

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "anneal/export_graph.hpp"
 #include "anneal/op.hpp"
 
 namespace anneal {
@@ -40,6 +41,18 @@ struct Window2d {
     size(w, kw, sw, dw, out_w, pad_left);
   }
   int64_t out_size() const { return out_h * out_w; }
+  // ONNX attributes of this window: kernel_shape, strides, dilations (when asked) and explicit
+  // pads [top, left, bottom, right] (the larger half after, as TensorFlow pads).
+  std::vector<ExportAttr> onnx_attrs(bool with_dilations) const {
+    const int64_t eh = (kh - 1) * dh + 1, ew = (kw - 1) * dw + 1;
+    const int64_t total_h = same ? std::max<int64_t>((out_h - 1) * sh + eh - h, 0) : 0;
+    const int64_t total_w = same ? std::max<int64_t>((out_w - 1) * sw + ew - w, 0) : 0;
+    std::vector<ExportAttr> attrs{{"kernel_shape", std::vector<int64_t>{kh, kw}},
+                                  {"strides", std::vector<int64_t>{sh, sw}},
+                                  {"pads", std::vector<int64_t>{pad_top, pad_left, total_h - pad_top, total_w - pad_left}}};
+    if (with_dilations) attrs.push_back({"dilations", std::vector<int64_t>{dh, dw}});
+    return attrs;
+  }
 
   // The input rows (or columns) a window covers, clipped to the image: [begin, end).
   int64_t row_begin(int64_t oh) const { return std::max<int64_t>(oh * sh - pad_top, 0); }
@@ -109,6 +122,10 @@ class Pool2dOp : public Op {
     const double n = static_cast<double>(out.numel() * win_.kh * win_.kw);
     return {n, n, n};
   }
+  // ONNX MaxPool / AveragePool (whose padding is not counted, as here and in Keras).
+  std::string export_pool(ExportGraph& g, const ExportNode& node, const std::string& type) const {
+    return g.node(type, {node.inputs[0]}, win_.onnx_attrs(false), node.name);
+  }
 
  protected:
   std::string name_;
@@ -125,6 +142,10 @@ class GlobalPool2dOp : public Op {
     return Shape{in[0][0]};
   }
   void prepare(const std::vector<Shape>& in) override { plane_ = in[0][1] * in[0][2]; }
+  // ONNX GlobalAveragePool / GlobalMaxPool give [N, C, 1, 1]; Flatten makes it [N, C].
+  std::string export_global(ExportGraph& g, const ExportNode& node, const std::string& type) const {
+    return g.node("Flatten", {g.node(type, {node.inputs[0]})}, {{"axis", int64_t{1}}}, node.name);
+  }
   Flops flops(const std::vector<Shape>& in, const Shape&) const override {
     const double n = static_cast<double>(in[0].numel());
     return {n, n, n};

@@ -6,8 +6,10 @@
 #include <sstream>
 
 #include "anneal/experiment.hpp"
+#include "anneal/export.hpp"
 #include "anneal/loss.hpp"
 #include "helpers.hpp"
+#include "anneal/testing/gradient_check.hpp"
 
 using namespace anneal;
 using namespace anneal::test;
@@ -173,4 +175,49 @@ TEST_CASE("metric states resume exactly: 4 epochs equal 2 + 2 through a checkpoi
   REQUIRE(run_cli("train " + spec + " --quiet --epochs 2 --save " + dir.path() + "/b.ckpt").exit_code == 0);
   REQUIRE(run_cli("train " + spec + " --quiet --epochs 4 --resume " + dir.path() + "/b.ckpt --history " + dir.path() + "/b.csv").exit_code == 0);
   CHECK(rows_without_time(dir.path() + "/a.csv") == rows_without_time(dir.path() + "/b.csv"));
+}
+
+namespace {
+// An op with no ONNX form, as a plugin op might be.
+class NoExportOp : public Op {
+ public:
+  explicit NoExportOp(AttrMap&) {}
+  Shape infer_shape(const std::vector<Shape>& in) const override { return in[0]; }
+  void forward(const OpContext& ctx) const override {
+    std::copy(ctx.inputs[0].data, ctx.inputs[0].data + ctx.batch * ctx.output.sample_size(), ctx.output.data);
+  }
+  void backward(const OpContext& ctx) const override {
+    if (ctx.input_grads[0].empty()) return;
+    for (int64_t i = 0; i < ctx.batch * ctx.output.sample_size(); ++i) ctx.input_grads[0].data[i] += ctx.output_grad.data[i];
+  }
+};
+ANNEAL_REGISTER(OpRegistry, "test_no_export", NoExportOp);
+}  // namespace
+// Every registered op has a gradient case, this test's identity op too.
+ANNEAL_GRADIENT_CASE("test_no_export", "{type: test_no_export}", {Shape{3}}, testing::InputFill::kSigned);
+
+TEST_CASE("export: an op without an ONNX form is named; formats by suffix; npz needs no ONNX", "[export][cli]") {
+  TempDir dir;
+  const auto spec = dir.write("m.yaml", "version: 1\ndata: {synthetic: {features: 3, classes: 2, rows: 8}}\ninput: [3]\n"
+                                        "layers:\n  - {type: test_no_export}\n  - {type: dense, units: 1, activation: sigmoid}\n"
+                                        "loss: binary_crossentropy\noptimizer: sgd\ntrain: {epochs: 1}\n");
+  Experiment ex = build_experiment(load_model_spec(spec, {}));
+  if (onnx_export_available())
+    CHECK_THROWS_WITH(export_onnx(ex.graph, ex.weights, ex.encoding, "m", dir.path() + "/m.onnx"),
+                      Contains("cannot export node 'test_no_export_1' (test_no_export): the op has no ONNX form"));
+  export_npz(ex.graph, ex.weights, ex.encoding, dir.path() + "/m.npz");
+  const std::string npz = read_text(dir.path() + "/m.npz");
+  CHECK(npz.substr(0, 4) == std::string("PK\x03\x04", 4));
+  CHECK(npz.find("dense_1.kernel.npy") != std::string::npos);
+  CHECK(npz.find("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 1), }") != std::string::npos);
+  CHECK(npz.find("'shape': (1,), }") != std::string::npos);  // the bias
+
+  const auto model = source_path("models/iris.yaml");
+  REQUIRE(run_cli("train " + model + " --quiet --epochs 1 --save " + dir.path() + "/i.ckpt").exit_code == 0);
+  auto r = run_cli("export " + model + " --weights " + dir.path() + "/i.ckpt -o " + dir.path() + "/i.bin");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("name it .onnx or .npz, or give --format onnx|npz"));
+  r = run_cli("export " + model + " --weights " + dir.path() + "/i.ckpt -o " + dir.path() + "/i.npz");
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Contains("normalisation included"));
 }

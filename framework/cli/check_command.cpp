@@ -120,7 +120,12 @@ int check_command(const Args& args) {
     std::printf("data: %s, %lld training rows, %lld validation rows\n", ex.train->source.c_str(),
                 static_cast<long long>(ex.train->rows()),
                 static_cast<long long>(ex.validation ? ex.validation->rows() : 0));
-  if (!ex.encoding.empty()) {
+  const auto& columns = ex.encoding.columns;
+  const bool informative = ex.encoding.normalize != "none" ||
+                           std::any_of(columns.begin(), columns.end(), [](const ColumnEncoding& c) { return c.categorical || c.fill != 0; });
+  if (!ex.encoding.empty() && !informative) {
+    std::printf("data encoding: %zu numeric features, no normalisation\n", columns.size());
+  } else if (!ex.encoding.empty()) {
     std::printf("data encoding (fitted on the training rows; %zu columns -> %lld features):\n%s\n", ex.encoding.columns.size(),
                 static_cast<long long>(ex.encoding.width()), encoding_to_yaml(ex.encoding).c_str());
   }

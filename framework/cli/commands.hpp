@@ -16,6 +16,7 @@ int graph_command(const Args& args);
 int schedule_command(const Args& args);
 int evaluate_command(const Args& args);
 int predict_command(const Args& args);
+int export_command(const Args& args);
 int plot_command(const Args& args);
 int sweep_command(const Args& args);
 int cv_command(const Args& args);

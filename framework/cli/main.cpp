@@ -27,6 +27,7 @@ const Command kCommands[] = {
     {"schedule", anneal::cli::schedule_command, "show or plot a schedule's rates (and momentum) before training"},
     {"evaluate", anneal::cli::evaluate_command, "loss and metrics of a checkpoint's weights"},
     {"predict", anneal::cli::predict_command, "outputs and class labels for each row of a CSV"},
+    {"export", anneal::cli::export_command, "write a trained model as ONNX or a NumPy archive"},
     {"plot", anneal::cli::plot_command, "loss, accuracy and learning-rate curves from history CSVs"},
     {"sweep", anneal::cli::sweep_command, "train schedules x seeds (in parallel) and compare them"},
     {"cv", anneal::cli::cv_command, "k-fold cross-validation"},

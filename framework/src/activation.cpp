@@ -79,4 +79,12 @@ std::unique_ptr<ActivationOp> activation_attr(AttrMap& attrs, const std::string&
   return std::unique_ptr<ActivationOp>(activation);
 }
 
+std::string ActivationOp::export_activation(ExportGraph&, const std::string&) const {
+  throw ExportError("the activation has no ONNX form (it does not implement export_activation)");
+}
+
+std::string ActivationOp::export_onnx(ExportGraph& graph, const ExportNode& node) const {
+  return export_activation(graph, node.inputs[0]);
+}
+
 }  // namespace anneal

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "anneal/export_graph.hpp"
 #include "anneal/op.hpp"
 
 namespace anneal {
@@ -35,6 +36,11 @@ class ActivationOp : public Op {
   // Fused entry point: y = f(y + bias) in one pass over [rows, width] (bias [width]). The default
   // adds the bias, then calls activate() in place; override it to save the second pass.
   virtual void activate_with_bias(float* y, const float* bias, int64_t rows, int64_t width) const;
+
+  // The activation applied to value `x` in an exported graph; returns the output's name. Used
+  // both for the op as a layer and fused into dense or conv2d. Default: ExportError.
+  virtual std::string export_activation(ExportGraph& graph, const std::string& x) const;
+  std::string export_onnx(ExportGraph& graph, const ExportNode& node) const override;
 };
 
 // An elementwise activation from a small function object F with
@@ -67,6 +73,11 @@ class PointwiseActivation : public ActivationOp {
       for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * f_.derivative(F::kUsesInput ? x[i] : 0.0f, y[i]);
   }
   bool uses_input() const override { return F::kUsesInput; }
+  // F may provide `std::string onnx(ExportGraph&, const std::string& x) const`.
+  std::string export_activation(ExportGraph& graph, const std::string& x) const override {
+    if constexpr (requires(const F& f, ExportGraph& g) { f.onnx(g, x); }) return f_.onnx(graph, x);
+    else return ActivationOp::export_activation(graph, x);
+  }
 
  private:
   F f_;

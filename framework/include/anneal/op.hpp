@@ -74,6 +74,9 @@ struct OpContext {
   Rng* rng = nullptr;  // for stochastic ops (dropout)
 };
 
+class ExportGraph;
+struct ExportNode;
+
 class Op {
  public:
   virtual ~Op() = default;
@@ -94,6 +97,10 @@ class Op {
 
   virtual void forward(const OpContext& ctx) const = 0;
   virtual void backward(const OpContext& ctx) const = 0;
+
+  // Adds this node to an exported graph (export_graph.hpp) and returns its output's value name.
+  // The default throws ExportError: an op without an export cannot be written out.
+  virtual std::string export_onnx(ExportGraph& graph, const ExportNode& node) const;
 };
 
 // Thrown by infer_shape; carries only the message.

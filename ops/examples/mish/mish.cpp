@@ -19,6 +19,10 @@ struct Mish {
     const float t = std::tanh(softplus(x));
     return t + x * anneal::stable_sigmoid(x) * (1.0f - t * t);
   }
+  // Optional: its form in an exported ONNX graph (anneal export), x tanh(softplus(x)).
+  std::string onnx(anneal::ExportGraph& g, const std::string& x) const {
+    return g.node("Mul", {x, g.node("Tanh", {g.node("Softplus", {x})})});
+  }
 };
 
 }  // namespace
