@@ -6,7 +6,8 @@ packages=(
   build-essential cmake pkg-config
   libboost-graph-dev libboost-program-options-dev
   libyaml-cpp-dev libopenblas-dev libmuparser-dev zlib1g-dev
-  catch2 librsvg2-bin   # tests (plots are rasterised and checked)
+  libonnx-dev libprotobuf-dev   # anneal export --format onnx
+  catch2 librsvg2-bin python3-onnx   # tests (plots are rasterised; ONNX exports checked)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -221,3 +221,15 @@ TEST_CASE("export: an op without an ONNX form is named; formats by suffix; npz n
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Contains("normalisation included"));
 }
+
+TEST_CASE("every built-in op appears in tests/models/all_ops.yaml, which the ONNX export test exports", "[export][registry]") {
+  const std::string spec = read_text(source_path("tests/models/all_ops.yaml"));
+  for (const auto& [name, entry] : OpRegistry::instance().entries()) {
+    if (entry.origin != "built-in" || name.rfind("test_", 0) == 0) continue;  // test_*: this binary's own ops
+    INFO("op '" << name << "' is not in tests/models/all_ops.yaml (as a node or a fused activation)");
+    bool used = false;
+    for (const std::string& form : {"op: " + name + ",", "activation: " + name + "}", "activation: " + name + ","})
+      used = used || spec.find(form) != std::string::npos;
+    CHECK(used);
+  }
+}
