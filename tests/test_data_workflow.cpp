@@ -233,3 +233,26 @@ TEST_CASE("every built-in op appears in tests/models/all_ops.yaml, which the ONN
     CHECK(used);
   }
 }
+
+TEST_CASE("raw 0-16 pixels at a high rate: training says it is stuck; standardised, the same model learns", "[data][cli]") {
+  TempDir dir;
+  std::stringstream in(read_text(source_path("data/digits.csv")));
+  std::string out, line;
+  while (std::getline(in, line)) {  // back to the original 0-16 pixels
+    std::stringstream cells(line);
+    std::string cell, row;
+    for (int c = 0; std::getline(cells, cell, ','); ++c) row += (c ? "," : "") + (c < 64 ? std::to_string(std::lround(std::stod(cell) * 16)) : cell);
+    out += row + "\n";
+  }
+  dir.write("raw.csv", out);
+  const auto spec = mlp_spec(dir, "raw.yaml", "{path: raw.csv, label: -1}", 64, 10, "softmax", "sparse_categorical_crossentropy",
+                             "metrics: [accuracy]\ntrain: {epochs: 6, validation_split: 0.2, split: stratified}\n");
+  const auto sgd = " --set optimizer.type=sgd --set optimizer.lr=0.5";
+  auto r = run_cli("train " + spec + " --quiet" + std::string(sgd));
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.err, Contains("the training loss has not changed over the last 3 epochs"));
+  r = run_cli("train " + spec + std::string(sgd) + " --set data.normalize=standard --set optimizer.lr=0.1");
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.find("not changed") == std::string::npos);
+  CHECK(std::stod(r.out.substr(r.out.find("final val_accuracy: ") + 20)) > 0.9);
+}

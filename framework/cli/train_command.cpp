@@ -36,6 +36,21 @@ std::string continue_command(const Args& args, const std::string& checkpoint) {
   return out + " --resume " + shell_quoted(checkpoint);
 }
 
+// A model whose outputs have saturated (a rate too high for unscaled inputs, typically) stops
+// learning: with shuffled batches a live model's epoch loss always moves, so a loss that has not
+// changed at all over the last three epochs says the run went nowhere.
+void warn_if_stuck(const History& history) {
+  const auto& e = history.epochs;
+  if (e.size() < 3) return;
+  const double last = e.back().logs.get("loss", NAN);
+  for (size_t i = e.size() - 3; i < e.size(); ++i)
+    if (!(e[i].logs.get("loss", NAN) == last)) return;
+  std::fprintf(stderr,
+               "anneal: warning: the training loss has not changed over the last 3 epochs (%.4f): the model's outputs are "
+               "saturated and it is not learning; lower the learning rate, or scale the inputs (normalize: standard in data:)\n",
+               last);
+}
+
 }  // namespace
 
 int train_command(const Args& args) {
@@ -92,6 +107,7 @@ int train_command(const Args& args) {
   }
   if (result.result == FitResult::kFailed) throw RuntimeFailure(result.failure);
 
+  warn_if_stuck(result.history);
   if (!quiet && !result.history.epochs.empty()) {
     const Logs& last = result.history.epochs.back().logs;
     if (ex.validation) {
