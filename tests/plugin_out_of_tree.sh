@@ -15,8 +15,8 @@ test -f "$plugin"
 "$work/prefix/bin/anneal" list schedules --plugin "$plugin" | grep -q "^inverse_sqrt  (plugin: "
 "$work/prefix/bin/anneal" schedule show "$source_dir/schedules/examples/inverse_sqrt/inverse_sqrt.yaml" \
   --plugin "$plugin" --epochs 6 --steps-per-epoch 9 --format csv > "$work/rates.csv"
-# Warm-up to 0.1 at t + 1 = 27 (epoch 3 starts at t = 27: 0.1 * sqrt(27/28)).
-grep -q "^3,27,0.0981980506" "$work/rates.csv"
+# Warm-up to 0.1 at t + 1 = 27: the fourth epoch starts at t = 27 (shown as update 28): 0.1 * sqrt(27/28).
+grep -q "^4,28,0.0981980506" "$work/rates.csv"
 "$work/prefix/bin/anneal" train "$source_dir/models/ionosphere.yaml" --plugin "$plugin" \
   --schedule "$source_dir/schedules/examples/inverse_sqrt/inverse_sqrt.yaml" --epochs 5 > "$work/train.log"
 grep -q "Epoch 5/5" "$work/train.log"

@@ -33,7 +33,7 @@ TEST_CASE("schedule show: the lesson's drop-based rates for 100 epochs", "[cli][
   CHECK(header == "epoch,step,lr");
   REQUIRE(rows.size() == 100);
   for (size_t e = 0; e < rows.size(); ++e) {
-    CHECK(rows[e][0] == static_cast<double>(e));
+    CHECK(rows[e][0] == static_cast<double>(e + 1));  // epochs count from 1, as in the history
     CHECK(rows[e][2] == Approx(0.1 * std::pow(0.5, std::floor((1.0 + static_cast<double>(e)) / 10))).epsilon(1e-11));
   }
 }
@@ -46,8 +46,8 @@ TEST_CASE("schedule show: time-based per update is 0.1 / (1 + 0.002 t)", "[cli][
   const auto rows = csv_rows(r.out, header);
   REQUIRE(rows.size() == 450);
   for (size_t t = 0; t < rows.size(); ++t) {
-    CHECK(rows[t][0] == static_cast<double>(t / 9));
-    CHECK(rows[t][1] == static_cast<double>(t));
+    CHECK(rows[t][0] == static_cast<double>(t / 9 + 1));
+    CHECK(rows[t][1] == static_cast<double>(t + 1));  // the update's number, from 1
     CHECK(rows[t][2] == Approx(0.1 / (1 + 0.002 * static_cast<double>(t))).epsilon(1e-11));
   }
 }
@@ -62,7 +62,7 @@ TEST_CASE("schedule show: momentum column, the model's run length, metric-driven
   REQUIRE(rows.size() == 50);
   CHECK(rows[0][2] == Approx(0.2 / 25));
   CHECK(rows[0][3] == Approx(0.95));
-  CHECK(rows[49][1] == 441);  // 9 updates per epoch from the model's data and batch size
+  CHECK(rows[49][1] == 442);  // 9 updates per epoch from the model's data and batch size
   r = run_cli("schedule show " + source_path("schedules/reduce_on_plateau.yaml") + " --model " +
               source_path("models/ionosphere.yaml"));
   REQUIRE(r.exit_code == 0);

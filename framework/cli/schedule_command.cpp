@@ -82,12 +82,13 @@ Preview preview(const std::string& path, const PreviewOptions& o) {
   for (int64_t i = 0; i < rows; ++i) {
     p.step = o.per_step ? i : i * steps_per_epoch;
     p.epoch = o.per_step ? i / steps_per_epoch : i;
-    out.epochs.push_back(p.epoch);
-    out.steps.push_back(p.step);
+    // Shown 1-based, as the progress lines and the history count epochs (and updates).
+    out.epochs.push_back(p.epoch + 1);
+    out.steps.push_back(p.step + 1);
     const double rate = shown.lr(p);
     if (!std::isfinite(rate) || rate < 0)
-      throw InputError(path + ": the schedule gives the rate " + std::to_string(rate) + " at epoch " + std::to_string(p.epoch) +
-                       ", step " + std::to_string(p.step) + " (a rate must be a finite number >= 0)");
+      throw InputError(path + ": the schedule gives the rate " + std::to_string(rate) + " at epoch " + std::to_string(p.epoch + 1) +
+                       ", update " + std::to_string(p.step + 1) + " (a rate must be a finite number >= 0)");
     out.rates.push_back(rate);
     const auto m = shown.momentum(p);
     out.has_momentum = out.has_momentum || m.has_value();
@@ -161,7 +162,7 @@ int plot(const Args& args) {
     PlotSeries s{pv.name, {}, pv.rates, {}, {}, false, color};
     // Per update, x is the fractional epoch, so both views share the lesson's axis.
     for (size_t i = 0; i < pv.rates.size(); ++i)
-      s.x.push_back(o.per_step ? static_cast<double>(pv.steps[i]) / static_cast<double>(pv.steps_per_epoch)
+      s.x.push_back(o.per_step ? 1.0 + static_cast<double>(pv.steps[i] - 1) / static_cast<double>(pv.steps_per_epoch)
                                : static_cast<double>(pv.epochs[i]));
     if (pv.has_momentum) momenta.series.push_back({pv.name, s.x, pv.momenta, {}, {}, false, color});
     rates.series.push_back(std::move(s));

@@ -6,6 +6,8 @@
 #include <set>
 #include <sstream>
 
+#include <yaml-cpp/depthguard.h>
+
 #include "anneal/file_checks.hpp"
 #include "anneal/plugin.hpp"
 
@@ -44,6 +46,12 @@ YAML::Node load_yaml_file(const std::string& path) {
   YAML::Node root;
   try {
     root = YAML::Load(text.str());
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp refuses documents nested deeper than its fixed limit (and says only "bad file").
+    throw SpecError(SourceLocation{path, e.mark.line + 1, e.mark.column + 1},
+                    "the YAML nests mappings and lists more than " + std::to_string(kMaxYamlDepth) +
+                        " levels deep, the limit specs have (a schedule nested in another's mapping takes one level, in a list two); "
+                        "flatten it, e.g. one sequential schedule with many stages");
   } catch (const YAML::Exception& e) {
     // yaml-cpp marks are 0-based.
     throw SpecError(SourceLocation{path, e.mark.line + 1, e.mark.column + 1},

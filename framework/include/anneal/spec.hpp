@@ -17,6 +17,10 @@ namespace anneal {
 inline constexpr int kSpecVersion = 1;
 
 // Generated data for benchmarks and tests: Gaussian features, labels from a random linear teacher.
+// A spec may nest YAML mappings and lists this deep: yaml-cpp's fixed parser limit, reported by
+// name when exceeded.
+inline constexpr int kMaxYamlDepth = 500;
+
 struct SyntheticSpec {
   int64_t rows = 0;
   std::vector<int64_t> shape;  // per sample ([784] or [1, 28, 28])
