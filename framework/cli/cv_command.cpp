@@ -16,14 +16,14 @@ int cv_command(const Args& args) {
   std::string model, schedule, output;
   std::vector<std::string> sets;
   int folds = 10, seeds = 1;
-  uint64_t first_seed = 1;
+  Unsigned first_seed{1};
   options.add_options()
       ("model", po::value(&model)->required(), "model spec (YAML)")
       ("folds", po::value(&folds)->default_value(10), "number of folds k")
       ("stratified", po::bool_switch(), "keep each class's share in every fold")
       ("schedule", po::value(&schedule), "schedule spec (YAML)")
       ("seeds", po::value(&seeds)->default_value(1), "repeat with this many seeds (folds and weights change)")
-      ("first-seed", po::value(&first_seed)->default_value(1), "the first seed")
+      ("first-seed", po::value(&first_seed)->default_value(Unsigned{1}), "the first seed")
       ("epochs", po::value<int64_t>(), "override train.epochs")
       ("set", po::value(&sets)->composing(), "override a spec field: dotted.key=value (repeatable)")
       ("output,o", po::value(&output), "write per-fold results as CSV");
@@ -58,7 +58,7 @@ int cv_command(const Args& args) {
   std::vector<double> values;
   std::string csv = "seed,fold,rows," + metric + "\n";
   for (int s = 0; s < seeds; ++s) {
-    const uint64_t seed = first_seed + static_cast<uint64_t>(s);
+    const uint64_t seed = first_seed.value + static_cast<uint64_t>(s);
     const std::vector<int> fold_of = assign_folds(all, folds, stratified, seed);
     for (int f = 0; f < folds; ++f) {
       ModelSpec spec = base;

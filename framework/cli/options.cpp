@@ -1,5 +1,6 @@
 #include "options.hpp"
 
+#include <charconv>
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -72,6 +73,18 @@ int clamp_threads(int requested) {
     return cores;
   }
   return requested;
+}
+
+std::ostream& operator<<(std::ostream& out, const Unsigned& u) { return out << u.value; }
+
+void validate(boost::any& v, const std::vector<std::string>& values, Unsigned*, int) {
+  po::validators::check_first_occurrence(v);
+  const std::string& text = po::validators::get_single_string(values);
+  uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+    throw po::invalid_option_value(text + " (expected a whole number from 0 to 18446744073709551615)");
+  v = Unsigned{value};
 }
 
 }  // namespace anneal::cli

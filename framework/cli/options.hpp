@@ -30,4 +30,12 @@ LoadOptions load_options(const po::variables_map& vm);
 // 100 000 spinning threads also delay a signal for minutes): clamped, with a warning.
 int clamp_threads(int requested);
 
+// An unsigned option value (seeds): decimal digits only. Boost's own conversion accepts "-1" for
+// an unsigned type and wraps it to 18446744073709551615; this refuses it.
+struct Unsigned {
+  uint64_t value = 0;
+};
+std::ostream& operator<<(std::ostream& out, const Unsigned& u);
+void validate(boost::any& v, const std::vector<std::string>& values, Unsigned*, int);
+
 }  // namespace anneal::cli

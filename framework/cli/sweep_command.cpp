@@ -254,16 +254,16 @@ int sweep_command(const Args& args) {
   std::string model, out_dir = "sweep", metric = "val_accuracy", baseline;
   std::vector<std::string> schedules, sets;
   int seeds = 5, jobs = 1;
-  uint64_t first_seed = 1, bootstrap_seed = 0;
+  Unsigned first_seed{1}, bootstrap_seed{0};
   options.add_options()
       ("model", po::value(&model)->required(), "model spec (YAML)")
       ("schedule", po::value(&schedules)->required()->composing(), "schedule spec (repeatable)")
       ("seeds", po::value(&seeds)->default_value(5), "seeds per schedule")
-      ("first-seed", po::value(&first_seed)->default_value(1), "the first seed")
+      ("first-seed", po::value(&first_seed)->default_value(Unsigned{1}), "the first seed")
       ("jobs,j", po::value(&jobs)->default_value(1), "runs at once (separate processes)")
       ("metric", po::value(&metric)->default_value("val_accuracy"), "the log key to compare")
       ("baseline", po::value(&baseline), "the schedule the others are compared with (file name without .yaml; default: the first)")
-      ("bootstrap-seed", po::value(&bootstrap_seed)->default_value(0), "seed of the bootstrap resampling")
+      ("bootstrap-seed", po::value(&bootstrap_seed)->default_value(Unsigned{0}), "seed of the bootstrap resampling")
       ("epochs", po::value<int64_t>(), "override train.epochs")
       ("set", po::value(&sets)->composing(), "override a spec field in every run (repeatable)")
       ("output,o", po::value(&out_dir)->default_value("sweep"), "folder for histories, logs, tables and the plot");
@@ -289,7 +289,7 @@ int sweep_command(const Args& args) {
       Run r;
       r.schedule = schedule;
       r.name = fs::path(schedule).stem().string();
-      r.seed = first_seed + static_cast<uint64_t>(s);
+      r.seed = first_seed.value + static_cast<uint64_t>(s);
       const std::string stem = (fs::path(out_dir) / "runs" / (r.name + "-seed" + std::to_string(r.seed))).string();
       r.history = stem + ".csv";
       r.log = stem + ".log";
@@ -315,13 +315,13 @@ int sweep_command(const Args& args) {
   std::vector<Comparison> comparisons;
   std::vector<double> p_values;
   for (const auto& r : results) {
-    comparisons.push_back(&r == &base ? Comparison{true} : compare(r, base, bootstrap_seed));
+    comparisons.push_back(&r == &base ? Comparison{true} : compare(r, base, bootstrap_seed.value));
     if (!comparisons.back().baseline && comparisons.back().pairs > 0) p_values.push_back(comparisons.back().p);
   }
   const auto adjusted = holm_adjust(p_values);
   for (size_t k = 0, j = 0; k < comparisons.size(); ++k)
     if (!comparisons[k].baseline && comparisons[k].pairs > 0) comparisons[k].p_holm = adjusted[j++];
-  const Tables t = tabulate(results, comparisons, metric, baseline, bootstrap_seed);
+  const Tables t = tabulate(results, comparisons, metric, baseline, bootstrap_seed.value);
 
   PlotPanel panel{"Mean " + metric + " per epoch (band: min to max over seeds)", "epoch", metric, false, false, {}};
   for (size_t k = 0; k < results.size(); ++k) {

@@ -60,7 +60,7 @@ int train_command(const Args& args) {
   options.add_options()
       ("model", po::value(&model)->required(), "model spec (YAML)")
       ("schedule", po::value(&schedule), "schedule spec (YAML); its optimizer: fields override the model's")
-      ("seed", po::value<uint64_t>(), "random seed (overrides train.seed)")
+      ("seed", po::value<Unsigned>(), "random seed (overrides train.seed)")
       ("epochs", po::value<int64_t>(), "number of epochs in all (overrides train.epochs)")
       ("set", po::value(&sets)->composing(), "override a spec field: dotted.key=value (repeatable)")
       ("callback", po::value(&callbacks)->composing(), "add a callback, as YAML: '{type: early_stopping, patience: 5}' (repeatable)")
@@ -78,7 +78,7 @@ int train_command(const Args& args) {
   LoadOptions load = load_options(vm);
   load.sets = sets;
   load.callbacks = callbacks;
-  if (vm.count("seed")) load.sets.push_back("train.seed=" + std::to_string(vm["seed"].as<uint64_t>()));
+  if (vm.count("seed")) load.sets.push_back("train.seed=" + std::to_string(vm["seed"].as<Unsigned>().value));
   if (vm.count("epochs")) load.sets.push_back("train.epochs=" + std::to_string(vm["epochs"].as<int64_t>()));
   if (vm.count("schedule")) load.schedule_file = schedule;
   const int threads = vm["threads"].as<int>();

@@ -420,6 +420,12 @@ ModelSpec load_model_spec(const std::string& path, const LoadOptions& options) {
   if (input.empty() || input.size() > static_cast<size_t>(Shape::kMaxRank))
     root.fail("input", "must list 1 to " + std::to_string(Shape::kMaxRank) + " dimensions");
   for (int64_t d : input) root.require(d > 0, "input", "dimensions must be positive");
+  try {
+    int64_t elements = 1;
+    for (int64_t d : input) elements = checked_mul(elements, d);
+  } catch (const SizeOverflow&) {
+    root.fail("input", "has more values per sample than 64-bit arithmetic holds");
+  }
   spec.input = Shape(input);
 
   const bool has_layers = root.has("layers"), has_nodes = root.has("nodes");
