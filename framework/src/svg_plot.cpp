@@ -95,8 +95,38 @@ Axis fit_axis(const std::vector<const std::vector<double>*>& columns, bool log) 
   return axis;
 }
 
+// A series' stroke: its palette colour, and past the palette's ten colours a dash pattern per
+// round (dotted, then dash-dot), so series 1 and 11 never look alike. Validation series are
+// dashed; in later rounds they combine dashes with dots.
+struct Stroke {
+  const char* color;
+  std::string dash;  // "" for solid
+};
+
+Stroke stroke_of(const PlotSeries& s, size_t position) {
+  constexpr size_t kPalette = sizeof kColors / sizeof *kColors;
+  const size_t index = s.color >= 0 ? static_cast<size_t>(s.color) : position;
+  static const char* const kRounds[] = {"", "2,3", "10,3,2,3"};
+  static const char* const kDashedRounds[] = {"6,4", "6,2,2,2", "12,4,2,4,2,4"};
+  const size_t round = (index / kPalette) % 3;
+  return {kColors[index % kPalette], s.dashed ? kDashedRounds[round] : kRounds[round]};
+}
+
+std::string dash_attribute(const Stroke& st) {
+  return st.dash.empty() ? std::string() : " stroke-dasharray=\"" + st.dash + "\"";
+}
+
+// The legend's width: its longest name at about 7 px a character, within a third of the panel.
+double legend_width(const PlotPanel& panel, double w) {
+  double widest = 0;
+  for (const auto& s : panel.series) widest = std::max(widest, 7.0 * static_cast<double>(s.name.size()));
+  return std::clamp(widest + 40, 90.0, w / 3);
+}
+
 void render_panel(std::string& svg, const PlotPanel& panel, double ox, double oy, double w, double h) {
-  const double left = ox + 70, right = ox + w - 20, top = oy + 36, bottom = oy + h - 52;
+  // The legend sits in its own column right of the plotting area, so it never covers a curve.
+  const double legend = panel.series.empty() ? 0 : legend_width(panel, w);
+  const double left = ox + 70, right = ox + w - 20 - legend, top = oy + 36, bottom = oy + h - 52;
   std::vector<const std::vector<double>*> xs, ys;
   for (const auto& s : panel.series) {
     xs.push_back(&s.x);
@@ -133,8 +163,8 @@ void render_panel(std::string& svg, const PlotPanel& panel, double ox, double oy
   };
   for (size_t k = 0; k < panel.series.size(); ++k) {
     const auto& s = panel.series[k];
-    const size_t palette_index = s.color >= 0 ? static_cast<size_t>(s.color) : k;
-    const char* color = kColors[palette_index % (sizeof kColors / sizeof *kColors)];
+    const Stroke st = stroke_of(s, k);
+    const char* color = st.color;
     if (!s.band_low.empty()) {
       std::string points;
       for (size_t i = 0; i < s.x.size(); ++i)
@@ -147,26 +177,22 @@ void render_panel(std::string& svg, const PlotPanel& panel, double ox, double oy
     for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
       if (usable(s.x[i], s.y[i])) points += num(ax.map(s.x[i], left, right)) + "," + num(ay.map(s.y[i], bottom, top)) + " ";
     svg += std::string("<polyline points=\"") + points + "\" fill=\"none\" stroke=\"" + color +
-           "\" stroke-width=\"2\"" + (s.dashed ? " stroke-dasharray=\"6,4\"" : "") + "/>\n";
+           "\" stroke-width=\"2\"" + dash_attribute(st) + "/>\n";
   }
-  // Legend box: white, so lines under it do not cross its text.
-  if (!panel.series.empty()) {
-    double widest = 0;
-    for (const auto& s : panel.series) widest = std::max(widest, 7.0 * static_cast<double>(s.name.size()));
-    svg += "<rect x=\"" + num(right - 176) + "\" y=\"" + num(top + 4) + "\" width=\"" + num(std::min(widest + 40, right - left - 8)) +
-           "\" height=\"" + num(18.0 * static_cast<double>(panel.series.size()) + 6) +
-           "\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#ccc\"/>\n";
-  }
-  // Legend, top right inside the panel, drawn over the lines.
+  // Legend: as many rows as the panel's height holds, then "+N more".
+  const double lx = right + 12;
+  const auto fits = static_cast<size_t>(std::max(1.0, (bottom - top - 10) / 18));
   for (size_t k = 0; k < panel.series.size(); ++k) {
-    const auto& s = panel.series[k];
-    const size_t palette_index = s.color >= 0 ? static_cast<size_t>(s.color) : k;
-    const char* color = kColors[palette_index % (sizeof kColors / sizeof *kColors)];
-    const double ly = top + 20 + 18 * static_cast<double>(k);
-    svg += std::string("<line x1=\"") + num(right - 170) + "\" y1=\"" + num(ly - 4) + "\" x2=\"" + num(right - 146) +
-           "\" y2=\"" + num(ly - 4) + "\" stroke=\"" + color + "\" stroke-width=\"3\"" +
-           (s.dashed ? " stroke-dasharray=\"6,4\"" : "") + "/>\n<text x=\"" + num(right - 140) + "\" y=\"" + num(ly) +
-           "\" font-size=\"12\">" + escape(s.name) + "</text>\n";
+    const double ly = top + 12 + 18 * static_cast<double>(k);
+    if (k + 1 == fits && panel.series.size() > fits) {
+      svg += "<text x=\"" + num(lx) + "\" y=\"" + num(ly) + "\" font-size=\"12\">+" +
+             std::to_string(panel.series.size() - k) + " more</text>\n";
+      break;
+    }
+    const Stroke st = stroke_of(panel.series[k], k);
+    svg += std::string("<line x1=\"") + num(lx) + "\" y1=\"" + num(ly - 4) + "\" x2=\"" + num(lx + 24) + "\" y2=\"" +
+           num(ly - 4) + "\" stroke=\"" + st.color + "\" stroke-width=\"3\"" + dash_attribute(st) + "/>\n<text x=\"" +
+           num(lx + 30) + "\" y=\"" + num(ly) + "\" font-size=\"12\">" + escape(panel.series[k].name) + "</text>\n";
   }
 }
 

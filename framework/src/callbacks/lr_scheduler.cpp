@@ -19,8 +19,9 @@ void LrScheduler::apply(TrainingContext& ctx) {
   // A formula or a plugin can produce anything; a negative or non-finite rate stops the run
   // rather than silently training with it.
   if (!std::isfinite(lr) || lr < 0)
+    // Numbered from 1, as the progress lines, the history and `schedule show` number them.
     throw RuntimeFailure("the schedule gave learning rate " + std::to_string(lr) + " at epoch " +
-                         std::to_string(ctx.progress().epoch) + ", step " + std::to_string(ctx.progress().step));
+                         std::to_string(ctx.progress().epoch + 1) + ", update " + std::to_string(ctx.progress().step + 1));
   ctx.set_lr(lr);
   if (auto m = schedule_->momentum(ctx.progress())) ctx.set_momentum(*m);
 }
