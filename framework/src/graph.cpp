@@ -364,7 +364,8 @@ void infer_shapes(GraphBuilder b, ErrorList& errors) {
     std::string names;
     for (const auto& p : node.params) names += (names.empty() ? "" : ", ") + p.name;
     for (const auto& [name, where] : node.training.mentioned) {
-      const bool exists = std::any_of(node.params.begin(), node.params.end(), [&](const ParamSlot& p) { return p.name == name; });
+      const std::string& wanted = name;  // clang 14 cannot capture a structured binding
+      const bool exists = std::any_of(node.params.begin(), node.params.end(), [&](const ParamSlot& p) { return p.name == wanted; });
       if (!exists)
         errors.add(where, "node '" + node.name + "' (" + node.op_type + ") has no parameter '" + name + "' (" +
                               (names.empty() ? std::string("it has no parameters") : "parameters: " + names) + ")");
