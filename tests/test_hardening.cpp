@@ -200,3 +200,24 @@ TEST_CASE("two built-ins under one name are reported, not silently dropped", "[h
   CHECK_THAT(conflicts[0], Contains("op 'relu' (registered by built-in and again)"));
   CHECK(OpRegistry::instance().find("relu")->factory != nullptr);
 }
+
+TEST_CASE("SIGINT during a step that takes seconds ends the run within about a second, exit 130", "[hardening][signals]") {
+  TempDir d;
+  // Each batch multiplies 4096 x 4096 matrices three times over: seconds per step.
+  const auto spec = d.write("huge.yaml", "version: 1\ndata: {synthetic: {features: 4096, classes: 2, rows: 4096}}\ninput: [4096]\n"
+                                         "layers:\n  - {type: dense, units: 4096, activation: relu}\n"
+                                         "  - {type: dense, units: 4096, activation: relu}\n  - {type: dense, units: 1, activation: sigmoid}\n"
+                                         "loss: binary_crossentropy\noptimizer: sgd\ntrain: {epochs: 50, batch_size: 4096}\n");
+  const std::string out = d.path() + "/out";
+  const std::string script = "cd '" + d.path() + "' && (" + std::string(ANNEAL_CLI_PATH) + " train " + spec + " > " + out +
+                             " 2>&1 & pid=$!; for i in $(seq 600); do grep -q 'Epoch 1/' " + out +
+                             " && break; sleep 0.05; done; sleep 1; start=$(date +%s%N); kill -INT $pid; wait $pid; code=$?; "
+                             "echo \"exit $code after $(( ($(date +%s%N) - start) / 1000000 )) ms\" >> " + out + ")";
+  REQUIRE(std::system(script.c_str()) == 0);
+  const std::string text = read_text(out);
+  INFO(text);
+  CHECK_THAT(text, Contains("exit 130 after"));
+  const auto at = text.find("exit 130 after ");
+  REQUIRE(at != std::string::npos);
+  CHECK(std::stoi(text.substr(at + 15)) < 5000);  // a second's grace, plus a loaded machine's slack
+}
