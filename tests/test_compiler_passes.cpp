@@ -50,7 +50,7 @@ std::string error_text(const ErrorList& errors) {
 
 }  // namespace
 
-TEST_CASE("pass lower: ops built, inputs resolved, training options read; mistakes collected", "[compiler][passes]") {
+TEST_CASE("pass lower: ops built, inputs resolved, training options read, mistakes collected", "[compiler][passes]") {
   TempDir dir;
   const ModelSpec s = spec(dir, kNodes);
   CompiledGraph g;
@@ -74,7 +74,7 @@ TEST_CASE("pass lower: ops built, inputs resolved, training options read; mistak
   CHECK_THAT(text, Contains("input 'nowhere' is not defined"));
 }
 
-TEST_CASE("pass order: inputs before consumers; cycles and dead nodes are errors", "[compiler][passes]") {
+TEST_CASE("pass order: inputs before consumers, cycles and dead nodes are errors", "[compiler][passes]") {
   TempDir dir;
   CompiledGraph g;
   ErrorList errors;

@@ -47,7 +47,7 @@ TEST_CASE("labels are checked against the loss before training, naming the row a
   CHECK_THAT(r.err, Contains("3 classes: a, b, c"));
 }
 
-TEST_CASE("class_weight balanced follows scikit-learn; a mapping names labels; unknown ones are refused", "[data][weights]") {
+TEST_CASE("class_weight balanced follows scikit-learn, a mapping names labels, unknown ones are refused", "[data][weights]") {
   TempDir dir;
   const auto csv = dir.write("w.csv", "1,x\n2,x\n3,x\n4,y\n");
   const std::string data = "{path: w.csv, label: -1}";
@@ -196,7 +196,7 @@ ANNEAL_REGISTER(OpRegistry, "test_no_export", NoExportOp);
 // Every registered op has a gradient case, this test's identity op too.
 ANNEAL_GRADIENT_CASE("test_no_export", "{type: test_no_export}", {Shape{3}}, testing::InputFill::kSigned);
 
-TEST_CASE("export: an op without an ONNX form is named; formats by suffix; npz needs no ONNX", "[export][cli]") {
+TEST_CASE("export: an op without an ONNX form is named, formats by suffix, npz needs no ONNX", "[export][cli]") {
   TempDir dir;
   const auto spec = dir.write("m.yaml", "version: 1\ndata: {synthetic: {features: 3, classes: 2, rows: 8}}\ninput: [3]\n"
                                         "layers:\n  - {type: test_no_export}\n  - {type: dense, units: 1, activation: sigmoid}\n"
@@ -234,7 +234,7 @@ TEST_CASE("every built-in op appears in tests/models/all_ops.yaml, which the ONN
   }
 }
 
-TEST_CASE("raw 0-16 pixels at a high rate: training says it is stuck; standardised, the same model learns", "[data][cli]") {
+TEST_CASE("raw 0-16 pixels at a high rate: training says it is stuck, standardised, the same model learns", "[data][cli]") {
   TempDir dir;
   std::stringstream in(read_text(source_path("data/digits.csv")));
   std::string out, line;

@@ -53,7 +53,7 @@ TEST_CASE("sgd without momentum: w -= lr g", "[optimizers]") {
   CHECK(opt->iterations() == 2);
 }
 
-TEST_CASE("sgd momentum, Keras form: v = m v - lr g; w += v", "[optimizers]") {
+TEST_CASE("sgd momentum, Keras form: v = m v - lr g, w += v", "[optimizers]") {
   auto opt = make_optimizer("{type: sgd, lr: 0.1, momentum: 0.9}", 1);
   // Rates change between steps, which is where the two forms differ.
   const auto w = trajectory(*opt, 1.0, {1.0, 1.0, 2.0}, {0.1, 0.05, 0.05});
@@ -63,7 +63,7 @@ TEST_CASE("sgd momentum, Keras form: v = m v - lr g; w += v", "[optimizers]") {
   CHECK(w[2] == Approx(0.534));
 }
 
-TEST_CASE("sgd momentum, PyTorch form: b = m b + g; w -= lr b", "[optimizers]") {
+TEST_CASE("sgd momentum, PyTorch form: b = m b + g, w -= lr b", "[optimizers]") {
   auto opt = make_optimizer("{type: sgd, lr: 0.1, momentum: 0.9, momentum_form: pytorch}", 1);
   const auto w = trajectory(*opt, 1.0, {1.0, 1.0, 2.0}, {0.1, 0.05, 0.05});
   // b1 = 1; w1 = 0.9. b2 = 1.9; w2 = 0.805. b3 = 3.71; w3 = 0.6195

@@ -40,7 +40,7 @@ std::string gzip_copy(const TempDir& dir, const std::string& path, const std::st
 
 }  // namespace
 
-TEST_CASE("gzip input by the .gz suffix reads the same rows; a mislabelled file is named", "[data][readers]") {
+TEST_CASE("gzip input by the .gz suffix reads the same rows, a mislabelled file is named", "[data][readers]") {
   TempDir dir;
   const std::string plain = source_path("data/ionosphere.csv");
   const Dataset a = read_data(file_spec(plain));
@@ -60,7 +60,7 @@ TEST_CASE("gzip input by the .gz suffix reads the same rows; a mislabelled file 
   CHECK_THAT(read_error(file_spec(cut)), Contains("gzip data is corrupt"));
 }
 
-TEST_CASE("skip_rows skips a leading line that is not data; without it the error says so", "[data][readers]") {
+TEST_CASE("skip_rows skips a leading line that is not data, without it the error says so", "[data][readers]") {
   TempDir dir;
   const auto path = dir.write("bc.csv", "3,2,malignant,benign\n1.5,2,0\n3,4,1\n5,6.5,1\n");
   CHECK_THAT(read_error(file_spec(path)), Contains("bc.csv:2: error: expected 4 columns (as line 1), got 3"));
@@ -103,7 +103,7 @@ TEST_CASE("missing cells: an error by default, or mean / zero / drop_row", "[dat
   CHECK_THAT(read_error(file_spec(dir.write("l.csv", "1,2,a\n3,4,?\n"))), Contains("l.csv:2:5: error: column 3: the label is missing"));
 }
 
-TEST_CASE("categorical columns: one-hot over the training rows' categories; unseen ones are named", "[data][readers]") {
+TEST_CASE("categorical columns: one-hot over the training rows' categories, unseen ones are named", "[data][readers]") {
   TempDir dir;
   const auto path = dir.write("c.csv", "color,size,label\nred,1,0\nblue,2,1\nred,3,0\ngreen,4,1\n");
   DataSpec spec = file_spec(path);

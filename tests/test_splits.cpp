@@ -92,7 +92,7 @@ TEST_CASE("split in specs: the name is checked, regression targets cannot be str
   CHECK_THAT(r.err, Contains("a stratified split needs class labels, but row 2 has the target 0.1"));
 }
 
-TEST_CASE("image inputs: a row's feature columns fill [C, H, W]; a count mismatch names both numbers", "[data][images][cli]") {
+TEST_CASE("image inputs: a row's feature columns fill [C, H, W], a count mismatch names both numbers", "[data][images][cli]") {
   TempDir dir;
   const auto spec = [&](const std::string& input) {
     return dir.write("img.yaml", "version: 1\ndata: {path: " + source_path("data/digits.csv") + ", label: -1}\ninput: " + input +

@@ -169,7 +169,7 @@ TEST_CASE("no allocation happens across training updates", "[training][memory]")
   CHECK(counter.during == 0);
 }
 
-TEST_CASE("same seed, same history; another seed, another history", "[training][determinism][cli]") {
+TEST_CASE("same seed, same history, another seed, another history", "[training][determinism][cli]") {
   TempDir dir;
   const std::string model = source_path("models/ionosphere.yaml");
   const std::string schedule = source_path("schedules/step_decay.yaml");

@@ -79,7 +79,7 @@ TEST_CASE("lr_mult: {bias: 0} keeps the biases and trains the kernel", "[trainin
   CHECK(values(ex.weights, slot(ex.graph, "dense_1", "kernel")) != kernel);
 }
 
-TEST_CASE("training options name real parameters; mistakes point at the key", "[training][spec]") {
+TEST_CASE("training options name real parameters, mistakes point at the key", "[training][spec]") {
   TempDir d;
   auto error = [&](const std::string& layer) {
     const auto r = run_cli("check --no-data " + spec_with(d, "bad.yaml", layer + "  - {type: dense, units: 1}\n"));

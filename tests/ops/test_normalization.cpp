@@ -39,7 +39,7 @@ TEST_CASE("batch_norm: parameters per feature or channel, moving statistics as s
   CHECK_THAT(op_error("{type: batch_norm, epsilon: 0}"), Contains("'epsilon' must be > 0"));
 }
 
-TEST_CASE("batch_norm: training normalises by the batch and moves the statistics; evaluation uses them", "[ops][batch_norm]") {
+TEST_CASE("batch_norm: training normalises by the batch and moves the statistics, evaluation uses them", "[ops][batch_norm]") {
   // Batch of 4 samples, 2 features.
   const std::vector<float> x{1, 10, 2, 20, 3, 30, 6, 0};
   const std::vector<float> gamma{2, 0.5f}, beta{0.1f, -1};
