@@ -279,6 +279,14 @@ DataSpec parse_data(AttrMap data, const std::string& spec_file) {
     data.finish();
     return out;
   }
+  if (!data.has("path")) {
+    // A misspelt key is the likely cause: name it (with a did-you-mean) before asking for 'path'.
+    for (const char* key : {"format", "header", "delimiter", "skip_rows", "validation_path", "label", "categorical",
+                            "sample_weight", "missing"})
+      data.has(key);
+    data.finish();
+    data.fail_here("needs 'path' (a data file) or 'synthetic' (generated rows)");
+  }
   parse_file_layout(data, out, spec_file);
   parse_columns(data, out);
   data.finish();
