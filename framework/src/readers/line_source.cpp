@@ -122,6 +122,8 @@ std::vector<Cell> split_cells(const std::string& line, char delimiter, const std
       at = end == std::string::npos ? line.size() : end;
     }
     cells.push_back(std::move(cell));
+    if (cells.size() > kMaxColumns)
+      throw CellSyntax{cells.back().column, "more than " + std::to_string(kMaxColumns) + " columns in one row: not a table Anneal reads"};
     if (at >= line.size()) break;
     ++at;  // the delimiter
   }

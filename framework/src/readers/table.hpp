@@ -50,6 +50,10 @@ class LineSource {
   int line_ = 0;
 };
 
+// Rows wider than this are refused (a binary file, or a file with no line breaks), before each
+// cell costs memory.
+inline constexpr size_t kMaxColumns = 1 << 20;
+
 // A line that cannot be split into cells: the character column and what is wrong.
 struct CellSyntax {
   int column;
