@@ -98,10 +98,15 @@ void encode_rows(Experiment& ex, const ModelSpec& spec, std::optional<Dataset>& 
   if (fixed && !fixed->empty()) ex.encoding = *fixed;
   else if (train) ex.encoding = fit_encoding(*train, *spec.data);
   else return;
-  if (train && spec.data->normalize == "none")
-    for (const auto& column : large_valued_columns(*train, ex.encoding))
-      ex.warnings.push_back("feature '" + column + "' has values beyond +-100; unscaled features often stall training: "
-                            "consider normalize: standard in data:");
+  if (train && spec.data->normalize == "none") {
+    const auto columns = large_valued_columns(*train, ex.encoding);
+    std::string named;
+    for (size_t i = 0; i < columns.size() && i < 8; ++i) named += (i ? ", '" : "'") + columns[i] + "'";
+    if (columns.size() > 8) named += " and " + std::to_string(columns.size() - 8) + " more";
+    if (!columns.empty())
+      ex.warnings.push_back(std::string(columns.size() == 1 ? "feature " : "features ") + named + (columns.size() == 1 ? " has" : " have") +
+                            " values beyond +-100; unscaled features often stall training: consider normalize: standard in data:");
+  }
   if (train) ex.train = encode(ex.encoding, *train);
   if (validation) ex.validation = encode(ex.encoding, *validation);
   const std::string source = spec.data->synthetic ? std::string("the synthetic data") : spec.data->path;
