@@ -24,7 +24,7 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DANNEAL_BUILD_TESTS=OFF -DANNEAL_FUZZ=ON >/dev/null
+CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g1" -DANNEAL_BUILD_TESTS=OFF -DANNEAL_FUZZ=ON >/dev/null
 cmake --build build-fuzz -j "$(nproc)"
 
 # Seed corpora: what a user really passes in.

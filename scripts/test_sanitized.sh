@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 jobs=$(nproc)
-cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DANNEAL_BUILD_TESTS=ON -DANNEAL_SANITIZE=ON >/dev/null
+# -O1 with line tables only: reports keep file:line, and the build is about twice as fast as -O2 -g.
+cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g1" -DANNEAL_BUILD_TESTS=ON -DANNEAL_SANITIZE=ON >/dev/null
 cmake --build build-sanitize -j "$jobs"
 # Leaks are reported at exit; OpenBLAS's thread pool is process-lifetime and not a leak of ours.
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
