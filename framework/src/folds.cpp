@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "anneal/errors.hpp"
+#include "anneal/metric.hpp"
 #include "anneal/rng.hpp"
 
 namespace anneal {
@@ -20,17 +21,11 @@ std::vector<int64_t> row_classes(const Dataset& data, const std::string& why) {
   std::vector<int64_t> out(static_cast<size_t>(n));
   for (int64_t r = 0; r < n; ++r) {
     const float* t = data.targets.row(r);
-    int64_t cls = 0;
-    if (tw == 1) {
-      cls = static_cast<int64_t>(t[0]);
-      if (static_cast<float>(cls) != t[0])
-        throw DataError(data.source + ": " + why + " needs class labels, but row " + std::to_string(r + 1) +
-                        " has the target " + std::to_string(t[0]));
-    } else {
-      for (int64_t j = 1; j < tw; ++j)
-        if (t[j] > t[cls]) cls = j;
-    }
-    out[static_cast<size_t>(r)] = cls;
+    if (tw == 1 && static_cast<float>(static_cast<int64_t>(t[0])) != t[0])
+      throw DataError(data.source + ": " + why + " needs class labels, but row " + std::to_string(r + 1) +
+                      " has the target " + std::to_string(t[0]));
+    // The same decoding the metrics use: the index itself, or the one-hot row's argmax.
+    out[static_cast<size_t>(r)] = target_class(t, tw, tw);
   }
   return out;
 }
