@@ -18,12 +18,11 @@ struct Part {
   std::optional<ClassificationReport> report;
 };
 
-Part evaluate_part(const std::string& name, const Dataset& data, Trainer& trainer, Experiment& ex) {
-  Part part{name, trainer.evaluate(data), std::nullopt};
-  if (ex.loss->classifies()) {
-    const int64_t width = ex.graph.output_shape().numel();
-    part.report = classification_report(predict_outputs(ex.graph, ex.weights, data.features), width, data);
-  }
+// One forward pass over the rows gives the loss, the metrics and the classifier's report.
+Part evaluate_part(const std::string& name, const Dataset& data, Trainer& trainer, const Experiment& ex) {
+  std::vector<float> outputs;
+  Part part{name, trainer.evaluate(data, &outputs), std::nullopt};
+  if (ex.loss->classifies()) part.report = classification_report(outputs, ex.graph.output_shape().numel(), data);
   return part;
 }
 
@@ -78,9 +77,11 @@ int evaluate_command(const Args& args) {
     spec.train.validation_split = 0;
   }
   if (!spec.data) throw SpecError(SourceLocation{model, 0, 0}, "the model spec has no data to evaluate on (use --data)");
-  const FeatureEncoding encoding = load_encoding(weights);
+  // One read of the checkpoint serves its encoding (needed to build) and its weights.
+  const Checkpoint checkpoint = load_checkpoint(weights);
+  const FeatureEncoding encoding = checkpoint_encoding(checkpoint, weights);
   Experiment ex = build_experiment(std::move(spec), true, memory_limit(vm), &encoding);
-  load_weights(ex, weights);
+  load_weights(ex, checkpoint, weights);
   Trainer trainer(ex.graph, ex.weights, *ex.loss, ex.metrics, *ex.optimizer, {1, ex.spec.train.batch_size, false, 0});
   std::vector<std::pair<Part, int64_t>> parts;
   if (!data.empty()) {

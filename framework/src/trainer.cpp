@@ -59,7 +59,7 @@ double Trainer::batch_loss(const Dataset& data, int64_t count, int64_t tw, float
   return loss_.weighted_forward_backward(executor_.output(), targets_.data(), weights_batch_.data(), count, width, tw, grad);
 }
 
-Evaluation Trainer::evaluate(const Dataset& data) {
+Evaluation Trainer::evaluate(const Dataset& data, std::vector<float>* outputs) {
   const int64_t n = data.rows(), width = graph_.output_shape().numel();
   const int64_t tw = data.targets.sample_shape().numel();
   targets_.resize(static_cast<size_t>(graph_.max_batch() * tw));
@@ -68,11 +68,13 @@ Evaluation Trainer::evaluate(const Dataset& data) {
   Evaluation out;
   std::vector<std::vector<double>> states;
   reset_metrics(states, n, tw);
+  if (outputs) outputs->resize(static_cast<size_t>(n * width));
   for (int64_t begin = 0; begin < n; begin += graph_.max_batch()) {
     const int64_t count = std::min(graph_.max_batch(), n - begin);
     std::iota(rows.begin(), rows.begin() + count, begin);
     gather(data, rows.data(), count);
     executor_.forward(count, false);
+    if (outputs) std::copy(executor_.output(), executor_.output() + count * width, outputs->begin() + begin * width);
     out.loss += batch_loss(data, count, tw, nullptr) * static_cast<double>(count);
     for (size_t m = 0; m < metrics_.size(); ++m)
       metrics_[m].metric->accumulate(states[m], executor_.output(), targets_.data(), count, width, tw);

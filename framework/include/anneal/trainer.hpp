@@ -88,7 +88,8 @@ class Trainer {
                 const CheckpointWriter& writer = {});
   // Convenience: a whole run from the start.
   History fit(const Dataset& train, const Dataset* validation);
-  Evaluation evaluate(const Dataset& data);
+  // With `outputs`, also keeps the model's outputs for every row ([rows, output size]).
+  Evaluation evaluate(const Dataset& data, std::vector<float>* outputs = nullptr);
   Executor& executor() { return executor_; }
 
  private:
