@@ -28,9 +28,11 @@ int export_command(const Args& args) {
 
   LoadOptions load = load_options(vm);
   load.sets = sets;
-  const FeatureEncoding encoding = load_encoding(weights);
+  // One read of the checkpoint serves its encoding (needed to build) and its weights.
+  const Checkpoint checkpoint = load_checkpoint(weights);
+  const FeatureEncoding encoding = checkpoint_encoding(checkpoint, weights);
   Experiment ex = build_experiment(load_model_spec(model, load), false, memory_limit(vm), &encoding);
-  load_weights(ex, weights);
+  load_weights(ex, checkpoint, weights);
   if (format == "onnx") export_onnx(ex.graph, ex.weights, encoding, ex.spec.name, output);
   else export_npz(ex.graph, ex.weights, encoding, output);
   std::printf("wrote %s (%s, %lld parameters%s)\n", output.c_str(), format == "onnx" ? "ONNX opset 17" : "NumPy archive",

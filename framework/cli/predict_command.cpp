@@ -89,10 +89,12 @@ int predict_command(const Args& args) {
 
   LoadOptions load = load_options(vm);
   load.sets = sets;
-  const FeatureEncoding encoding = load_encoding(weights);
+  // One read of the checkpoint serves its encoding (needed to build) and its weights.
+  const Checkpoint checkpoint = load_checkpoint(weights);
+  const FeatureEncoding encoding = checkpoint_encoding(checkpoint, weights);
   Experiment ex = build_experiment(load_model_spec(model, load), false, memory_limit(vm), &encoding);
   ex.encoding = encoding;
-  load_weights(ex, weights);
+  load_weights(ex, checkpoint, weights);
 
   const DataSpec in = input_layout(ex, input);
   Dataset rows = ex.encoding.empty() ? read_data(in) : encode(ex.encoding, read_data(in));

@@ -282,8 +282,7 @@ uint64_t model_hash(const Experiment& ex) {
 
 namespace {
 
-Checkpoint load_matching(const Experiment& ex, const std::string& path, bool whole_run) {
-  Checkpoint c = load_checkpoint(path);
+void check_matching(const Experiment& ex, const Checkpoint& c, const std::string& path, bool whole_run) {
   if (c.graph_hash != graph_hash(ex))
     throw CheckpointError("checkpoint '" + path + "' holds the weights of a different model ('" + c.model_name +
                           "': other nodes, ops or shapes) than " + ex.spec.file);
@@ -292,19 +291,17 @@ Checkpoint load_matching(const Experiment& ex, const std::string& path, bool who
                           "resume with the same model spec and schedule file");
   if (c.params.size() != ex.weights.params.size() || c.state.size() != ex.weights.state.size())
     throw CheckpointError("checkpoint '" + path + "': wrong number of weights");
-  return c;
 }
 
 }  // namespace
 
-void load_weights(Experiment& ex, const std::string& path) {
-  const Checkpoint c = load_matching(ex, path, false);
+void load_weights(Experiment& ex, const Checkpoint& c, const std::string& path) {
+  check_matching(ex, c, path, false);
   ex.weights.params = c.params;
   ex.weights.state = c.state;
 }
 
-FeatureEncoding load_encoding(const std::string& path) {
-  const Checkpoint c = load_checkpoint(path);
+FeatureEncoding checkpoint_encoding(const Checkpoint& c, const std::string& path) {
   return c.encoding.empty() ? FeatureEncoding{} : encoding_from_yaml(c.encoding, "checkpoint '" + path + "'");
 }
 
@@ -361,7 +358,8 @@ RunResult run_experiment(Experiment& ex, const RunOptions& options) {
 
   TrainState state = trainer.initial_state();
   if (!options.resume_path.empty()) {
-    Checkpoint c = load_matching(ex, options.resume_path, true);
+    Checkpoint c = load_checkpoint(options.resume_path);
+    check_matching(ex, c, options.resume_path, true);
     if (!c.encoding.empty() && c.encoding != encoding_to_yaml(ex.encoding))
       throw CheckpointError("checkpoint '" + options.resume_path + "' was trained on differently encoded data (normalize, "
                             "categories or missing-value fill differ); resume with the same data: section");

@@ -15,6 +15,7 @@
 #include "anneal/schedule.hpp"
 #include "anneal/spec.hpp"
 #include "anneal/callback.hpp"
+#include "anneal/checkpoint.hpp"
 #include "anneal/trainer.hpp"
 
 namespace anneal {
@@ -94,9 +95,10 @@ RunResult run_experiment(Experiment& experiment, const RunOptions& options = {})
 uint64_t model_hash(const Experiment& experiment);
 uint64_t graph_hash(const Experiment& experiment);
 
-// Reads the weights (parameters and state) of a checkpoint into the experiment (evaluate, predict).
-void load_weights(Experiment& experiment, const std::string& checkpoint_path);
-// The data encoding a checkpoint was trained with (empty for synthetic or older checkpoints).
-FeatureEncoding load_encoding(const std::string& checkpoint_path);
+// Puts the weights (parameters and state) of a loaded checkpoint into the experiment (evaluate,
+// predict, export); refuses a checkpoint of another graph. `path` names it in messages.
+void load_weights(Experiment& experiment, const Checkpoint& checkpoint, const std::string& path);
+// The data encoding a checkpoint was trained with (empty for synthetic data).
+FeatureEncoding checkpoint_encoding(const Checkpoint& checkpoint, const std::string& path);
 
 }  // namespace anneal
