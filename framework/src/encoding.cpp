@@ -105,21 +105,25 @@ Tensor encode_features(const FeatureEncoding& enc, const Dataset& raw) {
 
 void fit_normalization(const Dataset& raw, FeatureEncoding& enc) {
   if (enc.normalize == "none") return;
-  const Tensor x = encode_features(enc, raw);  // before scaling: offset is still empty
-  const int64_t n = x.batch(), width = enc.width();
+  const int64_t n = raw.rows(), width = enc.width();
   enc.offset.assign(static_cast<size_t>(width), 0.0f);
   enc.scale.assign(static_cast<size_t>(width), 1.0f);
   for (size_t c = 0; c < enc.columns.size(); ++c) {
     if (enc.columns[c].categorical) continue;
     const int64_t j = enc.first_feature(c);
+    // A numeric feature is its raw value, or the column's fill where the cell was missing.
+    const auto value = [&](int64_t r) -> double {
+      const float v = raw.features.row(r)[c];
+      return std::isnan(v) ? enc.columns[c].fill : v;
+    };
     double lo = INFINITY, hi = -INFINITY, sum = 0;
     for (int64_t r = 0; r < n; ++r) {
-      const double v = x.row(r)[j];
+      const double v = value(r);
       lo = std::min(lo, v), hi = std::max(hi, v), sum += v;
     }
     const double mean = sum / static_cast<double>(std::max<int64_t>(n, 1));
     double squares = 0;
-    for (int64_t r = 0; r < n; ++r) squares += (x.row(r)[j] - mean) * (x.row(r)[j] - mean);
+    for (int64_t r = 0; r < n; ++r) squares += (value(r) - mean) * (value(r) - mean);
     const double sd = std::sqrt(squares / static_cast<double>(std::max<int64_t>(n, 1)));
     const bool standard = enc.normalize == "standard";
     const double offset = standard ? mean : lo, scale = standard ? sd : hi - lo;
