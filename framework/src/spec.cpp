@@ -237,8 +237,7 @@ void parse_file_layout(AttrMap& data, DataSpec& out, const std::string& spec_fil
 void parse_columns(AttrMap& data, DataSpec& out) {
   out.label_location = data.location_of("label");
   const YAML::Node label = data.raw("label");
-  out.label_given = label.IsDefined() && !label.IsNull();
-  if (!out.label_given) {
+  if (!label.IsDefined() || label.IsNull()) {
     out.label_index = -1;
   } else {
     const ColumnRef ref = column_ref(label, out.label_location, "label");

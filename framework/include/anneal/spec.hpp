@@ -46,7 +46,6 @@ struct DataSpec {
   std::optional<int64_t> label_index;  // negative counts from the end
   std::optional<std::string> label_name;
   SourceLocation label_location;
-  bool label_given = false;  // `label:` was written (an ARFF file's class is otherwise the last attribute)
   bool one_hot = false;
   std::string missing = "error";      // error | mean | zero | drop_row
   std::vector<ColumnRef> categorical;  // string feature columns, one-hot encoded
