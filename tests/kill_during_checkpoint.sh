@@ -2,8 +2,9 @@
 # Nothing lost: kills a training run with SIGKILL at random moments, 50 times, while it writes a
 # checkpoint every epoch (model_checkpoint to one file, rewritten atomically). After every kill the
 # checkpoint on disk must load, resuming from it must end with exactly the weights of an
-# uninterrupted run (compared byte for byte through `anneal export --format npz`), and no
-# temporary file of the killed writer may remain once the resumed run has written.
+# uninterrupted run (compared byte for byte through `anneal export --format npz`) and the same
+# history (every column but the times), and no temporary file or stale history sidecar
+# generation of the killed writer may remain once the resumed run has written.
 #   tests/kill_during_checkpoint.sh ANNEAL_BINARY SOURCE_DIR [TRIALS]
 set -euo pipefail
 anneal=$1
@@ -27,7 +28,7 @@ optimizer: {type: adam, lr: 0.001}
 train: {epochs: 8, batch_size: 28, validation_split: 0.33, seed: 3}
 SPEC
 callback='{type: model_checkpoint, filepath: ck.ckpt, monitor: loss}'
-"$anneal" train wide.yaml --quiet --callback "$callback" --save ref.ckpt
+"$anneal" train wide.yaml --quiet --callback "$callback" --save ref.ckpt --history ref.csv
 "$anneal" export wide.yaml --weights ref.ckpt -o ref.npz >/dev/null
 start=$(date +%s%N)
 "$anneal" train wide.yaml --quiet --callback "$callback" --save timing.ckpt
@@ -61,8 +62,16 @@ while ((killed_mid_run < trials && trial < 4 * trials)); do
     if [ -f ck.ckpt ]; then
       "$anneal" evaluate wide.yaml --weights ck.ckpt >/dev/null   # the checkpoint on disk is whole
       # A checkpoint of the last epoch leaves nothing to train: then it is the final one.
-      if "$anneal" train wide.yaml --quiet --callback "$callback" --resume ck.ckpt --save final.ckpt 2>resume.err; then
+      if "$anneal" train wide.yaml --quiet --callback "$callback" --resume ck.ckpt --save final.ckpt --history final.csv 2>resume.err; then
         resumed=$((resumed + 1))
+        if ! diff <(sed "s/,[^,]*$//" ref.csv) <(sed "s/,[^,]*$//" final.csv) >/dev/null; then
+          echo "trial $trial: the resumed run's history differs from the uninterrupted run's" >&2
+          exit 1
+        fi
+        if (($(ls ck.ckpt.history-* | wc -l) != 1)); then
+          echo "trial $trial: stale history sidecars remain: $(ls ck.ckpt.history-*)" >&2
+          exit 1
+        fi
       elif grep -q "has already trained" resume.err; then
         cp ck.ckpt final.ckpt
       else

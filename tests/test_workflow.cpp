@@ -154,19 +154,29 @@ TEST_CASE("callbacks from the spec and the command line", "[workflow][callbacks]
   const std::string csv = read_text(dir + "/log.csv");
   CHECK(csv.rfind("epoch,accuracy,loss,lr,val_accuracy,val_loss\n0,", 0) == 0);  // Keras: sorted keys, 0-based
   CHECK_THAT(read_text(dir + "/log.jsonl"), Contains("{\"epoch\": 0, \"loss\": "));
-  int saved = 0;
+  int saved = 0, sidecars = 0;
+  std::string first_checkpoint;
   for (const auto& entry : std::filesystem::directory_iterator(dir + "/ck")) {
+    const std::string name = entry.path().filename().string();
+    CHECK(name.rfind("e", 0) == 0);
+    if (name.find(".history-") != std::string::npos) {
+      ++sidecars;
+      continue;
+    }
     ++saved;
-    CHECK(entry.path().filename().string().rfind("e", 0) == 0);
-    CHECK(load_checkpoint(entry.path().string()).params.size() == 1225);
+    const Checkpoint c = load_checkpoint(entry.path().string());
+    CHECK(c.params.size() == 1225);
+    CHECK(c.history_problem.empty());
+    CHECK(static_cast<int64_t>(c.train.history.epochs.size()) == c.train.epoch);
+    first_checkpoint = entry.path().string();
   }
   CHECK(saved >= 1);
+  CHECK(sidecars == saved);  // each checkpoint with its own history
   // A checkpoint written by the callback resumes like any other, also with other callbacks: the
   // run's callbacks that were not in it start fresh, the ones it had but this run lacks are
   // skipped, each with a note.
-  const auto first = *std::filesystem::directory_iterator(dir + "/ck");
   const auto other = run_cli("train " + model() + " --schedule " + source_path("schedules/step_decay.yaml") + " --resume " +
-                             first.path().string() + " --epochs 12 --callback '{type: early_stopping, patience: 50}'");
+                             first_checkpoint + " --epochs 12 --callback '{type: early_stopping, patience: 50}'");
   CHECK(other.exit_code == 0);
   CHECK_THAT(other.out, Contains("the checkpoint holds the state of 3 callback(s) this run does not have: ignored"));
   // Saved without callbacks, resumed with early_stopping and model_checkpoint (which used to read

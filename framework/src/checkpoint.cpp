@@ -4,7 +4,14 @@
 
 #include <zlib.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <optional>
 #include <fstream>
 #include <iterator>
 
@@ -39,7 +46,9 @@ class Writer {
 
 class Reader {
  public:
-  Reader(const char* data, size_t size, std::string path) : data_(data), size_(size), path_(std::move(path)) {}
+  // `kind` names the file in messages: "checkpoint" or "history sidecar".
+  Reader(const char* data, size_t size, std::string path, std::string kind = "checkpoint")
+      : data_(data), size_(size), path_(std::move(path)), kind_(std::move(kind)) {}
   template <class T>
   T pod() {
     need(sizeof(T));
@@ -66,7 +75,7 @@ class Reader {
     return v;
   }
   bool done() const { return at_ == size_; }
-  [[noreturn]] void fail(const std::string& why) const { throw CheckpointError("checkpoint '" + path_ + "': " + why); }
+  [[noreturn]] void fail(const std::string& why) const { throw CheckpointError(kind_ + " '" + path_ + "': " + why); }
 
  private:
   void need(size_t n) const {
@@ -74,40 +83,144 @@ class Reader {
   }
   const char* data_;
   size_t size_, at_ = 0;
-  std::string path_;
+  std::string path_, kind_;
 };
 
-void write_history(Writer& w, const History& h) {
-  w.pod<uint64_t>(h.epochs.size());
-  for (const auto& e : h.epochs) {
-    w.pod<uint64_t>(e.logs.values.size());
-    for (const auto& [key, value] : e.logs.values) {
-      w.string(key);
-      w.pod(value);
+// --- History sidecar -------------------------------------------------------------------------
+// "ANNEALHS" | version u32 | records, each: payload length u64 | payload | CRC-32 of payload u32.
+// A record's payload is one epoch: u64 key count, (string key, f64 value) pairs, f64 seconds.
+
+constexpr char kSidecarMagic[8] = {'A', 'N', 'N', 'E', 'A', 'L', 'H', 'S'};
+constexpr uint32_t kSidecarVersion = 1;
+
+std::string record_payload(const EpochRecord& e) {
+  Writer w;
+  w.pod<uint64_t>(e.logs.values.size());
+  for (const auto& [key, value] : e.logs.values) {
+    w.string(key);
+    w.pod(value);
+  }
+  w.pod(e.time_s);
+  return std::move(w.bytes());
+}
+
+uint32_t crc_of(uint32_t crc, const std::string& bytes) {
+  return static_cast<uint32_t>(crc32(crc, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
+}
+
+// Frames records [from, end) and chains their CRCs into `crc`.
+std::string frame_records(const std::vector<EpochRecord>& epochs, size_t from, uint32_t& crc) {
+  Writer w;
+  for (size_t e = from; e < epochs.size(); ++e) {
+    const std::string payload = record_payload(epochs[e]);
+    w.string(payload);
+    w.pod(crc_of(0, payload));
+    crc = crc_of(crc, payload);
+  }
+  return std::move(w.bytes());
+}
+
+void write_all(int fd, const std::string& bytes, const std::string& file) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      throw RuntimeFailure("cannot write '" + file + "': " + std::strerror(errno));
     }
-    w.pod(e.time_s);
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) throw RuntimeFailure("cannot write '" + file + "': " + std::strerror(errno));
+}
+
+namespace fs = std::filesystem;
+
+fs::path folder_of(const std::string& path) {
+  const fs::path folder = fs::path(path).parent_path();
+  return folder.empty() ? fs::path(".") : folder;
+}
+
+// The generation number of `name` if it is one of `checkpoint`'s sidecars ("NAME.history-G").
+std::optional<uint64_t> generation_of(const std::string& checkpoint_name, const std::string& name) {
+  const std::string prefix = checkpoint_name + ".history-";
+  if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
+  const std::string digits = name.substr(prefix.size());
+  if (digits.size() > 18 || digits.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return std::stoull(digits);
+}
+
+template <class F>
+void for_each_generation(const std::string& path, F f) {
+  const std::string name = fs::path(path).filename().string();
+  std::error_code ec;
+  for (fs::directory_iterator it(folder_of(path), ec), end; !ec && it != end; it.increment(ec))
+    if (const auto g = generation_of(name, it->path().filename().string())) f(*g, it->path());
+}
+
+// Creates the next free generation of `path`'s sidecar holding every record of `epochs`.
+std::string start_generation(const std::string& path, const std::vector<EpochRecord>& epochs, uint32_t& crc) {
+  uint64_t next = 1;
+  for_each_generation(path, [&](uint64_t g, const fs::path&) { next = std::max(next, g + 1); });
+  Writer header;
+  header.pod(kSidecarVersion);
+  crc = 0;
+  const std::string bytes = std::string(kSidecarMagic, sizeof kSidecarMagic) + header.bytes() + frame_records(epochs, 0, crc);
+  for (;; ++next) {
+    const std::string file = (folder_of(path) / (fs::path(path).filename().string() + ".history-" + std::to_string(next))).string();
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST) continue;  // another writer took it between the scan and here
+    if (fd < 0) throw RuntimeFailure("cannot create '" + file + "': " + std::strerror(errno));
+    write_all(fd, bytes, file);
+    return file;
   }
 }
 
-History read_history(Reader& r) {
-  History h;
-  const auto epochs = r.pod<uint64_t>();
-  for (uint64_t e = 0; e < epochs; ++e) {
-    EpochRecord record;
-    const auto n = r.pod<uint64_t>();
-    for (uint64_t i = 0; i < n; ++i) {
-      std::string key = r.string();
-      record.logs.values.emplace_back(std::move(key), r.pod<double>());
-    }
-    record.time_s = r.pod<double>();
-    h.epochs.push_back(std::move(record));
-  }
-  return h;
+void remove_other_generations(const std::string& path, const std::string& keep) {
+  for_each_generation(path, [&](uint64_t, const fs::path& file) {
+    std::error_code ignored;
+    if (file.filename() != fs::path(keep).filename()) fs::remove(file, ignored);
+  });
 }
 
-}  // namespace
+// Reads the first `records` records of a sidecar; returns why it cannot, or "" with `out` filled.
+std::string read_sidecar(const std::string& file, uint64_t records, uint32_t crc, History& out) {
+  const std::string named = "history sidecar '" + file + "'";
+  if (const auto problem = regular_file_problem(file); !problem.empty()) return named + " " + problem;
+  std::ifstream in(file, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.eof() && in.fail()) return named + " cannot be read";
+  if (bytes.size() < sizeof kSidecarMagic + 4 || std::memcmp(bytes.data(), kSidecarMagic, sizeof kSidecarMagic) != 0)
+    return named + " is not a history sidecar";
+  try {
+    Reader r(bytes.data() + sizeof kSidecarMagic, bytes.size() - sizeof kSidecarMagic, file, "history sidecar");
+    if (r.pod<uint32_t>() != kSidecarVersion) return named + " has an unknown version";
+    uint32_t chained = 0;
+    for (uint64_t e = 0; e < records; ++e) {
+      const std::string payload = r.string();
+      if (r.pod<uint32_t>() != crc_of(0, payload)) return named + " record " + std::to_string(e + 1) + " is corrupted";
+      chained = crc_of(chained, payload);
+      Reader p(payload.data(), payload.size(), file, "history sidecar");
+      EpochRecord record;
+      const auto n = p.pod<uint64_t>();
+      if (n > payload.size()) p.fail("a field's length is corrupt");
+      for (uint64_t i = 0; i < n; ++i) {
+        std::string key = p.string();
+        record.logs.values.emplace_back(std::move(key), p.pod<double>());
+      }
+      record.time_s = p.pod<double>();
+      if (!p.done()) p.fail("has unread fields");
+      out.epochs.push_back(std::move(record));
+    }
+    if (chained != crc) return named + " holds a different history than the checkpoint counts";
+  } catch (const CheckpointError& e) {
+    return e.what();
+  }
+  return "";
+}
 
-void save_checkpoint(const std::string& path, const Checkpoint& c) {
+void write_checkpoint_file(const std::string& path, const Checkpoint& c, const std::string& history_file,
+                           uint64_t history_records, uint32_t history_crc) {
   Writer w;
   w.pod(c.model_hash);
   w.pod(c.graph_hash);
@@ -134,7 +247,9 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   w.pod(t.seen);
   w.pod<uint64_t>(t.metric_states.size());
   for (const auto& m : t.metric_states) w.vector(m);
-  write_history(w, t.history);
+  w.string(history_file);
+  w.pod(history_records);
+  w.pod(history_crc);
   w.string(c.encoding);
 
   const std::string& payload = w.bytes();
@@ -149,6 +264,39 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   file += trailer.bytes();
   write_file_atomically(path, file);
 }
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, const Checkpoint& checkpoint) { CheckpointStore().save(path, checkpoint); }
+
+void CheckpointStore::save(const std::string& path, const Checkpoint& c) {
+  const auto& epochs = c.train.history.epochs;
+  auto found = sidecars_.find(path);
+  std::error_code ec;
+  const bool append = found != sidecars_.end() && !found->second.file.empty() && epochs.size() >= found->second.records &&
+                      fs::is_regular_file(found->second.file, ec);
+  Sidecar sidecar;
+  if (epochs.empty()) {
+    sidecar = {};
+  } else if (append) {
+    sidecar = found->second;
+    if (epochs.size() > sidecar.records) {
+      const std::string bytes = frame_records(epochs, sidecar.records, sidecar.crc);
+      const int fd = ::open(sidecar.file.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+      if (fd < 0) throw RuntimeFailure("cannot append to '" + sidecar.file + "': " + std::strerror(errno));
+      write_all(fd, bytes, sidecar.file);
+      sidecar.records = epochs.size();
+    }
+  } else {
+    sidecar.file = start_generation(path, epochs, sidecar.crc);
+    sidecar.records = epochs.size();
+  }
+  write_checkpoint_file(path, c, sidecar.file.empty() ? std::string() : fs::path(sidecar.file).filename().string(),
+                        sidecar.records, sidecar.crc);
+  if (!append) remove_other_generations(path, sidecar.file);
+  sidecars_[path] = sidecar;
+}
+
 
 Checkpoint load_checkpoint(const std::string& path) {
   if (const auto problem = regular_file_problem(path); !problem.empty())
@@ -200,9 +348,17 @@ Checkpoint load_checkpoint(const std::string& path) {
   const auto metric_count = p.pod<uint64_t>();
   if (metric_count > length) p.fail("a field's length is corrupt");
   for (uint64_t i = 0; i < metric_count; ++i) t.metric_states.push_back(p.vector<double>());
-  t.history = read_history(p);
+  const std::string history_file = p.string();
+  const auto history_records = p.pod<uint64_t>();
+  const auto history_crc = p.pod<uint32_t>();
   c.encoding = p.string();
   if (!p.done()) p.fail("has unread fields");
+  if (history_file.find('/') != std::string::npos || (history_file.empty() != (history_records == 0)))
+    p.fail("names an invalid history sidecar");
+  if (history_records > 0) {
+    c.history_problem = read_sidecar((folder_of(path) / history_file).string(), history_records, history_crc, t.history);
+    if (!c.history_problem.empty()) t.history = {};
+  }
   return c;
 }
 

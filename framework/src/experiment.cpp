@@ -360,6 +360,9 @@ RunResult run_experiment(Experiment& ex, const RunOptions& options) {
   if (!options.resume_path.empty()) {
     Checkpoint c = load_checkpoint(options.resume_path);
     check_matching(ex, c, options.resume_path, true);
+    if (!c.history_problem.empty())
+      throw CheckpointError("checkpoint '" + options.resume_path + "' cannot be resumed without its history: " +
+                            c.history_problem + " (copy a checkpoint together with its NAME.history-G file)");
     if (!c.encoding.empty() && c.encoding != encoding_to_yaml(ex.encoding))
       throw CheckpointError("checkpoint '" + options.resume_path + "' was trained on differently encoded data (normalize, "
                             "categories or missing-value fill differ); resume with the same data: section");
@@ -389,8 +392,10 @@ RunResult run_experiment(Experiment& ex, const RunOptions& options) {
   }
 
   RunResult out;
+  // One store for the run: a checkpoint rewritten every epoch appends only that epoch's history.
+  CheckpointStore store;
   out.result = trainer.fit(*ex.train, ex.validation ? &*ex.validation : nullptr, state,
-                           [&](const TrainState& committed, const std::string& path) { save_checkpoint(path, snapshot(committed)); });
+                           [&](const TrainState& committed, const std::string& path) { store.save(path, snapshot(committed)); });
   out.failure = state.failure;
   if (out.result == FitResult::kInterrupted) {
     out.signal = options.stop_request ? options.stop_request() : 0;
@@ -398,7 +403,7 @@ RunResult run_experiment(Experiment& ex, const RunOptions& options) {
   } else if (!options.save_path.empty()) {
     out.checkpoint_path = options.save_path;
   }
-  if (!out.checkpoint_path.empty()) save_checkpoint(out.checkpoint_path, snapshot(state));
+  if (!out.checkpoint_path.empty()) store.save(out.checkpoint_path, snapshot(state));
   out.history = std::move(state.history);
   return out;
 }

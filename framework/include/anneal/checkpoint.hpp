@@ -6,8 +6,14 @@
 // The payload is a sequence of fields in a fixed order (see checkpoint.cpp). Files are written to a
 // temporary name, fsync'ed and renamed, so a crash never leaves a half-written checkpoint under the
 // real name; a truncated or corrupted file fails its length or CRC check.
+//
+// The training history grows by one record per epoch, and a callback may save a checkpoint every
+// epoch: kept inline, the bytes written would grow with the square of the epoch count. So the
+// history lives in an append-only sidecar next to the checkpoint, "NAME.history-G", and the
+// checkpoint records the sidecar's name, how many records it covers and their CRC.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -16,7 +22,7 @@
 
 namespace anneal {
 
-inline constexpr uint32_t kCheckpointFormatVersion = 3;
+inline constexpr uint32_t kCheckpointFormatVersion = 4;
 
 class CheckpointError : public InputError {
  public:
@@ -37,10 +43,33 @@ struct Checkpoint {
   std::vector<double> callback_state;  // every callback's, in order (the scheduler's included)
   TrainState train;
   std::string encoding;  // the data encoding (encoding.hpp) as YAML; empty: none (synthetic data)
+  // Set by load_checkpoint when the history sidecar is missing or does not match (train.history
+  // is then empty). Weights, encoding and state are still valid; only resuming needs the history.
+  std::string history_problem;
 };
 
+// Saves checkpoints and keeps their history sidecars. The first save to a path starts a new
+// sidecar generation (the next free G) holding the whole history; later saves to the same path
+// append only the epochs it lacks, then rename the checkpoint that counts them into place, and
+// remove the path's older generations. A crash between the append and the rename leaves records
+// the checkpoint on disk does not count; loading reads only those it counts.
+class CheckpointStore {
+ public:
+  void save(const std::string& path, const Checkpoint& checkpoint);
+
+ private:
+  struct Sidecar {
+    std::string file;      // full path of the generation this store appends to
+    uint64_t records = 0;  // history records it holds
+    uint32_t crc = 0;      // CRC-32 chained over those records' payloads
+  };
+  std::map<std::string, Sidecar> sidecars_;  // by checkpoint path
+};
+
+// One save through a store of its own (a whole sidecar generation).
 void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
-// Throws CheckpointError (exit code 2) for a missing, truncated, corrupted or foreign file.
+// Throws CheckpointError (exit code 2) for a missing, truncated, corrupted or foreign file. A
+// missing or damaged history sidecar is not an error here (see Checkpoint::history_problem).
 Checkpoint load_checkpoint(const std::string& path);
 
 }  // namespace anneal
