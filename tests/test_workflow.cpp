@@ -67,6 +67,28 @@ TEST_CASE("50 epochs in one go equal 20 epochs then a resume for 30, bit for bit
   check_same_run(d.path() + "/a.ckpt", d.path() + "/c.ckpt", d.path() + "/a.csv", d.path() + "/c.csv");
 }
 
+TEST_CASE("a run paused with --pause-at and resumed in slices equals the run in one go", "[workflow][resume][cli]") {
+  // Unlike --epochs 20 then a resume to 50, the paused run's schedule sees its full length all
+  // along: one_cycle spans all 50 epochs in both, so the slices match the run in one go exactly.
+  TempDir d;
+  const std::string p = d.path();
+  const std::string s = model() + " --quiet --set 'schedule={type: one_cycle, max_lr: 0.1}'";
+  REQUIRE(run_cli("train " + s + " --save " + p + "/full.ckpt --history " + p + "/full.csv").exit_code == 0);
+  const auto first = run_cli("train " + model() + " --set 'schedule={type: one_cycle, max_lr: 0.1}' --pause-at 7 --save " + p + "/slice.ckpt");
+  REQUIRE(first.exit_code == 0);
+  CHECK_THAT(first.out, Contains("paused after 7 of 50 epochs; checkpoint: " + p + "/slice.ckpt"));
+  REQUIRE(run_cli("train " + s + " --resume " + p + "/slice.ckpt --pause-at 21 --save " + p + "/slice.ckpt --history " + p +
+                  "/mid.csv").exit_code == 0);
+  CHECK(rows_without_time(p + "/mid.csv").size() == 22);
+  // Resuming at the pause point pauses again at once (a study that re-runs a finished slice).
+  REQUIRE(run_cli("train " + s + " --resume " + p + "/slice.ckpt --pause-at 21 --save " + p + "/slice.ckpt").exit_code == 0);
+  REQUIRE(run_cli("train " + s + " --resume " + p + "/slice.ckpt --save " + p + "/done.ckpt --history " + p + "/done.csv").exit_code == 0);
+  check_same_run(p + "/full.ckpt", p + "/done.ckpt", p + "/full.csv", p + "/done.csv");
+  const auto no_save = run_cli("train " + s + " --pause-at 3");
+  CHECK(no_save.exit_code == 2);
+  CHECK_THAT(no_save.err, Contains("--pause-at needs --save"));
+}
+
 TEST_CASE("SIGINT mid-run saves a checkpoint, exits 130, and resuming matches the uninterrupted run",
           "[workflow][resume][signals][cli]") {
   TempDir d;

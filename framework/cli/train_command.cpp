@@ -68,6 +68,8 @@ int train_command(const Args& args) {
       ("plot", po::value(&plot), "write loss, accuracy and learning-rate curves as SVG")
       ("save", po::value(&save), "write a checkpoint when the run ends (or is interrupted)")
       ("resume", po::value(&resume), "continue from a checkpoint, up to the spec's (or --epochs) total")
+      ("pause-at", po::value<int64_t>(), "stop once this many epochs are done, save to --save, exit 0; --resume continues "
+                                         "the same run (the schedule still sees the full length)")
       ("threads", po::value<int>()->default_value(0), "BLAS threads (0: OpenBLAS default)")
       ("quiet,q", po::bool_switch(), "print nothing but errors");
   po::positional_options_description positional;
@@ -85,6 +87,12 @@ int train_command(const Args& args) {
   if (threads < 0) throw UsageError("--threads must be >= 0");
   blas::set_threads(clamp_threads(threads));
   const bool quiet = vm["quiet"].as<bool>();
+  int64_t pause_at = 0;
+  if (vm.count("pause-at")) {
+    pause_at = vm["pause-at"].as<int64_t>();
+    if (pause_at < 1) throw UsageError("--pause-at must be at least 1");
+    if (save.empty()) throw UsageError("--pause-at needs --save: the paused run's checkpoint is what continues it");
+  }
 
   Experiment ex = build_experiment(load_model_spec(model, load), true, memory_limit(vm));
   for (const auto& warning : ex.warnings) std::fprintf(stderr, "anneal: warning: %s\n", warning.c_str());
@@ -92,6 +100,7 @@ int train_command(const Args& args) {
   run.verbose = !quiet;
   run.save_path = save;
   run.resume_path = resume;
+  run.pause_at = pause_at;
   run.interrupt_path = ex.spec.name + ".interrupted.ckpt";
   install_interrupt_handlers();
   run.stop_request = interrupt_signal;
@@ -106,6 +115,12 @@ int train_command(const Args& args) {
     return 128 + result.signal;
   }
   if (result.result == FitResult::kFailed) throw RuntimeFailure(result.failure);
+  if (result.result == FitResult::kPaused) {
+    if (!quiet)
+      std::printf("paused after %zu of %lld epochs; checkpoint: %s (continue with --resume %s)\n", result.history.epochs.size(),
+                  static_cast<long long>(ex.spec.train.epochs), save.c_str(), save.c_str());
+    return kExitOk;
+  }
 
   warn_if_stuck(result.history);
   if (!quiet && !result.history.epochs.empty()) {

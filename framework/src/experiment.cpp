@@ -308,7 +308,7 @@ FeatureEncoding checkpoint_encoding(const Checkpoint& c, const std::string& path
 RunResult run_experiment(Experiment& ex, const RunOptions& options) {
   if (!ex.train) throw SpecError(SourceLocation{ex.spec.file, 0, 0}, "the model spec has no 'data' to train on");
   TrainOptions train_options{ex.spec.train.epochs, ex.spec.train.batch_size, ex.spec.train.shuffle, ex.spec.train.seed,
-                             options.stop_request};
+                             options.stop_request, options.pause_at};
   Trainer trainer(ex.graph, ex.weights, *ex.loss, ex.metrics, *ex.optimizer, train_options);
 
   // Order: the scheduler sets the rate first; the progress line prints before other callbacks

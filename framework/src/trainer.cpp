@@ -123,6 +123,8 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
   const bool regularized = graph_.has_regularizers();
 
   FitResult result = FitResult::kCompleted;
+  const auto paused = [&] { return options_.pause_at > 0 && state.epoch >= options_.pause_at && state.epoch < options_.epochs; };
+  if (paused()) return FitResult::kPaused;
   for (auto* cb : callbacks_) cb->on_train_begin(ctx);
   while (state.epoch < options_.epochs && !ctx.stop_requested()) {
     const double start = wall_seconds() - state.time_s;
@@ -201,6 +203,7 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
     for (const auto& path : ctx.take_checkpoint_requests())
       if (writer) writer(state, path);
     if (stop_requested() && state.epoch < options_.epochs && !ctx.stop_requested()) return FitResult::kInterrupted;
+    if (paused() && !ctx.stop_requested()) return FitResult::kPaused;
   }
   if (ctx.stop_requested()) result = FitResult::kStopped;
   for (auto* cb : callbacks_) cb->on_train_end(ctx);

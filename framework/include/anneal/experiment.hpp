@@ -76,6 +76,7 @@ struct RunOptions {
   std::string resume_path;  // continue from this checkpoint
   std::string interrupt_path;  // where an interrupted run saves when there is no save_path
   std::function<int()> stop_request;  // see TrainOptions::stop_request
+  int64_t pause_at = 0;               // see TrainOptions::pause_at; the checkpoint goes to save_path
 };
 
 struct RunResult {

@@ -44,6 +44,10 @@ struct TrainOptions {
   // Asked after every batch: non-zero (the CLI passes the signal number of a SIGINT or SIGTERM)
   // stops the run resumably, as Caffe's action callback does. Empty: never.
   std::function<int()> stop_request = nullptr;
+  // Non-zero: pause once this many epochs are done (of `epochs`, which the schedule still sees as
+  // the run's length), leaving a state that resumes as if the run had not stopped. Successive
+  // halving trains each configuration in such slices.
+  int64_t pause_at = 0;
 };
 
 // Everything about a run's progress that is not weights or optimizer state.
@@ -62,8 +66,9 @@ struct TrainState {
 };
 
 // kStopped: a callback ended training early; kFailed: a callback failed it (state.failure says
-// why); kInterrupted: TrainOptions::stop_request asked to stop, the state is resumable.
-enum class FitResult { kCompleted, kStopped, kFailed, kInterrupted };
+// why); kInterrupted: TrainOptions::stop_request asked to stop; kPaused: TrainOptions::pause_at
+// was reached. After the last two the state is resumable.
+enum class FitResult { kCompleted, kStopped, kFailed, kInterrupted, kPaused };
 
 struct Evaluation {
   double loss = 0;  // includes the regularization terms, as Keras reports it
