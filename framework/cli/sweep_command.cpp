@@ -3,11 +3,6 @@
 // bootstrap interval of each mean, and against a baseline schedule the paired mean difference
 // with its interval and a Wilcoxon signed-rank p-value, Holm-corrected — and a plot of the mean
 // per epoch with a min-max band. A run that fails is reported and does not stop the others.
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <functional>
@@ -18,15 +13,13 @@
 #include <map>
 
 #include "anneal/atomic_file.hpp"
-#include "anneal/clock.hpp"
 #include "anneal/history_plot.hpp"
 #include "anneal/registry.hpp"
 #include "anneal/stats.hpp"
 #include "anneal/svg_plot.hpp"
 #include "anneal/trainer.hpp"
 #include "options.hpp"
-
-extern char** environ;
+#include "processes.hpp"
 
 namespace anneal::cli {
 namespace fs = std::filesystem;
@@ -36,35 +29,10 @@ struct Run {
   std::string schedule, name;
   uint64_t seed = 0;
   std::string history, log;
-  pid_t pid = 0;
-  double start = 0, wall_s = 0;
-  int exit_code = -1;
+  double wall_s = 0;
   History result;
   std::string error;
 };
-
-std::string last_line(const std::string& path) {
-  std::ifstream in(path);
-  std::string line, last;
-  while (std::getline(in, line))
-    if (!line.empty()) last = line;
-  return last;
-}
-
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw RuntimeFailure("sweep: cannot start " + argv[0]);
-  return pid;
-}
 
 // snprintf into a string, for the table's cells.
 template <class... Values>
@@ -79,35 +47,21 @@ std::string fixed(double v) { return cell("%.4f", v); }
 
 // Starts every run, at most `jobs` at once, and collects each one's history or error.
 void run_all(std::vector<Run>& runs, int jobs, const std::function<std::vector<std::string>(const Run&)>& argv_of) {
-  std::map<pid_t, size_t> running;
-  size_t next = 0, finished = 0;
-  while (finished < runs.size()) {
-    while (next < runs.size() && static_cast<int>(running.size()) < jobs) {
-      Run& r = runs[next];
-      r.start = wall_seconds();
-      r.pid = spawn(argv_of(r), r.log);
-      running[r.pid] = next++;
+  std::vector<ChildProcess> children;
+  for (const auto& r : runs) children.push_back({argv_of(r), r.log});
+  run_children(children, jobs, [&](size_t i, const ChildExit& exit) {
+    Run& r = runs[i];
+    r.wall_s = exit.wall_s;
+    if (exit.exit_code != 0) {
+      r.error = "exit " + std::to_string(exit.exit_code) + ": " + last_line(r.log);
+      return;
     }
-    int status = 0;
-    const pid_t pid = waitpid(-1, &status, 0);
-    if (pid < 0) break;
-    auto it = running.find(pid);
-    if (it == running.end()) continue;
-    Run& r = runs[it->second];
-    running.erase(it);
-    ++finished;
-    r.wall_s = wall_seconds() - r.start;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (r.exit_code == 0) {
-      try {
-        r.result = read_history_csv(r.history);
-      } catch (const Error& e) {
-        r.error = e.what();
-      }
-    } else {
-      r.error = "exit " + std::to_string(r.exit_code) + ": " + last_line(r.log);
+    try {
+      r.result = read_history_csv(r.history);
+    } catch (const Error& e) {
+      r.error = e.what();
     }
-  }
+  });
 }
 
 // One schedule's results: final and best metric per seed, the final val_loss, the wall time, and
@@ -281,7 +235,7 @@ int sweep_command(const Args& args) {
   if (base_at == names.end())
     throw UsageError("--baseline " + baseline + ": not one of the sweep's schedules (" + suggest_known(baseline, names) + ")");
   fs::create_directories(fs::path(out_dir) / "runs");
-  const std::string self = fs::read_symlink("/proc/self/exe").string();
+  const std::string self = self_executable();
 
   std::vector<Run> runs;
   for (const auto& schedule : schedules)

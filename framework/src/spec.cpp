@@ -484,4 +484,21 @@ ModelSpec load_model_spec(const std::string& path, const LoadOptions& options) {
   return spec;
 }
 
+YAML::Node resolved_spec_tree(const std::string& path, const std::vector<std::string>& sets) {
+  SpecOrigin origin{path, {}};
+  YAML::Node tree = load_yaml_file(path);
+  if (!tree.IsMap()) throw SpecError(SourceLocation{path, 1, 1}, "a model spec must be a YAML mapping");
+  for (const auto& assignment : sets) apply_set(tree, assignment, origin);
+  const auto absolute = [&](YAML::Node node) {
+    if (node && node.IsScalar()) node = fs::absolute(resolve_path(node.Scalar(), path)).lexically_normal().string();
+  };
+  if (tree["data"] && tree["data"].IsMap()) {
+    absolute(tree["data"]["path"]);
+    absolute(tree["data"]["validation_path"]);
+  }
+  if (tree["plugins"] && tree["plugins"].IsSequence())
+    for (size_t i = 0; i < tree["plugins"].size(); ++i) absolute(tree["plugins"][i]);
+  return tree;
+}
+
 }  // namespace anneal

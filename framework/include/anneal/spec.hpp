@@ -114,6 +114,11 @@ YAML::Node load_yaml_file(const std::string& path);
 
 ModelSpec load_model_spec(const std::string& path, const LoadOptions& options = {});
 
+// The model file's YAML with `sets` applied as --set applies them, and its relative file paths
+// (data.path, data.validation_path, plugins) made absolute: a spec that runs from any folder.
+// `anneal tune` writes its winning configuration this way.
+YAML::Node resolved_spec_tree(const std::string& path, const std::vector<std::string>& sets);
+
 // A schedule file: version, schedule mapping, optional optimizer overrides.
 struct ScheduleFile {
   AttrMap schedule;
