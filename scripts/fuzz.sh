@@ -18,7 +18,7 @@ missing=()
 for p in clang-14 libfuzzer-14-dev libclang-rt-14-dev; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-bash scripts/setup.sh
+bash scripts/setup.sh --tests
 if ((${#missing[@]})); then
   echo "fuzz: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -4,7 +4,7 @@
 # (a leak, an out-of-bounds access, undefined behaviour) aborts the process and fails its test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --tests
 jobs=$(nproc)
 # -O1 with line tables only: reports keep file:line, and the build is about twice as fast as -O2 -g.
 cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g1" -DANNEAL_BUILD_TESTS=ON -DANNEAL_SANITIZE=ON >/dev/null

@@ -192,3 +192,39 @@ TEST_CASE("tune refuses bad objectives, invalid configurations and missing studi
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Contains("tune needs a model and --space"));
 }
+
+TEST_CASE("report writes one self-contained page per kind of results and refuses anything else", "[report][cli]") {
+  TempDir d;
+  const std::string p = d.path();
+  REQUIRE(run_cli("sweep " + model() + " --schedule " + source_path("schedules/step_decay.yaml") + " --schedule " +
+                  source_path("schedules/constant.yaml") + " --seeds 2 --epochs 4 -o " + p + "/sweep").exit_code == 0);
+  auto r = run_cli("report " + p + "/sweep -o " + p + "/sweep.html");
+  REQUIRE(r.exit_code == 0);
+  const std::string sweep = read_text(p + "/sweep.html");
+  CHECK(sweep.rfind("<!DOCTYPE html>", 0) == 0);
+  CHECK_THAT(sweep, Contains("<td>step_decay</td><td>2</td>"));
+  CHECK_THAT(sweep, Contains("Δ vs step_decay [95 % CI]"));
+  CHECK_THAT(sweep, Contains("learning rate per epoch"));
+  CHECK(sweep.find("<?xml") == std::string::npos);  // SVG inline, not as files
+  CHECK(sweep.find("<script") == std::string::npos);
+
+  REQUIRE(run_cli("tune " + model() + " --space " + small_space(d) + " --max-epochs 3 --method random --trials 4 -o " + p + "/study").exit_code == 0);
+  REQUIRE(run_cli("report " + p + "/study -o " + p + "/study.html").exit_code == 0);
+  const std::string study = read_text(p + "/study.html");
+  CHECK_THAT(study, Contains("Method <b>random</b>, 4 configurations"));
+  CHECK_THAT(study, Contains("val_accuracy against schedule.lr"));
+  CHECK_THAT(study, Contains("<td>schedule.type</td>"));  // choices get a table
+
+  REQUIRE(run_cli("cv " + model() + " --folds 3 --epochs 2 -o " + p + "/cv.csv").exit_code == 0);
+  REQUIRE(run_cli("report " + p + "/cv.csv -o " + p + "/cv.html").exit_code == 0);
+  CHECK_THAT(read_text(p + "/cv.html"), Contains("val_accuracy over 3 folds: mean <b>"));
+
+  r = run_cli("report " + p + " -o " + p + "/x.html");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("is not a sweep folder (summary.json), a study folder (study.json) or the CSV of anneal cv -o"));
+  std::ofstream(p + "/sweep/summary.json") << "{\"metric\": 3";
+  r = run_cli("report " + p + "/sweep -o " + p + "/x.html");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("a results file is not what anneal wrote"));
+  CHECK(!fs::exists(p + "/x.html"));
+}

@@ -20,6 +20,7 @@ int export_command(const Args& args);
 int plot_command(const Args& args);
 int sweep_command(const Args& args);
 int tune_command(const Args& args);
+int report_command(const Args& args);
 int cv_command(const Args& args);
 int lr_find_command(const Args& args);
 

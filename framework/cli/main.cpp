@@ -30,6 +30,7 @@ const Command kCommands[] = {
     {"export", anneal::cli::export_command, "write a trained model as ONNX or a NumPy archive"},
     {"plot", anneal::cli::plot_command, "loss, accuracy and learning-rate curves from history CSVs"},
     {"sweep", anneal::cli::sweep_command, "train schedules x seeds (in parallel) and compare them"},
+    {"report", anneal::cli::report_command, "one self-contained HTML page for a sweep, a tune study or a cv run"},
     {"tune", anneal::cli::tune_command, "search spec keys by grid, random search, successive halving or Hyperband"},
     {"cv", anneal::cli::cv_command, "k-fold cross-validation"},
     {"lr-find", anneal::cli::lr_find_command, "learning-rate range test: suggests a rate"},

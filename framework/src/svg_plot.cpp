@@ -119,13 +119,15 @@ std::string dash_attribute(const Stroke& st) {
 // The legend's width: its longest name at about 7 px a character, within a third of the panel.
 double legend_width(const PlotPanel& panel, double w) {
   double widest = 0;
-  for (const auto& s : panel.series) widest = std::max(widest, 7.0 * static_cast<double>(s.name.size()));
+  for (const auto& s : panel.series)
+    if (s.legend) widest = std::max(widest, 7.0 * static_cast<double>(s.name.size()));
   return std::clamp(widest + 40, 90.0, w / 3);
 }
 
 void render_panel(std::string& svg, const PlotPanel& panel, double ox, double oy, double w, double h) {
   // The legend sits in its own column right of the plotting area, so it never covers a curve.
-  const double legend = panel.series.empty() ? 0 : legend_width(panel, w);
+  const bool any_named = std::any_of(panel.series.begin(), panel.series.end(), [](const PlotSeries& s) { return s.legend; });
+  const double legend = any_named ? legend_width(panel, w) : 0;
   const double left = ox + 70, right = ox + w - 20 - legend, top = oy + 36, bottom = oy + h - 52;
   std::vector<const std::vector<double>*> xs, ys;
   for (const auto& s : panel.series) {
@@ -173,30 +175,49 @@ void render_panel(std::string& svg, const PlotPanel& panel, double ox, double oy
         if (usable(s.x[i], s.band_low[i])) points += num(ax.map(s.x[i], left, right)) + "," + num(ay.map(s.band_low[i], bottom, top)) + " ";
       svg += std::string("<polygon points=\"") + points + "\" fill=\"" + color + "\" fill-opacity=\"0.18\" stroke=\"none\"/>\n";
     }
+    if (s.points) {
+      for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
+        if (usable(s.x[i], s.y[i]))
+          svg += "<circle cx=\"" + num(ax.map(s.x[i], left, right)) + "\" cy=\"" + num(ay.map(s.y[i], bottom, top)) +
+                 "\" r=\"3\" fill=\"" + color + "\" fill-opacity=\"0.7\"/>\n";
+      continue;
+    }
     std::string points;
     for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
       if (usable(s.x[i], s.y[i])) points += num(ax.map(s.x[i], left, right)) + "," + num(ay.map(s.y[i], bottom, top)) + " ";
     svg += std::string("<polyline points=\"") + points + "\" fill=\"none\" stroke=\"" + color +
-           "\" stroke-width=\"2\"" + dash_attribute(st) + "/>\n";
+           "\" stroke-width=\"" + (s.legend ? "2" : "1") + "\"" + dash_attribute(st) + "/>\n";
   }
   // Legend: as many rows as the panel's height holds, then "+N more".
   const double lx = right + 12;
   const auto fits = static_cast<size_t>(std::max(1.0, (bottom - top - 10) / 18));
-  for (size_t k = 0; k < panel.series.size(); ++k) {
-    const double ly = top + 12 + 18 * static_cast<double>(k);
-    if (k + 1 == fits && panel.series.size() > fits) {
+  std::vector<size_t> named;
+  for (size_t k = 0; k < panel.series.size(); ++k)
+    if (panel.series[k].legend) named.push_back(k);
+  for (size_t row = 0; row < named.size(); ++row) {
+    const size_t k = named[row];
+    const double ly = top + 12 + 18 * static_cast<double>(row);
+    if (row + 1 == fits && named.size() > fits) {
       svg += "<text x=\"" + num(lx) + "\" y=\"" + num(ly) + "\" font-size=\"12\">+" +
-             std::to_string(panel.series.size() - k) + " more</text>\n";
+             std::to_string(named.size() - row) + " more</text>\n";
       break;
     }
     const Stroke st = stroke_of(panel.series[k], k);
-    svg += std::string("<line x1=\"") + num(lx) + "\" y1=\"" + num(ly - 4) + "\" x2=\"" + num(lx + 24) + "\" y2=\"" +
-           num(ly - 4) + "\" stroke=\"" + st.color + "\" stroke-width=\"3\"" + dash_attribute(st) + "/>\n<text x=\"" +
-           num(lx + 30) + "\" y=\"" + num(ly) + "\" font-size=\"12\">" + escape(panel.series[k].name) + "</text>\n";
+    if (panel.series[k].points)
+      svg += std::string("<circle cx=\"") + num(lx + 12) + "\" cy=\"" + num(ly - 4) + "\" r=\"4\" fill=\"" + st.color + "\"/>\n";
+    else
+      svg += std::string("<line x1=\"") + num(lx) + "\" y1=\"" + num(ly - 4) + "\" x2=\"" + num(lx + 24) + "\" y2=\"" +
+             num(ly - 4) + "\" stroke=\"" + st.color + "\" stroke-width=\"3\"" + dash_attribute(st) + "/>\n";
+    svg += "<text x=\"" + num(lx + 30) + "\" y=\"" + num(ly) + "\" font-size=\"12\">" + escape(panel.series[k].name) + "</text>\n";
   }
 }
 
 }  // namespace
+
+std::string inline_svg(const std::string& svg) {
+  const auto at = svg.find("<svg");
+  return at == std::string::npos ? svg : svg.substr(at);
+}
 
 std::string render_svg(const std::vector<PlotPanel>& panels, int columns, int panel_width, int panel_height) {
   const int n = static_cast<int>(panels.size());

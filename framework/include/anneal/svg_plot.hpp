@@ -12,7 +12,9 @@ struct PlotSeries {
   std::vector<double> x, y;
   std::vector<double> band_low, band_high;  // optional, same length as x
   bool dashed = false;
-  int color = -1;  // palette index; -1: the series' position in its panel
+  int color = -1;      // palette index; -1: the series' position in its panel
+  bool points = false;  // a scatter: a dot per (x, y), no line
+  bool legend = true;   // false: drawn but not named in the legend (one of many similar lines)
 };
 
 struct PlotPanel {
@@ -21,7 +23,9 @@ struct PlotPanel {
   std::vector<PlotSeries> series;
 };
 
-// Panels are laid out left to right, `columns` per row.
+// Panels are laid out left to right, `columns` per row. The result is a standalone SVG file; for
+// a page of its own, `inline_svg` drops the XML declaration so it can sit inside HTML.
+std::string inline_svg(const std::string& svg);
 std::string render_svg(const std::vector<PlotPanel>& panels, int columns = 1, int panel_width = 640,
                        int panel_height = 400);
 
