@@ -121,7 +121,7 @@ TEST_CASE("a study whose runs were lost resumes without repeating finished ones 
   REQUIRE(removed == 2);
   const auto again = run_cli("tune --resume " + study);
   REQUIRE(again.exit_code == 0);
-  CHECK_THAT(again.out, Contains("2 runs; 11 runs reused from the study folder"));
+  CHECK_THAT(again.out, Contains("21 epochs in the search (8 trained now), 0 in confirmation runs; 2 runs now, 11 reused from the study folder"));
   CHECK(read_text(study + "/trials.csv") == table);
   // Settings come from the study; changing them is refused.
   const auto changed = run_cli("tune --resume " + study + " --trials 3");

@@ -128,7 +128,8 @@ class Study {
  private:
   bool better(double a, double b) const { return s_.mode == "max" ? a > b : a < b; }
   std::vector<std::string> train_argv(const Trial& t, const Job& job) const;
-  void run_wave(std::vector<Job>& wave);
+  // Runs a wave; its epochs count towards the search's budget, or with `confirmation` apart.
+  void run_wave(std::vector<Job>& wave, bool confirmation = false);
   void write_trial_spec(const Trial& t) const;
   std::vector<size_t> promote(const std::vector<size_t>& alive, size_t rung, int64_t keep) const;
   void confirm_best();
@@ -140,7 +141,7 @@ class Study {
   int jobs_;
   std::vector<Bracket> brackets_;
   std::vector<Trial> trials_;
-  int64_t epochs_run_ = 0, epochs_total_ = 0;
+  int64_t epochs_run_ = 0, epochs_total_ = 0, confirm_epochs_ = 0;
   int jobs_run_ = 0, jobs_reused_ = 0;
   double start_ = wall_seconds();
 };
@@ -192,14 +193,34 @@ LoadOptions trial_load_options(const TuneSettings& s, const Trial& t) {
   return load;
 }
 
+// The overrides of a configuration that decide which raw rows it trains on: configurations that
+// agree on them share one read of the data while they are checked.
+std::string data_key(const std::vector<std::string>& sets) {
+  std::string key;
+  for (const auto& set : sets)
+    if (set.rfind("data", 0) == 0 || set.rfind("train.split", 0) == 0 || set.rfind("train.validation_split", 0) == 0)
+      key += set + "\n";
+  return key;
+}
+
 // Every configuration must make a valid spec (a schedule key of the wrong type, a units value the
 // model refuses) before anything trains; and the objective must be a column of the history.
 void Study::validate() {
   std::set<std::vector<std::string>> seen;
+  std::map<std::string, RawSplit> rows;  // by data_key
   for (const auto& t : trials_) {
     if (!seen.insert(t.sets).second) continue;
     try {
-      const Experiment ex = build_experiment(load_model_spec(s_.model, trial_load_options(s_, t)), true, 0);
+      const ModelSpec spec = load_model_spec(s_.model, trial_load_options(s_, t));
+      std::optional<Dataset> train, validation;
+      if (spec.data) {
+        const std::string key = data_key(t.sets);
+        auto found = rows.find(key);
+        if (found == rows.end()) found = rows.emplace(key, load_raw_split(spec)).first;
+        train = found->second.train;
+        validation = found->second.validation;
+      }
+      const Experiment ex = build_experiment_on(spec, std::move(train), std::move(validation));
       if (&t != &trials_.front()) continue;
       std::vector<std::string> columns{"loss", "lr"};
       for (const auto& m : ex.metrics) columns.push_back(m.name);
@@ -213,9 +234,7 @@ void Study::validate() {
     } catch (const UsageError&) {
       throw;
     } catch (const InputError& e) {
-      std::string config;
-      for (const auto& [path, value] : t.params) config += (config.empty() ? "" : ", ") + path + "=" + value;
-      throw InputError("tune: configuration " + std::to_string(t.id) + " (" + config + ") is not a valid spec: " + e.what());
+      throw InputError("tune: configuration " + std::to_string(t.id) + " (" + params_text(t.params) + ") is not a valid spec: " + e.what());
     }
   }
 }
@@ -267,13 +286,13 @@ std::optional<double> final_value(const std::string& csv, const std::string& obj
 
 // Runs the jobs of one wave (some rung of every bracket still going), skipping those a previous
 // invocation finished, and records each run's final objective.
-void Study::run_wave(std::vector<Job>& wave) {
+void Study::run_wave(std::vector<Job>& wave, bool confirmation) {
   std::vector<ChildProcess> children;
   std::vector<size_t> pending;
   for (size_t i = 0; i < wave.size(); ++i) {
     const Job& job = wave[i];
     const int64_t epochs = job.budget - job.previous;
-    epochs_total_ += epochs;
+    (confirmation ? confirm_epochs_ : epochs_total_) += epochs;
     if (fs::exists(job.stem + ".csv")) {
       ++jobs_reused_;
       continue;
@@ -281,7 +300,7 @@ void Study::run_wave(std::vector<Job>& wave) {
     write_trial_spec(trials_[job.trial]);
     children.push_back({train_argv(trials_[job.trial], job), job.stem + ".log"});
     pending.push_back(i);
-    epochs_run_ += epochs;
+    if (!confirmation) epochs_run_ += epochs;
   }
   run_children(children, jobs_, [&](size_t k, const ChildExit& exit) {
     ++jobs_run_;
@@ -381,7 +400,7 @@ void Study::confirm_best() {
       wave.push_back({t, seed, s_.max_epochs, 0,
                       (fs::path(trials_[t].folder) / ("confirm-seed" + std::to_string(seed) + "-e" + std::to_string(s_.max_epochs))).string()});
     }
-  run_wave(wave);
+  run_wave(wave, true);
   for (const auto& job : wave) {
     std::string error;
     const auto v = final_value(job.stem + ".csv", s_.objective, error);
@@ -459,9 +478,10 @@ int Study::report() {
   write_outputs(ranked);
   int failed = 0;
   for (const auto& t : trials_) failed += t.error.empty() ? 0 : 1;
-  std::printf("\ntune: %s, %zu configurations, %lld epochs in all (%lld trained now, %d runs; %d runs reused from the "
-              "study folder), %.1f s\n", s_.method.c_str(), trials_.size(), static_cast<long long>(epochs_total_),
-              static_cast<long long>(epochs_run_), jobs_run_, jobs_reused_, wall_seconds() - start_);
+  std::printf("\ntune: %s, %zu configurations, %lld epochs in the search (%lld trained now), %lld in confirmation runs; "
+              "%d runs now, %d reused from the study folder; %.1f s\n", s_.method.c_str(), trials_.size(),
+              static_cast<long long>(epochs_total_), static_cast<long long>(epochs_run_), static_cast<long long>(confirm_epochs_),
+              jobs_run_, jobs_reused_, wall_seconds() - start_);
   if (ranked.empty()) {
     std::printf("no configuration finished the full budget of %lld epochs", static_cast<long long>(s_.max_epochs));
     for (const auto& t : trials_)
