@@ -37,7 +37,8 @@ def tune(anneal, model, space, folder, method, trials, seed, confirm, jobs):
     rows = [line for line in out.splitlines() if re.match(r"\| 1 \| ", line)]
     cells = [c.strip() for c in rows[0].strip("|").split("|")]
     return {"method": method, "seed": seed, "trials": len(study["trials"]), "epochs": epochs, "wall_s": round(wall, 1),
-            "winner": int(cells[1]), "search_value": float(cells[2]), "confirmed_mean": float(cells[3]),
+            "winner": int(cells[1]), "search_value": float(cells[2]),
+            "confirmed_mean": float(cells[3]) if cells[3] else float("nan"),
             "ci": cells[4], "configuration": cells[6], "max_epochs": study["max_epochs"]}
 
 

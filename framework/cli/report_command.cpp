@@ -27,20 +27,6 @@ namespace anneal::cli {
 namespace fs = std::filesystem;
 namespace {
 
-std::string escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 std::string fmt(double v, const char* format = "%.4f") {
   if (!std::isfinite(v)) return "–";
   char buffer[48];
@@ -61,16 +47,16 @@ double number_of(const YAML::Node& n) {
 class Page {
  public:
   explicit Page(std::string title) : title_(std::move(title)) {}
-  void heading(const std::string& text) { body_ += "<h2>" + escape(text) + "</h2>\n"; }
+  void heading(const std::string& text) { body_ += "<h2>" + xml_escape(text) + "</h2>\n"; }
   void paragraph(const std::string& html) { body_ += "<p>" + html + "</p>\n"; }
   void table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
              const std::vector<bool>& highlight = {}) {
     body_ += "<table>\n<tr>";
-    for (const auto& h : header) body_ += "<th>" + escape(h) + "</th>";
+    for (const auto& h : header) body_ += "<th>" + xml_escape(h) + "</th>";
     body_ += "</tr>\n";
     for (size_t r = 0; r < rows.size(); ++r) {
       body_ += r < highlight.size() && highlight[r] ? "<tr class=\"mark\">" : "<tr>";
-      for (const auto& cell : rows[r]) body_ += "<td>" + escape(cell) + "</td>";
+      for (const auto& cell : rows[r]) body_ += "<td>" + xml_escape(cell) + "</td>";
       body_ += "</tr>\n";
     }
     body_ += "</table>\n";
@@ -80,7 +66,7 @@ class Page {
     body_ += "<div class=\"plot\">" + inline_svg(render_svg(panels, columns, 560, 360)) + "</div>\n";
   }
   std::string html() const {
-    return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" + escape(title_) +
+    return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" + xml_escape(title_) +
            "</title>\n<style>\n"
            "body { font-family: 'DejaVu Sans', Arial, sans-serif; margin: 24px; color: #222; max-width: 1200px; }\n"
            "h1 { font-size: 22px; } h2 { font-size: 17px; margin-top: 28px; }\n"
@@ -88,7 +74,7 @@ class Page {
            "th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }\n"
            "th { background: #f0f0f0; } tr.mark td { background: #fff4d6; }\n"
            "p { font-size: 14px; line-height: 1.45; } .plot { margin: 10px 0; } .note { color: #555; font-size: 13px; }\n"
-           "</style>\n</head>\n<body>\n<h1>" + escape(title_) + "</h1>\n" + body_ + "</body>\n</html>\n";
+           "</style>\n</head>\n<body>\n<h1>" + xml_escape(title_) + "</h1>\n" + body_ + "</body>\n</html>\n";
   }
 
  private:
@@ -129,9 +115,9 @@ bool has_key(const std::vector<History>& runs, const std::string& key) {
 void sweep_report(const std::string& dir, Page& page) {
   const YAML::Node summary = YAML::LoadFile((fs::path(dir) / "summary.json").string());
   const std::string metric = summary["metric"].as<std::string>(), baseline = summary["baseline"].as<std::string>();
-  page.paragraph("Final <b>" + escape(metric) + "</b> per schedule over seeds. CI: 95 % percentile bootstrap of the mean (" +
+  page.paragraph("Final <b>" + xml_escape(metric) + "</b> per schedule over seeds. CI: 95 % percentile bootstrap of the mean (" +
                  std::to_string(summary["bootstrap_resamples"].as<int>()) + " resamples). Δ: mean difference from <b>" +
-                 escape(baseline) + "</b> over the seeds both finished, with its paired bootstrap CI; p: two-sided Wilcoxon "
+                 xml_escape(baseline) + "</b> over the seeds both finished, with its paired bootstrap CI; p: two-sided Wilcoxon "
                  "signed-rank; Holm: corrected for the number of comparisons; ★ and a shaded row: significant at 0.05 after "
                  "correction.");
   std::vector<std::vector<std::string>> rows;
@@ -226,11 +212,11 @@ void study_report(const std::string& dir, Page& page) {
   });
   int failed = 0;
   for (const auto& t : trials) failed += t.error.empty() ? 0 : 1;
-  page.paragraph("Method <b>" + escape(study["method"].as<std::string>()) + "</b>, " + std::to_string(trials.size()) +
+  page.paragraph("Method <b>" + xml_escape(study["method"].as<std::string>()) + "</b>, " + std::to_string(trials.size()) +
                  " configurations, full budget " + std::to_string(study["max_epochs"].as<int>()) + " epochs, eta " +
                  std::to_string(study["eta"].as<int>()) + ", " + std::to_string(study["seeds"].as<int>()) +
                  " seed(s) per configuration, " + std::to_string(study["epochs"].as<long long>()) + " epochs trained in all; " +
-                 "objective <b>" + escape(objective) + "</b> (" + escape(mode) + ")" +
+                 "objective <b>" + xml_escape(objective) + "</b> (" + xml_escape(mode) + ")" +
                  (failed ? "; " + std::to_string(failed) + " configuration(s) failed" : "") + ".");
 
   std::vector<std::vector<std::string>> rows;
@@ -399,7 +385,7 @@ void cv_report(const std::string& path, Page& page) {
   if (values.empty()) throw InputError(path + ": no fold results (expected the CSV of anneal cv -o)");
   const Summary s = summarize(values);
   const Interval ci = bootstrap_mean_interval(values, 0);
-  page.paragraph(escape(metric) + " over " + std::to_string(values.size()) + " folds: mean <b>" + fmt(s.mean) + "</b> ± " +
+  page.paragraph(xml_escape(metric) + " over " + std::to_string(values.size()) + " folds: mean <b>" + fmt(s.mean) + "</b> ± " +
                  fmt(s.stddev) + " (std), 95 % CI [" + fmt(ci.low) + ", " + fmt(ci.high) +
                  "] (percentile bootstrap, 10 000 resamples), median " + fmt(s.median) + ", min " + fmt(s.min) + ", max " +
                  fmt(s.max) + ".");

@@ -11,20 +11,6 @@ namespace {
 const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                          "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
-std::string escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 std::string num(double v) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.2f", v);
@@ -142,7 +128,7 @@ void render_panel(std::string& svg, const PlotPanel& panel, double ox, double oy
   svg += "<rect x=\"" + num(left) + "\" y=\"" + num(top) + "\" width=\"" + num(right - left) + "\" height=\"" +
          num(bottom - top) + "\" fill=\"white\" stroke=\"#333\"/>\n";
   svg += "<text x=\"" + num((left + right) / 2) + "\" y=\"" + num(oy + 22) +
-         "\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">" + escape(panel.title) + "</text>\n";
+         "\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">" + xml_escape(panel.title) + "</text>\n";
   for (double t : ax.ticks()) {
     const double x = ax.map(t, left, right);
     svg += "<line x1=\"" + num(x) + "\" y1=\"" + num(top) + "\" x2=\"" + num(x) + "\" y2=\"" + num(bottom) +
@@ -156,9 +142,9 @@ void render_panel(std::string& svg, const PlotPanel& panel, double ox, double oy
            "\" text-anchor=\"end\" font-size=\"11\">" + tick_label(t) + "</text>\n";
   }
   svg += "<text x=\"" + num((left + right) / 2) + "\" y=\"" + num(bottom + 38) +
-         "\" text-anchor=\"middle\" font-size=\"13\">" + escape(panel.x_label) + "</text>\n";
+         "\" text-anchor=\"middle\" font-size=\"13\">" + xml_escape(panel.x_label) + "</text>\n";
   svg += "<text transform=\"translate(" + num(ox + 18) + "," + num((top + bottom) / 2) +
-         ") rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">" + escape(panel.y_label) + "</text>\n";
+         ") rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">" + xml_escape(panel.y_label) + "</text>\n";
 
   auto usable = [&](double x, double y) {
     return std::isfinite(x) && std::isfinite(y) && (!ax.log || x > 0) && (!ay.log || y > 0);
@@ -208,11 +194,25 @@ void render_panel(std::string& svg, const PlotPanel& panel, double ox, double oy
     else
       svg += std::string("<line x1=\"") + num(lx) + "\" y1=\"" + num(ly - 4) + "\" x2=\"" + num(lx + 24) + "\" y2=\"" +
              num(ly - 4) + "\" stroke=\"" + st.color + "\" stroke-width=\"3\"" + dash_attribute(st) + "/>\n";
-    svg += "<text x=\"" + num(lx + 30) + "\" y=\"" + num(ly) + "\" font-size=\"12\">" + escape(panel.series[k].name) + "</text>\n";
+    svg += "<text x=\"" + num(lx + 30) + "\" y=\"" + num(ly) + "\" font-size=\"12\">" + xml_escape(panel.series[k].name) + "</text>\n";
   }
 }
 
 }  // namespace
+
+std::string xml_escape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
 
 std::string inline_svg(const std::string& svg) {
   const auto at = svg.find("<svg");

@@ -26,6 +26,8 @@ struct PlotPanel {
 // Panels are laid out left to right, `columns` per row. The result is a standalone SVG file; for
 // a page of its own, `inline_svg` drops the XML declaration so it can sit inside HTML.
 std::string inline_svg(const std::string& svg);
+// Text for an XML or HTML element or attribute: & < > " escaped.
+std::string xml_escape(const std::string& text);
 std::string render_svg(const std::vector<PlotPanel>& panels, int columns = 1, int panel_width = 640,
                        int panel_height = 400);
 
