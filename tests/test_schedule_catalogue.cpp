@@ -244,6 +244,12 @@ TEST_CASE("invalid schedule parameters fail with the place and the reason", "[sc
       {"{type: expression, formula: '0.1 * decay^epoch'}", "unknown name 'decay' at character 7"},
       {"{type: expression, formula: '0.1 * (epoch'}", "cannot read formula"},
       {"{type: step_decay, epochs_dorp: 5}", "did you mean 'epochs_drop'"},
+      {"{type: wsd, shape: exponential}", "'shape' must be linear, cosine or sqrt"},
+      {"{type: wsd, decay_fraction: 1.5}", "'decay_fraction' must be in [0, 1]"},
+      {"{type: wsd, decay_fraction: 0.2, decay_start_epoch: 40}", "give either decay_fraction or decay_start_epoch"},
+      {"{type: wsd, warmup_steps: 400, decay_fraction: 0.2}", "puts the decay's start (update 360) inside the warm-up (400 updates)"},
+      {"{type: wsd, decay_start_epoch: 60}", "puts the decay's start (update 540) past the run's end (450 updates)"},
+      {"{type: wsd, warmup_steps: -1}", "'warmup_steps' must be >= 0"},
   };
   for (const auto& [yaml, expected] : cases) {
     INFO(yaml);

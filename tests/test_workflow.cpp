@@ -89,6 +89,35 @@ TEST_CASE("a run paused with --pause-at and resumed in slices equals the run in 
   CHECK_THAT(no_save.err, Contains("--pause-at needs --save"));
 }
 
+TEST_CASE("train --extend continues a wsd run from its stable phase into a longer one, exactly as if it had been that long", "[workflow][resume][cli]") {
+  TempDir d;
+  const std::string p = d.path();
+  const std::string s = model() + " --quiet --schedule " + source_path("schedules/wsd.yaml");
+  // 50 epochs planned; paused at 30, still in the stable phase (its decay starts at epoch 41).
+  REQUIRE(run_cli("train " + s + " --pause-at 30 --save " + p + "/stable.ckpt").exit_code == 0);
+  REQUIRE(run_cli("train " + s + " --resume " + p + "/stable.ckpt --extend 20 --save " + p + "/extended.ckpt --history " + p +
+                  "/extended.csv").exit_code == 0);
+  REQUIRE(run_cli("train " + s + " --epochs 70 --save " + p + "/straight.ckpt --history " + p + "/straight.csv").exit_code == 0);
+  check_same_run(p + "/straight.ckpt", p + "/extended.ckpt", p + "/straight.csv", p + "/extended.csv");
+  CHECK(rows_without_time(p + "/extended.csv").size() == 71);
+  // From inside the decay the longer run would have given done updates another rate: refused.
+  REQUIRE(run_cli("train " + s + " --pause-at 45 --save " + p + "/decaying.ckpt").exit_code == 0);
+  auto r = run_cli("train " + s + " --resume " + p + "/decaying.ckpt --extend 20");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("cannot continue into a longer run: update 362 (epoch 41) had rate 0.0894591 in the 50-epoch run and "
+                             "would have 0.1 in the 70-epoch one"));
+  // A schedule that does not depend on the run's length extends from anywhere.
+  const std::string step = model() + " --quiet --schedule " + source_path("schedules/step_decay.yaml");
+  REQUIRE(run_cli("train " + step + " --save " + p + "/step.ckpt").exit_code == 0);
+  CHECK(run_cli("train " + step + " --resume " + p + "/step.ckpt --extend 5").exit_code == 0);
+  r = run_cli("train " + s + " --extend 5");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("--extend needs --resume"));
+  r = run_cli("train " + s + " --resume " + p + "/stable.ckpt --extend 5 --epochs 80");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("--extend and --epochs both set the run's length"));
+}
+
 TEST_CASE("SIGINT mid-run saves a checkpoint, exits 130, and resuming matches the uninterrupted run",
           "[workflow][resume][signals][cli]") {
   TempDir d;

@@ -6,6 +6,7 @@
 #include "anneal/blas.hpp"
 #include "anneal/experiment.hpp"
 #include "anneal/history_plot.hpp"
+#include "anneal/shape.hpp"
 #include "interrupt.hpp"
 #include "options.hpp"
 
@@ -68,6 +69,8 @@ int train_command(const Args& args) {
       ("plot", po::value(&plot), "write loss, accuracy and learning-rate curves as SVG")
       ("save", po::value(&save), "write a checkpoint when the run ends (or is interrupted)")
       ("resume", po::value(&resume), "continue from a checkpoint, up to the spec's (or --epochs) total")
+      ("extend", po::value<int64_t>(), "with --resume: continue a run of the spec's train.epochs into one N epochs longer "
+                                       "(a wsd checkpoint from before its decay: a longer stable phase, then the decay)")
       ("pause-at", po::value<int64_t>(), "stop once this many epochs are done, save to --save, exit 0; --resume continues "
                                          "the same run (the schedule still sees the full length)")
       ("threads", po::value<int>()->default_value(0), "BLAS threads (0: OpenBLAS default)")
@@ -94,13 +97,28 @@ int train_command(const Args& args) {
     if (save.empty()) throw UsageError("--pause-at needs --save: the paused run's checkpoint is what continues it");
   }
 
-  Experiment ex = build_experiment(load_model_spec(model, load), true, memory_limit(vm));
+  ModelSpec spec = load_model_spec(model, load);
+  int64_t extended_from = 0;
+  if (vm.count("extend")) {
+    const int64_t more = vm["extend"].as<int64_t>();
+    if (resume.empty()) throw UsageError("--extend needs --resume: it continues a checkpoint into a longer run");
+    if (vm.count("epochs")) throw UsageError("--extend and --epochs both set the run's length; give one");
+    if (more < 1) throw UsageError("--extend must be at least 1 epoch");
+    extended_from = spec.train.epochs;
+    try {
+      spec.train.epochs = checked_add(spec.train.epochs, more);
+    } catch (const SizeOverflow&) {
+      throw UsageError("--extend " + std::to_string(more) + ": the run's length does not fit 64-bit arithmetic");
+    }
+  }
+  Experiment ex = build_experiment(std::move(spec), true, memory_limit(vm));
   for (const auto& warning : ex.warnings) std::fprintf(stderr, "anneal: warning: %s\n", warning.c_str());
   RunOptions run;
   run.verbose = !quiet;
   run.save_path = save;
   run.resume_path = resume;
   run.pause_at = pause_at;
+  run.extended_from = extended_from;
   run.interrupt_path = ex.spec.name + ".interrupted.ckpt";
   install_interrupt_handlers();
   run.stop_request = interrupt_signal;

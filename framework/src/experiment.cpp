@@ -305,6 +305,33 @@ FeatureEncoding checkpoint_encoding(const Checkpoint& c, const std::string& path
   return c.encoding.empty() ? FeatureEncoding{} : encoding_from_yaml(c.encoding, "checkpoint '" + path + "'");
 }
 
+namespace {
+
+// Why continuing `steps_done` updates of a run of `old_epochs` into the spec's longer run would
+// change what an update already done was given, or "" when the longer run only continues it.
+std::string extension_problem(const Experiment& ex, int64_t old_epochs, int64_t steps_done) {
+  if (!ex.spec.schedule) return "";
+  ScheduleContext longer = schedule_context(ex, ex.spec), shorter = longer;
+  shorter.epochs = old_epochs;
+  const auto a = make_schedule(*ex.spec.schedule, shorter), b = make_schedule(*ex.spec.schedule, longer);
+  for (int64_t t = 0; t < steps_done; ++t) {
+    Progress was{t, t / std::max<int64_t>(longer.steps_per_epoch, 1), longer.steps_per_epoch, old_epochs};
+    Progress now = was;
+    now.epochs = longer.epochs;
+    const double lr_was = a->preview().lr(was), lr_now = b->preview().lr(now);
+    if (lr_was != lr_now || a->preview().momentum(was) != b->preview().momentum(now)) {
+      char buffer[256];
+      std::snprintf(buffer, sizeof buffer, "update %lld (epoch %lld) had rate %.6g in the %lld-epoch run and would have %.6g in the "
+                    "%lld-epoch one", static_cast<long long>(t + 1), static_cast<long long>(was.epoch + 1), lr_was,
+                    static_cast<long long>(old_epochs), lr_now, static_cast<long long>(longer.epochs));
+      return buffer;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
 RunResult run_experiment(Experiment& ex, const RunOptions& options) {
   if (!ex.train) throw SpecError(SourceLocation{ex.spec.file, 0, 0}, "the model spec has no 'data' to train on");
   TrainOptions train_options{ex.spec.train.epochs, ex.spec.train.batch_size, ex.spec.train.shuffle, ex.spec.train.seed,
@@ -385,6 +412,11 @@ RunResult run_experiment(Experiment& ex, const RunOptions& options) {
       throw CheckpointError("checkpoint '" + options.resume_path + "': " + e.what());
     }
     state = std::move(c.train);
+    if (options.extended_from > 0)
+      if (const auto problem = extension_problem(ex, options.extended_from, state.step); !problem.empty())
+        throw InputError("--extend: checkpoint '" + options.resume_path + "' cannot continue into a longer run: " + problem +
+                         "; the schedule's shape depends on the run's length and this checkpoint is past the point where "
+                         "the two runs part (for wsd: extend from a checkpoint taken before the decay phase)");
     if (state.epoch >= ex.spec.train.epochs)
       throw InputError("checkpoint '" + options.resume_path + "' has already trained " + std::to_string(state.epoch) +
                        " epochs and this run is " + std::to_string(ex.spec.train.epochs) +

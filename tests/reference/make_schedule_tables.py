@@ -179,6 +179,30 @@ case("warmup_constant", {"type": "warmup", "steps": 2, "start_lr": 0.01, "shape"
 
 
 # --- reduce on plateau: a metric sequence, and the rate used in each epoch ------------------------
+def wsd(t, lr, T, W, D, shape, start=0.0, final=0.0):
+    """Warmup-stable-decay written out from its definition (Hagele et al. 2024): linear warm-up
+    over W updates, constant until D, then the cooldown shape down to `final` at T."""
+    if t < W:
+        return start + (lr - start) * t / W
+    if t < D:
+        return lr
+    if t >= T:
+        return final
+    u = (t - D) / (T - D)
+    f = {"linear": 1 - u, "cosine": 0.5 * (1 + math.cos(math.pi * u)), "sqrt": 1 - math.sqrt(u)}[shape]
+    return final + (lr - final) * f
+
+
+wsd_points = [0, 1, 4, 5, 6, 50, 79, 80, 81, 90, 99, 100, 150]
+for shape in ["linear", "cosine", "sqrt"]:
+    case("wsd_" + shape, {"type": "wsd", "lr": 0.1, "warmup_steps": 5, "total_steps": 100, "decay_fraction": 0.2, "shape": shape},
+         "hand: WSD from its definition (" + shape + " cooldown)", table(wsd_points, lambda t: wsd(t, 0.1, 100, 5, 80, shape)), "step")
+case("wsd_start_final", {"type": "wsd", "lr": 0.1, "start_lr": 0.01, "final_lr": 0.001, "warmup_steps": 10, "total_steps": 40,
+                         "decay_fraction": 0.5, "shape": "cosine"},
+     "hand: WSD with start and final rates", table([0, 3, 10, 19, 20, 25, 39, 40], lambda t: wsd(t, 0.1, 40, 10, 20, "cosine", 0.01, 0.001)),
+     "step")
+
+
 def plateau_torch(metrics, **kw):
     p = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.SGD([p], lr=0.1)

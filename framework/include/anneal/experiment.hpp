@@ -77,6 +77,10 @@ struct RunOptions {
   std::string interrupt_path;  // where an interrupted run saves when there is no save_path
   std::function<int()> stop_request;  // see TrainOptions::stop_request
   int64_t pause_at = 0;               // see TrainOptions::pause_at; the checkpoint goes to save_path
+  // Non-zero with resume_path: the checkpoint comes from a run of this many epochs and continues
+  // into the spec's longer one. Refused unless the longer run's schedule gives every update
+  // already done the same rate and momentum (a wsd checkpoint from before its decay phase).
+  int64_t extended_from = 0;
 };
 
 struct RunResult {
