@@ -132,6 +132,10 @@ TEST_CASE("optimizers reject bad fields", "[optimizers]") {
   CHECK_THAT(error("{type: sgd, momentum_form: caffe}"), Contains("keras or pytorch"));
   CHECK_THAT(error("{type: sgd, momentun: 0.9}"), Contains("did you mean 'momentum'"));
   CHECK_THAT(error("{type: adamm}"), Contains("did you mean 'adam'"));
+  CHECK_THAT(error("{type: sgd_schedulefree, momentum: 0}"), Contains("'momentum' must be in (0, 1]"));
+  CHECK_THAT(error("{type: adamw_schedulefree, beta_2: 1}"), Contains("'beta_2' must be in [0, 1)"));
+  CHECK_THAT(error("{type: adamw_schedulefree, warmup_steps: -5}"), Contains("'warmup_steps' must be >= 0"));
+  CHECK_THAT(error("{type: sgd_schedulefree, r: -1}"), Contains("'r' must be >= 0"));
 }
 
 namespace {

@@ -118,6 +118,30 @@ TEST_CASE("train --extend continues a wsd run from its stable phase into a longe
   CHECK_THAT(r.err, Contains("--extend and --epochs both set the run's length"));
 }
 
+TEST_CASE("schedule-free optimizers resume exactly and are evaluated, saved and exported at their averaged weights", "[workflow][resume][optimizers][cli]") {
+  TempDir d;
+  const std::string p = d.path();
+  for (const char* optimizer : {"{type: sgd_schedulefree, lr: 0.5, warmup_steps: 45}",
+                                "{type: adamw_schedulefree, lr: 0.01, warmup_steps: 45, weight_decay: 0.01}"}) {
+    DYNAMIC_SECTION(optimizer) {
+      const std::string s = model() + " --quiet --set 'optimizer=" + optimizer + "'";
+      REQUIRE(run_cli("train " + s + " --save " + p + "/full.ckpt --history " + p + "/full.csv").exit_code == 0);
+      REQUIRE(run_cli("train " + s + " --epochs 20 --save " + p + "/part.ckpt").exit_code == 0);
+      REQUIRE(run_cli("train " + s + " --resume " + p + "/part.ckpt --save " + p + "/resumed.ckpt --history " + p + "/resumed.csv").exit_code == 0);
+      check_same_run(p + "/full.ckpt", p + "/resumed.ckpt", p + "/full.csv", p + "/resumed.csv");
+      // The history's validation was measured at the averaged weights, and the checkpoint holds
+      // them: evaluate reproduces the last row's val_loss to every printed digit.
+      const auto rows = rows_without_time(p + "/full.csv");
+      std::stringstream last(rows.back());
+      std::vector<std::string> cells;
+      for (std::string c; std::getline(last, c, ',');) cells.push_back(c);
+      const auto r = run_cli("evaluate " + model() + " --set 'optimizer=" + optimizer + "' --weights " + p + "/full.ckpt --format json");
+      REQUIRE(r.exit_code == 0);
+      CHECK_THAT(r.out, Contains("\"validation\": {\"rows\": 116, \"loss\": " + cells[3]));
+    }
+  }
+}
+
 TEST_CASE("SIGINT mid-run saves a checkpoint, exits 130, and resuming matches the uninterrupted run",
           "[workflow][resume][signals][cli]") {
   TempDir d;

@@ -370,6 +370,8 @@ RunResult run_experiment(Experiment& ex, const RunOptions& options) {
     c.graph_hash = graph_hash(ex);
     c.model_name = ex.spec.name;
     c.params = ex.weights.params;
+    // The model point (schedule-free's average): what evaluate, predict and export load.
+    ex.optimizer->to_model_point(std::span<float>(c.params).first(static_cast<size_t>(ex.graph.sizes().trainable)));
     c.state = ex.weights.state;
     c.optimizer_iterations = ex.optimizer->iterations();
     c.optimizer_lr = ex.optimizer->lr();
@@ -404,6 +406,8 @@ RunResult run_experiment(Experiment& ex, const RunOptions& options) {
       if (buffers[i].size() != c.optimizer_state[i].size()) throw CheckpointError("checkpoint '" + options.resume_path + "': optimizer state does not match");
       std::copy(c.optimizer_state[i].begin(), c.optimizer_state[i].end(), buffers[i].begin());
     }
+    // The checkpoint holds the model point; training continues from the training point.
+    ex.optimizer->to_training_point(std::span<float>(ex.weights.params).first(static_cast<size_t>(ex.graph.sizes().trainable)));
     try {
       load_callback_states(c.callback_state, callbacks, [&](const std::string& what) {
         if (options.verbose) std::printf("note: resuming %s: %s\n", options.resume_path.c_str(), what.c_str());

@@ -62,6 +62,7 @@ void Optimizer::clip(std::span<float> grads) const {
 void Optimizer::step(std::span<float> params, std::span<float> grads) {
   clip(grads);
   const double lr = effective_lr();
+  begin_step(lr);
   if (runs_.empty()) {
     update({params, grads, 0, static_cast<float>(lr), 1.0f});
   } else {

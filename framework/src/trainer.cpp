@@ -185,7 +185,10 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
     for (size_t m = 0; m < metrics_.size(); ++m)
       record.logs.set(metrics_[m].name, metrics_[m].metric->result(state.metric_states[m], width, tw));
     if (validation && validation->rows() > 0) {
+      // Validation sees the model, which some optimizers keep apart from the training point.
+      optimizer_.to_model_point(params);
       const Evaluation val = evaluate(*validation);
+      optimizer_.to_training_point(params);
       record.logs.set("val_loss", val.loss);
       for (size_t m = 0; m < metrics_.size(); ++m) record.logs.set("val_" + metrics_[m].name, val.metrics[m]);
     }

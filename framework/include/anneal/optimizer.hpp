@@ -58,7 +58,19 @@ class Optimizer {
   // State buffers (velocities, moments) for checkpoints.
   virtual std::vector<std::span<float>> state() { return {}; }
 
+  // Some optimizers take gradients at one point and hold the model at another (schedule-free:
+  // the gradient at y, the model is the average x). They declare it here; the trainer evaluates
+  // at the model point, checkpoints store it (evaluate, predict and export read the model), and a
+  // resumed run moves back to the training point, which these optimizers rebuild exactly from
+  // their state. The trainable parameters are passed; the defaults do nothing.
+  virtual bool has_model_point() const { return false; }
+  virtual void to_model_point(std::span<float> /*params*/) const {}
+  virtual void to_training_point(std::span<float> /*params*/) const {}
+
  protected:
+  // Once per update, before the update() calls, with the update's rate (after the legacy decay):
+  // for bookkeeping over the whole step rather than per run of parameters.
+  virtual void begin_step(double /*lr*/) {}
   virtual void update(const UpdateSlice& slice) = 0;
 
  private:
