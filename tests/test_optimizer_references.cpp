@@ -24,11 +24,11 @@ std::string flow(const YAML::Node& node) {
 
 }  // namespace
 
-TEST_CASE("schedule-free SGD and AdamW follow the paper's algorithm step by step, training and model point", "[optimizers][reference]") {
+TEST_CASE("schedule-free, D-Adaptation and Prodigy follow their papers' algorithms step by step", "[optimizers][reference]") {
   const YAML::Node table = YAML::LoadFile(source_path("tests/reference/optimizer_tables.yaml"));
   int cases = 0;
-  double worst = 0;
   for (const auto& c : table["cases"]) {
+    double worst = 0;
     const std::string spec = flow(c["spec"]);
     INFO(spec);
     AttrMap attrs = attrs_from(spec, "optimizer");
@@ -48,18 +48,22 @@ TEST_CASE("schedule-free SGD and AdamW follow the paper's algorithm step by step
       const auto y = step[1].as<std::vector<double>>(), x = step[2].as<std::vector<double>>();
       for (size_t i = 0; i < 3; ++i) {
         INFO("update " << t << ", parameter " << i);
-        // float32 against float64 over 25 closed-loop updates (measured: at most 4e-5 relative).
-        CHECK(w[i] == Approx(y[i]).epsilon(1e-4).margin(1e-5));
-        CHECK(model[i] == Approx(x[i]).epsilon(1e-4).margin(1e-5));
+        // float32 against float64 over 25 closed-loop updates. The estimated step sizes grow by orders
+        // of magnitude in a few updates, which amplifies rounding; the worst difference measured is
+        // printed (about 4e-4 relative, floor 0.1). A wrong formula is off by far more.
+        CHECK(w[i] == Approx(y[i]).epsilon(1e-3).margin(1e-4));
+        CHECK(model[i] == Approx(x[i]).epsilon(1e-3).margin(1e-4));
         worst = std::max({worst, std::abs(w[i] - y[i]) / std::max(std::abs(y[i]), 0.1), std::abs(model[i] - x[i]) / std::max(std::abs(x[i]), 0.1)});
       }
       // Back to the training point exactly: the model point and the training point are one state.
       std::vector<float> back = model;
       opt->to_training_point(back);
       CHECK(back == w);
+      // The estimated step size, as the history's lr column shows it.
+      if (step.size() > 3) CHECK(opt->logged_lr() == Approx(step[3].as<double>()).epsilon(1e-3));
     }
     ++cases;
+    WARN(spec << ": worst relative difference from the reference " << worst);
   }
-  CHECK(cases == 4);
-  WARN("worst relative difference from the reference: " << worst);
+  CHECK(cases == 10);
 }

@@ -136,6 +136,9 @@ TEST_CASE("optimizers reject bad fields", "[optimizers]") {
   CHECK_THAT(error("{type: adamw_schedulefree, beta_2: 1}"), Contains("'beta_2' must be in [0, 1)"));
   CHECK_THAT(error("{type: adamw_schedulefree, warmup_steps: -5}"), Contains("'warmup_steps' must be >= 0"));
   CHECK_THAT(error("{type: sgd_schedulefree, r: -1}"), Contains("'r' must be >= 0"));
+  CHECK_THAT(error("{type: prodigy, d0: 0}"), Contains("'d0' must be a finite number > 0"));
+  CHECK_THAT(error("{type: dadapt_adam, growth_rate: 1}"), Contains("'growth_rate' must be > 1"));
+  CHECK_THAT(error("{type: dadapt_sgd, beta_1: 0.9}"), Contains("unknown key 'beta_1'"));
 }
 
 namespace {

@@ -118,11 +118,12 @@ TEST_CASE("train --extend continues a wsd run from its stable phase into a longe
   CHECK_THAT(r.err, Contains("--extend and --epochs both set the run's length"));
 }
 
-TEST_CASE("schedule-free optimizers resume exactly and are evaluated, saved and exported at their averaged weights", "[workflow][resume][optimizers][cli]") {
+TEST_CASE("schedule-free, D-Adaptation and Prodigy resume exactly, and are evaluated and saved at their model weights", "[workflow][resume][optimizers][cli]") {
   TempDir d;
   const std::string p = d.path();
   for (const char* optimizer : {"{type: sgd_schedulefree, lr: 0.5, warmup_steps: 45}",
-                                "{type: adamw_schedulefree, lr: 0.01, warmup_steps: 45, weight_decay: 0.01}"}) {
+                                "{type: adamw_schedulefree, lr: 0.01, warmup_steps: 45, weight_decay: 0.01}",
+                                "{type: dadapt_sgd}", "{type: dadapt_adam}", "{type: prodigy, weight_decay: 0.01}"}) {
     DYNAMIC_SECTION(optimizer) {
       const std::string s = model() + " --quiet --set 'optimizer=" + optimizer + "'";
       REQUIRE(run_cli("train " + s + " --save " + p + "/full.ckpt --history " + p + "/full.csv").exit_code == 0);
@@ -138,6 +139,9 @@ TEST_CASE("schedule-free optimizers resume exactly and are evaluated, saved and 
       const auto r = run_cli("evaluate " + model() + " --set 'optimizer=" + optimizer + "' --weights " + p + "/full.ckpt --format json");
       REQUIRE(r.exit_code == 0);
       CHECK_THAT(r.out, Contains("\"validation\": {\"rows\": 116, \"loss\": " + cells[3]));
+      // The lr column: the step size the optimizer used, estimated by the learning-rate-free ones
+      // (d0 is 1e-6; what they estimate is orders of magnitude above it by the last epoch).
+      if (std::string(optimizer).find("schedulefree") == std::string::npos) CHECK(std::stod(cells[5]) > 1e-4);
     }
   }
 }

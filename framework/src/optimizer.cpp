@@ -62,7 +62,7 @@ void Optimizer::clip(std::span<float> grads) const {
 void Optimizer::step(std::span<float> params, std::span<float> grads) {
   clip(grads);
   const double lr = effective_lr();
-  begin_step(lr);
+  begin_step(lr, params, grads);
   if (runs_.empty()) {
     update({params, grads, 0, static_cast<float>(lr), 1.0f});
   } else {
@@ -72,6 +72,7 @@ void Optimizer::step(std::span<float> params, std::span<float> grads) {
               static_cast<float>(r.decay_mult)});
     }
   }
+  end_step();
   ++iterations_;
 }
 

@@ -143,7 +143,7 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
       state.loss_sum = 0;
       state.reg_loss_sum = 0;
       state.seen = 0;
-      state.lr_used = optimizer_.effective_lr();
+      state.lr_used = optimizer_.logged_lr();
       reset_metrics(state.metric_states, n, tw);
     }
 
@@ -164,7 +164,7 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
         loss += reg;
         state.reg_loss_sum += reg * static_cast<double>(count);
       }
-      state.lr_used = optimizer_.effective_lr();
+      state.lr_used = optimizer_.logged_lr();
       optimizer_.step(params, grads);
       progress.step = ++state.step;
       ++state.batch_in_epoch;

@@ -49,6 +49,9 @@ class Optimizer {
   void set_lr(double lr) { lr_ = lr; }
   // The rate this update uses: lr / (1 + decay * iterations) (Keras legacy `decay`).
   double effective_lr() const { return lr_ / (1.0 + decay_ * static_cast<double>(iterations_)); }
+  // The step size the history's `lr` column shows: the rate, or for an optimizer that estimates
+  // its own step size (D-Adaptation, Prodigy) the rate it will actually use.
+  virtual double logged_lr() const { return effective_lr(); }
   // Momentum (SGD) or beta_1 (Adam); nullopt where the optimizer has none.
   virtual std::optional<double> momentum() const { return std::nullopt; }
   virtual void set_momentum(double /*m*/) {}
@@ -68,9 +71,11 @@ class Optimizer {
   virtual void to_training_point(std::span<float> /*params*/) const {}
 
  protected:
-  // Once per update, before the update() calls, with the update's rate (after the legacy decay):
-  // for bookkeeping over the whole step rather than per run of parameters.
-  virtual void begin_step(double /*lr*/) {}
+  // Once per update, before the update() calls, with the update's rate (after the legacy decay)
+  // and the whole (clipped) gradient; and once after them. For what spans the whole step rather
+  // than one run of parameters: sums over every parameter, a rate estimated from them.
+  virtual void begin_step(double /*lr*/, std::span<const float> /*params*/, std::span<const float> /*grads*/) {}
+  virtual void end_step() {}
   virtual void update(const UpdateSlice& slice) = 0;
 
  private:

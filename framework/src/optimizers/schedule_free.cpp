@@ -14,10 +14,10 @@
 // weight_decay 0, r 0, weight_lr_power 2, warmup_steps 0.
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <vector>
 
 #include "anneal/optimizer.hpp"
+#include "scalar_state.hpp"
 
 namespace anneal {
 namespace {
@@ -50,11 +50,11 @@ class ScheduleFree : public Optimizer {
     z_.assign(static_cast<size_t>(n), 0.0f);
     x_.assign(static_cast<size_t>(n), 0.0f);
     if (adam_) v_.assign(static_cast<size_t>(n), 0.0f);
-    scalars_.assign(kScalars * 2, 0.0f);
+    scalars_ = ScalarState(kScalars);
   }
   std::vector<std::span<float>> state() override {
-    if (adam_) return {z_, x_, v_, scalars_};
-    return {z_, x_, scalars_};
+    if (adam_) return {z_, x_, v_, scalars_.buffer()};
+    return {z_, x_, scalars_.buffer()};
   }
   std::optional<double> momentum() const override { return beta_; }
   void set_momentum(double m) override { beta_ = m; }
@@ -71,18 +71,18 @@ class ScheduleFree : public Optimizer {
   }
 
  protected:
-  void begin_step(double lr) override {
+  void begin_step(double lr, std::span<const float>, std::span<const float>) override {
     const double t = static_cast<double>(iterations() + 1);
     const double warm = warmup_steps_ > 0 ? std::min(1.0, t / static_cast<double>(warmup_steps_)) : 1.0;
     gamma_ = lr * warm * (adam_ ? std::sqrt(1 - std::pow(beta_2_, t)) : 1.0);
     rate_ = lr;
     first_ = weight_sum() == 0;
-    const double lr_max = std::max(scalar(kLrMax), gamma_);
+    const double lr_max = std::max(scalars_.get(kLrMax), gamma_);
     const double weight = std::pow(t, r_) * std::pow(lr_max, weight_lr_power_);
     const double sum = weight_sum() + weight;
     c_ = sum > 0 ? weight / sum : 0.0;
-    set_scalar(kLrMax, lr_max);
-    set_scalar(kWeightSum, sum);
+    scalars_.set(kLrMax, lr_max);
+    scalars_.set(kWeightSum, sum);
   }
 
   void update(const UpdateSlice& s) override {
@@ -116,21 +116,14 @@ class ScheduleFree : public Optimizer {
   // point share, so a resumed run continues from the same bits.
   static float interpolate(float z, float x, float beta) { return (1 - beta) * z + beta * x; }
 
-  // Scalars that must survive a checkpoint exactly: kept as doubles in a float state buffer
-  // (two floats' bytes each).
   enum { kWeightSum, kLrMax, kScalars };
-  double scalar(int k) const {
-    double v;
-    std::memcpy(&v, scalars_.data() + 2 * k, sizeof v);
-    return v;
-  }
-  void set_scalar(int k, double v) { std::memcpy(scalars_.data() + 2 * k, &v, sizeof v); }
-  double weight_sum() const { return scalars_.empty() ? 0.0 : scalar(kWeightSum); }
+  double weight_sum() const { return scalars_.get(kWeightSum); }
 
   bool adam_;
   double beta_, beta_2_, epsilon_, weight_decay_, r_, weight_lr_power_;
   int64_t warmup_steps_;
-  std::vector<float> z_, x_, v_, scalars_;
+  std::vector<float> z_, x_, v_;
+  ScalarState scalars_{kScalars};
   double gamma_ = 0, rate_ = 0, c_ = 0;
   bool first_ = false;
 };
