@@ -14,6 +14,7 @@
 
 #include "anneal/atomic_file.hpp"
 #include "anneal/history_plot.hpp"
+#include "anneal/json_text.hpp"
 #include "anneal/registry.hpp"
 #include "anneal/stats.hpp"
 #include "anneal/svg_plot.hpp"
@@ -147,7 +148,7 @@ Tables tabulate(const std::vector<ScheduleResults>& results, const std::vector<C
          "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   t.csv = "schedule,runs,failed,final_mean,final_std,ci_low,ci_high,final_median,final_min,final_max,diff_mean,diff_low,"
           "diff_high,p_wilcoxon,p_holm,significant,best_mean,best_std,best_max,val_loss_mean,val_loss_std,wall_s_mean\n";
-  t.json = "{\"metric\": \"" + metric + "\", \"baseline\": \"" + baseline + "\", \"bootstrap_resamples\": 10000, "
+  t.json = "{\"metric\": " + json_string(metric) + ", \"baseline\": " + json_string(baseline) + ", \"bootstrap_resamples\": 10000, "
            "\"bootstrap_seed\": " + std::to_string(seed) + ", \"alpha\": 0.05, \"schedules\": [";
   for (size_t k = 0; k < results.size(); ++k) {
     const auto& r = results[k];
@@ -175,14 +176,13 @@ Tables tabulate(const std::vector<ScheduleResults>& results, const std::vector<C
                   c.interval.low, c.interval.high, c.p, c.p_holm, significant ? 1 : 0, b.mean, b.stddev, b.max, l.mean, l.stddev,
                   w.mean);
     t.csv += line;
-    auto number = [](double v) { return std::isfinite(v) ? cell("%.9g", v) : std::string("null"); };
-    t.json += std::string(k ? ", " : "") + "{\"name\": \"" + r.name + "\", \"runs\": " + std::to_string(f.count) +
-              ", \"failed\": " + std::to_string(r.failed) + ", \"mean\": " + number(f.mean) + ", \"std\": " +
-              number(f.stddev) + ", \"ci\": [" + number(ci.low) + ", " + number(ci.high) + "], \"median\": " +
-              number(f.median) + ", \"min\": " + number(f.min) + ", \"max\": " + number(f.max) +
+    t.json += std::string(k ? ", " : "") + "{\"name\": " + json_string(r.name) + ", \"runs\": " + std::to_string(f.count) +
+              ", \"failed\": " + std::to_string(r.failed) + ", \"mean\": " + json_number(f.mean) + ", \"std\": " +
+              json_number(f.stddev) + ", \"ci\": [" + json_number(ci.low) + ", " + json_number(ci.high) + "], \"median\": " +
+              json_number(f.median) + ", \"min\": " + json_number(f.min) + ", \"max\": " + json_number(f.max) +
               ", \"baseline\": " + (c.baseline ? "true" : "false") + ", \"pairs\": " + std::to_string(c.pairs) +
-              ", \"difference\": " + number(c.difference) + ", \"difference_ci\": [" + number(c.interval.low) + ", " +
-              number(c.interval.high) + "], \"p_wilcoxon\": " + number(c.p) + ", \"p_holm\": " + number(c.p_holm) +
+              ", \"difference\": " + json_number(c.difference) + ", \"difference_ci\": [" + json_number(c.interval.low) + ", " +
+              json_number(c.interval.high) + "], \"p_wilcoxon\": " + json_number(c.p) + ", \"p_holm\": " + json_number(c.p_holm) +
               ", \"significant\": " + (significant ? "true" : "false") + "}";
   }
   t.json += "]}\n";

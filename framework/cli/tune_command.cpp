@@ -21,6 +21,7 @@
 #include "anneal/clock.hpp"
 #include "anneal/experiment.hpp"
 #include "anneal/halving.hpp"
+#include "anneal/json_text.hpp"
 #include "anneal/history_plot.hpp"
 #include "anneal/registry.hpp"
 #include "anneal/search_space.hpp"
@@ -408,27 +409,6 @@ void Study::confirm_best() {
   }
 }
 
-std::string number(double v) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.9g", v);
-  return std::isfinite(v) ? std::string(buffer) : std::string("null");
-}
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char buffer[8];
-      std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
-      out += buffer;
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
-
 // The values a trial's interval is computed from: the confirmation runs when there are any (they
 // did not take part in selecting it), else its seeds at the full budget.
 const std::vector<double>& evidence(const Trial& t) { return t.confirm_values.empty() ? t.values.back() : t.confirm_values; }
@@ -451,7 +431,7 @@ void Study::write_outputs(const std::vector<size_t>& ranked) const {
     for (size_t r = 0; r < t.scores.size(); ++r) {
       csv += std::to_string(t.id) + "," + std::to_string(t.bracket + 1) + "," + std::to_string(r) + "," +
              std::to_string(brackets_[t.bracket].rungs[r].budget) + "," + std::to_string(t.values[r].size()) + "," +
-             number(t.scores[r]) + "," + (t.error.empty() ? "" : "failed");
+             json_number(t.scores[r]) + "," + (t.error.empty() ? "" : "failed");
       for (const auto& k : keys) csv += "," + (by.count(k) ? by[k] : "");
       csv += "\n";
     }
@@ -462,10 +442,10 @@ void Study::write_outputs(const std::vector<size_t>& ranked) const {
     json += "}, \"rungs\": [";
     for (size_t r = 0; r < t.scores.size(); ++r)
       json += std::string(r ? ", " : "") + "{\"budget\": " + std::to_string(brackets_[t.bracket].rungs[r].budget) +
-              ", \"score\": " + number(t.scores[r]) + "}";
+              ", \"score\": " + json_number(t.scores[r]) + "}";
     json += "], \"complete\": " + std::string(std::find(ranked.begin(), ranked.end(), i) != ranked.end() ? "true" : "false") +
             ", \"confirm\": [";
-    for (size_t c = 0; c < t.confirm_values.size(); ++c) json += std::string(c ? ", " : "") + number(t.confirm_values[c]);
+    for (size_t c = 0; c < t.confirm_values.size(); ++c) json += std::string(c ? ", " : "") + json_number(t.confirm_values[c]);
     json += "], \"error\": " + json_string(t.error) + "}";
   }
   json += "]}\n";
@@ -524,8 +504,8 @@ int Study::report() {
   YAML::Emitter out;
   out << resolved_spec_tree(s_.model, sets);
   const std::string best_path = (fs::path(dir_) / "best.yaml").string();
-  const std::string score = best.confirm_values.empty() ? number(best.scores.back()) + " in the search"
-                                                        : number(summarize(best.confirm_values).mean) + " over " +
+  const std::string score = best.confirm_values.empty() ? json_number(best.scores.back()) + " in the search"
+                                                        : json_number(summarize(best.confirm_values).mean) + " over " +
                                                               std::to_string(best.confirm_values.size()) + " confirmation runs";
   write_file_atomically(best_path, "# The best configuration of anneal tune (" + s_.method + ", trial " + std::to_string(best.id) +
                                        ", " + s_.objective + " " + score + "): " + params_text(best.params) +

@@ -1,4 +1,5 @@
 #include "anneal/classification_report.hpp"
+#include "anneal/json_text.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -111,20 +112,6 @@ std::string ClassificationReport::text() const {
 }
 
 namespace {
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char buffer[8];
-      std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
-      out += buffer;
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
 std::string json_scores(const ClassScores& s) {
   char buffer[160];
   std::snprintf(buffer, sizeof buffer, "{\"precision\": %.9g, \"recall\": %.9g, \"f1\": %.9g, \"support\": %lld}", s.precision, s.recall,
