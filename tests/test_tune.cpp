@@ -177,6 +177,8 @@ TEST_CASE("tune refuses bad objectives, invalid configurations and missing studi
   r = run_cli("tune " + model() + " --space " + bad + " --method grid -o " + d.path() + "/y");
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Contains("configuration 2 (schedule.type=no_such_schedule) is not a valid spec"));
+  // Nothing is left behind: the same command runs once the space is fixed.
+  CHECK(!fs::exists(d.path() + "/y"));
   std::ofstream(bad) << "version: 1\nspace:\n  optimizer.momentum: {uniform: [0.9]}\n";
   r = run_cli("tune " + model() + " --space " + bad + " -o " + d.path() + "/z");
   CHECK(r.exit_code == 2);

@@ -584,8 +584,6 @@ int tune_command(const Args& args) {
     if (fs::exists(settings))
       throw UsageError("-o " + dir + ": a study is already there; continue it with --resume " + dir + " or choose another folder");
     s.model = fs::absolute(model).string();
-    const SearchSpace checked = load_search_space(space);  // refuse a bad space before creating anything
-    (void)checked;
     s.first_seed = first_seed.value;
     s.seed = seed.value;
     const LoadOptions load = load_options(vm);
@@ -605,15 +603,20 @@ int tune_command(const Args& args) {
         for (int i = 0; i < halving_depth(s.min_epochs, s.max_epochs, s.eta); ++i) s.trials *= s.eta;
       }
     }
-    fs::create_directories(dir);
     s.space = fs::absolute(fs::path(dir) / "space.yaml").string();
-    fs::copy_file(space, s.space, fs::copy_options::overwrite_existing);
-    save_settings(s, settings);
   }
 
+  // Every configuration is checked before the study folder is made: a study that cannot start
+  // leaves nothing behind, so the user fixes the space and runs the same command again.
+  const bool fresh = resume.empty();
   Study study(s, dir, jobs);
-  study.plan(load_search_space(s.space));
+  study.plan(load_search_space(fresh ? space : s.space));
   study.validate();
+  if (fresh) {
+    fs::create_directories(dir);
+    fs::copy_file(space, s.space, fs::copy_options::overwrite_existing);
+    save_settings(s, (fs::path(dir) / "study.yaml").string());
+  }
   std::printf("tune: %s over %s, objective %s (%s), full budget %lld epochs, %d seed(s) per configuration, %d at a time; "
               "study folder %s\n", s.method.c_str(), s.space.c_str(), s.objective.c_str(), s.mode.c_str(),
               static_cast<long long>(s.max_epochs), s.seeds, jobs, dir.c_str());
