@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -180,92 +181,114 @@ struct TrialView {
   std::vector<double> confirm;
   bool complete = false;
   std::string folder, error;
+  double final_score() const { return rungs.empty() ? NAN : rungs.back().second; }
 };
 
-void study_report(const std::string& dir, Page& page) {
-  const YAML::Node study = YAML::LoadFile((fs::path(dir) / "study.json").string());
-  const std::string objective = study["objective"].as<std::string>(), mode = study["mode"].as<std::string>();
-  const bool maximize = mode == "max";
+// A study as study.json describes it, with its complete trials ranked as tune ranks them.
+struct StudyView {
+  std::string dir, objective, mode;
+  bool maximize = true;
   std::vector<TrialView> trials;
-  for (const auto& t : study["trials"]) {
-    TrialView v;
-    v.id = t["id"].as<int>();
-    v.bracket = t["bracket"].as<int>();
-    v.folder = t["folder"].as<std::string>();
-    v.complete = t["complete"].as<bool>();
-    v.error = t["error"].as<std::string>();
-    for (const auto& p : t["params"]) v.params.emplace_back(p.first.as<std::string>(), p.second.as<std::string>());
-    for (const auto& r : t["rungs"]) v.rungs.emplace_back(number_of(r["budget"]), number_of(r["score"]));
-    for (const auto& c : t["confirm"]) v.confirm.push_back(number_of(c));
-    trials.push_back(std::move(v));
-  }
-  const auto better = [&](double a, double b) { return maximize ? a > b : a < b; };
-  const auto final_score = [](const TrialView& t) { return t.rungs.empty() ? NAN : t.rungs.back().second; };
-  std::vector<const TrialView*> complete;
-  for (const auto& t : trials)
-    if (t.complete) complete.push_back(&t);
-  const auto mean = [](const std::vector<double>& v) { return summarize(v).mean; };
-  std::stable_sort(complete.begin(), complete.end(), [&](const TrialView* a, const TrialView* b) {
-    if (a->confirm.empty() != b->confirm.empty()) return !a->confirm.empty();
-    if (!a->confirm.empty()) return better(mean(a->confirm), mean(b->confirm));
-    return better(final_score(*a), final_score(*b));
-  });
-  int failed = 0;
-  for (const auto& t : trials) failed += t.error.empty() ? 0 : 1;
-  page.paragraph("Method <b>" + xml_escape(study["method"].as<std::string>()) + "</b>, " + std::to_string(trials.size()) +
-                 " configurations, full budget " + std::to_string(study["max_epochs"].as<int>()) + " epochs, eta " +
-                 std::to_string(study["eta"].as<int>()) + ", " + std::to_string(study["seeds"].as<int>()) +
-                 " seed(s) per configuration, " + std::to_string(study["epochs"].as<long long>()) + " epochs trained in all; " +
-                 "objective <b>" + xml_escape(objective) + "</b> (" + xml_escape(mode) + ")" +
-                 (failed ? "; " + std::to_string(failed) + " configuration(s) failed" : "") + ".");
+  std::vector<const TrialView*> ranked;  // complete trials, best first
+  std::set<double> budgets;
+  bool better(double a, double b) const { return maximize ? a > b : a < b; }
+};
 
+StudyView read_study(const std::string& dir, const YAML::Node& study) {
+  StudyView v;
+  v.dir = dir;
+  v.objective = study["objective"].as<std::string>();
+  v.mode = study["mode"].as<std::string>();
+  v.maximize = v.mode == "max";
+  for (const auto& t : study["trials"]) {
+    TrialView tv;
+    tv.id = t["id"].as<int>();
+    tv.bracket = t["bracket"].as<int>();
+    tv.folder = t["folder"].as<std::string>();
+    tv.complete = t["complete"].as<bool>();
+    tv.error = t["error"].as<std::string>();
+    for (const auto& p : t["params"]) tv.params.emplace_back(p.first.as<std::string>(), p.second.as<std::string>());
+    for (const auto& r : t["rungs"]) tv.rungs.emplace_back(number_of(r["budget"]), number_of(r["score"]));
+    for (const auto& c : t["confirm"]) tv.confirm.push_back(number_of(c));
+    for (const auto& r : tv.rungs) v.budgets.insert(r.first);
+    v.trials.push_back(std::move(tv));
+  }
+  for (const auto& t : v.trials)
+    if (t.complete) v.ranked.push_back(&t);
+  // Confirmed configurations first, by their confirmation mean; then by the search's score.
+  const auto mean = [](const std::vector<double>& values) { return summarize(values).mean; };
+  std::stable_sort(v.ranked.begin(), v.ranked.end(), [&](const TrialView* a, const TrialView* b) {
+    if (a->confirm.empty() != b->confirm.empty()) return !a->confirm.empty();
+    if (!a->confirm.empty()) return v.better(mean(a->confirm), mean(b->confirm));
+    return v.better(a->final_score(), b->final_score());
+  });
+  return v;
+}
+
+void best_table(const StudyView& v, Page& page) {
   std::vector<std::vector<std::string>> rows;
-  for (size_t r = 0; r < std::min<size_t>(complete.size(), 10); ++r) {
-    const TrialView& t = *complete[r];
+  for (size_t r = 0; r < std::min<size_t>(v.ranked.size(), 10); ++r) {
+    const TrialView& t = *v.ranked[r];
     std::string config;
-    for (const auto& [k, v] : t.params) config += (config.empty() ? "" : ", ") + k + "=" + v;
-    std::string confirm_cell, ci = "";
+    for (const auto& [k, value] : t.params) config += (config.empty() ? "" : ", ") + k + "=" + value;
+    std::string confirm_cell, ci;
     if (!t.confirm.empty()) {
-      confirm_cell = fmt(mean(t.confirm)) + " (" + std::to_string(t.confirm.size()) + " runs)";
+      confirm_cell = fmt(summarize(t.confirm).mean) + " (" + std::to_string(t.confirm.size()) + " runs)";
       if (t.confirm.size() >= 2) {
         const Interval i = bootstrap_mean_interval(t.confirm, 0);
         ci = "[" + fmt(i.low) + ", " + fmt(i.high) + "]";
       }
     }
-    rows.push_back({std::to_string(r + 1), std::to_string(t.id), fmt(final_score(t)), confirm_cell, ci, config});
+    rows.push_back({std::to_string(r + 1), std::to_string(t.id), fmt(t.final_score()), confirm_cell, ci, config});
   }
   page.heading("Best configurations");
-  page.table({"rank", "trial", objective + " (search)", "confirmed mean", "95 % CI", "configuration"}, rows,
-             std::vector<bool>{true});
+  page.table({"rank", "trial", v.objective + " (search)", "confirmed mean", "95 % CI", "configuration"}, rows, std::vector<bool>{true});
+}
 
-  // Objective against each numeric parameter, one colour per budget: the low rungs show how a
-  // small budget ranked a value, the full budget what it finally reached.
+// Objective against each numeric parameter, one colour per budget (the low rungs show how a small
+// budget ranked a value, the full budget what it finally reached); a table per choice.
+void parameter_section(const StudyView& v, Page& page) {
   std::vector<std::string> keys;
   std::set<std::string> categorical;
-  for (const auto& t : trials)
-    for (const auto& [k, v] : t.params) {
+  for (const auto& t : v.trials)
+    for (const auto& [k, value] : t.params) {
       if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
       char* end = nullptr;
-      std::strtod(v.c_str(), &end);
-      if (v.empty() || *end != '\0') categorical.insert(k);
+      std::strtod(value.c_str(), &end);
+      if (value.empty() || *end != '\0') categorical.insert(k);
     }
-  std::set<double> budgets;
-  for (const auto& t : trials)
-    for (const auto& r : t.rungs) budgets.insert(r.first);
   std::vector<PlotPanel> panels;
+  std::vector<std::vector<std::string>> choice_rows;
   for (const auto& key : keys) {
-    if (categorical.count(key)) continue;
-    PlotPanel p{objective + " against " + key, key, objective, false, false, {}};
+    if (categorical.count(key)) {
+      // Per option: how often drawn, how often it reached the full budget, the best and median there.
+      std::map<std::string, std::vector<double>> by;
+      std::map<std::string, int> drawn;
+      for (const auto& t : v.trials)
+        for (const auto& [k, value] : t.params)
+          if (k == key) {
+            ++drawn[value];
+            if (t.complete) by[value].push_back(t.final_score());
+          }
+      for (const auto& [value, count] : drawn) {
+        const auto& scores = by[value];
+        const Summary s = summarize(scores);
+        choice_rows.push_back({key, value, std::to_string(count), std::to_string(scores.size()),
+                               scores.empty() ? "–" : fmt(v.maximize ? s.max : s.min), scores.empty() ? "–" : fmt(s.median)});
+      }
+      continue;
+    }
+    PlotPanel p{v.objective + " against " + key, key, v.objective, false, false, {}};
     int color = 0;
-    for (double b : budgets) {
+    for (double b : v.budgets) {
       PlotSeries s{fmt(b, "%.0f") + " epochs", {}, {}, {}, {}, false, color++};
       s.points = true;
-      for (const auto& t : trials)
-        for (const auto& [k, v] : t.params)
+      for (const auto& t : v.trials)
+        for (const auto& [k, value] : t.params)
           if (k == key)
             for (const auto& r : t.rungs)
               if (r.first == b) {
-                s.x.push_back(std::strtod(v.c_str(), nullptr));
+                s.x.push_back(std::strtod(value.c_str(), nullptr));
                 s.y.push_back(r.second);
               }
       if (!s.x.empty()) p.series.push_back(s);
@@ -277,86 +300,87 @@ void study_report(const std::string& dir, Page& page) {
     p.log_x = lo > 0 && hi / lo >= 50;
     panels.push_back(p);
   }
-  // Choices: per option, the best and the median at the full budget, and how often it got there.
-  std::vector<std::vector<std::string>> choice_rows;
-  for (const auto& key : keys) {
-    if (!categorical.count(key)) continue;
-    std::map<std::string, std::vector<double>> by;
-    std::map<std::string, int> drawn;
-    for (const auto& t : trials)
-      for (const auto& [k, v] : t.params)
-        if (k == key) {
-          ++drawn[v];
-          if (t.complete) by[v].push_back(final_score(t));
-        }
-    for (const auto& [value, count] : drawn) {
-      const auto& scores = by[value];
-      const Summary s = summarize(scores);
-      const double best = scores.empty() ? NAN : (maximize ? s.max : s.min);
-      choice_rows.push_back({key, value, std::to_string(count), std::to_string(scores.size()), fmt(best),
-                             scores.empty() ? "–" : fmt(s.median)});
-    }
-  }
   page.heading("Objective against each parameter");
   page.plot(panels);
   if (!choice_rows.empty())
-    page.table({"parameter", "value", "drawn", "reached the full budget", "best " + objective, "median " + objective}, choice_rows);
+    page.table({"parameter", "value", "drawn", "reached the full budget", "best " + v.objective, "median " + v.objective}, choice_rows);
+}
 
-  // The rungs: every configuration's score at every budget it reached; lines join a promoted
-  // configuration's rungs.
-  PlotPanel halving{"Halving rungs: " + objective + " at each budget", "epochs (budget)", objective, budgets.size() > 2, false, {}};
+// Every configuration's score at every budget it reached; lines join a promoted one's rungs.
+void halving_section(const StudyView& v, Page& page) {
+  PlotPanel halving{"Halving rungs: " + v.objective + " at each budget", "epochs (budget)", v.objective, v.budgets.size() > 2, false, {}};
   std::map<int, PlotSeries> by_bracket;
-  for (const auto& t : trials) {
-    auto& s = by_bracket.try_emplace(t.bracket, PlotSeries{"bracket " + std::to_string(t.bracket), {}, {}, {}, {}, false, t.bracket - 1}).first->second;
+  for (const auto& t : v.trials) {
+    auto& s = by_bracket.try_emplace(t.bracket, PlotSeries{"bracket " + std::to_string(t.bracket), {}, {}, {}, {}, false, t.bracket - 1})
+                  .first->second;
     s.points = true;
+    PlotSeries line{"", {}, {}, {}, {}, false, t.bracket - 1};
+    line.legend = false;
     for (const auto& r : t.rungs) {
       s.x.push_back(r.first);
       s.y.push_back(r.second);
+      line.x.push_back(r.first);
+      line.y.push_back(r.second);
     }
-    if (t.rungs.size() > 1) {
-      PlotSeries line{"", {}, {}, {}, {}, false, t.bracket - 1};
-      line.legend = false;
-      for (const auto& r : t.rungs) {
-        line.x.push_back(r.first);
-        line.y.push_back(r.second);
-      }
-      halving.series.push_back(line);
-    }
+    if (t.rungs.size() > 1) halving.series.push_back(line);
   }
   for (auto& [b, s] : by_bracket) halving.series.push_back(s);
-  // The best trials' curves at the full budget (their first seed's run).
-  PlotPanel curves{objective + " per epoch, best configurations", "epoch", objective, false, false, {}};
-  PlotPanel rates{"their learning rate per epoch", "epoch", "lr", false, true, {}};
-  for (size_t r = 0; r < std::min<size_t>(complete.size(), 5); ++r) {
-    const TrialView& t = *complete[r];
-    fs::path best_csv;
-    int64_t best_budget = -1;
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(fs::path(dir) / t.folder, ec)) {
-      const std::string name = entry.path().filename().string();
-      if (name.rfind("seed", 0) != 0 || entry.path().extension() != ".csv") continue;
-      const auto e = name.rfind("-e");
-      const int64_t budget = std::strtoll(name.c_str() + e + 2, nullptr, 10);
-      if (budget > best_budget) best_budget = budget, best_csv = entry.path();
-    }
-    if (best_csv.empty()) continue;
-    try {
-      const History h = read_history_csv(best_csv.string());
-      PlotSeries curve = median_band("trial " + std::to_string(t.id), {h}, objective, static_cast<int>(r));
-      curve.band_low.clear();
-      curve.band_high.clear();
-      curves.series.push_back(curve);
-      PlotSeries lr = median_band("trial " + std::to_string(t.id), {h}, "lr", static_cast<int>(r));
-      lr.band_low.clear();
-      lr.band_high.clear();
-      rates.series.push_back(lr);
-    } catch (const Error&) {
-    }
-  }
   page.heading("Successive halving");
   page.plot({halving}, 1);
+}
+
+// The history a trial reached its largest budget with (its first seed's run).
+std::optional<History> longest_history(const StudyView& v, const TrialView& t) {
+  fs::path best_csv;
+  int64_t best_budget = -1;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(fs::path(v.dir) / t.folder, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("seed", 0) != 0 || entry.path().extension() != ".csv") continue;
+    const int64_t budget = std::strtoll(name.c_str() + name.rfind("-e") + 2, nullptr, 10);
+    if (budget > best_budget) best_budget = budget, best_csv = entry.path();
+  }
+  if (best_csv.empty()) return std::nullopt;
+  try {
+    return read_history_csv(best_csv.string());
+  } catch (const Error&) {
+    return std::nullopt;  // a run that failed; the tables count it
+  }
+}
+
+void curves_section(const StudyView& v, Page& page) {
+  PlotPanel curves{v.objective + " per epoch, best configurations", "epoch", v.objective, false, false, {}};
+  PlotPanel rates{"their learning rate per epoch", "epoch", "lr", false, true, {}};
+  for (size_t r = 0; r < std::min<size_t>(v.ranked.size(), 5); ++r) {
+    const auto h = longest_history(v, *v.ranked[r]);
+    if (!h) continue;
+    const std::string name = "trial " + std::to_string(v.ranked[r]->id);
+    for (auto [panel, key] : {std::pair{&curves, v.objective}, {&rates, std::string("lr")}}) {
+      PlotSeries series = median_band(name, {*h}, key, static_cast<int>(r));
+      series.band_low.clear();
+      series.band_high.clear();
+      panel->series.push_back(series);
+    }
+  }
   page.heading("Best configurations' curves");
   page.plot({curves, rates});
+}
+
+void study_report(const std::string& dir, Page& page) {
+  const YAML::Node study = YAML::LoadFile((fs::path(dir) / "study.json").string());
+  const StudyView v = read_study(dir, study);
+  int failed = 0;
+  for (const auto& t : v.trials) failed += t.error.empty() ? 0 : 1;
+  page.paragraph("Method <b>" + xml_escape(study["method"].as<std::string>()) + "</b>, " + std::to_string(v.trials.size()) +
+                 " configurations, full budget " + std::to_string(study["max_epochs"].as<int>()) + " epochs, eta " +
+                 std::to_string(study["eta"].as<int>()) + ", " + std::to_string(study["seeds"].as<int>()) +
+                 " seed(s) per configuration, " + std::to_string(study["epochs"].as<long long>()) + " epochs trained in all; " +
+                 "objective <b>" + xml_escape(v.objective) + "</b> (" + xml_escape(v.mode) + ")" +
+                 (failed ? "; " + std::to_string(failed) + " configuration(s) failed" : "") + ".");
+  best_table(v, page);
+  parameter_section(v, page);
+  halving_section(v, page);
+  curves_section(v, page);
 }
 
 // --- cv ------------------------------------------------------------------------------------------

@@ -521,6 +521,56 @@ std::string default_mode(const std::string& objective) {
   return "max";
 }
 
+// The settings of the study in `dir`; the options that define a study may not be given again.
+TuneSettings resumed_settings(const po::variables_map& vm, const std::string& dir) {
+  for (const char* other : {"model", "space", "method", "trials", "objective", "mode", "seeds", "set", "output", "max-epochs",
+                            "min-epochs", "eta", "seed", "confirm", "grid-points", "first-seed", "confirm-top"})
+    if (vm.count(other) && !vm[other].defaulted())
+      throw UsageError("--resume " + dir + " takes the study's settings from its study.yaml; --" + other + " cannot change them");
+  const std::string settings = (fs::path(dir) / "study.yaml").string();
+  if (!fs::exists(settings)) throw InputError("--resume " + dir + ": no study there (" + settings + " does not exist)");
+  return load_settings(settings);
+}
+
+// Checks a new study's options and fills in what they leave to defaults: the mode from the
+// objective, the full budget from the spec, the number of configurations from the method.
+void complete_new_settings(TuneSettings& s, const po::variables_map& vm, const std::string& model, const std::string& space,
+                           const std::string& mode, const std::string& dir, uint64_t first_seed, uint64_t seed) {
+  if (model.empty() || space.empty()) throw UsageError("tune needs a model and --space SPACE.yaml (or --resume DIR)");
+  if (std::find(kMethods.begin(), kMethods.end(), s.method) == kMethods.end())
+    throw UsageError("--method " + s.method + ": " + suggest_known(s.method, kMethods));
+  if (s.seeds < 1 || s.eta < 2 || s.min_epochs < 1 || s.trials < 0 || s.grid_points < 1 || s.confirm < 0 || s.confirm_top < 1)
+    throw UsageError("--seeds, --min-epochs, --grid-points and --confirm-top must be at least 1, --eta at least 2, "
+                     "--trials and --confirm at least 0");
+  if (s.seeds > 1000 || s.trials > 100000 || s.confirm > 1000)
+    throw UsageError("--seeds and --confirm are limited to 1000 and --trials to 100000");
+  s.mode = mode.empty() ? default_mode(s.objective) : mode;
+  if (s.mode != "max" && s.mode != "min") throw UsageError("--mode must be max or min");
+  if (fs::exists(fs::path(dir) / "study.yaml"))
+    throw UsageError("-o " + dir + ": a study is already there; continue it with --resume " + dir + " or choose another folder");
+  s.model = fs::absolute(model).string();
+  s.first_seed = first_seed;
+  s.seed = seed;
+  const LoadOptions load = load_options(vm);
+  s.allow_plugins = load.allow_plugins;
+  if (vm.count("plugin"))
+    for (const auto& p : vm["plugin"].as<std::vector<std::string>>()) s.plugins.push_back(fs::absolute(p).string());
+  if (s.max_epochs <= 0) {
+    LoadOptions base = load;
+    base.sets = s.sets;
+    s.max_epochs = load_model_spec(s.model, base).train.epochs;
+  }
+  if (s.min_epochs > s.max_epochs) throw UsageError("--min-epochs is above the full budget of " + std::to_string(s.max_epochs) + " epochs");
+  if (s.trials == 0) {
+    if (s.method == "random") s.trials = 20;
+    else if (s.method == "successive_halving") {
+      s.trials = 1;
+      for (int i = 0; i < halving_depth(s.min_epochs, s.max_epochs, s.eta); ++i) s.trials *= s.eta;
+    }
+  }
+  s.space = fs::absolute(fs::path(dir) / "space.yaml").string();
+}
+
 }  // namespace
 
 int tune_command(const Args& args) {
@@ -558,53 +608,9 @@ int tune_command(const Args& args) {
     return kExitOk;
   if (jobs < 1) throw UsageError("--jobs must be at least 1");
 
-  std::string dir;
-  if (!resume.empty()) {
-    for (const char* other : {"model", "space", "method", "trials", "objective", "mode", "seeds", "set", "output", "max-epochs",
-                              "min-epochs", "eta", "seed", "confirm", "grid-points", "first-seed", "confirm-top"})
-      if (vm.count(other) && !vm[other].defaulted())
-        throw UsageError("--resume " + resume + " takes the study's settings from its study.yaml; --" + other + " cannot change them");
-    const std::string settings = (fs::path(resume) / "study.yaml").string();
-    if (!fs::exists(settings)) throw InputError("--resume " + resume + ": no study there (" + settings + " does not exist)");
-    s = load_settings(settings);
-    dir = resume;
-  } else {
-    if (model.empty() || space.empty()) throw UsageError("tune needs a model and --space SPACE.yaml (or --resume DIR)");
-    if (std::find(kMethods.begin(), kMethods.end(), s.method) == kMethods.end())
-      throw UsageError("--method " + s.method + ": " + suggest_known(s.method, kMethods));
-    if (s.seeds < 1 || s.eta < 2 || s.min_epochs < 1 || s.trials < 0 || s.grid_points < 1 || s.confirm < 0 || s.confirm_top < 1)
-      throw UsageError("--seeds, --min-epochs, --grid-points and --confirm-top must be at least 1, --eta at least 2, "
-                       "--trials and --confirm at least 0");
-    if (s.seeds > 1000 || s.trials > 100000 || s.confirm > 1000)
-      throw UsageError("--seeds and --confirm are limited to 1000 and --trials to 100000");
-    s.mode = mode.empty() ? default_mode(s.objective) : mode;
-    if (s.mode != "max" && s.mode != "min") throw UsageError("--mode must be max or min");
-    dir = out_dir;
-    const std::string settings = (fs::path(dir) / "study.yaml").string();
-    if (fs::exists(settings))
-      throw UsageError("-o " + dir + ": a study is already there; continue it with --resume " + dir + " or choose another folder");
-    s.model = fs::absolute(model).string();
-    s.first_seed = first_seed.value;
-    s.seed = seed.value;
-    const LoadOptions load = load_options(vm);
-    s.allow_plugins = load.allow_plugins;
-    if (vm.count("plugin"))
-      for (const auto& p : vm["plugin"].as<std::vector<std::string>>()) s.plugins.push_back(fs::absolute(p).string());
-    if (s.max_epochs <= 0) {
-      LoadOptions base = load;
-      base.sets = s.sets;
-      s.max_epochs = load_model_spec(s.model, base).train.epochs;
-    }
-    if (s.min_epochs > s.max_epochs) throw UsageError("--min-epochs is above the full budget of " + std::to_string(s.max_epochs) + " epochs");
-    if (s.trials == 0) {
-      if (s.method == "random") s.trials = 20;
-      else if (s.method == "successive_halving") {
-        s.trials = 1;
-        for (int i = 0; i < halving_depth(s.min_epochs, s.max_epochs, s.eta); ++i) s.trials *= s.eta;
-      }
-    }
-    s.space = fs::absolute(fs::path(dir) / "space.yaml").string();
-  }
+  std::string dir = resume.empty() ? out_dir : resume;
+  if (!resume.empty()) s = resumed_settings(vm, resume);
+  else complete_new_settings(s, vm, model, space, mode, out_dir, first_seed.value, seed.value);
 
   // Every configuration is checked before the study folder is made: a study that cannot start
   // leaves nothing behind, so the user fixes the space and runs the same command again.
