@@ -144,6 +144,11 @@ TEST_CASE("schedule-free, D-Adaptation and Prodigy resume exactly, and are evalu
       if (std::string(optimizer).find("schedulefree") == std::string::npos) CHECK(std::stod(cells[5]) > 1e-4);
     }
   }
+  // Restoring the "best weights" would restore a training point, not the model: refused by name.
+  const auto r = run_cli("train " + model() + " --quiet --set 'optimizer={type: adamw_schedulefree}' --callback "
+                         "'{type: early_stopping, restore_best_weights: true}'");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("restore_best_weights does not work with an optimizer that keeps its model apart"));
 }
 
 TEST_CASE("SIGINT mid-run saves a checkpoint, exits 130, and resuming matches the uninterrupted run",

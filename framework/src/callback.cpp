@@ -33,6 +33,7 @@ void TrainingContext::set_lr(double lr) { optimizer_.set_lr(lr); }
 std::optional<double> TrainingContext::momentum() const { return optimizer_.momentum(); }
 void TrainingContext::set_momentum(double m) { optimizer_.set_momentum(m); }
 double TrainingContext::effective_lr() const { return optimizer_.effective_lr(); }
+bool TrainingContext::optimizer_has_model_point() const { return optimizer_.has_model_point(); }
 
 std::span<const double> take_state(std::span<const double>& in, size_t n, const std::string& owner) {
   if (n > in.size())

@@ -32,6 +32,9 @@ class TrainingContext {
   double effective_lr() const;
   std::optional<double> momentum() const;
   void set_momentum(double m);
+  // Whether the optimizer keeps its model apart from the point it trains at (schedule-free):
+  // then the weights are the training point, not the model.
+  bool optimizer_has_model_point() const;
 
   // Ends training after the current batch's epoch end.
   void request_stop() { stop_requested_ = true; }

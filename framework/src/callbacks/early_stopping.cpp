@@ -74,6 +74,13 @@ class EarlyStopping : public Callback {
     best_weights_.assign(weights.begin(), weights.end());
   }
   void on_train_begin(TrainingContext& ctx) override {
+    // The weights a callback sees are the training point; with a separate model (schedule-free)
+    // restoring them would not restore the model, and the optimizer's average would overwrite
+    // them in the saved checkpoint anyway.
+    if (restore_ && ctx.optimizer_has_model_point())
+      throw InputError("early_stopping: restore_best_weights does not work with an optimizer that keeps its model apart from "
+                       "the point it trains at (sgd_schedulefree, adamw_schedulefree); keep the best epoch with "
+                       "{type: model_checkpoint, save_best_only: true} instead");
     // Saved best weights must fit this model's (a checkpoint of another run is refused earlier;
     // this guards the restore against a damaged one).
     const Weights& w = ctx.weights();
