@@ -4,13 +4,13 @@
 # sanitizer report, an exception other than anneal::Error, a hang past 10 s, memory past 2 GiB)
 # stop the target and leave the input in build-fuzz/findings/; keep it under tests/fuzz/regressions/
 # once fixed: every file there is replayed at the start of the next run.
-#   bash scripts/fuzz.sh [SECONDS] [TARGET ...]    targets: model_spec set schedule expression csv arff checkpoint
+#   bash scripts/fuzz.sh [SECONDS] [TARGET ...]    targets: model_spec set schedule expression csv arff checkpoint search_space
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(model_spec set schedule expression csv arff checkpoint)
+((${#targets[@]})) || targets=(model_spec set schedule expression csv arff checkpoint search_space)
 
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
@@ -30,9 +30,10 @@ cmake --build build-fuzz -j "$(nproc)"
 # Seed corpora: what a user really passes in.
 seeds=build-fuzz/seeds
 rm -rf "$seeds"
-mkdir -p "$seeds"/{model_spec,set,schedule,expression,csv,arff,checkpoint} build-fuzz/findings
+mkdir -p "$seeds"/{model_spec,set,schedule,expression,csv,arff,checkpoint,search_space} build-fuzz/findings
 cp models/*.yaml tests/models/*.yaml "$seeds/model_spec/"
 cp schedules/*.yaml "$seeds/schedule/"
+cp examples/tune/*.yaml "$seeds/search_space/"
 printf '%s' "layers.0.units=7" > "$seeds/set/units"
 printf '%s' "optimizer={type: adam, lr: 0.001}" > "$seeds/set/optimizer"
 printf '%s' "train.validation_split=0.5" > "$seeds/set/split"

@@ -123,6 +123,10 @@ TEST_CASE("a search space reads every domain, branches under a choice, and names
   CHECK(grid[3][2].second == format_real(std::sqrt(0.001 * 0.3)));
   CHECK(grid[1][3].second == "34");
 
+  // The grid's size is known before it is built; one above the limit is refused with the figure.
+  CHECK(grid_size(space, 3) == 3.0 * 13 * 3 * 3);
+  CHECK(grid_size(space, 100) == 100.0 * (1 + 100 * 16 + 41) * 100 * 3);
+  CHECK_THROWS_WITH(grid_assignments(space, 100), Contains("the grid over this space has 4.926e+07 configurations, more than the 100000"));
   // A drawn type replaces its mapping before the other keys apply.
   CHECK(assignment_sets({{"schedule.lr", "0.1"}, {"schedule.type", "step_decay"}, {"schedule.drop", "0.5"}}) ==
         std::vector<std::string>{"schedule={type: step_decay}", "schedule.lr=0.1", "schedule.drop=0.5"});

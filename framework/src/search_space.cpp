@@ -224,7 +224,45 @@ Assignment sample_assignment(const SearchSpace& space, Rng& rng) {
   return out;
 }
 
-std::vector<Assignment> grid_assignments(const SearchSpace& space, int points) { return product(space.params, points); }
+namespace {
+
+double values_in(const ParamDomain& d, int points);
+
+double combinations(const std::vector<ParamDomain>& domains, int points) {
+  double n = 1;
+  for (const auto& d : domains) n *= values_in(d, points);
+  return n;
+}
+
+double values_in(const ParamDomain& d, int points) {
+  switch (d.kind) {
+    case ParamDomain::Kind::kChoice: {
+      double n = 0;
+      for (const auto& option : d.options) n += combinations(option.branch, points);
+      return n;
+    }
+    case ParamDomain::Kind::kUniform:
+    case ParamDomain::Kind::kLogUniform: return std::max(points, 1);
+    case ParamDomain::Kind::kIntUniform: return std::min(d.high - d.low + 1, static_cast<double>(std::max(points, 1)));
+  }
+  return 1;
+}
+
+}  // namespace
+
+double grid_size(const SearchSpace& space, int points) { return combinations(space.params, points); }
+
+std::vector<Assignment> grid_assignments(const SearchSpace& space, int points, double limit) {
+  const double size = grid_size(space, points);
+  if (size > limit) {
+    char figure[32];
+    std::snprintf(figure, sizeof figure, "%.4g", size);
+    throw SpecError(SourceLocation{space.file, 0, 0}, "the grid over this space has " + std::string(figure) +
+                                                          " configurations, more than the " + format_real(limit) +
+                                                          " a study runs; use fewer --grid-points, or --method random");
+  }
+  return product(space.params, points);
+}
 
 std::vector<std::string> assignment_sets(const Assignment& assignment) {
   std::vector<std::string> resets, rest;

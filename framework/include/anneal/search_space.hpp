@@ -50,8 +50,12 @@ SearchSpace load_search_space(const std::string& path);
 Assignment sample_assignment(const SearchSpace& space, Rng& rng);
 // Every combination: choices by their options (a branch's keys only with its option), reals at
 // `points` values from a to b inclusive (geometric for log_uniform), integers at every value when
-// there are at most `points`, else at `points` of them spread evenly.
-std::vector<Assignment> grid_assignments(const SearchSpace& space, int points);
+// there are at most `points`, else at `points` of them spread evenly. A grid above `limit`
+// configurations is refused (SpecError at the space file) before any is built: grids grow as a
+// product, and a few keys can ask for billions.
+std::vector<Assignment> grid_assignments(const SearchSpace& space, int points, double limit = 100000);
+// How many configurations that grid has (a double: it may not fit an integer).
+double grid_size(const SearchSpace& space, int points);
 // The `--set` overrides that apply a configuration to a model spec. A drawn `X.type` replaces the
 // whole `X` mapping first (`X={type: value}`), so a schedule of another type does not inherit the
 // keys of the spec's own schedule; the configuration's other `X.*` keys follow.
