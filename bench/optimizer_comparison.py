@@ -18,6 +18,7 @@ Wilcoxon signed-rank p-value (scipy's, so run it with Debian's /usr/bin/python3)
 over the four comparisons of each model.
 
   bench/optimizer_comparison.py build/anneal [--seeds 20] [--trials 16] [--jobs 2] [--models ...]
+  bench/optimizer_comparison.py build/anneal --table-from bench/optimizer_comparison.json
 """
 import argparse
 import concurrent.futures
@@ -135,7 +136,12 @@ def main():
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--models", nargs="+", default=[m[0] for m in MODELS])
     p.add_argument("-o", "--output", default=os.path.join(HERE, "optimizer_comparison.json"))
+    p.add_argument("--table-from", metavar="JSON", help="print the table of an earlier run's results, train nothing")
     a = p.parse_args()
+    if a.table_from:
+        with open(a.table_from) as f:
+            print_table(json.load(f)["results"])
+        return
     anneal = os.path.abspath(a.anneal)
     results = []
     with tempfile.TemporaryDirectory() as work, concurrent.futures.ThreadPoolExecutor(a.jobs) as pool:
@@ -197,19 +203,26 @@ def main():
                        if "p_holm" in s else ""), flush=True)
     with open(a.output, "w") as f:
         json.dump({"seeds": a.seeds, "trials": a.trials, "results": results}, f, indent=1)
-    print("\n| model | method | final (mean [95 % CI]) | best epoch | Δ final vs tuned [95 % CI] | Holm p | reached tuned median | epochs to it |")
-    print("|---|---|---|---|---|---|---|---|")
+    print_table(results)
+
+
+def print_table(results):
+    """The README's table."""
+    print("\n| model | method | final (mean [95 % CI]) | best epoch (mean [95 % CI]) | Δ final vs tuned [95 % CI] | Holm p | "
+          "reach tuned median, epochs |")
+    print("|---|---|---|---|---|---|---|")
     for row in results:
         for method in METHODS:
             s = row["methods"][method]
             if s["runs"] == 0:
-                print(f"| {row['model']} | {method} | all runs failed | | | | | |")
+                print(f"| {row['model']} | {method} | all {s['failed']} runs failed | | | | |")
                 continue
             diff = f"{s['diff']:+.4f} [{s['diff_ci'][0]:+.4f}, {s['diff_ci'][1]:+.4f}]" if "diff" in s else ("(reference)" if method == "tuned" else "")
-            holm_p = (f"{s['p_holm']:.3g}" + (" *" if s["p_holm"] < 0.05 else "")) if "p_holm" in s else ""
+            holm_p = (f"{s['p_holm']:.2g}" + (" *" if s["p_holm"] < 0.05 else "")) if "p_holm" in s else ""
             epochs = "–" if s["epochs_to_target"] is None else f"{s['epochs_to_target']:g}"
             print(f"| {row['model']} | {method} | {s['final_mean']:.4f} [{s['final_ci'][0]:.4f}, {s['final_ci'][1]:.4f}] | "
-                  f"{s['best_mean']:.4f} | {diff} | {holm_p} | {s['reached']}/{s['runs']} | {epochs} |")
+                  f"{s['best_mean']:.4f} [{s['best_ci'][0]:.4f}, {s['best_ci'][1]:.4f}] | {diff} | {holm_p} | "
+                  f"{s['reached']}/{s['runs']} in {epochs} |")
 
 
 if __name__ == "__main__":

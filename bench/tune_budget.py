@@ -8,6 +8,7 @@ winner's confirmed mean with its 95 % bootstrap interval, the search epochs, the
 tried and the wall time. Standard library only.
 
   bench/tune_budget.py build/anneal [--trials 200] [--search-seeds 1 2 3] [--jobs 2] [-o bench/tune_budget.json]
+  bench/tune_budget.py build/anneal --table-from bench/tune_budget.json
 """
 import argparse
 import json
@@ -50,7 +51,12 @@ def main():
     p.add_argument("--confirm", type=int, default=10)
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("-o", "--output", default=os.path.join(HERE, "tune_budget.json"))
+    p.add_argument("--table-from", metavar="JSON", help="print the table of an earlier run's results, run nothing")
     a = p.parse_args()
+    if a.table_from:
+        with open(a.table_from) as f:
+            print_table(json.load(f)["results"])
+        return
     anneal = os.path.abspath(a.anneal)
     results = []
     with tempfile.TemporaryDirectory() as work:
@@ -70,11 +76,17 @@ def main():
                           flush=True)
     with open(a.output, "w") as f:
         json.dump({"trials": a.trials, "confirm": a.confirm, "jobs": a.jobs, "results": results}, f, indent=1)
-    print("\n| model | method | search seed | configurations | search epochs | wall s | best: confirmed mean [95 % CI] | its configuration |")
+    print_table(results)
+
+
+def print_table(results):
+    """The README's table."""
+    print("\n| model | method | search seed | configurations | search epochs | wall s | winner: confirmed mean [95 % CI] | winner's schedule |")
     print("|---|---|---|---|---|---|---|---|")
     for r in results:
+        kind = [p.split("=", 1)[1] for p in r["configuration"].split(", ") if p.startswith("schedule.type=")]
         print(f"| {r['model']} | {r['method']} | {r['seed']} | {r['trials']} | {r['epochs']} | {r['wall_s']} | "
-              f"{r['confirmed_mean']:.4f} {r['ci']} | {r['configuration']} |")
+              f"{r['confirmed_mean']:.4f} {r['ci']} | {kind[0] if kind else ''} |")
 
 
 if __name__ == "__main__":
