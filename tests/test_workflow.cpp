@@ -346,6 +346,18 @@ TEST_CASE("evaluate and predict use a checkpoint's weights", "[workflow][cli]") 
   r = run_cli("predict " + model() + " --weights " + ckpt + " --input " + d.write("bad.csv", "1,2,3\n") + " -o " + d.path() + "/x.csv");
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Contains("the model takes 34 feature columns"));
+  // The width is the reader's: a gzipped input is counted too (the label column read past), and a
+  // quoted cell's comma is not a column.
+  const std::string gz = d.path() + "/all.csv.gz";
+  REQUIRE(std::system(("gzip -c " + source_path("data/ionosphere.csv") + " > " + gz).c_str()) == 0);
+  r = run_cli("predict " + model() + " --weights " + ckpt + " --input " + gz + " -o " + d.path() + "/gz.csv");
+  CHECK(r.exit_code == 0);
+  CHECK(read_text(d.path() + "/gz.csv") == read_text(d.path() + "/all.csv"));
+  std::string quoted;
+  for (int i = 0; i < 33; ++i) quoted += "0.5,";
+  r = run_cli("predict " + model() + " --weights " + ckpt + " --input " + d.write("q.csv", quoted + "\"1,5\"\n") + " -o " + d.path() + "/q.out");
+  CHECK(r.exit_code == 2);  // 34 columns, the last one text: refused by the decoder, not as 35 columns
+  CHECK_THAT(r.err, !Contains("has 35 columns"));
 }
 
 TEST_CASE("sweep: schedules x seeds in parallel, a table, a plot, and failures reported", "[workflow][sweep][cli]") {

@@ -15,23 +15,6 @@ namespace anneal::cli {
 namespace {
 
 // The input's column count decides its layout: features only, or the spec's layout with labels.
-size_t first_row_width(const DataSpec& spec) {
-  std::ifstream in(spec.path);
-  if (!in) throw InputError(format_error({spec.path, 0, 0}, "cannot open input file"));
-  std::string line;
-  int64_t skip = spec.skip_rows;
-  for (int skipped = 0; std::getline(in, line);) {
-    if (skip > 0) {
-      --skip;
-      continue;
-    }
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    if (spec.header && skipped++ == 0) continue;
-    return static_cast<size_t>(std::count(line.begin(), line.end(), spec.delimiter)) + 1;
-  }
-  return 0;
-}
-
 // How to read the input: the spec's data options on another file, its label (and weight)
 // columns read past when present.
 DataSpec input_layout(const Experiment& ex, const std::string& input) {
@@ -46,7 +29,7 @@ DataSpec input_layout(const Experiment& ex, const std::string& input) {
   const auto raw_features = static_cast<size_t>(ex.encoding.empty() ? ex.graph.input_shape().numel()
                                                                      : static_cast<int64_t>(ex.encoding.columns.size()));
   const size_t extra = (in.label_index || in.label_name ? 1 : 0) + (in.sample_weight ? 1 : 0);
-  const size_t width = first_row_width(in);
+  const auto width = static_cast<size_t>(column_count(in));
   if (width == raw_features) {
     in.label_index.reset();
     in.label_name.reset();

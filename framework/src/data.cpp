@@ -43,6 +43,11 @@ Dataset make_synthetic(const DataSpec& spec) {
 
 Dataset read_csv(const DataSpec& spec) { return readers::decode_table(readers::read_csv_table(spec), spec); }
 Dataset read_arff(const DataSpec& spec) { return readers::decode_table(readers::read_arff_table(spec), spec); }
+int64_t column_count(const DataSpec& spec) {
+  const readers::Table head = spec.format == "arff" ? readers::read_arff_table(spec, 1) : readers::read_csv_table(spec, 1);
+  return static_cast<int64_t>(head.columns.size());
+}
+
 Dataset read_data(const DataSpec& spec) {
   if (spec.synthetic) return make_synthetic(spec);
   return spec.format == "arff" ? read_arff(spec) : read_csv(spec);

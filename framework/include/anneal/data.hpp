@@ -43,6 +43,10 @@ struct Dataset {
 // every column is a feature and the targets are empty. Malformed input is a DataError naming
 // file, line and column.
 Dataset read_data(const DataSpec& spec);
+// How many columns the file has (label and weight columns included), from its header and first
+// data row: the reader's own rules (quotes, gzip, skip_rows, ARFF attributes), without reading
+// the rest. 0 for a file with no columns.
+int64_t column_count(const DataSpec& spec);
 Dataset read_csv(const DataSpec& spec);
 Dataset read_arff(const DataSpec& spec);
 

@@ -77,13 +77,13 @@ TableColumn parse_attribute(const std::string& line, const SourceLocation& where
 
 }  // namespace
 
-Table read_arff_table(const DataSpec& spec) {
+Table read_arff_table(const DataSpec& spec, int64_t max_rows) {
   LineSource lines(spec.path, spec.path_location);
   Table table;
   table.source = spec.path;
   std::string line;
   bool in_data = false, relation = false;
-  while (lines.next(line)) {
+  while ((max_rows < 0 || static_cast<int64_t>(table.rows.size()) < max_rows) && lines.next(line)) {
     const size_t first = line.find_first_not_of(" \t\r");
     if (first == std::string::npos || line[first] == '%') continue;
     const SourceLocation where{spec.path, lines.line_number(), static_cast<int>(first) + 1};

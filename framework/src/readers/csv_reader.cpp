@@ -5,7 +5,7 @@
 
 namespace anneal::readers {
 
-Table read_csv_table(const DataSpec& spec) {
+Table read_csv_table(const DataSpec& spec, int64_t max_rows) {
   LineSource lines(spec.path, spec.path_location);
   Table table;
   table.source = spec.path;
@@ -14,7 +14,7 @@ Table read_csv_table(const DataSpec& spec) {
   }
   bool named = !spec.header;
   size_t width = 0;
-  while (lines.next(line)) {
+  while ((max_rows < 0 || static_cast<int64_t>(table.rows.size()) < max_rows) && lines.next(line)) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     std::vector<Cell> cells;
     try {

@@ -63,8 +63,9 @@ struct CellSyntax {
 // the matching quote (delimiters inside are text; backslash escapes). Throws CellSyntax.
 std::vector<Cell> split_cells(const std::string& line, char delimiter, const std::string& quotes);
 
-Table read_csv_table(const DataSpec& spec);
-Table read_arff_table(const DataSpec& spec);
+// The whole file, or with `max_rows` >= 0 the header and at most that many data rows.
+Table read_csv_table(const DataSpec& spec, int64_t max_rows = -1);
+Table read_arff_table(const DataSpec& spec, int64_t max_rows = -1);
 Dataset decode_table(Table table, const DataSpec& spec);
 
 }  // namespace anneal::readers
