@@ -112,8 +112,8 @@ class DistanceAdaptive : public Optimizer {
   }
 
   void update(const UpdateSlice& s) override {
-    // A run's lr_mult scales the rate the estimate multiplies.
-    const double lr = lr_ > 0 ? lr_ * (static_cast<double>(s.lr) / lr_) : 0.0;
+    // The slice's rate: the step's, times the run's lr_mult.
+    const double lr = s.lr;
     float* sv = s_.data() + s.offset;
     switch (kind_) {
       case Kind::kSgd: {
