@@ -20,6 +20,7 @@
 
 #include "anneal/atomic_file.hpp"
 #include "anneal/history_plot.hpp"
+#include "anneal/search_space.hpp"
 #include "anneal/stats.hpp"
 #include "anneal/svg_plot.hpp"
 #include "options.hpp"
@@ -176,7 +177,7 @@ void sweep_report(const std::string& dir, Page& page) {
 
 struct TrialView {
   int id = 0, bracket = 0;
-  std::vector<std::pair<std::string, std::string>> params;
+  Assignment params;
   std::vector<std::pair<double, double>> rungs;  // (budget, score)
   std::vector<double> confirm;
   bool complete = false;
@@ -229,17 +230,12 @@ void best_table(const StudyView& v, Page& page) {
   std::vector<std::vector<std::string>> rows;
   for (size_t r = 0; r < std::min<size_t>(v.ranked.size(), 10); ++r) {
     const TrialView& t = *v.ranked[r];
-    std::string config;
-    for (const auto& [k, value] : t.params) config += (config.empty() ? "" : ", ") + k + "=" + value;
     std::string confirm_cell, ci;
     if (!t.confirm.empty()) {
       confirm_cell = fmt(summarize(t.confirm).mean) + " (" + std::to_string(t.confirm.size()) + " runs)";
-      if (t.confirm.size() >= 2) {
-        const Interval i = bootstrap_mean_interval(t.confirm, 0);
-        ci = "[" + fmt(i.low) + ", " + fmt(i.high) + "]";
-      }
+      if (t.confirm.size() >= 2) ci = interval_text(bootstrap_mean_interval(t.confirm, 0));
     }
-    rows.push_back({std::to_string(r + 1), std::to_string(t.id), fmt(t.final_score()), confirm_cell, ci, config});
+    rows.push_back({std::to_string(r + 1), std::to_string(t.id), fmt(t.final_score()), confirm_cell, ci, assignment_text(t.params)});
   }
   page.heading("Best configurations");
   page.table({"rank", "trial", v.objective + " (search)", "confirmed mean", "95 % CI", "configuration"}, rows, std::vector<bool>{true});

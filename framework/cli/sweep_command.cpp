@@ -131,7 +131,6 @@ Comparison compare(const ScheduleResults& s, const ScheduleResults& base, uint64
   return c;
 }
 
-std::string interval_cell(const Interval& i) { return cell("[%.4f, %.4f]", i.low, i.high); }
 std::string signed_fixed(double v) { return cell("%+.4f", v); }
 std::string p_cell(double p) { return cell(p < 1e-4 ? "%.1e" : "%.4f", p); }
 
@@ -159,14 +158,14 @@ Tables tabulate(const std::vector<ScheduleResults>& results, const std::vector<C
     const std::string runs_cell = std::to_string(f.count) + (r.failed ? " (+" + std::to_string(r.failed) + " failed)" : "");
     std::string diff = "(baseline)", p = "", holm = "";
     if (!c.baseline) {
-      diff = c.pairs == 0 ? "no paired runs" : signed_fixed(c.difference) + " " + interval_cell(c.interval) + (significant ? " *" : "");
+      diff = c.pairs == 0 ? "no paired runs" : signed_fixed(c.difference) + " " + interval_text(c.interval) + (significant ? " *" : "");
       p = c.pairs == 0 ? "" : p_cell(c.p);
       holm = c.pairs == 0 ? "" : p_cell(c.p_holm);
     }
     if (f.count == 0) {
       t.md += "| " + r.name + " | " + runs_cell + " | all runs failed | | | | | | | | | | |\n";
     } else {
-      t.md += "| " + r.name + " | " + runs_cell + " | " + pm(f) + " | " + interval_cell(ci) + " | " + fixed(f.median) + " | " +
+      t.md += "| " + r.name + " | " + runs_cell + " | " + pm(f) + " | " + interval_text(ci) + " | " + fixed(f.median) + " | " +
               fixed(f.min) + " | " + fixed(f.max) + " | " + diff + " | " + p + " | " + holm + " | " + pm(b) + " | " + pm(l) +
               " | " + fixed(w.mean) + " |\n";
     }

@@ -140,18 +140,13 @@ class Study {
   TuneSettings s_;
   std::string dir_;
   int jobs_;
+  std::string self_ = self_executable();  // the anneal the trials run
   std::vector<Bracket> brackets_;
   std::vector<Trial> trials_;
   int64_t epochs_run_ = 0, epochs_total_ = 0, confirm_epochs_ = 0;
   int jobs_run_ = 0, jobs_reused_ = 0;
   double start_ = wall_seconds();
 };
-
-std::string params_text(const Assignment& params) {
-  std::string out;
-  for (const auto& [path, value] : params) out += (out.empty() ? "" : ", ") + path + "=" + value;
-  return out;
-}
 
 std::string trial_folder(const std::string& dir, int id) {
   char name[32];
@@ -235,13 +230,13 @@ void Study::validate() {
     } catch (const UsageError&) {
       throw;
     } catch (const InputError& e) {
-      throw InputError("tune: configuration " + std::to_string(t.id) + " (" + params_text(t.params) + ") is not a valid spec: " + e.what());
+      throw InputError("tune: configuration " + std::to_string(t.id) + " (" + assignment_text(t.params) + ") is not a valid spec: " + e.what());
     }
   }
 }
 
 std::vector<std::string> Study::train_argv(const Trial& t, const Job& job) const {
-  std::vector<std::string> argv{self_executable(), "train", s_.model, "--seed", std::to_string(job.seed), "--epochs",
+  std::vector<std::string> argv{self_, "train", s_.model, "--seed", std::to_string(job.seed), "--epochs",
                                 std::to_string(s_.max_epochs), "--pause-at", std::to_string(job.budget), "--save",
                                 job.stem + ".ckpt", "--history", job.stem + ".csv", "--quiet", "--threads", "1"};
   for (const auto& set : t.sets) argv.insert(argv.end(), {"--set", set});
@@ -263,7 +258,7 @@ void Study::write_trial_spec(const Trial& t) const {
   sets.push_back("train.epochs=" + std::to_string(s_.max_epochs));
   YAML::Emitter out;
   out << resolved_spec_tree(s_.model, sets);
-  write_file_atomically(path, "# anneal tune trial " + std::to_string(t.id) + ": " + params_text(t.params) + "\n" + out.c_str() + "\n");
+  write_file_atomically(path, "# anneal tune trial " + std::to_string(t.id) + ": " + assignment_text(t.params) + "\n" + out.c_str() + "\n");
 }
 
 std::optional<double> final_value(const std::string& csv, const std::string& objective, std::string& error) {
@@ -484,13 +479,10 @@ int Study::report() {
       mean = buffer;
     }
     if (values.size() >= 2) {
-      const Interval i = bootstrap_mean_interval(values, s_.seed);
-      char buffer[64];
-      std::snprintf(buffer, sizeof buffer, "[%.4f, %.4f]", i.low, i.high);
-      ci = buffer;
+      ci = interval_text(bootstrap_mean_interval(values, s_.seed));
     }
     std::printf("| %zu | %d | %.4f | %s | %s | %zu | %s |\n", r + 1, t.id, t.scores.back(), mean.c_str(), ci.c_str(), values.size(),
-                params_text(t.params).c_str());
+                assignment_text(t.params).c_str());
   }
   std::printf("\nCI: 95 %% percentile bootstrap of the mean (10 000 resamples) over the confirmation runs (new seeds, "
               "trained from scratch) where there are any, else over the search's seeds.\n");
@@ -508,7 +500,7 @@ int Study::report() {
                                                         : json_number(summarize(best.confirm_values).mean) + " over " +
                                                               std::to_string(best.confirm_values.size()) + " confirmation runs";
   write_file_atomically(best_path, "# The best configuration of anneal tune (" + s_.method + ", trial " + std::to_string(best.id) +
-                                       ", " + s_.objective + " " + score + "): " + params_text(best.params) +
+                                       ", " + s_.objective + " " + score + "): " + assignment_text(best.params) +
                                        "\n" + out.c_str() + "\n");
   std::printf("\nwrote %s (run it: anneal train %s), trials.csv, study.json\n", best_path.c_str(), best_path.c_str());
   return kExitOk;

@@ -264,6 +264,12 @@ std::vector<Assignment> grid_assignments(const SearchSpace& space, int points, d
   return product(space.params, points);
 }
 
+std::string assignment_text(const Assignment& assignment) {
+  std::string out;
+  for (const auto& [path, value] : assignment) out += (out.empty() ? "" : ", ") + path + "=" + value;
+  return out;
+}
+
 std::vector<std::string> assignment_sets(const Assignment& assignment) {
   std::vector<std::string> resets, rest;
   for (const auto& [path, value] : assignment) {

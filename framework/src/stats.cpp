@@ -2,11 +2,18 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 
 #include "anneal/rng.hpp"
 
 namespace anneal {
+
+std::string interval_text(const Interval& i) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "[%.4f, %.4f]", i.low, i.high);
+  return buffer;
+}
 
 Summary summarize(std::vector<double> values) {
   Summary s;

@@ -60,6 +60,8 @@ double grid_size(const SearchSpace& space, int points);
 // whole `X` mapping first (`X={type: value}`), so a schedule of another type does not inherit the
 // keys of the spec's own schedule; the configuration's other `X.*` keys follow.
 std::vector<std::string> assignment_sets(const Assignment& assignment);
+// "path=value, path=value", as tune and report print a configuration.
+std::string assignment_text(const Assignment& assignment);
 
 // Formats a drawn real the way configurations store it (6 significant digits: the trial runs
 // exactly the value the study reports).

@@ -4,6 +4,7 @@
 // comparisons. Every resampling draws from a seeded stream, so a table is reproducible.
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace anneal {
@@ -28,6 +29,8 @@ Interval bootstrap_mean_interval(const std::vector<double>& values, uint64_t see
 // (runs are paired by seed, so the seed-to-seed variation common to both cancels).
 Interval paired_bootstrap_interval(const std::vector<double>& a, const std::vector<double>& b, uint64_t seed,
                                    int resamples = 10000, double level = 0.95);
+// "[low, high]" at four decimals, as the comparison tables print an interval.
+std::string interval_text(const Interval& i);
 
 // Two-sided Wilcoxon signed-rank test of the differences a[i] - b[i]. Zero differences are
 // dropped (Wilcoxon's method, scipy's default). With at most 50 differences, no zeros and no ties
