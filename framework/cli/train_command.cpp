@@ -2,11 +2,14 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "anneal/blas.hpp"
 #include "anneal/experiment.hpp"
 #include "anneal/history_plot.hpp"
+#include "anneal/lr_scaling.hpp"
 #include "anneal/shape.hpp"
+#include "distributed.hpp"
 #include "interrupt.hpp"
 #include "options.hpp"
 
@@ -52,6 +55,51 @@ void warn_if_stuck(const History& history) {
                last);
 }
 
+// The rate multiplier of --scale-lr over `ranks` ranks.
+double lr_scale_factor(const std::string& rule, int ranks) {
+  if (rule == "linear") return ranks;
+  if (rule == "sqrt") return std::sqrt(static_cast<double>(ranks));
+  throw UsageError("--scale-lr " + rule + ": expected linear or sqrt");
+}
+
+// --scale-lr: each rank keeps the spec's batch (the global batch grows with the ranks) and the
+// rate grows by the rule's factor after a linear warm-up (Goyal et al., 2017).
+struct LrScalingRequest {
+  std::string rule;  // empty: none
+  int64_t warmup_epochs = 5;
+  int ranks = 1;
+};
+
+void scale_batch(ModelSpec& spec, const LrScalingRequest& scaling) {
+  if (scaling.rule.empty()) return;
+  try {
+    spec.train.batch_size = checked_mul(spec.train.batch_size, static_cast<int64_t>(scaling.ranks));
+  } catch (const SizeOverflow&) {
+    throw UsageError("--scale-lr: train.batch_size times the ranks does not fit 64-bit arithmetic");
+  }
+}
+
+void scale_rate(Experiment& ex, const LrScalingRequest& scaling) {
+  if (scaling.rule.empty()) return;
+  const double factor = lr_scale_factor(scaling.rule, scaling.ranks);
+  const int64_t steps_per_epoch = ex.train ? (ex.train->rows() + ex.spec.train.batch_size - 1) / ex.spec.train.batch_size : 1;
+  ex.schedule = scaled_schedule(std::move(ex.schedule), ex.optimizer->lr(), factor, scaling.warmup_epochs * steps_per_epoch);
+}
+
+// --extend N: the run becomes N epochs longer; returns the length it continues from.
+int64_t extend_run(ModelSpec& spec, int64_t more, const std::string& resume, bool epochs_given) {
+  if (resume.empty()) throw UsageError("--extend needs --resume: it continues a checkpoint into a longer run");
+  if (epochs_given) throw UsageError("--extend and --epochs both set the run's length; give one");
+  if (more < 1) throw UsageError("--extend must be at least 1 epoch");
+  const int64_t from = spec.train.epochs;
+  try {
+    spec.train.epochs = checked_add(spec.train.epochs, more);
+  } catch (const SizeOverflow&) {
+    throw UsageError("--extend " + std::to_string(more) + ": the run's length does not fit 64-bit arithmetic");
+  }
+  return from;
+}
+
 }  // namespace
 
 int train_command(const Args& args) {
@@ -73,6 +121,13 @@ int train_command(const Args& args) {
                                        "(a wsd checkpoint from before its decay: a longer stable phase, then the decay)")
       ("pause-at", po::value<int64_t>(), "stop once this many epochs are done, save to --save, exit 0; --resume continues "
                                          "the same run (the schedule still sees the full length)")
+      ("distributed", po::bool_switch(), "data-parallel training over the MPI ranks (mpirun -np N anneal train ...; on by "
+                                          "itself when launched with several ranks)")
+      ("timeout", po::value<double>()->default_value(600), "with several ranks: end the job when a rank has not answered "
+                                                           "for this many seconds (0: wait forever)")
+      ("scale-lr", po::value<std::string>(), "with several ranks: keep train.batch_size per rank and scale the rate "
+                                             "by the ranks (linear) or their square root (sqrt), after a warm-up")
+      ("warmup-epochs", po::value<int64_t>()->default_value(5), "with --scale-lr: epochs of linear warm-up to the scaled rate")
       ("threads", po::value<int>()->default_value(0), "BLAS threads (0: OpenBLAS default)")
       ("quiet,q", po::bool_switch(), "print nothing but errors");
   po::positional_options_description positional;
@@ -89,30 +144,45 @@ int train_command(const Args& args) {
   const int threads = vm["threads"].as<int>();
   if (threads < 0) throw UsageError("--threads must be >= 0");
   blas::set_threads(clamp_threads(threads));
-  const bool quiet = vm["quiet"].as<bool>();
   int64_t pause_at = 0;
   if (vm.count("pause-at")) {
     pause_at = vm["pause-at"].as<int64_t>();
     if (pause_at < 1) throw UsageError("--pause-at must be at least 1");
     if (save.empty()) throw UsageError("--pause-at needs --save: the paused run's checkpoint is what continues it");
   }
-
-  ModelSpec spec = load_model_spec(model, load);
-  int64_t extended_from = 0;
-  if (vm.count("extend")) {
-    const int64_t more = vm["extend"].as<int64_t>();
-    if (resume.empty()) throw UsageError("--extend needs --resume: it continues a checkpoint into a longer run");
-    if (vm.count("epochs")) throw UsageError("--extend and --epochs both set the run's length; give one");
-    if (more < 1) throw UsageError("--extend must be at least 1 epoch");
-    extended_from = spec.train.epochs;
-    try {
-      spec.train.epochs = checked_add(spec.train.epochs, more);
-    } catch (const SizeOverflow&) {
-      throw UsageError("--extend " + std::to_string(more) + ": the run's length does not fit 64-bit arithmetic");
-    }
+  const double timeout = vm["timeout"].as<double>();
+  if (!(timeout >= 0)) throw UsageError("--timeout must be >= 0 seconds");
+  LrScalingRequest scaling;
+  if (vm.count("scale-lr")) {
+    scaling.rule = vm["scale-lr"].as<std::string>();
+    lr_scale_factor(scaling.rule, 1);  // checks the rule's name
+    scaling.warmup_epochs = vm["warmup-epochs"].as<int64_t>();
+    if (scaling.warmup_epochs < 0) throw UsageError("--warmup-epochs must be >= 0");
   }
-  Experiment ex = build_experiment(std::move(spec), true, memory_limit(vm));
-  for (const auto& warning : ex.warnings) std::fprintf(stderr, "anneal: warning: %s\n", warning.c_str());
+
+  const auto session = open_distributed(vm["distributed"].as<bool>(), timeout);
+  const bool root = !session || session->rank() == 0;
+  const bool quiet = vm["quiet"].as<bool>() || !root;  // only rank 0 speaks
+  scaling.ranks = session ? session->size() : 1;
+  std::optional<Experiment> built;
+  int64_t extended_from = 0;
+  if (const int code = agree_on_setup(session.get(), [&] {
+        ModelSpec spec = load_model_spec(model, load);
+        if (vm.count("extend")) extended_from = extend_run(spec, vm["extend"].as<int64_t>(), resume, vm.count("epochs") > 0);
+        scale_batch(spec, scaling);
+        built.emplace(build_experiment(std::move(spec), true, memory_limit(vm)));
+        scale_rate(*built, scaling);
+        if (session && session->size() > built->spec.train.batch_size)
+          throw UsageError("train.batch_size " + std::to_string(built->spec.train.batch_size) + " is the global batch, split over " +
+                           std::to_string(session->size()) + " ranks: it must be at least the number of ranks");
+      }))
+    return code;
+  Experiment& ex = *built;
+  if (!quiet)
+    for (const auto& warning : ex.warnings) std::fprintf(stderr, "anneal: warning: %s\n", warning.c_str());
+  if (!quiet && session)
+    std::printf("data-parallel over %d ranks: %lld rows per rank per update (global batch %lld)\n", session->size(),
+                static_cast<long long>(ex.spec.train.batch_size / session->size()), static_cast<long long>(ex.spec.train.batch_size));
   RunOptions run;
   run.verbose = !quiet;
   run.save_path = save;
@@ -120,9 +190,21 @@ int train_command(const Args& args) {
   run.pause_at = pause_at;
   run.extended_from = extended_from;
   run.interrupt_path = ex.spec.name + ".interrupted.ckpt";
+  run.comm = session ? &session->comm() : nullptr;
   install_interrupt_handlers();
   run.stop_request = interrupt_signal;
-  const RunResult result = run_experiment(ex, run);
+  RunResult result;
+  try {
+    result = run_experiment(ex, run);
+  } catch (const Error& e) {
+    // Mid-run, a failure on one rank leaves the others waiting in a collective: end them all.
+    if (!session) throw;
+    std::fprintf(stderr, "anneal: error: %s%s\n", root ? "" : ("rank " + std::to_string(session->rank()) + ": ").c_str(), e.what());
+    session->abort(e.exit_code());
+  }
+  if (!root) return result.result == FitResult::kInterrupted ? 128 + result.signal
+                    : result.result == FitResult::kFailed    ? kExitRuntime
+                                                             : kExitOk;
   if (!history_path.empty()) write_history_csv(result.history, history_path);
   if (!plot.empty()) write_history_plot({{ex.spec.name, result.history}}, plot);
 

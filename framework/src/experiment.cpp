@@ -334,8 +334,9 @@ std::string extension_problem(const Experiment& ex, int64_t old_epochs, int64_t 
 
 RunResult run_experiment(Experiment& ex, const RunOptions& options) {
   if (!ex.train) throw SpecError(SourceLocation{ex.spec.file, 0, 0}, "the model spec has no 'data' to train on");
+  const bool writer = !options.comm || options.comm->rank() == 0;
   TrainOptions train_options{ex.spec.train.epochs, ex.spec.train.batch_size, ex.spec.train.shuffle, ex.spec.train.seed,
-                             options.stop_request, options.pause_at};
+                             options.stop_request, options.pause_at, options.comm};
   Trainer trainer(ex.graph, ex.weights, *ex.loss, ex.metrics, *ex.optimizer, train_options);
 
   // Order: the scheduler sets the rate first; the progress line prints before other callbacks
@@ -361,7 +362,8 @@ RunResult run_experiment(Experiment& ex, const RunOptions& options) {
     if (!options.verbose && type == "progress") continue;
     callbacks.push_back({type, create_from<CallbackRegistry>(copy, "callback", ctx)});
   }
-  for (auto& cb : callbacks) trainer.add_callback(cb.callback.get());
+  for (auto& cb : callbacks)
+    if (writer || !cb.callback->writes_output()) trainer.add_callback(cb.callback.get());
 
   const uint64_t hash = model_hash(ex);
   auto snapshot = [&](const TrainState& state) {
@@ -431,7 +433,9 @@ RunResult run_experiment(Experiment& ex, const RunOptions& options) {
   // One store for the run: a checkpoint rewritten every epoch appends only that epoch's history.
   CheckpointStore store;
   out.result = trainer.fit(*ex.train, ex.validation ? &*ex.validation : nullptr, state,
-                           [&](const TrainState& committed, const std::string& path) { store.save(path, snapshot(committed)); });
+                           [&](const TrainState& committed, const std::string& path) {
+                             if (writer) store.save(path, snapshot(committed));
+                           });
   out.failure = state.failure;
   if (out.result == FitResult::kInterrupted) {
     out.signal = options.stop_request ? options.stop_request() : 0;
@@ -439,7 +443,7 @@ RunResult run_experiment(Experiment& ex, const RunOptions& options) {
   } else if (!options.save_path.empty()) {
     out.checkpoint_path = options.save_path;
   }
-  if (!out.checkpoint_path.empty()) store.save(out.checkpoint_path, snapshot(state));
+  if (!out.checkpoint_path.empty() && writer) store.save(out.checkpoint_path, snapshot(state));
   out.history = std::move(state.history);
   return out;
 }

@@ -52,11 +52,62 @@ void Trainer::reset_metrics(std::vector<std::vector<double>>& states, int64_t ro
     states[m].assign(metrics_[m].metric->state_size(width, tw, rows), 0.0);
 }
 
-double Trainer::batch_loss(const Dataset& data, int64_t count, int64_t tw, float* grad) const {
+double Trainer::batch_loss(const Dataset& data, const float* output, int64_t count, int64_t tw, float* grad) const {
   const int64_t width = graph_.output_shape().numel();
-  if (data.sample_weights.empty())
-    return loss_.forward_backward(executor_.output(), targets_.data(), count, width, tw, grad);
-  return loss_.weighted_forward_backward(executor_.output(), targets_.data(), weights_batch_.data(), count, width, tw, grad);
+  if (data.sample_weights.empty()) return loss_.forward_backward(output, targets_.data(), count, width, tw, grad);
+  return loss_.weighted_forward_backward(output, targets_.data(), weights_batch_.data(), count, width, tw, grad);
+}
+
+std::pair<int64_t, int64_t> Trainer::gather_slice(const Dataset& data, const int64_t* rows, int64_t count) {
+  const auto [begin, end] = rank_slice(count, options_.comm->rank(), options_.comm->size());
+  const int64_t fw = data.features.sample_shape().numel();
+  const int64_t tw = data.targets.sample_shape().numel();
+  float* input = executor_.input();
+  for (int64_t i = 0; i < count; ++i) {
+    std::memcpy(targets_.data() + i * tw, data.targets.row(rows[i]), sizeof(float) * static_cast<size_t>(tw));
+    if (!data.sample_weights.empty()) weights_batch_[static_cast<size_t>(i)] = data.sample_weights[static_cast<size_t>(rows[i])];
+  }
+  for (int64_t i = begin; i < end; ++i)
+    std::memcpy(input + (i - begin) * fw, data.features.row(rows[i]), sizeof(float) * static_cast<size_t>(fw));
+  return {begin, end};
+}
+
+void Trainer::gather_outputs(int64_t count, int64_t local) {
+  const int64_t width = graph_.output_shape().numel();
+  const int ranks = options_.comm->size();
+  for (int r = 0; r < ranks; ++r) {
+    const auto [b, e] = rank_slice(count, r, ranks);
+    gather_counts_[static_cast<size_t>(r)] = (e - b) * width;
+  }
+  options_.comm->allgather(std::span<const float>(executor_.output(), static_cast<size_t>(local * width)),
+                           std::span<float>(all_outputs_).first(static_cast<size_t>(count * width)), gather_counts_);
+}
+
+void Trainer::reduce_update() {
+  options_.comm->allreduce_sum(executor_.param_grads());
+  if (weights_.state.empty()) return;
+  options_.comm->allreduce_sum(std::span<float>(weights_.state));
+  const float share = 1.0f / static_cast<float>(options_.comm->size());
+  for (float& v : weights_.state) v *= share;
+}
+
+double Trainer::train_forward(const Dataset& data, const int64_t* rows, int64_t count, int64_t& local) {
+  const int64_t tw = data.targets.sample_shape().numel();
+  if (!distributed()) {
+    local = count;
+    gather(data, rows, count);
+    executor_.forward(count, true);
+    return batch_loss(data, executor_.output(), count, tw, executor_.output_grad());
+  }
+  const int64_t width = graph_.output_shape().numel();
+  const auto [begin, end] = gather_slice(data, rows, count);
+  local = end - begin;
+  if (local > 0) executor_.forward(local, true);
+  gather_outputs(count, local);
+  // The loss of the whole batch, as one process computes it; this rank back-propagates its rows.
+  const double loss = batch_loss(data, all_outputs_.data(), count, tw, all_output_grads_.data());
+  std::copy(all_output_grads_.begin() + begin * width, all_output_grads_.begin() + end * width, executor_.output_grad());
+  return loss;
 }
 
 Evaluation Trainer::evaluate(const Dataset& data, std::vector<float>* outputs) {
@@ -69,20 +120,39 @@ Evaluation Trainer::evaluate(const Dataset& data, std::vector<float>* outputs) {
   std::vector<std::vector<double>> states;
   reset_metrics(states, n, tw);
   if (outputs) outputs->resize(static_cast<size_t>(n * width));
+  if (distributed()) {
+    all_outputs_.resize(static_cast<size_t>(graph_.max_batch() * width));
+    gather_counts_.resize(static_cast<size_t>(options_.comm->size()));
+  }
   for (int64_t begin = 0; begin < n; begin += graph_.max_batch()) {
     const int64_t count = std::min(graph_.max_batch(), n - begin);
     std::iota(rows.begin(), rows.begin() + count, begin);
-    gather(data, rows.data(), count);
-    executor_.forward(count, false);
-    if (outputs) std::copy(executor_.output(), executor_.output() + count * width, outputs->begin() + begin * width);
-    out.loss += batch_loss(data, count, tw, nullptr) * static_cast<double>(count);
+    if (distributed()) {
+      // Each rank runs its slice; every rank then scores the whole chunk.
+      const auto [b, e] = gather_slice(data, rows.data(), count);
+      if (e > b) executor_.forward(e - b, false);
+      gather_outputs(count, e - b);
+    } else {
+      gather(data, rows.data(), count);
+      executor_.forward(count, false);
+    }
+    const float* batch_outputs = outputs_of_batch();
+    if (outputs) std::copy(batch_outputs, batch_outputs + count * width, outputs->begin() + begin * width);
+    out.loss += batch_loss(data, batch_outputs, count, tw, nullptr) * static_cast<double>(count);
     for (size_t m = 0; m < metrics_.size(); ++m)
-      metrics_[m].metric->accumulate(states[m], executor_.output(), targets_.data(), count, width, tw);
+      metrics_[m].metric->accumulate(states[m], batch_outputs, targets_.data(), count, width, tw);
   }
   out.loss /= static_cast<double>(n);
   out.loss += regularization(graph_, weights_.params);
   for (size_t m = 0; m < metrics_.size(); ++m) out.metrics.push_back(metrics_[m].metric->result(states[m], width, tw));
   return out;
+}
+
+bool Trainer::stop_requested() const {
+  if (!options_.stop_request) return false;  // the same on every rank
+  const int local = options_.stop_request();
+  if (!distributed()) return local != 0;
+  return options_.comm->allreduce_max(local) != 0;
 }
 
 TrainState Trainer::initial_state() const {
@@ -107,6 +177,15 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
   weights_batch_.assign(static_cast<size_t>(graph_.max_batch()), 1.0f);
   order_.resize(static_cast<size_t>(n));
   if (state.metric_states.size() != metrics_.size()) reset_metrics(state.metric_states, n, tw);
+  if (distributed()) {
+    all_outputs_.assign(static_cast<size_t>(graph_.max_batch() * width), 0.0f);
+    all_output_grads_.assign(static_cast<size_t>(graph_.max_batch() * width), 0.0f);
+    gather_counts_.assign(static_cast<size_t>(options_.comm->size()), 0);
+    // Rank 0's weights are the run's (they agree already when every rank read the same seed or
+    // checkpoint; this makes it so whatever happened before).
+    options_.comm->broadcast(std::span<float>(weights_.params), 0);
+    options_.comm->broadcast(std::span<float>(weights_.state), 0);
+  }
 
   Progress progress;
   progress.steps_per_epoch = (n + batch - 1) / batch;
@@ -118,6 +197,12 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
   ctx.val_samples = validation ? validation->rows() : 0;
   ctx.batch_in_epoch = state.batch_in_epoch;
   executor_.dropout_rng().set_state(state.dropout);
+  if (distributed() && options_.comm->rank() > 0) {
+    // Other ranks draw their own dropout masks (rank 0's stream is the one checkpoints keep), so
+    // dropout is independent over the batch's rows as in one process, though not the same draws.
+    const uint64_t mixed = state.dropout[0] ^ (0x9E3779B97F4A7C15ull * static_cast<uint64_t>(options_.comm->rank()));
+    executor_.dropout_rng() = Rng(mixed, static_cast<uint64_t>(RngStream::kDropout));
+  }
   const std::span<float> params = std::span<float>(weights_.params).first(static_cast<size_t>(graph_.sizes().trainable));
   const std::span<float> grads = executor_.param_grads();
   const bool regularized = graph_.has_regularizers();
@@ -151,13 +236,14 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
       const int64_t count = std::min(batch, n - begin);
       ctx.batch_in_epoch = state.batch_in_epoch;
       for (auto* cb : callbacks_) cb->on_batch_begin(ctx);
-      gather(train, order_.data() + begin, count);
-      executor_.forward(count, true);
-      double loss = batch_loss(train, count, tw, executor_.output_grad());
+      int64_t local = 0;
+      double loss = train_forward(train, order_.data() + begin, count, local);
       // Metrics see this batch's forward pass, before the update (as Keras reports them).
       for (size_t m = 0; m < metrics_.size(); ++m)
-        metrics_[m].metric->accumulate(state.metric_states[m], executor_.output(), targets_.data(), count, width, tw);
-      executor_.backward(count);
+        metrics_[m].metric->accumulate(state.metric_states[m], outputs_of_batch(), targets_.data(), count, width, tw);
+      if (local > 0) executor_.backward(local);
+      else std::fill(grads.begin(), grads.end(), 0.0f);
+      if (distributed()) reduce_update();
       // Keras adds the layers' regularization terms to the training loss it reports.
       if (regularized) {
         const double reg = regularization(graph_, weights_.params, grads);

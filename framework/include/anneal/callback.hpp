@@ -79,6 +79,10 @@ class Callback {
   // State that a resumed run needs (best values, counters, saved weights), as numbers.
   virtual void save_state(std::vector<double>& /*out*/) const {}
   virtual void load_state(std::span<const double>& /*in*/) {}
+  // True for a callback that only reports (prints, writes files) and changes nothing the run
+  // computes: in data-parallel training it runs on rank 0 alone. A callback that can stop the
+  // run or change the rate must say false (the default), so that every rank runs it alike.
+  virtual bool writes_output() const { return false; }
 };
 
 using CallbackRegistry = Registry<Callback, AttrMap&, const ScheduleContext&>;

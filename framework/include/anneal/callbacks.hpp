@@ -31,6 +31,7 @@ class ProgressLogger : public Callback {
  public:
   explicit ProgressLogger(std::FILE* out = stdout);
   ProgressLogger(AttrMap& attrs, const ScheduleContext& ctx);
+  bool writes_output() const override { return true; }
   void on_train_begin(TrainingContext& ctx) override;
   void on_epoch_begin(TrainingContext& ctx) override;
   void on_batch_end(TrainingContext& ctx, double loss) override;

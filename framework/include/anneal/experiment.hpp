@@ -81,6 +81,10 @@ struct RunOptions {
   // into the spec's longer one. Refused unless the longer run's schedule gives every update
   // already done the same rate and momentum (a wsd checkpoint from before its decay phase).
   int64_t extended_from = 0;
+  // Data-parallel training over these ranks (see TrainOptions::comm). Every rank calls
+  // run_experiment with the same spec; only rank 0 runs the callbacks that write output and
+  // writes checkpoints, and a checkpoint resumes onto any number of ranks.
+  Communicator* comm = nullptr;
 };
 
 struct RunResult {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "anneal/callback.hpp"
+#include "anneal/communicator.hpp"
 #include "anneal/data.hpp"
 #include "anneal/executor.hpp"
 #include "anneal/loss.hpp"
@@ -48,6 +49,14 @@ struct TrainOptions {
   // the run's length), leaving a state that resumes as if the run had not stopped. Successive
   // halving trains each configuration in such slices.
   int64_t pause_at = 0;
+  // Data-parallel training over this communicator's ranks (null or one rank: this process
+  // alone). Every rank runs the same trainer on the same data: each global batch of
+  // `batch_size` rows is split into contiguous slices, one per rank; the outputs are gathered so
+  // that every rank computes the loss, its gradient and the metrics over the whole batch as one
+  // process would; each rank back-propagates its slice and the parameter gradients are summed
+  // over the ranks, so every rank takes the same update. Non-trainable state (batch-norm moving
+  // statistics) is averaged after every update. Validation splits its rows the same way.
+  Communicator* comm = nullptr;
 };
 
 // Everything about a run's progress that is not weights or optimizer state.
@@ -99,10 +108,25 @@ class Trainer {
 
  private:
   void gather(const Dataset& data, const int64_t* rows, int64_t count);
+  // The global batch's targets (and sample weights) at [0, count) and this rank's slice of its
+  // features in the executor's input; returns the slice's [begin, end).
+  std::pair<int64_t, int64_t> gather_slice(const Dataset& data, const int64_t* rows, int64_t count);
+  // Every rank's outputs of the batch (this rank's in the executor) into all_outputs_.
+  void gather_outputs(int64_t count, int64_t local);
+  // Sums the parameter gradients over the ranks and averages the non-trainable state.
+  void reduce_update();
+  bool distributed() const { return options_.comm && options_.comm->size() > 1; }
+  // The forward pass of a training batch (as one process would see it, on every rank) with
+  // the loss's gradient in the executor; returns the batch's loss and leaves the outputs the
+  // metrics read at outputs().
+  double train_forward(const Dataset& data, const int64_t* rows, int64_t count, int64_t& local);
+  const float* outputs_of_batch() const { return distributed() ? all_outputs_.data() : executor_.output(); }
   // Sizes (and zeroes) each metric's accumulator for up to `rows` rows; keeps capacity.
   void reset_metrics(std::vector<std::vector<double>>& states, int64_t rows, int64_t target_width) const;
-  double batch_loss(const Dataset& data, int64_t count, int64_t target_width, float* grad) const;
-  bool stop_requested() const { return options_.stop_request && options_.stop_request() != 0; }
+  double batch_loss(const Dataset& data, const float* output, int64_t count, int64_t target_width, float* grad) const;
+  // Whether stop_request asks to stop; over ranks, whether it asks on any rank (every rank
+  // must stop at the same batch).
+  bool stop_requested() const;
 
   const CompiledGraph& graph_;
   Weights& weights_;
@@ -115,6 +139,9 @@ class Trainer {
   std::vector<float> targets_;  // [max_batch, target width]
   std::vector<float> weights_batch_;  // [max_batch] sample weights, when the data has them
   std::vector<int64_t> order_;  // this epoch's row order
+  // Distributed: the whole batch's outputs and their loss gradient, and each rank's share.
+  std::vector<float> all_outputs_, all_output_grads_;
+  std::vector<int64_t> gather_counts_;
 };
 
 // Writes the history CSV atomically: epoch (1-based), the log keys, time_s.

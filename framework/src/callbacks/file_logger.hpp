@@ -17,6 +17,7 @@ class FileLogger : public Callback {
  public:
   FileLogger(AttrMap& a, const char* default_append_key)
       : path_(a.get<std::string>("filename")), append_(a.get<bool>(default_append_key, false)) {}
+  bool writes_output() const override { return true; }
 
   void on_train_begin(TrainingContext&) override {
     if (resumed_lines_ > 0 || append_) {
