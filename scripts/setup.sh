@@ -9,6 +9,7 @@ packages=(
   libboost-graph-dev libboost-program-options-dev
   libyaml-cpp-dev libopenblas-dev libmuparser-dev zlib1g-dev
   libonnx-dev libprotobuf-dev   # anneal export --format onnx
+  libopenmpi-dev openmpi-bin    # anneal train|sweep|cv --distributed (mpirun)
 )
 if [ "${1:-}" = "--tests" ]; then
   # Catch2; plots rasterised (rsvg-convert); ONNX exports checked; HTML reports rendered in a

@@ -7,6 +7,8 @@
 #include "anneal/experiment.hpp"
 #include "anneal/folds.hpp"
 #include "anneal/stats.hpp"
+#include "anneal/work_queue.hpp"
+#include "distributed.hpp"
 #include "options.hpp"
 
 namespace anneal::cli {
@@ -27,60 +29,81 @@ int cv_command(const Args& args) {
       ("epochs", po::value<int64_t>(), "override train.epochs")
       ("set", po::value(&sets)->composing(), "override a spec field: dotted.key=value (repeatable)")
       ("output,o", po::value(&output), "write per-fold results as CSV");
+  add_distributed_options(options);
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map vm;
   if (!parse(args, "cv MODEL --folds K [--stratified] [--schedule FILE] [--seeds N]", options, positional, vm)) return kExitOk;
-  if (folds < 2) throw UsageError("--folds must be at least 2");
-  if (seeds < 1) throw UsageError("--seeds must be at least 1");
-
-  LoadOptions load = load_options(vm);
-  load.sets = sets;
-  load.sets.push_back("train.validation_split=0");  // the folds are the validation
-  if (vm.count("epochs")) load.sets.push_back("train.epochs=" + std::to_string(vm["epochs"].as<int64_t>()));
-  if (vm.count("schedule")) load.schedule_file = schedule;
-  const ModelSpec base = load_model_spec(model, load);
-  if (!base.data) throw SpecError(SourceLocation{model, 0, 0}, "cross-validation needs the spec's data: section");
-  ModelSpec raw_spec = base;
-  raw_spec.data->validation_path.clear();  // the folds are the validation
-  const Dataset all = load_raw_split(raw_spec).train;  // raw rows: each fold fits its own encoding
-  Experiment probe = build_experiment_on(base, take_rows(all, 0, std::min<int64_t>(all.rows(), 2)), std::nullopt, memory_limit(vm));
-  if (folds > all.rows())
-    throw UsageError("--folds " + std::to_string(folds) + " is more than the " + std::to_string(all.rows()) +
-                     " rows (" + all.source + "): every fold needs at least one row");
+  const auto session = open_distributed(vm);
+  std::optional<ModelSpec> base;
+  Dataset all;
+  std::string metric;
   const bool stratified = vm["stratified"].as<bool>();
-  const std::string metric = probe.metrics.empty() ? "val_loss" : "val_" + probe.metrics.front().name;
-
-  std::printf("%d-fold%s cross-validation of %s on %lld rows, %d seed%s; metric %s\n", folds,
-              stratified ? " stratified" : "", base.name.c_str(), static_cast<long long>(all.rows()), seeds,
-              seeds == 1 ? "" : "s", metric.c_str());
-  std::printf("%6s %6s %8s %10s\n", "seed", "fold", "rows", metric.c_str());
+  if (const int code = agree_on_setup(session.get(), [&] {
+        if (folds < 2) throw UsageError("--folds must be at least 2");
+        if (seeds < 1) throw UsageError("--seeds must be at least 1");
+        LoadOptions load = load_options(vm);
+        load.sets = sets;
+        load.sets.push_back("train.validation_split=0");  // the folds are the validation
+        if (vm.count("epochs")) load.sets.push_back("train.epochs=" + std::to_string(vm["epochs"].as<int64_t>()));
+        if (vm.count("schedule")) load.schedule_file = schedule;
+        base = load_model_spec(model, load);
+        if (!base->data) throw SpecError(SourceLocation{model, 0, 0}, "cross-validation needs the spec's data: section");
+        ModelSpec raw_spec = *base;
+        raw_spec.data->validation_path.clear();  // the folds are the validation
+        all = load_raw_split(raw_spec).train;    // raw rows: each fold fits its own encoding
+        Experiment probe =
+            build_experiment_on(*base, take_rows(all, 0, std::min<int64_t>(all.rows(), 2)), std::nullopt, memory_limit(vm));
+        if (folds > all.rows())
+          throw UsageError("--folds " + std::to_string(folds) + " is more than the " + std::to_string(all.rows()) + " rows (" +
+                           all.source + "): every fold needs at least one row");
+        metric = probe.metrics.empty() ? "val_loss" : "val_" + probe.metrics.front().name;
+      }))
+    return code;
+  const bool root = !session || session->rank() == 0;
+  if (root) {
+    std::printf("%d-fold%s cross-validation of %s on %lld rows, %d seed%s; metric %s\n", folds, stratified ? " stratified" : "",
+                base->name.c_str(), static_cast<long long>(all.rows()), seeds, seeds == 1 ? "" : "s", metric.c_str());
+    std::printf("%6s %6s %8s %10s\n", "seed", "fold", "rows", metric.c_str());
+    std::fflush(stdout);
+  }
   std::vector<double> values;
   std::string csv = "seed,fold,rows," + metric + "\n";
-  for (int s = 0; s < seeds; ++s) {
-    const uint64_t seed = first_seed.value + static_cast<uint64_t>(s);
-    const std::vector<int> fold_of = assign_folds(all, folds, stratified, seed);
-    for (int f = 0; f < folds; ++f) {
-      ModelSpec spec = base;
-      spec.train.seed = seed;
-      spec.data->validation_path.clear();
-      Experiment ex = build_experiment_on(spec, select_rows(all, fold_of, f, false), select_rows(all, fold_of, f, true),
-                                          memory_limit(vm));
-      RunOptions quiet;
-      quiet.verbose = false;
-      const RunResult result = run_experiment(ex, quiet);
-      if (result.result == FitResult::kFailed) throw RuntimeFailure("fold " + std::to_string(f + 1) + ": " + result.failure);
-      if (result.result == FitResult::kInterrupted) return 128 + result.signal;
-      const double value = result.history.epochs.back().logs.get(metric, NAN);
-      values.push_back(value);
-      std::printf("%6llu %6d %8lld %10.4f\n", static_cast<unsigned long long>(seed), f + 1,
-                  static_cast<long long>(ex.validation->rows()), value);
-      char line[96];
-      std::snprintf(line, sizeof line, "%llu,%d,%lld,%.9g\n", static_cast<unsigned long long>(seed), f + 1,
-                    static_cast<long long>(ex.validation->rows()), value);
-      csv += line;
-    }
-  }
+  // Task s * folds + f: fold f of seed s, on whichever rank is free; rank 0 prints them in order.
+  const auto seed_of = [&](size_t task) { return first_seed.value + static_cast<uint64_t>(task / static_cast<size_t>(folds)); };
+  const auto fold_of_task = [&](size_t task) { return static_cast<int>(task % static_cast<size_t>(folds)); };
+  share_tasks(
+      session ? &session->comm() : nullptr, static_cast<size_t>(seeds) * static_cast<size_t>(folds),
+      [&](size_t task) {
+        const uint64_t seed = seed_of(task);
+        const int f = fold_of_task(task);
+        const std::vector<int> fold_of = assign_folds(all, folds, stratified, seed);
+        ModelSpec spec = *base;
+        spec.train.seed = seed;
+        spec.data->validation_path.clear();
+        Experiment ex = build_experiment_on(spec, select_rows(all, fold_of, f, false), select_rows(all, fold_of, f, true),
+                                            memory_limit(vm));
+        RunOptions quiet;
+        quiet.verbose = false;
+        const RunResult result = run_experiment(ex, quiet);
+        if (result.result == FitResult::kFailed) throw RuntimeFailure("fold " + std::to_string(f + 1) + ": " + result.failure);
+        char text[64];
+        std::snprintf(text, sizeof text, "%.17g", result.history.epochs.back().logs.get(metric, NAN));
+        return pack_fields({text, std::to_string(ex.validation->rows())});
+      },
+      [&](size_t task, const std::string& bytes) {
+        const auto fields = unpack_fields(bytes);
+        const double value = std::stod(fields.at(0));
+        const long long rows = std::stoll(fields.at(1));
+        values.push_back(value);
+        const auto seed = static_cast<unsigned long long>(seed_of(task));
+        std::printf("%6llu %6d %8lld %10.4f\n", seed, fold_of_task(task) + 1, rows, value);
+        std::fflush(stdout);
+        char line[96];
+        std::snprintf(line, sizeof line, "%llu,%d,%lld,%.9g\n", seed, fold_of_task(task) + 1, rows, value);
+        csv += line;
+      });
+  if (!root) return kExitOk;
   const Summary sum = summarize(values);
   const Interval ci = bootstrap_mean_interval(values, 0);
   std::printf("%s over %d folds x %d seeds: mean %.4f +- %.4f (std), 95%% CI [%.4f, %.4f] (percentile bootstrap, "

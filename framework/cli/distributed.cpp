@@ -25,6 +25,26 @@ bool launched_with_several_ranks() {
   return false;
 }
 
+void add_distributed_options(po::options_description& options) {
+  options.add_options()
+      ("distributed", po::bool_switch(), "run over the MPI ranks (mpirun -np N anneal ...; on by itself when launched with "
+                                         "several ranks)")
+      ("timeout", po::value<double>()->default_value(600), "with several ranks: end the job when a rank has not answered "
+                                                           "for this many seconds (0: wait forever)");
+}
+
+std::unique_ptr<DistributedSession> open_distributed(const po::variables_map& vm, std::function<int()> stop_signal) {
+  const double timeout = vm["timeout"].as<double>();
+  if (!(timeout >= 0)) throw UsageError("--timeout must be >= 0 seconds");
+  return open_distributed(vm["distributed"].as<bool>(), timeout, std::move(stop_signal));
+}
+
+int rank_from_environment() {
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "MV2_COMM_WORLD_RANK"})
+    if (const char* value = std::getenv(name)) return std::atoi(value);
+  return 0;
+}
+
 int agree_on_setup(DistributedSession* session, const std::function<void()>& setup) {
   if (!session) {
     setup();
@@ -61,7 +81,7 @@ constexpr int kHeartbeatTag = 7001;
 
 class MpiCommunicator final : public Communicator {
  public:
-  explicit MpiCommunicator(double timeout_s) : timeout_s_(timeout_s) {
+  MpiCommunicator(double timeout_s, std::function<int()> stop_signal) : timeout_s_(timeout_s), stop_signal_(std::move(stop_signal)) {
     MPI_Comm_dup(MPI_COMM_WORLD, &comm_);
     MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
     MPI_Comm_rank(comm_, &rank_);
@@ -177,13 +197,41 @@ class MpiCommunicator final : public Communicator {
     ++sequence_;
     if (timeout_s_ > 0) heartbeat();
     const auto deadline = deadline_for_wait();
+    Clock::time_point signalled{};
+    bool told = false;
     for (int spins = 0;; ++spins) {
       int done = 0;
       check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "test");
       if (done) return;
       pause(spins);
-      if ((spins & 255) == 0 && past(deadline)) timed_out(what);
+      if ((spins & 255) != 0) continue;
+      if (past(deadline)) timed_out(what);
+      // When a rank dies, the launcher stops the others (SIGTERM, then SIGKILL a second later);
+      // rank 0, left waiting for it, says which rank it was waiting for while it still can.
+      if (rank_ == 0 && !told && stop_signal_ && stop_signal_() != 0) {
+        if (signalled == Clock::time_point{}) signalled = Clock::now();
+        if (Clock::now() - signalled > std::chrono::milliseconds(300)) {
+          std::fprintf(stderr, "anneal: error: stopped by signal %d while waiting for %s at collective operation %lld (%s): "
+                               "a rank has died or hung; the last checkpoint is intact and resumes\n",
+                       stop_signal_(), late_ranks().c_str(), static_cast<long long>(sequence_), what.c_str());
+          told = true;
+        }
+      }
     }
+  }
+  // The ranks that have not reported reaching the current collective operation.
+  std::string late_ranks() {
+    drain_heartbeats();
+    std::string late;
+    int count = 0;
+    for (int r = 1; r < size_; ++r)
+      if (last_seen_[static_cast<size_t>(r)] < sequence_) {
+        late += (late.empty() ? "" : ", ") + std::to_string(r) + " (last seen at operation " +
+                std::to_string(last_seen_[static_cast<size_t>(r)]) + ")";
+        ++count;
+      }
+    if (count == 0) return "the other ranks (each had reached it, so one died or stopped answering during it)";
+    return (count == 1 ? "rank " : "ranks ") + late;
   }
   void heartbeat() {
     if (rank_ != 0) {
@@ -206,15 +254,8 @@ class MpiCommunicator final : public Communicator {
   [[noreturn]] void timed_out(const std::string& what) {
     std::string message;
     if (rank_ == 0) {
-      drain_heartbeats();
-      std::string late;
-      for (int r = 1; r < size_; ++r)
-        if (last_seen_[static_cast<size_t>(r)] < sequence_)
-          late += (late.empty() ? "" : ", ") + std::to_string(r) + " (last seen at operation " +
-                  std::to_string(last_seen_[static_cast<size_t>(r)]) + ")";
-      message = "rank" + std::string(late.find(',') == std::string::npos ? " " : "s ") +
-                (late.empty() ? "?" : late) + " did not reach collective operation " + std::to_string(sequence_) + " (" +
-                what + ") within --timeout " + std::to_string(static_cast<int>(timeout_s_)) +
+      message = late_ranks() + " did not reach collective operation " + std::to_string(sequence_) + " (" + what +
+                ") within --timeout " + std::to_string(static_cast<int>(timeout_s_)) +
                 " s: a rank has hung or died; ending the job (the last checkpoint is intact and resumes)";
     } else {
       message = "rank " + std::to_string(rank_) + ": no answer from rank 0 at collective operation " +
@@ -228,6 +269,7 @@ class MpiCommunicator final : public Communicator {
   MPI_Comm comm_;
   int rank_ = 0, size_ = 1;
   double timeout_s_;
+  std::function<int()> stop_signal_;
   int64_t sequence_ = 0;
   std::vector<int64_t> last_seen_;
   std::vector<int> counts_, displacements_;
@@ -235,7 +277,7 @@ class MpiCommunicator final : public Communicator {
 
 class MpiSession final : public DistributedSession {
  public:
-  explicit MpiSession(double timeout_s) {
+  MpiSession(double timeout_s, std::function<int()> stop_signal) {
     int provided = 0;
     // Serialized: rank 0's task dispatcher (share_tasks) talks from its own thread while the
     // main thread trains without calling MPI.
@@ -244,7 +286,7 @@ class MpiSession final : public DistributedSession {
       MPI_Finalize();
       throw RuntimeFailure("this MPI library does not support MPI_THREAD_SERIALIZED, which --distributed needs");
     }
-    comm_ = std::make_unique<MpiCommunicator>(timeout_s);
+    comm_ = std::make_unique<MpiCommunicator>(timeout_s, std::move(stop_signal));
   }
   ~MpiSession() override {
     comm_.reset();
@@ -259,14 +301,14 @@ class MpiSession final : public DistributedSession {
 
 }  // namespace
 
-std::unique_ptr<DistributedSession> open_distributed(bool requested, double timeout_s) {
+std::unique_ptr<DistributedSession> open_distributed(bool requested, double timeout_s, std::function<int()> stop_signal) {
   if (!requested && !launched_with_several_ranks()) return nullptr;
-  return std::make_unique<MpiSession>(timeout_s);
+  return std::make_unique<MpiSession>(timeout_s, std::move(stop_signal));
 }
 
 #else
 
-std::unique_ptr<DistributedSession> open_distributed(bool requested, double) {
+std::unique_ptr<DistributedSession> open_distributed(bool requested, double, std::function<int()>) {
   if (requested)
     throw UsageError("--distributed: this anneal was built without MPI; install Debian's libopenmpi-dev and openmpi-bin "
                      "and rebuild (CMake turns MPI on when it finds them)");

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "anneal/communicator.hpp"
+#include "options.hpp"
 
 namespace anneal::cli {
 
@@ -24,11 +25,21 @@ class DistributedSession {
 
 // Whether the launcher's environment says this process is one of several ranks.
 bool launched_with_several_ranks();
+// This process's rank by the launcher's environment (0 when none says): errors found before MPI
+// starts (bad options) are the same on every rank, and only rank 0 prints them.
+int rank_from_environment();
 
 // A session when `requested` or launched_with_several_ranks(), else null. `timeout_s` > 0: a
 // collective that waits longer ends the job with rank 0 naming the ranks that did not arrive.
+// `stop_signal` (the CLI's interrupt flag; may be empty): while rank 0 waits in a collective after
+// the launcher has signalled the job to stop, it names the ranks it is waiting for.
 // Throws UsageError when requested and this anneal was built without MPI.
-std::unique_ptr<DistributedSession> open_distributed(bool requested, double timeout_s);
+std::unique_ptr<DistributedSession> open_distributed(bool requested, double timeout_s, std::function<int()> stop_signal = {});
+
+// --distributed and --timeout, for the commands that run over ranks (train, sweep, cv).
+void add_distributed_options(po::options_description& options);
+// open_distributed with the options' values (checked: UsageError for a negative timeout).
+std::unique_ptr<DistributedSession> open_distributed(const po::variables_map& vm, std::function<int()> stop_signal = {});
 
 // Runs a distributed command's setup on every rank and agrees on the outcome: when any rank
 // failed, every rank returns the largest exit code, rank 0 printing its own error or, when only

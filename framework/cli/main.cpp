@@ -10,6 +10,7 @@
 #include "anneal/errors.hpp"
 #include "anneal/registry.hpp"
 #include "commands.hpp"
+#include "distributed.hpp"
 
 namespace {
 
@@ -43,6 +44,8 @@ void print_usage(std::FILE* out) {
 }
 
 void report(const std::string& message) {
+  // Under an MPI launcher every rank meets the same error; rank 0 says it.
+  if (anneal::cli::rank_from_environment() > 0) return;
   // Located errors already read "file:line:col: error: ..."; give the rest the same shape.
   if (message.find("error: ") == std::string::npos) std::fprintf(stderr, "anneal: error: %s\n", message.c_str());
   else std::fprintf(stderr, "%s\n", message.c_str());

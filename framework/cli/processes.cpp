@@ -9,7 +9,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
+#include <string_view>
+#include <vector>
 
 #include "anneal/clock.hpp"
 #include "anneal/errors.hpp"
@@ -18,6 +21,20 @@ extern char** environ;
 
 namespace anneal::cli {
 namespace {
+
+// A child is one process of its own, even when this one is an MPI rank: the launcher's variables
+// would make it join (or try to start) the parent's MPI job.
+std::vector<char*> child_environment() {
+  std::vector<char*> out;
+  for (char** e = environ; *e; ++e) {
+    const std::string_view entry(*e);
+    if (entry.starts_with("OMPI_") || entry.starts_with("PMIX_") || entry.starts_with("PMI_") || entry.starts_with("MV2_"))
+      continue;
+    out.push_back(*e);
+  }
+  out.push_back(nullptr);
+  return out;
+}
 
 pid_t spawn(const ChildProcess& child) {
   posix_spawn_file_actions_t actions;
@@ -28,7 +45,8 @@ pid_t spawn(const ChildProcess& child) {
   for (const auto& a : child.argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = 0;
-  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  std::vector<char*> environment = child_environment();
+  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environment.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw RuntimeFailure("cannot start " + child.argv[0] + ": " + std::strerror(rc));
   return pid;
@@ -65,6 +83,11 @@ void run_children(const std::vector<ChildProcess>& children, int jobs,
 }
 
 std::string self_executable() { return std::filesystem::read_symlink("/proc/self/exe").string(); }
+
+std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
 
 std::string last_line(const std::string& path) {
   std::ifstream in(path);

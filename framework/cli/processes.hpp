@@ -26,6 +26,9 @@ void run_children(const std::vector<ChildProcess>& children, int jobs,
 // This executable, for children that run `anneal` again.
 std::string self_executable();
 
+// A file's whole text; empty when it cannot be read (a child that failed before writing it).
+std::string file_text(const std::string& path);
+
 // The last non-empty line of a file (a child's error message).
 std::string last_line(const std::string& path);
 

@@ -19,7 +19,9 @@
 #include "anneal/stats.hpp"
 #include "anneal/svg_plot.hpp"
 #include "anneal/trainer.hpp"
+#include "anneal/work_queue.hpp"
 #include "options.hpp"
+#include "distributed.hpp"
 #include "processes.hpp"
 
 namespace anneal::cli {
@@ -46,23 +48,46 @@ std::string cell(const char* format, Values... values) {
 std::string pm(const Summary& s) { return cell("%.4f ± %.4f", s.mean, s.stddev); }
 std::string fixed(double v) { return cell("%.4f", v); }
 
-// Starts every run, at most `jobs` at once, and collects each one's history or error.
-void run_all(std::vector<Run>& runs, int jobs, const std::function<std::vector<std::string>(const Run&)>& argv_of) {
+// A finished run's history (or why it has none).
+void finish(Run& r, const ChildExit& exit) {
+  r.wall_s = exit.wall_s;
+  if (exit.exit_code != 0) {
+    r.error = "exit " + std::to_string(exit.exit_code) + ": " + last_line(r.log);
+    return;
+  }
+  try {
+    r.result = read_history_csv(r.history);
+  } catch (const Error& e) {
+    r.error = e.what();
+  }
+}
+
+// Starts every run, at most `jobs` at once here, or over the session's ranks one at a time per
+// rank; collects each one's history or error. Over ranks, a run's history and log come back to
+// rank 0 in its result, so the ranks need not share the output folder.
+void run_all(std::vector<Run>& runs, int jobs, DistributedSession* session,
+             const std::function<std::vector<std::string>(const Run&)>& argv_of) {
   std::vector<ChildProcess> children;
   for (const auto& r : runs) children.push_back({argv_of(r), r.log});
-  run_children(children, jobs, [&](size_t i, const ChildExit& exit) {
-    Run& r = runs[i];
-    r.wall_s = exit.wall_s;
-    if (exit.exit_code != 0) {
-      r.error = "exit " + std::to_string(exit.exit_code) + ": " + last_line(r.log);
-      return;
-    }
-    try {
-      r.result = read_history_csv(r.history);
-    } catch (const Error& e) {
-      r.error = e.what();
-    }
-  });
+  if (!session) {
+    run_children(children, jobs, [&](size_t i, const ChildExit& exit) { finish(runs[i], exit); });
+    return;
+  }
+  share_tasks(
+      &session->comm(), children.size(),
+      [&](size_t i) {
+        ChildExit exit;
+        run_children({children[i]}, 1, [&](size_t, const ChildExit& e) { exit = e; });
+        return pack_fields({std::to_string(exit.exit_code), cell("%.17g", exit.wall_s), file_text(runs[i].history),
+                            file_text(runs[i].log)});
+      },
+      [&](size_t i, const std::string& bytes) {
+        const auto fields = unpack_fields(bytes);
+        if (fields.size() != 4) throw RuntimeFailure("a sweep run's result message is damaged");
+        if (!fields[2].empty()) write_file_atomically(runs[i].history, fields[2]);
+        write_file_atomically(runs[i].log, fields[3]);
+        finish(runs[i], ChildExit{std::stoi(fields[0]), std::stod(fields[1])});
+      });
 }
 
 // One schedule's results: final and best metric per seed, the final val_loss, the wall time, and
@@ -220,20 +245,29 @@ int sweep_command(const Args& args) {
       ("epochs", po::value<int64_t>(), "override train.epochs")
       ("set", po::value(&sets)->composing(), "override a spec field in every run (repeatable)")
       ("output,o", po::value(&out_dir)->default_value("sweep"), "folder for histories, logs, tables and the plot");
+  add_distributed_options(options);
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map vm;
   if (!parse(args, "sweep MODEL --schedule A.yaml [--schedule B.yaml ...] --seeds N [--jobs J] [--baseline NAME] [-o DIR]",
              options, positional, vm))
     return kExitOk;
-  if (seeds < 1 || jobs < 1) throw UsageError("--seeds and --jobs must be at least 1");
+  const auto session = open_distributed(vm);
   std::vector<std::string> names;
-  for (const auto& schedule : schedules) names.push_back(fs::path(schedule).stem().string());
-  if (baseline.empty()) baseline = names.front();
+  if (const int code = agree_on_setup(session.get(), [&] {
+        if (seeds < 1 || jobs < 1) throw UsageError("--seeds and --jobs must be at least 1");
+        if (session && jobs > 1)
+          throw UsageError("--jobs " + std::to_string(jobs) + ": over MPI ranks each rank runs one training at a time; start "
+                           "more ranks instead");
+        for (const auto& schedule : schedules) names.push_back(fs::path(schedule).stem().string());
+        if (baseline.empty()) baseline = names.front();
+        if (std::find(names.begin(), names.end(), baseline) == names.end())
+          throw UsageError("--baseline " + baseline + ": not one of the sweep's schedules (" + suggest_known(baseline, names) + ")");
+        fs::create_directories(fs::path(out_dir) / "runs");
+      }))
+    return code;
+  const bool root = !session || session->rank() == 0;
   const auto base_at = std::find(names.begin(), names.end(), baseline);
-  if (base_at == names.end())
-    throw UsageError("--baseline " + baseline + ": not one of the sweep's schedules (" + suggest_known(baseline, names) + ")");
-  fs::create_directories(fs::path(out_dir) / "runs");
   const std::string self = self_executable();
 
   std::vector<Run> runs;
@@ -248,9 +282,12 @@ int sweep_command(const Args& args) {
       r.log = stem + ".log";
       runs.push_back(r);
     }
-  std::printf("sweep: %zu runs (%zu schedules x %d seeds), %d at a time\n", runs.size(), schedules.size(), seeds, jobs);
-  std::fflush(stdout);
-  run_all(runs, jobs, [&](const Run& r) {
+  if (root) {
+    std::printf("sweep: %zu runs (%zu schedules x %d seeds), %d at a time%s\n", runs.size(), schedules.size(), seeds,
+                session ? session->size() : jobs, session ? " (one per MPI rank)" : "");
+    std::fflush(stdout);
+  }
+  run_all(runs, jobs, session.get(), [&](const Run& r) {
     std::vector<std::string> argv{self, "train", model, "--schedule", r.schedule, "--seed", std::to_string(r.seed),
                                   "--history", r.history, "--quiet", "--threads", "1"};
     if (vm.count("epochs")) argv.insert(argv.end(), {"--epochs", std::to_string(vm["epochs"].as<int64_t>())});
@@ -261,6 +298,7 @@ int sweep_command(const Args& args) {
     return argv;
   });
 
+  if (!root) return kExitOk;  // rank 0 has every run's result and writes the tables
   std::vector<std::string> failures;
   std::vector<ScheduleResults> results;
   for (const auto& schedule : schedules) results.push_back(collect(runs, schedule, metric, failures));

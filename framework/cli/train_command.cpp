@@ -121,15 +121,12 @@ int train_command(const Args& args) {
                                        "(a wsd checkpoint from before its decay: a longer stable phase, then the decay)")
       ("pause-at", po::value<int64_t>(), "stop once this many epochs are done, save to --save, exit 0; --resume continues "
                                          "the same run (the schedule still sees the full length)")
-      ("distributed", po::bool_switch(), "data-parallel training over the MPI ranks (mpirun -np N anneal train ...; on by "
-                                          "itself when launched with several ranks)")
-      ("timeout", po::value<double>()->default_value(600), "with several ranks: end the job when a rank has not answered "
-                                                           "for this many seconds (0: wait forever)")
       ("scale-lr", po::value<std::string>(), "with several ranks: keep train.batch_size per rank and scale the rate "
                                              "by the ranks (linear) or their square root (sqrt), after a warm-up")
       ("warmup-epochs", po::value<int64_t>()->default_value(5), "with --scale-lr: epochs of linear warm-up to the scaled rate")
       ("threads", po::value<int>()->default_value(0), "BLAS threads (0: OpenBLAS default)")
       ("quiet,q", po::bool_switch(), "print nothing but errors");
+  add_distributed_options(options);
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map vm;
@@ -150,8 +147,6 @@ int train_command(const Args& args) {
     if (pause_at < 1) throw UsageError("--pause-at must be at least 1");
     if (save.empty()) throw UsageError("--pause-at needs --save: the paused run's checkpoint is what continues it");
   }
-  const double timeout = vm["timeout"].as<double>();
-  if (!(timeout >= 0)) throw UsageError("--timeout must be >= 0 seconds");
   LrScalingRequest scaling;
   if (vm.count("scale-lr")) {
     scaling.rule = vm["scale-lr"].as<std::string>();
@@ -160,7 +155,8 @@ int train_command(const Args& args) {
     if (scaling.warmup_epochs < 0) throw UsageError("--warmup-epochs must be >= 0");
   }
 
-  const auto session = open_distributed(vm["distributed"].as<bool>(), timeout);
+  const auto session = open_distributed(vm, interrupt_signal);
+  install_interrupt_handlers();  // after MPI's start, which installs handlers of its own
   const bool root = !session || session->rank() == 0;
   const bool quiet = vm["quiet"].as<bool>() || !root;  // only rank 0 speaks
   scaling.ranks = session ? session->size() : 1;
@@ -191,7 +187,6 @@ int train_command(const Args& args) {
   run.extended_from = extended_from;
   run.interrupt_path = ex.spec.name + ".interrupted.ckpt";
   run.comm = session ? &session->comm() : nullptr;
-  install_interrupt_handlers();
   run.stop_request = interrupt_signal;
   RunResult result;
   try {

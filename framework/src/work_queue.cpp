@@ -129,21 +129,28 @@ void work(Communicator& comm, const std::function<std::string(size_t)>& run) {
 
 std::vector<std::string> share_tasks(Communicator* comm, size_t count, const std::function<std::string(size_t)>& run,
                                      const std::function<void(size_t, const std::string&)>& on_result) {
-  if (comm && comm->size() > 1 && comm->rank() != 0) {
+  if (!comm || comm->size() == 1) {
+    // One process: the tasks in order, and their errors as they are.
+    std::vector<std::string> results;
+    for (size_t i = 0; i < count; ++i) {
+      results.push_back(run(i));
+      if (on_result) on_result(i, results.back());
+    }
+    return results;
+  }
+  if (comm->rank() != 0) {
     work(*comm, run);
     return {};
   }
   Ledger ledger(count);
-  std::thread dispatcher;
   std::exception_ptr dispatch_error;
-  if (comm && comm->size() > 1)
-    dispatcher = std::thread([&] {
-      try {
-        dispatch(*comm, ledger);
-      } catch (...) {
-        dispatch_error = std::current_exception();
-      }
-    });
+  std::thread dispatcher([&] {
+    try {
+      dispatch(*comm, ledger);
+    } catch (...) {
+      dispatch_error = std::current_exception();
+    }
+  });
   std::exception_ptr failure;
   try {
     while (const auto task = ledger.take()) {
@@ -153,11 +160,36 @@ std::vector<std::string> share_tasks(Communicator* comm, size_t count, const std
   } catch (...) {
     failure = std::current_exception();
   }
-  if (dispatcher.joinable()) dispatcher.join();
+  dispatcher.join();
   if (dispatch_error) std::rethrow_exception(dispatch_error);
   if (failure) std::rethrow_exception(failure);
   ledger.report(on_result);
   return ledger.results();
+}
+
+std::string pack_fields(const std::vector<std::string>& fields) {
+  std::string out;
+  for (const auto& f : fields) {
+    const uint64_t n = f.size();
+    out.append(reinterpret_cast<const char*>(&n), sizeof n);
+    out += f;
+  }
+  return out;
+}
+
+std::vector<std::string> unpack_fields(const std::string& bytes) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while (at < bytes.size()) {
+    uint64_t n = 0;
+    if (bytes.size() - at < sizeof n) throw RuntimeFailure("a task's result message is truncated");
+    std::memcpy(&n, bytes.data() + at, sizeof n);
+    at += sizeof n;
+    if (n > bytes.size() - at) throw RuntimeFailure("a task's result message is truncated");
+    out.push_back(bytes.substr(at, n));
+    at += n;
+  }
+  return out;
 }
 
 }  // namespace anneal

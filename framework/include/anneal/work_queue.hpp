@@ -21,4 +21,9 @@ namespace anneal {
 std::vector<std::string> share_tasks(Communicator* comm, size_t count, const std::function<std::string(size_t)>& run,
                                      const std::function<void(size_t, const std::string&)>& on_result = {});
 
+// A task's result as one message: fields of any bytes, each with its length.
+std::string pack_fields(const std::vector<std::string>& fields);
+// The fields back; throws RuntimeFailure for bytes pack_fields did not make.
+std::vector<std::string> unpack_fields(const std::string& bytes);
+
 }  // namespace anneal
