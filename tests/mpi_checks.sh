@@ -145,7 +145,7 @@ hang)
   cat out.txt
   [ "$rc" -ne 0 ] || fail "the job exited 0 with a hung rank"
   [ "$elapsed" -le 30 ] || fail "the job took $elapsed s to end"
-  grep -q "rank 1 (last seen at operation" out.txt || fail "rank 0 did not name the hung rank"
+  grep -q "rank 1 does not answer: stopped or dead" out.txt || fail "rank 0 did not name the hung rank"
   grep -q "within --timeout 3 s" out.txt || fail "the message does not give the timeout"
   echo "hung rank 1: rank 0 named it and the job ended in $elapsed s with exit $rc"
   ;;

@@ -8,8 +8,10 @@
 
 #ifdef ANNEAL_HAVE_MPI
 #include <mpi.h>
-#include <sched.h>
 
+#include <array>
+#include <atomic>
+#include <optional>
 #include <chrono>
 #include <climits>
 #include <thread>
@@ -77,8 +79,14 @@ int agree_on_setup(DistributedSession* session, const std::function<void()>& set
 #ifdef ANNEAL_HAVE_MPI
 namespace {
 
-constexpr int kHeartbeatTag = 7001;
+constexpr int kPingTag = 7001;  // rank 0's watchdog -> another rank's: are you there?
+constexpr int kPongTag = 7002;  // the answer: [collective operation, inside it (0/1)]
 
+// Collectives are MPI's blocking ones (its tuned algorithms: the non-blocking variants measured
+// 2-10x slower on gradient-sized messages here, docs/scaling.md). A watchdog thread on every rank
+// watches them: when a collective has lasted past --timeout, rank 0's watchdog asks every other
+// rank's watchdog where it is, names the ranks that do not answer (stopped, dead) or answer from
+// an earlier operation (stuck computing), and ends the job.
 class MpiCommunicator final : public Communicator {
  public:
   MpiCommunicator(double timeout_s, std::function<int()> stop_signal) : timeout_s_(timeout_s), stop_signal_(std::move(stop_signal)) {
@@ -86,22 +94,24 @@ class MpiCommunicator final : public Communicator {
     MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
     MPI_Comm_rank(comm_, &rank_);
     MPI_Comm_size(comm_, &size_);
-    last_seen_.assign(static_cast<size_t>(size_), 0);
+    if (size_ > 1 && (timeout_s_ > 0 || stop_signal_)) watchdog_ = std::thread([this] { watch(); });
   }
-  ~MpiCommunicator() override { MPI_Comm_free(&comm_); }
+  ~MpiCommunicator() override {
+    stopping_ = true;
+    if (watchdog_.joinable()) watchdog_.join();
+    MPI_Comm_free(&comm_);
+  }
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }
 
   void broadcast(std::span<float> data, int root) override {
-    MPI_Request request;
-    check(MPI_Ibcast(data.data(), count_of(data.size()), MPI_FLOAT, root, comm_, &request), "broadcast");
-    wait(request, "a broadcast of the weights");
+    collective("a broadcast of the weights", [&] { return MPI_Bcast(data.data(), count_of(data.size()), MPI_FLOAT, root, comm_); });
   }
   void allreduce_sum(std::span<float> data) override {
-    MPI_Request request;
-    check(MPI_Iallreduce(MPI_IN_PLACE, data.data(), count_of(data.size()), MPI_FLOAT, MPI_SUM, comm_, &request), "allreduce");
-    wait(request, "a sum over the ranks (gradients or state)");
+    collective("a sum over the ranks (gradients or state)", [&] {
+      return MPI_Allreduce(MPI_IN_PLACE, data.data(), count_of(data.size()), MPI_FLOAT, MPI_SUM, comm_);
+    });
   }
   void allgather(std::span<const float> mine, std::span<float> all, std::span<const int64_t> counts) override {
     counts_.resize(counts.size());
@@ -112,17 +122,14 @@ class MpiCommunicator final : public Communicator {
       displacements_[r] = count_of(static_cast<size_t>(offset));
       offset += counts[r];
     }
-    MPI_Request request;
-    check(MPI_Iallgatherv(mine.data(), count_of(mine.size()), MPI_FLOAT, all.data(), counts_.data(), displacements_.data(),
-                          MPI_FLOAT, comm_, &request),
-          "allgather");
-    wait(request, "a gather of the batch's outputs");
+    collective("a gather of the batch's outputs", [&] {
+      return MPI_Allgatherv(mine.data(), count_of(mine.size()), MPI_FLOAT, all.data(), counts_.data(), displacements_.data(),
+                            MPI_FLOAT, comm_);
+    });
   }
   int allreduce_max(int value) override {
     int out = value;
-    MPI_Request request;
-    check(MPI_Iallreduce(MPI_IN_PLACE, &out, 1, MPI_INT, MPI_MAX, comm_, &request), "allreduce");
-    wait(request, "an agreement between the ranks");
+    collective("an agreement between the ranks", [&] { return MPI_Allreduce(MPI_IN_PLACE, &out, 1, MPI_INT, MPI_MAX, comm_); });
     return out;
   }
 
@@ -137,14 +144,16 @@ class MpiCommunicator final : public Communicator {
     return std::make_pair(status.MPI_SOURCE, receive_probed(status));
   }
   std::string receive(int source, int tag) override {
-    const auto deadline = deadline_for_wait();
-    for (int spins = 0;; ++spins) {
+    const auto deadline = timeout_s_ > 0 ? Clock::now() + seconds(timeout_s_ + 5) : Clock::time_point::max();
+    for (;;) {
       int waiting = 0;
       MPI_Status status;
       check(MPI_Iprobe(source, tag, comm_, &waiting, &status), "probe");
       if (waiting) return receive_probed(status);
-      pause(spins);
-      if (past(deadline)) timed_out("a message from rank " + std::to_string(source));
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      if (Clock::now() > deadline)
+        give_up("rank " + std::to_string(rank_) + ": no message from rank " + std::to_string(source) + " within --timeout " +
+                std::to_string(static_cast<int>(timeout_s_)) + " s; ending the job");
     }
   }
 
@@ -157,6 +166,9 @@ class MpiCommunicator final : public Communicator {
 
  private:
   using Clock = std::chrono::steady_clock;
+  static Clock::duration seconds(double s) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+  }
 
   static int count_of(size_t n) {
     if (n > static_cast<size_t>(INT_MAX)) throw RuntimeFailure("a message of " + std::to_string(n) + " values is more than MPI's int count");
@@ -177,91 +189,102 @@ class MpiCommunicator final : public Communicator {
     return out;
   }
 
-  // Other ranks give rank 0 a little longer, so that when a rank stops answering, rank 0 is the
-  // one that names it.
-  Clock::time_point deadline_for_wait() const {
-    if (timeout_s_ <= 0) return Clock::time_point::max();
-    const double s = timeout_s_ + (rank_ == 0 ? 0.0 : 5.0);
-    return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
-  }
-  static bool past(Clock::time_point deadline) { return deadline != Clock::time_point::max() && Clock::now() > deadline; }
-  // Spins briefly (a collective over shared memory completes in microseconds), then yields the
-  // core: with more ranks than cores, a spinning rank would starve the one it waits for.
-  static void pause(int spins) {
-    if (spins > 64) sched_yield();
+  template <class Call>
+  void collective(const char* what, Call call) {
+    what_ = what;
+    entered_ = Clock::now().time_since_epoch().count();
+    ++sequence_;
+    inside_ = true;
+    const int rc = call();
+    inside_ = false;
+    check(rc, what);
   }
 
-  // Each collective: the other ranks tell rank 0 they reached it, so that rank 0 can name the
-  // ranks that did not when one times out.
-  void wait(MPI_Request& request, const std::string& what) {
-    ++sequence_;
-    if (timeout_s_ > 0) heartbeat();
-    const auto deadline = deadline_for_wait();
-    Clock::time_point signalled{};
+  // The watchdog: every 100 ms other ranks answer rank 0's questions; any rank whose current
+  // collective has lasted past the timeout ends the job (others 5 s later than rank 0, so that
+  // rank 0 is the one that names the late rank).
+  void watch() {
     bool told = false;
-    for (int spins = 0;; ++spins) {
-      int done = 0;
-      check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "test");
-      if (done) return;
-      pause(spins);
-      if ((spins & 255) != 0) continue;
-      if (past(deadline)) timed_out(what);
+    Clock::time_point signalled{};
+    while (!stopping_) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (rank_ != 0) answer_pings();
+      if (!inside_) {
+        signalled = {};
+        continue;
+      }
+      const auto entered = Clock::time_point(Clock::duration(entered_.load()));
+      const double limit = timeout_s_ + (rank_ == 0 ? 0.0 : 5.0);
+      if (timeout_s_ > 0 && Clock::now() - entered > seconds(limit)) timed_out();
       // When a rank dies, the launcher stops the others (SIGTERM, then SIGKILL a second later);
-      // rank 0, left waiting for it, says which rank it was waiting for while it still can.
+      // rank 0, left waiting for it, says which rank does not answer while it still can. (A
+      // SIGTERM while every rank is alive completes the collective well within 200 ms.)
       if (rank_ == 0 && !told && stop_signal_ && stop_signal_() != 0) {
         if (signalled == Clock::time_point{}) signalled = Clock::now();
-        if (Clock::now() - signalled > std::chrono::milliseconds(300)) {
-          std::fprintf(stderr, "anneal: error: stopped by signal %d while waiting for %s at collective operation %lld (%s): "
+        if (Clock::now() - signalled > std::chrono::milliseconds(200)) {
+          std::fprintf(stderr, "anneal: error: stopped by signal %d while waiting in collective operation %lld (%s): %s; "
                                "a rank has died or hung; the last checkpoint is intact and resumes\n",
-                       stop_signal_(), late_ranks().c_str(), static_cast<long long>(sequence_), what.c_str());
+                       stop_signal_(), static_cast<long long>(sequence_.load()), what_.load(),
+                       late_ranks(std::chrono::milliseconds(300)).c_str());
           told = true;
         }
       }
     }
   }
-  // The ranks that have not reported reaching the current collective operation.
-  std::string late_ranks() {
-    drain_heartbeats();
-    std::string late;
-    int count = 0;
-    for (int r = 1; r < size_; ++r)
-      if (last_seen_[static_cast<size_t>(r)] < sequence_) {
-        late += (late.empty() ? "" : ", ") + std::to_string(r) + " (last seen at operation " +
-                std::to_string(last_seen_[static_cast<size_t>(r)]) + ")";
-        ++count;
-      }
-    if (count == 0) return "the other ranks (each had reached it, so one died or stopped answering during it)";
-    return (count == 1 ? "rank " : "ranks ") + late;
-  }
-  void heartbeat() {
-    if (rank_ != 0) {
-      check(MPI_Send(&sequence_, 1, MPI_INT64_T, 0, kHeartbeatTag, comm_), "send");
-      return;
-    }
-    drain_heartbeats();
-  }
-  void drain_heartbeats() {
+  void answer_pings() {
     for (;;) {
       int waiting = 0;
       MPI_Status status;
-      MPI_Iprobe(MPI_ANY_SOURCE, kHeartbeatTag, comm_, &waiting, &status);
-      if (!waiting) return;
-      int64_t seen = 0;
-      MPI_Recv(&seen, 1, MPI_INT64_T, status.MPI_SOURCE, kHeartbeatTag, comm_, MPI_STATUS_IGNORE);
-      last_seen_[static_cast<size_t>(status.MPI_SOURCE)] = seen;
+      if (MPI_Iprobe(0, kPingTag, comm_, &waiting, &status) != MPI_SUCCESS || !waiting) return;
+      char ping = 0;
+      MPI_Recv(&ping, 1, MPI_CHAR, 0, kPingTag, comm_, MPI_STATUS_IGNORE);
+      const int64_t where[2] = {sequence_.load(), inside_.load() ? 1 : 0};
+      MPI_Send(where, 2, MPI_INT64_T, 0, kPongTag, comm_);
     }
   }
-  [[noreturn]] void timed_out(const std::string& what) {
-    std::string message;
-    if (rank_ == 0) {
-      message = late_ranks() + " did not reach collective operation " + std::to_string(sequence_) + " (" + what +
-                ") within --timeout " + std::to_string(static_cast<int>(timeout_s_)) +
-                " s: a rank has hung or died; ending the job (the last checkpoint is intact and resumes)";
-    } else {
-      message = "rank " + std::to_string(rank_) + ": no answer from rank 0 at collective operation " +
-                std::to_string(sequence_) + " (" + what + ") within --timeout " +
-                std::to_string(static_cast<int>(timeout_s_)) + " s; ending the job";
+  // Asks every other rank where it is (waiting up to `wait` for answers) and names those not
+  // inside the current collective operation.
+  std::string late_ranks(std::chrono::milliseconds wait) {
+    static const char ping = 1;
+    std::vector<MPI_Request> requests(static_cast<size_t>(size_), MPI_REQUEST_NULL);
+    for (int r = 1; r < size_; ++r) MPI_Isend(&ping, 1, MPI_CHAR, r, kPingTag, comm_, &requests[static_cast<size_t>(r)]);
+    std::vector<std::optional<std::array<int64_t, 2>>> answers(static_cast<size_t>(size_));
+    const auto deadline = Clock::now() + wait;
+    int answered = 0;
+    while (answered < size_ - 1 && Clock::now() < deadline) {
+      int waiting = 0;
+      MPI_Status status;
+      if (MPI_Iprobe(MPI_ANY_SOURCE, kPongTag, comm_, &waiting, &status) != MPI_SUCCESS) break;
+      if (!waiting) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        continue;
+      }
+      std::array<int64_t, 2> where{};
+      MPI_Recv(where.data(), 2, MPI_INT64_T, status.MPI_SOURCE, kPongTag, comm_, MPI_STATUS_IGNORE);
+      answers[static_cast<size_t>(status.MPI_SOURCE)] = where;
+      ++answered;
     }
+    const int64_t current = sequence_.load();
+    std::string late;
+    for (int r = 1; r < size_; ++r) {
+      const auto& a = answers[static_cast<size_t>(r)];
+      std::string why;
+      if (!a) why = "does not answer: stopped or dead";
+      else if ((*a)[0] < current || ((*a)[0] == current && (*a)[1] == 0))
+        why = "is alive but still computing before operation " + std::to_string((*a)[0] + ((*a)[1] ? 0 : 1));
+      if (!why.empty()) late += (late.empty() ? "" : "; ") + ("rank " + std::to_string(r) + " " + why);
+    }
+    return late.empty() ? "every other rank answered from inside the operation" : late;
+  }
+  [[noreturn]] void timed_out() {
+    const std::string operation = "collective operation " + std::to_string(sequence_.load()) + " (" + what_.load() + ")";
+    const std::string limit = "--timeout " + std::to_string(static_cast<int>(timeout_s_)) + " s";
+    if (rank_ == 0)
+      give_up(operation + " did not complete within " + limit + ": " + late_ranks(std::chrono::seconds(2)) +
+              "; ending the job (the last checkpoint is intact and resumes)");
+    give_up("rank " + std::to_string(rank_) + ": no answer from rank 0 at " + operation + " within " + limit + "; ending the job");
+  }
+  [[noreturn]] void give_up(const std::string& message) {
     std::fprintf(stderr, "anneal: error: %s\n", message.c_str());
     abort(kExitRuntime);
   }
@@ -270,21 +293,25 @@ class MpiCommunicator final : public Communicator {
   int rank_ = 0, size_ = 1;
   double timeout_s_;
   std::function<int()> stop_signal_;
-  int64_t sequence_ = 0;
-  std::vector<int64_t> last_seen_;
+  // What the main thread is in, for the watchdog.
+  std::atomic<int64_t> sequence_{0};
+  std::atomic<Clock::rep> entered_{0};
+  std::atomic<bool> inside_{false}, stopping_{false};
+  std::atomic<const char*> what_{""};
   std::vector<int> counts_, displacements_;
+  std::thread watchdog_;
 };
 
 class MpiSession final : public DistributedSession {
  public:
   MpiSession(double timeout_s, std::function<int()> stop_signal) {
     int provided = 0;
-    // Serialized: rank 0's task dispatcher (share_tasks) talks from its own thread while the
-    // main thread trains without calling MPI.
-    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided);
-    if (provided < MPI_THREAD_SERIALIZED) {
+    // Multiple: the watchdog answers or asks other ranks while the main thread is in a collective,
+    // and rank 0's task dispatcher (share_tasks) talks from a thread of its own.
+    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided);
+    if (provided < MPI_THREAD_MULTIPLE) {
       MPI_Finalize();
-      throw RuntimeFailure("this MPI library does not support MPI_THREAD_SERIALIZED, which --distributed needs");
+      throw RuntimeFailure("this MPI library does not support MPI_THREAD_MULTIPLE, which --distributed needs");
     }
     comm_ = std::make_unique<MpiCommunicator>(timeout_s, std::move(stop_signal));
   }

@@ -1,8 +1,8 @@
 #pragma once
 // Independent tasks (a sweep's runs, cross-validation's folds) spread over ranks: whichever rank
 // is free takes the next task, so a slow task does not leave the others idle. Rank 0 works too,
-// and a thread of its own hands out tasks meanwhile (only that thread talks to the other ranks
-// while the tasks run, so the transport needs no more than serialized threading).
+// and a thread of its own hands out tasks meanwhile: the Communicator is called from that thread
+// while rank 0's own task runs (which must not use the Communicator itself).
 
 #include <cstddef>
 #include <functional>
