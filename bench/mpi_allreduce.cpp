@@ -1,7 +1,7 @@
 // Allreduce time against message size on this machine's MPI (bench/scaling.py runs it with
 // mpirun): the blocking MPI_Allreduce and the non-blocking MPI_Iallreduce polled with MPI_Test,
 // which is how anneal waits (so that --timeout can end a job). Prints one JSON object per size.
-//   mpirun -np 2 mpi_allreduce_bench [MAX_BYTES]
+//   mpirun -np 2 mpi_allreduce_bench [BYTES ...]   (default: 4 B to 64 MiB in steps of 4x)
 #include <mpi.h>
 
 #include <algorithm>
@@ -39,8 +39,11 @@ int main(int argc, char** argv) {
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
-  const long max_bytes = argc > 1 ? std::atol(argv[1]) : 64L << 20;
-  for (long bytes = 4; bytes <= max_bytes; bytes *= 4) {
+  std::vector<long> sizes;
+  for (int i = 1; i < argc; ++i) sizes.push_back(std::atol(argv[i]));
+  if (sizes.empty())
+    for (long bytes = 4; bytes <= (64L << 20); bytes *= 4) sizes.push_back(bytes);
+  for (const long bytes : sizes) {
     const int count = static_cast<int>(bytes / 4);
     std::vector<float> buffer(static_cast<size_t>(count), 1.0f);
     const double blocking = time_allreduce(buffer, count, [](float* data, int n) {

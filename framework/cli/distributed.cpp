@@ -1,10 +1,13 @@
 #include "distributed.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
 #include "anneal/errors.hpp"
+#include "anneal/lr_scaling.hpp"
+#include "anneal/shape.hpp"
 
 #ifdef ANNEAL_HAVE_MPI
 #include <mpi.h>
@@ -39,6 +42,50 @@ std::unique_ptr<DistributedSession> open_distributed(const po::variables_map& vm
   const double timeout = vm["timeout"].as<double>();
   if (!(timeout >= 0)) throw UsageError("--timeout must be >= 0 seconds");
   return open_distributed(vm["distributed"].as<bool>(), timeout, std::move(stop_signal));
+}
+
+void add_lr_scaling_options(po::options_description& options) {
+  options.add_options()
+      ("scale-lr", po::value<std::string>(), "over several ranks: keep train.batch_size per rank and scale the rate by the "
+                                             "ranks (linear) or their square root (sqrt), after a warm-up")
+      ("warmup-epochs", po::value<int64_t>()->default_value(5), "with --scale-lr: epochs of linear warm-up to the scaled rate");
+}
+
+LrScaling lr_scaling(const po::variables_map& vm) {
+  LrScaling out;
+  if (!vm.count("scale-lr")) return out;
+  out.rule = vm["scale-lr"].as<std::string>();
+  lr_scale_factor(out);  // checks the rule's name
+  out.warmup_epochs = vm["warmup-epochs"].as<int64_t>();
+  if (out.warmup_epochs < 0) throw UsageError("--warmup-epochs must be >= 0");
+  return out;
+}
+
+double lr_scale_factor(const LrScaling& scaling) {
+  if (scaling.rule == "linear") return scaling.ranks;
+  if (scaling.rule == "sqrt") return std::sqrt(static_cast<double>(scaling.ranks));
+  throw UsageError("--scale-lr " + scaling.rule + ": expected linear or sqrt");
+}
+
+void scale_batch(ModelSpec& spec, const LrScaling& scaling) {
+  if (scaling.rule.empty()) return;
+  try {
+    spec.train.batch_size = checked_mul(spec.train.batch_size, static_cast<int64_t>(scaling.ranks));
+  } catch (const SizeOverflow&) {
+    throw UsageError("--scale-lr: train.batch_size times the ranks does not fit 64-bit arithmetic");
+  }
+}
+
+std::unique_ptr<Schedule> scale_schedule(std::unique_ptr<Schedule> schedule, double base_lr, int64_t steps_per_epoch,
+                                         const LrScaling& scaling) {
+  if (scaling.rule.empty()) return schedule;
+  int64_t warmup_steps = 0;
+  try {
+    warmup_steps = checked_mul(scaling.warmup_epochs, steps_per_epoch);
+  } catch (const SizeOverflow&) {
+    throw UsageError("--warmup-epochs " + std::to_string(scaling.warmup_epochs) + " does not fit 64-bit arithmetic");
+  }
+  return scaled_schedule(std::move(schedule), base_lr, lr_scale_factor(scaling), warmup_steps);
 }
 
 int rank_from_environment() {

@@ -9,6 +9,8 @@
 #include <string>
 
 #include "anneal/communicator.hpp"
+#include "anneal/schedule.hpp"
+#include "anneal/spec.hpp"
 #include "options.hpp"
 
 namespace anneal::cli {
@@ -40,6 +42,23 @@ std::unique_ptr<DistributedSession> open_distributed(bool requested, double time
 void add_distributed_options(po::options_description& options);
 // open_distributed with the options' values (checked: UsageError for a negative timeout).
 std::unique_ptr<DistributedSession> open_distributed(const po::variables_map& vm, std::function<int()> stop_signal = {});
+
+// --scale-lr linear|sqrt and --warmup-epochs: each rank keeps the spec's batch (the global batch
+// grows with the ranks) and the rate grows by the rule's factor after a linear warm-up (Goyal
+// et al., 2017). `train` applies it over its ranks; `schedule show|plot --ranks N` previews it.
+struct LrScaling {
+  std::string rule;  // empty: no scaling
+  int64_t warmup_epochs = 5;
+  int ranks = 1;
+};
+void add_lr_scaling_options(po::options_description& options);
+LrScaling lr_scaling(const po::variables_map& vm);  // checks the rule and the warm-up
+double lr_scale_factor(const LrScaling& scaling);   // ranks or sqrt(ranks)
+// The spec's batch times the ranks (none without a rule).
+void scale_batch(ModelSpec& spec, const LrScaling& scaling);
+// The schedule (null: the constant `base_lr`) with the scaled rate and its warm-up.
+std::unique_ptr<Schedule> scale_schedule(std::unique_ptr<Schedule> schedule, double base_lr, int64_t steps_per_epoch,
+                                         const LrScaling& scaling);
 
 // Runs a distributed command's setup on every rank and agrees on the outcome: when any rank
 // failed, every rank returns the largest exit code, rank 0 printing its own error or, when only

@@ -8,6 +8,7 @@
 #include "anneal/experiment.hpp"
 #include "anneal/svg_plot.hpp"
 #include "anneal/trainer.hpp"
+#include "distributed.hpp"
 #include "options.hpp"
 
 namespace anneal::cli {
@@ -27,6 +28,7 @@ struct PreviewOptions {
   bool per_step = false;
   int64_t memory_limit = 0;
   bool allow_plugins = false;
+  LrScaling scaling;  // --ranks with --scale-lr: the rate a data-parallel run will set
 };
 
 // Builds the schedule as a run would: with the model (data, optimizer, epochs) when given,
@@ -40,7 +42,9 @@ Preview preview(const std::string& path, const PreviewOptions& o) {
     load.allow_plugins = o.allow_plugins;
     load.schedule_file = path;
     if (epochs > 0) load.sets.push_back("train.epochs=" + std::to_string(epochs));
-    Experiment ex = build_experiment(load_model_spec(o.model, load), true, o.memory_limit);
+    ModelSpec spec = load_model_spec(o.model, load);
+    scale_batch(spec, o.scaling);
+    Experiment ex = build_experiment(std::move(spec), true, o.memory_limit);
     ctx = schedule_context(ex, ex.spec);
     schedule = std::move(ex.schedule);
     if (epochs == 0) epochs = ex.spec.train.epochs;
@@ -56,6 +60,8 @@ Preview preview(const std::string& path, const PreviewOptions& o) {
     ctx.steps_per_epoch = steps_per_epoch;
     schedule = make_schedule(file.schedule, ctx);
   }
+  // Without a model, --steps-per-epoch is taken as already counting the scaled (global) batch.
+  schedule = scale_schedule(std::move(schedule), ctx.optimizer_lr, steps_per_epoch, o.scaling);
   if (schedule->metric_driven())
     std::fprintf(stderr, "note: %s is metric-driven; showing its base schedule (reductions depend on the run)\n",
                  path.c_str());
@@ -102,7 +108,17 @@ void add_preview_options(po::options_description& options, PreviewOptions& o) {
       ("epochs", po::value(&o.epochs), "epochs to show (default: the model's)")
       ("steps-per-epoch", po::value(&o.steps_per_epoch), "updates per epoch (default 1, or the model's)")
       ("model", po::value(&o.model), "model spec: takes epochs, updates per epoch and the optimizer from it")
-      ("per-step", po::bool_switch(&o.per_step), "one row per update instead of one per epoch");
+      ("per-step", po::bool_switch(&o.per_step), "one row per update instead of one per epoch")
+      ("ranks", po::value(&o.scaling.ranks)->default_value(1), "with --scale-lr: the MPI ranks of the run to preview");
+  add_lr_scaling_options(options);
+}
+
+// The --scale-lr options into `o` (after parsing).
+void read_scaling(const po::variables_map& vm, PreviewOptions& o) {
+  const int ranks = o.scaling.ranks;
+  if (ranks < 1) throw UsageError("--ranks must be at least 1");
+  o.scaling = lr_scaling(vm);
+  o.scaling.ranks = ranks;
 }
 
 int show(const Args& args) {
@@ -121,6 +137,7 @@ int show(const Args& args) {
   if (format != "table" && format != "csv") throw UsageError("--format must be table or csv, got '" + format + "'");
   o.memory_limit = memory_limit(vm);
   o.allow_plugins = load_options(vm).allow_plugins;
+  read_scaling(vm, o);
   const Preview pv = preview(path, o);
   const bool csv = format == "csv";
   if (csv) std::printf("epoch,step,lr%s\n", pv.has_momentum ? ",momentum" : "");
@@ -154,6 +171,7 @@ int plot(const Args& args) {
     return kExitOk;
   o.memory_limit = memory_limit(vm);
   o.allow_plugins = load_options(vm).allow_plugins;
+  read_scaling(vm, o);
   PlotPanel rates{"Learning rate schedule", "epoch", "learning rate", false, false, {}};
   PlotPanel momenta{"Momentum", "epoch", "momentum", false, false, {}};
   for (const auto& path : paths) {

@@ -7,7 +7,6 @@
 #include "anneal/blas.hpp"
 #include "anneal/experiment.hpp"
 #include "anneal/history_plot.hpp"
-#include "anneal/lr_scaling.hpp"
 #include "anneal/shape.hpp"
 #include "distributed.hpp"
 #include "interrupt.hpp"
@@ -55,35 +54,10 @@ void warn_if_stuck(const History& history) {
                last);
 }
 
-// The rate multiplier of --scale-lr over `ranks` ranks.
-double lr_scale_factor(const std::string& rule, int ranks) {
-  if (rule == "linear") return ranks;
-  if (rule == "sqrt") return std::sqrt(static_cast<double>(ranks));
-  throw UsageError("--scale-lr " + rule + ": expected linear or sqrt");
-}
-
-// --scale-lr: each rank keeps the spec's batch (the global batch grows with the ranks) and the
-// rate grows by the rule's factor after a linear warm-up (Goyal et al., 2017).
-struct LrScalingRequest {
-  std::string rule;  // empty: none
-  int64_t warmup_epochs = 5;
-  int ranks = 1;
-};
-
-void scale_batch(ModelSpec& spec, const LrScalingRequest& scaling) {
+void scale_rate(Experiment& ex, const LrScaling& scaling) {
   if (scaling.rule.empty()) return;
-  try {
-    spec.train.batch_size = checked_mul(spec.train.batch_size, static_cast<int64_t>(scaling.ranks));
-  } catch (const SizeOverflow&) {
-    throw UsageError("--scale-lr: train.batch_size times the ranks does not fit 64-bit arithmetic");
-  }
-}
-
-void scale_rate(Experiment& ex, const LrScalingRequest& scaling) {
-  if (scaling.rule.empty()) return;
-  const double factor = lr_scale_factor(scaling.rule, scaling.ranks);
   const int64_t steps_per_epoch = ex.train ? (ex.train->rows() + ex.spec.train.batch_size - 1) / ex.spec.train.batch_size : 1;
-  ex.schedule = scaled_schedule(std::move(ex.schedule), ex.optimizer->lr(), factor, scaling.warmup_epochs * steps_per_epoch);
+  ex.schedule = scale_schedule(std::move(ex.schedule), ex.optimizer->lr(), steps_per_epoch, scaling);
 }
 
 // --extend N: the run becomes N epochs longer; returns the length it continues from.
@@ -121,12 +95,10 @@ int train_command(const Args& args) {
                                        "(a wsd checkpoint from before its decay: a longer stable phase, then the decay)")
       ("pause-at", po::value<int64_t>(), "stop once this many epochs are done, save to --save, exit 0; --resume continues "
                                          "the same run (the schedule still sees the full length)")
-      ("scale-lr", po::value<std::string>(), "with several ranks: keep train.batch_size per rank and scale the rate "
-                                             "by the ranks (linear) or their square root (sqrt), after a warm-up")
-      ("warmup-epochs", po::value<int64_t>()->default_value(5), "with --scale-lr: epochs of linear warm-up to the scaled rate")
       ("threads", po::value<int>()->default_value(0), "BLAS threads (0: OpenBLAS default)")
       ("quiet,q", po::bool_switch(), "print nothing but errors");
   add_distributed_options(options);
+  add_lr_scaling_options(options);
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map vm;
@@ -147,13 +119,7 @@ int train_command(const Args& args) {
     if (pause_at < 1) throw UsageError("--pause-at must be at least 1");
     if (save.empty()) throw UsageError("--pause-at needs --save: the paused run's checkpoint is what continues it");
   }
-  LrScalingRequest scaling;
-  if (vm.count("scale-lr")) {
-    scaling.rule = vm["scale-lr"].as<std::string>();
-    lr_scale_factor(scaling.rule, 1);  // checks the rule's name
-    scaling.warmup_epochs = vm["warmup-epochs"].as<int64_t>();
-    if (scaling.warmup_epochs < 0) throw UsageError("--warmup-epochs must be >= 0");
-  }
+  LrScaling scaling = lr_scaling(vm);
 
   const auto session = open_distributed(vm, interrupt_signal);
   install_interrupt_handlers();  // after MPI's start, which installs handlers of its own
