@@ -13,6 +13,10 @@ cd "$work"
 # As root, OpenMPI wants both confirmations; on two cores three ranks oversubscribe.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1
+# Under scripts/test_sanitized.sh: OpenMPI unloads its components (mca_*.so) when it finalizes, so
+# LeakSanitizer sees their allocations as leaks of an unknown module, which no suppression can
+# name. Leaks stay checked for this code by the thread-rank tests (tests/test_distributed.cpp).
+if [ -n "${ASAN_OPTIONS:-}" ]; then export ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0"; fi
 model=$source_dir/models/ionosphere.yaml
 schedule=$source_dir/schedules/step_decay.yaml
 py=/usr/bin/python3

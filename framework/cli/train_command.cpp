@@ -140,7 +140,7 @@ int train_command(const Args& args) {
       }))
     return code;
   Experiment& ex = *built;
-  if (!quiet)
+  if (root)  // warnings are worth reading even with --quiet
     for (const auto& warning : ex.warnings) std::fprintf(stderr, "anneal: warning: %s\n", warning.c_str());
   if (!quiet && session)
     std::printf("data-parallel over %d ranks: %lld rows per rank per update (global batch %lld)\n", session->size(),
