@@ -11,7 +11,8 @@
    rank per core), and each model's gradient allreduce at its exact size: the compute to
    communication ratio.
 3. Samples/s of the bench MLP (global batch 256) in one process with 2 BLAS threads against 2
-   ranks with one thread each, interleaved, `--repeats` pairs.
+   ranks with one thread each, and against 2 ranks keeping batch 256 each (global 512),
+   interleaved, `--repeats` rounds.
 4. A projection with the ring allreduce cost model, 2(p-1)/p * bytes / bandwidth + 2(p-1) *
    latency, to 8, 64 and 512 ranks on 10 and 100 Gbit/s links, each rank keeping its batch (weak
    scaling) and without overlap of communication and backward (as anneal runs today).
@@ -75,12 +76,15 @@ def measure(args):
                                   "iallreduce_test_s": comm["iallreduce_test_s"]}
     # Interleaved pairs: one process with 2 threads, then 2 ranks with one thread each.
     spec, batch, rows, _ = MODELS["mlp"]
-    one, two = [], []
+    # Then 2 ranks each keeping batch 256 (global 512, as --scale-lr runs).
+    one, two, weak = [], [], []
     for _ in range(args.repeats):
         one.append(rows / epoch_seconds(build, spec, 2, rows))
         two.append(rows / epoch_seconds(build, spec, 1, rows, ranks=2))
+        weak.append(rows / epoch_seconds(build, spec, 1, rows, ranks=2, batch=2 * batch))
     result["samples_per_s"] = {"one_process_2_threads": one, "two_ranks_1_thread": two,
-                               "ratios": [b / a for a, b in zip(one, two)]}
+                               "ratios": [b / a for a, b in zip(one, two)],
+                               "two_ranks_batch_256_each": weak, "weak_ratios": [b / a for a, b in zip(one, weak)]}
     return result
 
 
@@ -116,7 +120,11 @@ def tables(r):
               f"{min(s['one_process_2_threads']):,.0f} – {max(s['one_process_2_threads']):,.0f} |",
               f"| 2 ranks, 1 BLAS thread each | {med(s['two_ranks_1_thread']):,.0f} | "
               f"{min(s['two_ranks_1_thread']):,.0f} – {max(s['two_ranks_1_thread']):,.0f} |",
-              f"| ratio (2 ranks / 1 process), per pair | {med(s['ratios']):.2f} | {min(s['ratios']):.2f} – {max(s['ratios']):.2f} |"]
+              f"| ratio (2 ranks / 1 process), per pair | {med(s['ratios']):.2f} | {min(s['ratios']):.2f} – {max(s['ratios']):.2f} |",
+              f"| 2 ranks keeping batch 256 each (global 512, as with --scale-lr) | {med(s['two_ranks_batch_256_each']):,.0f} | "
+              f"{min(s['two_ranks_batch_256_each']):,.0f} – {max(s['two_ranks_batch_256_each']):,.0f} |",
+              f"| ratio (2 ranks at 256 each / 1 process at 256), per pair | {med(s['weak_ratios']):.2f} | "
+              f"{min(s['weak_ratios']):.2f} – {max(s['weak_ratios']):.2f} |"]
     lines += ["", "Projected scaling efficiency (compute / (compute + ring allreduce), each rank keeping its batch, "
               "no overlap):", "", "| model | link (latency assumed) | " + " | ".join(f"{p} ranks" for p in RANKS) + " |",
               "|---|---|" + "---|" * len(RANKS)]
