@@ -130,7 +130,7 @@ constexpr int kPingTag = 7001;  // rank 0's watchdog -> another rank's: are you 
 constexpr int kPongTag = 7002;  // the answer: [collective operation, inside it (0/1)]
 
 // Collectives are MPI's blocking ones (its tuned algorithms: the non-blocking variants measured
-// 2-10x slower on gradient-sized messages here, docs/scaling.md). A watchdog thread on every rank
+// about 2x slower on gradient-sized messages here, docs/scaling.md). A watchdog thread on every rank
 // watches them: when a collective has lasted past --timeout, rank 0's watchdog asks every other
 // rank's watchdog where it is, names the ranks that do not answer (stopped, dead) or answer from
 // an earlier operation (stuck computing), and ends the job.
