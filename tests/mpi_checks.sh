@@ -2,7 +2,7 @@
 # Data parallelism over MPI ranks gives one process's results, and a broken rank ends the job
 # cleanly. Run by CTest when anneal is built with MPI:
 #   tests/mpi_checks.sh ANNEAL_BINARY SOURCE_DIR CHECK
-# CHECK: one_epoch | fifty_epochs | resume | sweep | cv | kill | hang | usage
+# CHECK: one_epoch (also: a repeated run is the same bit for bit) | fifty_epochs | resume | sweep | cv | kill | hang | usage
 set -euo pipefail
 anneal=$1
 source_dir=$2
@@ -67,6 +67,15 @@ one_epoch)
     echo "$ranks ranks: largest relative weight difference after one epoch $worst"
     $py -c "import sys; sys.exit(0 if float(sys.argv[1]) <= 1e-5 else 1)" "$worst" || fail "$ranks ranks: weights differ by $worst"
   done
+  # Same seed, same ranks: the same run bit for bit, with dropout and batch norm (digits_cnn).
+  cnn=$source_dir/models/digits_cnn.yaml
+  for run in a b; do
+    mpirun -np 2 "$anneal" train "$cnn" --epochs 1 --save cnn_$run.ckpt --history cnn_$run.csv -q
+    "$anneal" export "$cnn" --weights cnn_$run.ckpt -o cnn_$run.npz >/dev/null
+  done
+  cmp cnn_a.npz cnn_b.npz || fail "two 2-rank runs of digits_cnn with the same seed differ"
+  diff <(cut -d, -f1-6 cnn_a.csv) <(cut -d, -f1-6 cnn_b.csv) || fail "two 2-rank histories differ"
+  echo "2 ranks twice, digits_cnn: the same weights byte for byte"
   ;;
 fifty_epochs)
   "$anneal" train "$model" --schedule "$schedule" --history single.csv -q
