@@ -13,6 +13,61 @@
 
 namespace anneal::cli {
 
+namespace {
+
+// What every fold shares: the spec, the raw rows and the metric reported.
+struct CvPlan {
+  ModelSpec base;
+  Dataset all;
+  std::string metric;
+  int folds = 10;
+  bool stratified = false;
+  int64_t memory_limit = 0;
+};
+
+CvPlan plan_cv(const po::variables_map& vm, const std::string& model, const std::string& schedule,
+               const std::vector<std::string>& sets, int folds, int seeds) {
+  if (folds < 2) throw UsageError("--folds must be at least 2");
+  if (seeds < 1) throw UsageError("--seeds must be at least 1");
+  LoadOptions load = load_options(vm);
+  load.sets = sets;
+  load.sets.push_back("train.validation_split=0");  // the folds are the validation
+  if (vm.count("epochs")) load.sets.push_back("train.epochs=" + std::to_string(vm["epochs"].as<int64_t>()));
+  if (vm.count("schedule")) load.schedule_file = schedule;
+  CvPlan plan{load_model_spec(model, load), {}, {}, folds, vm["stratified"].as<bool>(), memory_limit(vm)};
+  if (!plan.base.data) throw SpecError(SourceLocation{model, 0, 0}, "cross-validation needs the spec's data: section");
+  ModelSpec raw_spec = plan.base;
+  raw_spec.data->validation_path.clear();  // the folds are the validation
+  plan.all = load_raw_split(raw_spec).train;  // raw rows: each fold fits its own encoding
+  Experiment probe = build_experiment_on(plan.base, take_rows(plan.all, 0, std::min<int64_t>(plan.all.rows(), 2)), std::nullopt,
+                                         plan.memory_limit);
+  if (folds > plan.all.rows())
+    throw UsageError("--folds " + std::to_string(folds) + " is more than the " + std::to_string(plan.all.rows()) + " rows (" +
+                     plan.all.source + "): every fold needs at least one row");
+  plan.metric = probe.metrics.empty() ? "val_loss" : "val_" + probe.metrics.front().name;
+  return plan;
+}
+
+// Trains fold `fold` of seed `seed` from scratch; its result as a task's message: the metric and
+// the held-out rows.
+std::string run_fold(const CvPlan& plan, uint64_t seed, int fold) {
+  const std::vector<int> fold_of = assign_folds(plan.all, plan.folds, plan.stratified, seed);
+  ModelSpec spec = plan.base;
+  spec.train.seed = seed;
+  spec.data->validation_path.clear();
+  Experiment ex = build_experiment_on(spec, select_rows(plan.all, fold_of, fold, false), select_rows(plan.all, fold_of, fold, true),
+                                      plan.memory_limit);
+  RunOptions quiet;
+  quiet.verbose = false;
+  const RunResult result = run_experiment(ex, quiet);
+  if (result.result == FitResult::kFailed) throw RuntimeFailure("fold " + std::to_string(fold + 1) + ": " + result.failure);
+  char text[64];
+  std::snprintf(text, sizeof text, "%.17g", result.history.epochs.back().logs.get(plan.metric, NAN));
+  return pack_fields({text, std::to_string(ex.validation->rows())});
+}
+
+}  // namespace
+
 int cv_command(const Args& args) {
   po::options_description options("cv options");
   std::string model, schedule, output;
@@ -35,35 +90,14 @@ int cv_command(const Args& args) {
   po::variables_map vm;
   if (!parse(args, "cv MODEL --folds K [--stratified] [--schedule FILE] [--seeds N]", options, positional, vm)) return kExitOk;
   const auto session = open_distributed(vm);
-  std::optional<ModelSpec> base;
-  Dataset all;
-  std::string metric;
-  const bool stratified = vm["stratified"].as<bool>();
-  if (const int code = agree_on_setup(session.get(), [&] {
-        if (folds < 2) throw UsageError("--folds must be at least 2");
-        if (seeds < 1) throw UsageError("--seeds must be at least 1");
-        LoadOptions load = load_options(vm);
-        load.sets = sets;
-        load.sets.push_back("train.validation_split=0");  // the folds are the validation
-        if (vm.count("epochs")) load.sets.push_back("train.epochs=" + std::to_string(vm["epochs"].as<int64_t>()));
-        if (vm.count("schedule")) load.schedule_file = schedule;
-        base = load_model_spec(model, load);
-        if (!base->data) throw SpecError(SourceLocation{model, 0, 0}, "cross-validation needs the spec's data: section");
-        ModelSpec raw_spec = *base;
-        raw_spec.data->validation_path.clear();  // the folds are the validation
-        all = load_raw_split(raw_spec).train;    // raw rows: each fold fits its own encoding
-        Experiment probe =
-            build_experiment_on(*base, take_rows(all, 0, std::min<int64_t>(all.rows(), 2)), std::nullopt, memory_limit(vm));
-        if (folds > all.rows())
-          throw UsageError("--folds " + std::to_string(folds) + " is more than the " + std::to_string(all.rows()) + " rows (" +
-                           all.source + "): every fold needs at least one row");
-        metric = probe.metrics.empty() ? "val_loss" : "val_" + probe.metrics.front().name;
-      }))
+  std::optional<CvPlan> plan;
+  if (const int code = agree_on_setup(session.get(), [&] { plan.emplace(plan_cv(vm, model, schedule, sets, folds, seeds)); }))
     return code;
   const bool root = !session || session->rank() == 0;
+  const std::string& metric = plan->metric;
   if (root) {
-    std::printf("%d-fold%s cross-validation of %s on %lld rows, %d seed%s; metric %s\n", folds, stratified ? " stratified" : "",
-                base->name.c_str(), static_cast<long long>(all.rows()), seeds, seeds == 1 ? "" : "s", metric.c_str());
+    std::printf("%d-fold%s cross-validation of %s on %lld rows, %d seed%s; metric %s\n", folds, plan->stratified ? " stratified" : "",
+                plan->base.name.c_str(), static_cast<long long>(plan->all.rows()), seeds, seeds == 1 ? "" : "s", metric.c_str());
     std::printf("%6s %6s %8s %10s\n", "seed", "fold", "rows", metric.c_str());
     std::fflush(stdout);
   }
@@ -74,23 +108,7 @@ int cv_command(const Args& args) {
   const auto fold_of_task = [&](size_t task) { return static_cast<int>(task % static_cast<size_t>(folds)); };
   share_tasks(
       session ? &session->comm() : nullptr, static_cast<size_t>(seeds) * static_cast<size_t>(folds),
-      [&](size_t task) {
-        const uint64_t seed = seed_of(task);
-        const int f = fold_of_task(task);
-        const std::vector<int> fold_of = assign_folds(all, folds, stratified, seed);
-        ModelSpec spec = *base;
-        spec.train.seed = seed;
-        spec.data->validation_path.clear();
-        Experiment ex = build_experiment_on(spec, select_rows(all, fold_of, f, false), select_rows(all, fold_of, f, true),
-                                            memory_limit(vm));
-        RunOptions quiet;
-        quiet.verbose = false;
-        const RunResult result = run_experiment(ex, quiet);
-        if (result.result == FitResult::kFailed) throw RuntimeFailure("fold " + std::to_string(f + 1) + ": " + result.failure);
-        char text[64];
-        std::snprintf(text, sizeof text, "%.17g", result.history.epochs.back().logs.get(metric, NAN));
-        return pack_fields({text, std::to_string(ex.validation->rows())});
-      },
+      [&](size_t task) { return run_fold(*plan, seed_of(task), fold_of_task(task)); },
       [&](size_t task, const std::string& bytes) {
         const auto fields = unpack_fields(bytes);
         const double value = std::stod(fields.at(0));

@@ -367,7 +367,7 @@ class MpiSession final : public DistributedSession {
     MPI_Finalize();
   }
   Communicator& comm() override { return *comm_; }
-  [[noreturn]] void abort(int code) override { comm_->abort(code); }
+  void end_job(int code) override { comm_->abort(code); }
 
  private:
   std::unique_ptr<MpiCommunicator> comm_;

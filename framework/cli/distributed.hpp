@@ -4,6 +4,7 @@
 // here and hands the core a Communicator; the core itself never sees MPI. Without MPI,
 // --distributed is a usage error (exit 2) and everything else runs as before.
 
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string>
@@ -22,7 +23,13 @@ class DistributedSession {
   int rank() { return comm().rank(); }
   int size() { return comm().size(); }
   // Ends every rank's process with `code` (after this rank has said why).
-  [[noreturn]] virtual void abort(int code) = 0;
+  [[noreturn]] void abort(int code) {
+    end_job(code);
+    std::_Exit(code);  // end_job does not return; this says so to the compiler
+  }
+
+ protected:
+  virtual void end_job(int code) = 0;
 };
 
 // Whether the launcher's environment says this process is one of several ranks.

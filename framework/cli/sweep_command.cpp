@@ -225,6 +225,46 @@ PlotSeries mean_curve(const ScheduleResults& r, int colour) {
   return s;
 }
 
+// Every schedule x seed, with where its history and log go.
+std::vector<Run> plan_runs(const std::vector<std::string>& schedules, int seeds, uint64_t first_seed, const std::string& out_dir) {
+  std::vector<Run> runs;
+  for (const auto& schedule : schedules)
+    for (int s = 0; s < seeds; ++s) {
+      Run r;
+      r.schedule = schedule;
+      r.name = fs::path(schedule).stem().string();
+      r.seed = first_seed + static_cast<uint64_t>(s);
+      const std::string stem = (fs::path(out_dir) / "runs" / (r.name + "-seed" + std::to_string(r.seed))).string();
+      r.history = stem + ".csv";
+      r.log = stem + ".log";
+      runs.push_back(r);
+    }
+  return runs;
+}
+
+// Each schedule against the baseline, Holm-corrected over the comparisons that have pairs.
+std::vector<Comparison> compare_all(const std::vector<ScheduleResults>& results, size_t baseline, uint64_t seed) {
+  std::vector<Comparison> comparisons;
+  std::vector<double> p_values;
+  for (size_t k = 0; k < results.size(); ++k) {
+    comparisons.push_back(k == baseline ? Comparison{true} : compare(results[k], results[baseline], seed));
+    if (!comparisons.back().baseline && comparisons.back().pairs > 0) p_values.push_back(comparisons.back().p);
+  }
+  const auto adjusted = holm_adjust(p_values);
+  for (size_t k = 0, j = 0; k < comparisons.size(); ++k)
+    if (!comparisons[k].baseline && comparisons[k].pairs > 0) comparisons[k].p_holm = adjusted[j++];
+  return comparisons;
+}
+
+PlotPanel mean_panel(const std::vector<ScheduleResults>& results, const std::string& metric) {
+  PlotPanel panel{"Mean " + metric + " per epoch (band: min to max over seeds)", "epoch", metric, false, false, {}};
+  for (size_t k = 0; k < results.size(); ++k) {
+    PlotSeries s = mean_curve(results[k], static_cast<int>(k));
+    if (!s.x.empty()) panel.series.push_back(std::move(s));
+  }
+  return panel;
+}
+
 }  // namespace
 
 int sweep_command(const Args& args) {
@@ -270,18 +310,7 @@ int sweep_command(const Args& args) {
   const auto base_at = std::find(names.begin(), names.end(), baseline);
   const std::string self = self_executable();
 
-  std::vector<Run> runs;
-  for (const auto& schedule : schedules)
-    for (int s = 0; s < seeds; ++s) {
-      Run r;
-      r.schedule = schedule;
-      r.name = fs::path(schedule).stem().string();
-      r.seed = first_seed.value + static_cast<uint64_t>(s);
-      const std::string stem = (fs::path(out_dir) / "runs" / (r.name + "-seed" + std::to_string(r.seed))).string();
-      r.history = stem + ".csv";
-      r.log = stem + ".log";
-      runs.push_back(r);
-    }
+  std::vector<Run> runs = plan_runs(schedules, seeds, first_seed.value, out_dir);
   if (root) {
     std::printf("sweep: %zu runs (%zu schedules x %d seeds), %d at a time%s\n", runs.size(), schedules.size(), seeds,
                 session ? session->size() : jobs, session ? " (one per MPI rank)" : "");
@@ -302,27 +331,16 @@ int sweep_command(const Args& args) {
   std::vector<std::string> failures;
   std::vector<ScheduleResults> results;
   for (const auto& schedule : schedules) results.push_back(collect(runs, schedule, metric, failures));
-  const auto& base = results[static_cast<size_t>(base_at - names.begin())];
-  std::vector<Comparison> comparisons;
-  std::vector<double> p_values;
-  for (const auto& r : results) {
-    comparisons.push_back(&r == &base ? Comparison{true} : compare(r, base, bootstrap_seed.value));
-    if (!comparisons.back().baseline && comparisons.back().pairs > 0) p_values.push_back(comparisons.back().p);
-  }
-  const auto adjusted = holm_adjust(p_values);
-  for (size_t k = 0, j = 0; k < comparisons.size(); ++k)
-    if (!comparisons[k].baseline && comparisons[k].pairs > 0) comparisons[k].p_holm = adjusted[j++];
+  const std::vector<Comparison> comparisons =
+      compare_all(results, static_cast<size_t>(base_at - names.begin()), bootstrap_seed.value);
+  const size_t tests = static_cast<size_t>(std::count_if(comparisons.begin(), comparisons.end(),
+                                                         [](const Comparison& c) { return !c.baseline && c.pairs > 0; }));
   const Tables t = tabulate(results, comparisons, metric, baseline, bootstrap_seed.value);
-
-  PlotPanel panel{"Mean " + metric + " per epoch (band: min to max over seeds)", "epoch", metric, false, false, {}};
-  for (size_t k = 0; k < results.size(); ++k) {
-    PlotSeries s = mean_curve(results[k], static_cast<int>(k));
-    if (!s.x.empty()) panel.series.push_back(std::move(s));
-  }
+  const PlotPanel panel = mean_panel(results, metric);
   std::printf("\n%s", t.md.c_str());
   std::printf("\nCI: 95 %% percentile bootstrap of the mean (10 000 resamples). Δ: mean paired difference from %s over the "
               "seeds both finished, with its paired bootstrap CI; p: two-sided Wilcoxon signed-rank; Holm p: corrected for %zu "
-              "comparisons; * significant at 0.05 after correction.\n", baseline.c_str(), p_values.size());
+              "comparisons; * significant at 0.05 after correction.\n", baseline.c_str(), tests);
   for (const auto& f : failures) std::printf("failed: %s\n", f.c_str());
   write_file_atomically((fs::path(out_dir) / "summary.md").string(), t.md);
   write_file_atomically((fs::path(out_dir) / "summary.csv").string(), t.csv);

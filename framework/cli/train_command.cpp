@@ -74,23 +74,23 @@ int64_t extend_run(ModelSpec& spec, int64_t more, const std::string& resume, boo
   return from;
 }
 
-}  // namespace
-
-int train_command(const Args& args) {
-  po::options_description options("train options");
+struct TrainFlags {
   std::string model, schedule, history_path, save, resume, plot;
   std::vector<std::string> sets, callbacks;
+};
+
+void add_train_options(po::options_description& options, TrainFlags& f) {
   options.add_options()
-      ("model", po::value(&model)->required(), "model spec (YAML)")
-      ("schedule", po::value(&schedule), "schedule spec (YAML); its optimizer: fields override the model's")
+      ("model", po::value(&f.model)->required(), "model spec (YAML)")
+      ("schedule", po::value(&f.schedule), "schedule spec (YAML); its optimizer: fields override the model's")
       ("seed", po::value<Unsigned>(), "random seed (overrides train.seed)")
       ("epochs", po::value<int64_t>(), "number of epochs in all (overrides train.epochs)")
-      ("set", po::value(&sets)->composing(), "override a spec field: dotted.key=value (repeatable)")
-      ("callback", po::value(&callbacks)->composing(), "add a callback, as YAML: '{type: early_stopping, patience: 5}' (repeatable)")
-      ("history", po::value(&history_path), "write per-epoch history as CSV")
-      ("plot", po::value(&plot), "write loss, accuracy and learning-rate curves as SVG")
-      ("save", po::value(&save), "write a checkpoint when the run ends (or is interrupted)")
-      ("resume", po::value(&resume), "continue from a checkpoint, up to the spec's (or --epochs) total")
+      ("set", po::value(&f.sets)->composing(), "override a spec field: dotted.key=value (repeatable)")
+      ("callback", po::value(&f.callbacks)->composing(), "add a callback, as YAML: '{type: early_stopping, patience: 5}' (repeatable)")
+      ("history", po::value(&f.history_path), "write per-epoch history as CSV")
+      ("plot", po::value(&f.plot), "write loss, accuracy and learning-rate curves as SVG")
+      ("save", po::value(&f.save), "write a checkpoint when the run ends (or is interrupted)")
+      ("resume", po::value(&f.resume), "continue from a checkpoint, up to the spec's (or --epochs) total")
       ("extend", po::value<int64_t>(), "with --resume: continue a run of the spec's train.epochs into one N epochs longer "
                                        "(a wsd checkpoint from before its decay: a longer stable phase, then the decay)")
       ("pause-at", po::value<int64_t>(), "stop once this many epochs are done, save to --save, exit 0; --resume continues "
@@ -99,26 +99,94 @@ int train_command(const Args& args) {
       ("quiet,q", po::bool_switch(), "print nothing but errors");
   add_distributed_options(options);
   add_lr_scaling_options(options);
+}
+
+LoadOptions spec_options(const po::variables_map& vm, const TrainFlags& f) {
+  LoadOptions load = load_options(vm);
+  load.sets = f.sets;
+  load.callbacks = f.callbacks;
+  if (vm.count("seed")) load.sets.push_back("train.seed=" + std::to_string(vm["seed"].as<Unsigned>().value));
+  if (vm.count("epochs")) load.sets.push_back("train.epochs=" + std::to_string(vm["epochs"].as<int64_t>()));
+  if (vm.count("schedule")) load.schedule_file = f.schedule;
+  return load;
+}
+
+int64_t pause_at_of(const po::variables_map& vm, const TrainFlags& f) {
+  if (!vm.count("pause-at")) return 0;
+  const int64_t pause_at = vm["pause-at"].as<int64_t>();
+  if (pause_at < 1) throw UsageError("--pause-at must be at least 1");
+  if (f.save.empty()) throw UsageError("--pause-at needs --save: the paused run's checkpoint is what continues it");
+  return pause_at;
+}
+
+// Runs the experiment; over ranks, an error on one rank (the others wait for it in a
+// collective) ends every rank, this one saying why.
+RunResult run_on_ranks(Experiment& ex, const RunOptions& run, DistributedSession* session) {
+  try {
+    return run_experiment(ex, run);
+  } catch (const Error& e) {
+    if (!session) throw;
+    const std::string prefix = session->rank() == 0 ? "" : "rank " + std::to_string(session->rank()) + ": ";
+    std::fprintf(stderr, "anneal: error: %s%s\n", prefix.c_str(), e.what());
+    session->abort(e.exit_code());
+  }
+}
+
+void print_final(const Experiment& ex, const History& history, const std::string& save) {
+  if (history.epochs.empty()) return;
+  const Logs& last = history.epochs.back().logs;
+  if (ex.validation) {
+    const double acc = last.get("val_accuracy", NAN);
+    const auto rows = ex.validation->rows();
+    if (!std::isnan(acc))
+      std::printf("final val_accuracy: %.4f (%lld/%lld)\n", acc, std::llround(acc * static_cast<double>(rows)),
+                  static_cast<long long>(rows));
+    std::printf("final val_loss: %.4f\n", last.get("val_loss", NAN));
+    for (const auto& m : ex.metrics)
+      if (m.name != "accuracy") std::printf("final val_%s: %.4f\n", m.name.c_str(), last.get("val_" + m.name, NAN));
+  } else {
+    std::printf("final loss: %.4f\n", last.get("loss", NAN));
+  }
+  if (!save.empty()) std::printf("checkpoint: %s\n", save.c_str());
+}
+
+// What rank 0 (or the one process) writes and says once the run has ended; the exit code.
+int report_run(const Args& args, const Experiment& ex, const RunResult& result, const TrainFlags& f, bool quiet) {
+  if (!f.history_path.empty()) write_history_csv(result.history, f.history_path);
+  if (!f.plot.empty()) write_history_plot({{ex.spec.name, result.history}}, f.plot);
+  if (result.result == FitResult::kInterrupted) {
+    const char* name = result.signal == SIGTERM ? "SIGTERM" : "SIGINT";
+    std::fprintf(stderr, "anneal: interrupted by %s; checkpoint saved to %s (continue with: %s)\n", name,
+                 result.checkpoint_path.c_str(), continue_command(args, result.checkpoint_path).c_str());
+    return 128 + result.signal;
+  }
+  if (result.result == FitResult::kFailed) throw RuntimeFailure(result.failure);
+  if (result.result == FitResult::kPaused) {
+    if (!quiet)
+      std::printf("paused after %zu of %lld epochs; checkpoint: %s (continue with --resume %s)\n", result.history.epochs.size(),
+                  static_cast<long long>(ex.spec.train.epochs), f.save.c_str(), f.save.c_str());
+    return kExitOk;
+  }
+  warn_if_stuck(result.history);
+  if (!quiet) print_final(ex, result.history, f.save);
+  return kExitOk;
+}
+
+}  // namespace
+
+int train_command(const Args& args) {
+  po::options_description options("train options");
+  TrainFlags f;
+  add_train_options(options, f);
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map vm;
   if (!parse(args, "train MODEL [options]", options, positional, vm)) return kExitOk;
-
-  LoadOptions load = load_options(vm);
-  load.sets = sets;
-  load.callbacks = callbacks;
-  if (vm.count("seed")) load.sets.push_back("train.seed=" + std::to_string(vm["seed"].as<Unsigned>().value));
-  if (vm.count("epochs")) load.sets.push_back("train.epochs=" + std::to_string(vm["epochs"].as<int64_t>()));
-  if (vm.count("schedule")) load.schedule_file = schedule;
+  const LoadOptions load = spec_options(vm, f);
   const int threads = vm["threads"].as<int>();
   if (threads < 0) throw UsageError("--threads must be >= 0");
   blas::set_threads(clamp_threads(threads));
-  int64_t pause_at = 0;
-  if (vm.count("pause-at")) {
-    pause_at = vm["pause-at"].as<int64_t>();
-    if (pause_at < 1) throw UsageError("--pause-at must be at least 1");
-    if (save.empty()) throw UsageError("--pause-at needs --save: the paused run's checkpoint is what continues it");
-  }
+  const int64_t pause_at = pause_at_of(vm, f);
   LrScaling scaling = lr_scaling(vm);
 
   const auto session = open_distributed(vm, interrupt_signal);
@@ -129,8 +197,8 @@ int train_command(const Args& args) {
   std::optional<Experiment> built;
   int64_t extended_from = 0;
   if (const int code = agree_on_setup(session.get(), [&] {
-        ModelSpec spec = load_model_spec(model, load);
-        if (vm.count("extend")) extended_from = extend_run(spec, vm["extend"].as<int64_t>(), resume, vm.count("epochs") > 0);
+        ModelSpec spec = load_model_spec(f.model, load);
+        if (vm.count("extend")) extended_from = extend_run(spec, vm["extend"].as<int64_t>(), f.resume, vm.count("epochs") > 0);
         scale_batch(spec, scaling);
         built.emplace(build_experiment(std::move(spec), true, memory_limit(vm)));
         scale_rate(*built, scaling);
@@ -147,60 +215,18 @@ int train_command(const Args& args) {
                 static_cast<long long>(ex.spec.train.batch_size / session->size()), static_cast<long long>(ex.spec.train.batch_size));
   RunOptions run;
   run.verbose = !quiet;
-  run.save_path = save;
-  run.resume_path = resume;
+  run.save_path = f.save;
+  run.resume_path = f.resume;
   run.pause_at = pause_at;
   run.extended_from = extended_from;
   run.interrupt_path = ex.spec.name + ".interrupted.ckpt";
   run.comm = session ? &session->comm() : nullptr;
   run.stop_request = interrupt_signal;
-  RunResult result;
-  try {
-    result = run_experiment(ex, run);
-  } catch (const Error& e) {
-    // Mid-run, a failure on one rank leaves the others waiting in a collective: end them all.
-    if (!session) throw;
-    std::fprintf(stderr, "anneal: error: %s%s\n", root ? "" : ("rank " + std::to_string(session->rank()) + ": ").c_str(), e.what());
-    session->abort(e.exit_code());
-  }
-  if (!root) return result.result == FitResult::kInterrupted ? 128 + result.signal
-                    : result.result == FitResult::kFailed    ? kExitRuntime
-                                                             : kExitOk;
-  if (!history_path.empty()) write_history_csv(result.history, history_path);
-  if (!plot.empty()) write_history_plot({{ex.spec.name, result.history}}, plot);
-
-  if (result.result == FitResult::kInterrupted) {
-    const char* name = result.signal == SIGTERM ? "SIGTERM" : "SIGINT";
-    std::fprintf(stderr, "anneal: interrupted by %s; checkpoint saved to %s (continue with: %s)\n", name,
-                 result.checkpoint_path.c_str(), continue_command(args, result.checkpoint_path).c_str());
-    return 128 + result.signal;
-  }
-  if (result.result == FitResult::kFailed) throw RuntimeFailure(result.failure);
-  if (result.result == FitResult::kPaused) {
-    if (!quiet)
-      std::printf("paused after %zu of %lld epochs; checkpoint: %s (continue with --resume %s)\n", result.history.epochs.size(),
-                  static_cast<long long>(ex.spec.train.epochs), save.c_str(), save.c_str());
-    return kExitOk;
-  }
-
-  warn_if_stuck(result.history);
-  if (!quiet && !result.history.epochs.empty()) {
-    const Logs& last = result.history.epochs.back().logs;
-    if (ex.validation) {
-      const double acc = last.get("val_accuracy", NAN);
-      const auto rows = ex.validation->rows();
-      if (!std::isnan(acc))
-        std::printf("final val_accuracy: %.4f (%lld/%lld)\n", acc, std::llround(acc * static_cast<double>(rows)),
-                    static_cast<long long>(rows));
-      std::printf("final val_loss: %.4f\n", last.get("val_loss", NAN));
-      for (const auto& m : ex.metrics)
-        if (m.name != "accuracy") std::printf("final val_%s: %.4f\n", m.name.c_str(), last.get("val_" + m.name, NAN));
-    } else {
-      std::printf("final loss: %.4f\n", last.get("loss", NAN));
-    }
-    if (!save.empty()) std::printf("checkpoint: %s\n", save.c_str());
-  }
-  return kExitOk;
+  const RunResult result = run_on_ranks(ex, run, session.get());
+  if (root) return report_run(args, ex, result, f, quiet);
+  // Other ranks end as rank 0 does, silently.
+  if (result.result == FitResult::kInterrupted) return 128 + result.signal;
+  return result.result == FitResult::kFailed ? kExitRuntime : kExitOk;
 }
 
 }  // namespace anneal::cli

@@ -168,25 +168,97 @@ History Trainer::fit(const Dataset& train, const Dataset* validation) {
   return std::move(state.history);
 }
 
-FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainState& state,
-                       const CheckpointWriter& writer) {
-  const int64_t n = train.rows(), batch = options_.batch_size;
+void Trainer::prepare_fit(const Dataset& train, TrainState& state) {
   const int64_t width = graph_.output_shape().numel();
   const int64_t tw = train.targets.sample_shape().numel();
   targets_.assign(static_cast<size_t>(graph_.max_batch() * tw), 0.0f);
   weights_batch_.assign(static_cast<size_t>(graph_.max_batch()), 1.0f);
-  order_.resize(static_cast<size_t>(n));
-  if (state.metric_states.size() != metrics_.size()) reset_metrics(state.metric_states, n, tw);
-  if (distributed()) {
-    all_outputs_.assign(static_cast<size_t>(graph_.max_batch() * width), 0.0f);
-    all_output_grads_.assign(static_cast<size_t>(graph_.max_batch() * width), 0.0f);
-    gather_counts_.assign(static_cast<size_t>(options_.comm->size()), 0);
-    // Rank 0's weights are the run's (they agree already when every rank read the same seed or
-    // checkpoint; this makes it so whatever happened before).
-    options_.comm->broadcast(std::span<float>(weights_.params), 0);
-    options_.comm->broadcast(std::span<float>(weights_.state), 0);
+  order_.resize(static_cast<size_t>(train.rows()));
+  if (state.metric_states.size() != metrics_.size()) reset_metrics(state.metric_states, train.rows(), tw);
+  executor_.dropout_rng().set_state(state.dropout);
+  if (!distributed()) return;
+  all_outputs_.assign(static_cast<size_t>(graph_.max_batch() * width), 0.0f);
+  all_output_grads_.assign(static_cast<size_t>(graph_.max_batch() * width), 0.0f);
+  gather_counts_.assign(static_cast<size_t>(options_.comm->size()), 0);
+  // Rank 0's weights are the run's (they agree already when every rank read the same seed or
+  // checkpoint; this makes it so whatever happened before).
+  options_.comm->broadcast(std::span<float>(weights_.params), 0);
+  options_.comm->broadcast(std::span<float>(weights_.state), 0);
+  if (options_.comm->rank() > 0) {
+    // Other ranks draw their own dropout masks (rank 0's stream is the one checkpoints keep), so
+    // dropout is independent over the batch's rows as in one process, though not the same draws.
+    const uint64_t mixed = state.dropout[0] ^ (0x9E3779B97F4A7C15ull * static_cast<uint64_t>(options_.comm->rank()));
+    executor_.dropout_rng() = Rng(mixed, static_cast<uint64_t>(RngStream::kDropout));
   }
+}
 
+Rng Trainer::shuffle(const TrainState& state) {
+  // Every epoch's order is rebuilt from the stream's state at the epoch's start, so resuming
+  // mid-epoch needs no saved permutation.
+  Rng rng(0);
+  rng.set_state(state.epoch_shuffle);
+  std::iota(order_.begin(), order_.end(), 0);
+  if (options_.shuffle)
+    for (int64_t i = static_cast<int64_t>(order_.size()) - 1; i > 0; --i)
+      std::swap(order_[static_cast<size_t>(i)], order_[rng.below(static_cast<uint64_t>(i + 1))]);
+  return rng;
+}
+
+double Trainer::train_batch(const Dataset& train, int64_t begin, int64_t count, TrainState& state) {
+  const int64_t width = graph_.output_shape().numel();
+  const int64_t tw = train.targets.sample_shape().numel();
+  const std::span<float> params = std::span<float>(weights_.params).first(static_cast<size_t>(graph_.sizes().trainable));
+  const std::span<float> grads = executor_.param_grads();
+  int64_t local = 0;
+  double loss = train_forward(train, order_.data() + begin, count, local);
+  // Metrics see this batch's forward pass, before the update (as Keras reports them).
+  for (size_t m = 0; m < metrics_.size(); ++m)
+    metrics_[m].metric->accumulate(state.metric_states[m], outputs_of_batch(), targets_.data(), count, width, tw);
+  if (local > 0) executor_.backward(local);
+  else std::fill(grads.begin(), grads.end(), 0.0f);  // a rank without rows adds nothing
+  if (distributed()) reduce_update();
+  // Keras adds the layers' regularization terms to the training loss it reports.
+  if (graph_.has_regularizers()) {
+    const double reg = regularization(graph_, weights_.params, grads);
+    loss += reg;
+    state.reg_loss_sum += reg * static_cast<double>(count);
+  }
+  state.lr_used = optimizer_.logged_lr();
+  optimizer_.step(params, grads);
+  ++state.step;
+  ++state.batch_in_epoch;
+  state.loss_sum += loss * static_cast<double>(count);
+  state.seen += count;
+  return loss;
+}
+
+EpochRecord Trainer::epoch_record(const Dataset& train, const Dataset* validation, const TrainState& state) {
+  const int64_t width = graph_.output_shape().numel();
+  const int64_t tw = train.targets.sample_shape().numel();
+  EpochRecord record;
+  const double denom = static_cast<double>(std::max<int64_t>(state.seen, 1));
+  record.logs.set("loss", state.loss_sum / denom);
+  for (size_t m = 0; m < metrics_.size(); ++m)
+    record.logs.set(metrics_[m].name, metrics_[m].metric->result(state.metric_states[m], width, tw));
+  if (validation && validation->rows() > 0) {
+    // Validation sees the model, which some optimizers keep apart from the training point.
+    const std::span<float> params = std::span<float>(weights_.params).first(static_cast<size_t>(graph_.sizes().trainable));
+    optimizer_.to_model_point(params);
+    const Evaluation val = evaluate(*validation);
+    optimizer_.to_training_point(params);
+    record.logs.set("val_loss", val.loss);
+    for (size_t m = 0; m < metrics_.size(); ++m) record.logs.set("val_" + metrics_[m].name, val.metrics[m]);
+  }
+  // The rate of the epoch's last update (for a per-epoch schedule, the epoch's rate).
+  record.logs.set("lr", state.lr_used);
+  if (graph_.has_regularizers()) record.logs.set("reg_loss", state.reg_loss_sum / denom);
+  return record;
+}
+
+FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainState& state,
+                       const CheckpointWriter& writer) {
+  const int64_t n = train.rows(), batch = options_.batch_size;
+  prepare_fit(train, state);
   Progress progress;
   progress.steps_per_epoch = (n + batch - 1) / batch;
   progress.epochs = options_.epochs;
@@ -196,18 +268,7 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
   ctx.train_samples = n;
   ctx.val_samples = validation ? validation->rows() : 0;
   ctx.batch_in_epoch = state.batch_in_epoch;
-  executor_.dropout_rng().set_state(state.dropout);
-  if (distributed() && options_.comm->rank() > 0) {
-    // Other ranks draw their own dropout masks (rank 0's stream is the one checkpoints keep), so
-    // dropout is independent over the batch's rows as in one process, though not the same draws.
-    const uint64_t mixed = state.dropout[0] ^ (0x9E3779B97F4A7C15ull * static_cast<uint64_t>(options_.comm->rank()));
-    executor_.dropout_rng() = Rng(mixed, static_cast<uint64_t>(RngStream::kDropout));
-  }
-  const std::span<float> params = std::span<float>(weights_.params).first(static_cast<size_t>(graph_.sizes().trainable));
-  const std::span<float> grads = executor_.param_grads();
-  const bool regularized = graph_.has_regularizers();
 
-  FitResult result = FitResult::kCompleted;
   const auto paused = [&] { return options_.pause_at > 0 && state.epoch >= options_.pause_at && state.epoch < options_.epochs; };
   if (paused()) return FitResult::kPaused;
   for (auto* cb : callbacks_) cb->on_train_begin(ctx);
@@ -216,46 +277,20 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
     progress.epoch = state.epoch;
     const bool fresh_epoch = state.batch_in_epoch == 0;
     if (fresh_epoch) for (auto* cb : callbacks_) cb->on_epoch_begin(ctx);
-    // Every epoch's order is rebuilt from the stream's state at the epoch's start, so resuming
-    // mid-epoch needs no saved permutation.
-    Rng shuffle_rng(0);
-    shuffle_rng.set_state(state.epoch_shuffle);
-    std::iota(order_.begin(), order_.end(), 0);
-    if (options_.shuffle)
-      for (int64_t i = n - 1; i > 0; --i)
-        std::swap(order_[static_cast<size_t>(i)], order_[shuffle_rng.below(static_cast<uint64_t>(i + 1))]);
+    Rng shuffle_rng = shuffle(state);
     if (fresh_epoch) {
       state.loss_sum = 0;
       state.reg_loss_sum = 0;
       state.seen = 0;
       state.lr_used = optimizer_.logged_lr();
-      reset_metrics(state.metric_states, n, tw);
+      reset_metrics(state.metric_states, n, train.targets.sample_shape().numel());
     }
 
     for (int64_t begin = state.batch_in_epoch * batch; begin < n; begin += batch) {
-      const int64_t count = std::min(batch, n - begin);
       ctx.batch_in_epoch = state.batch_in_epoch;
       for (auto* cb : callbacks_) cb->on_batch_begin(ctx);
-      int64_t local = 0;
-      double loss = train_forward(train, order_.data() + begin, count, local);
-      // Metrics see this batch's forward pass, before the update (as Keras reports them).
-      for (size_t m = 0; m < metrics_.size(); ++m)
-        metrics_[m].metric->accumulate(state.metric_states[m], outputs_of_batch(), targets_.data(), count, width, tw);
-      if (local > 0) executor_.backward(local);
-      else std::fill(grads.begin(), grads.end(), 0.0f);
-      if (distributed()) reduce_update();
-      // Keras adds the layers' regularization terms to the training loss it reports.
-      if (regularized) {
-        const double reg = regularization(graph_, weights_.params, grads);
-        loss += reg;
-        state.reg_loss_sum += reg * static_cast<double>(count);
-      }
-      state.lr_used = optimizer_.logged_lr();
-      optimizer_.step(params, grads);
-      progress.step = ++state.step;
-      ++state.batch_in_epoch;
-      state.loss_sum += loss * static_cast<double>(count);
-      state.seen += count;
+      const double loss = train_batch(train, begin, std::min(batch, n - begin), state);
+      progress.step = state.step;
       for (auto* cb : callbacks_) cb->on_batch_end(ctx, loss);
       if (ctx.stop_requested()) break;
       if (stop_requested() && begin + batch < n) {
@@ -265,22 +300,7 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
       }
     }
 
-    EpochRecord record;
-    const double denom = static_cast<double>(std::max<int64_t>(state.seen, 1));
-    record.logs.set("loss", state.loss_sum / denom);
-    for (size_t m = 0; m < metrics_.size(); ++m)
-      record.logs.set(metrics_[m].name, metrics_[m].metric->result(state.metric_states[m], width, tw));
-    if (validation && validation->rows() > 0) {
-      // Validation sees the model, which some optimizers keep apart from the training point.
-      optimizer_.to_model_point(params);
-      const Evaluation val = evaluate(*validation);
-      optimizer_.to_training_point(params);
-      record.logs.set("val_loss", val.loss);
-      for (size_t m = 0; m < metrics_.size(); ++m) record.logs.set("val_" + metrics_[m].name, val.metrics[m]);
-    }
-    // The rate of the epoch's last update (for a per-epoch schedule, the epoch's rate).
-    record.logs.set("lr", state.lr_used);
-    if (regularized) record.logs.set("reg_loss", state.reg_loss_sum / denom);
+    EpochRecord record = epoch_record(train, validation, state);
     record.time_s = wall_seconds() - start;
     for (auto* cb : callbacks_) cb->on_epoch_end(ctx, record.logs);
     state.history.epochs.push_back(std::move(record));
@@ -294,7 +314,7 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
     if (stop_requested() && state.epoch < options_.epochs && !ctx.stop_requested()) return FitResult::kInterrupted;
     if (paused() && !ctx.stop_requested()) return FitResult::kPaused;
   }
-  if (ctx.stop_requested()) result = FitResult::kStopped;
+  FitResult result = ctx.stop_requested() ? FitResult::kStopped : FitResult::kCompleted;
   for (auto* cb : callbacks_) cb->on_train_end(ctx);
   if (!ctx.failure().empty()) {
     state.failure = ctx.failure();

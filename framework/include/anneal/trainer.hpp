@@ -107,6 +107,12 @@ class Trainer {
   Executor& executor() { return executor_; }
 
  private:
+  // fit()'s phases: buffers, the weights' agreement over ranks and the dropout stream; the
+  // epoch's row order (returns the shuffle stream after it); one update; the epoch's logs.
+  void prepare_fit(const Dataset& train, TrainState& state);
+  Rng shuffle(const TrainState& state);
+  double train_batch(const Dataset& train, int64_t begin, int64_t count, TrainState& state);
+  EpochRecord epoch_record(const Dataset& train, const Dataset* validation, const TrainState& state);
   void gather(const Dataset& data, const int64_t* rows, int64_t count);
   // The global batch's targets (and sample weights) at [0, count) and this rank's slice of its
   // features in the executor's input; returns the slice's [begin, end).
