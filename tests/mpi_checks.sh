@@ -57,6 +57,23 @@ compare_histories() {  # single.csv other.csv: val_accuracy equal, val_loss with
   echo "$2: val_accuracy $acc2 (one process $acc1), val_loss $loss2 (one process $loss1)"
 }
 
+# Sends SIGNAL to a rank and waits for the job (mpirun, PID launcher) to end: it must end within
+# 30 s and non-zero. Sets rc and elapsed; prints the job's output.
+signal_and_wait() {  # SIGNAL RANK_PID LAUNCHER_PID
+  local start
+  start=$(date +%s)
+  kill "$1" "$2"
+  set +e
+  timeout 60 tail --pid="$3" -f /dev/null
+  wait "$3"
+  rc=$?
+  set -e
+  elapsed=$(($(date +%s) - start))
+  cat out.txt
+  [ "$rc" -ne 0 ] || fail "the job exited 0 after $1 to rank process $2"
+  [ "$elapsed" -le 30 ] || fail "the job took $elapsed s to end"
+}
+
 case "$check" in
 one_epoch)
   # After one epoch (9 updates of the global batch 28) the weights equal one process's.
@@ -121,17 +138,7 @@ kill)
   sleep 1
   victim=$(pgrep -P "$launcher" -f "anneal train" | sort -n | tail -1)
   [ -n "$victim" ] || fail "no rank process found"
-  start=$(date +%s)
-  kill -9 "$victim"
-  set +e
-  timeout 60 tail --pid="$launcher" -f /dev/null
-  wait "$launcher"
-  rc=$?
-  set -e
-  elapsed=$(($(date +%s) - start))
-  cat out.txt
-  [ "$rc" -ne 0 ] || fail "the job exited 0 after a rank was killed"
-  [ "$elapsed" -le 30 ] || fail "the job took $elapsed s to end"
+  signal_and_wait -KILL "$victim" "$launcher"
   grep -q "rank 1" out.txt || fail "no message names rank 1"
   grep -q "a rank has died or hung" out.txt || fail "rank 0 did not say why it stopped"
   "$anneal" evaluate "$source_dir/models/digits_mlp.yaml" --weights run.ckpt >/dev/null || fail "the checkpoint does not load"
@@ -146,18 +153,8 @@ hang)
   launcher=$!
   sleep 2
   victim=$(pgrep -P "$launcher" -f "anneal train" | sort -n | tail -1)
-  kill -STOP "$victim"
-  start=$(date +%s)
-  set +e
-  timeout 60 tail --pid="$launcher" -f /dev/null
-  wait "$launcher"
-  rc=$?
-  set -e
+  signal_and_wait -STOP "$victim" "$launcher"
   kill -9 "$victim" 2>/dev/null || true
-  elapsed=$(($(date +%s) - start))
-  cat out.txt
-  [ "$rc" -ne 0 ] || fail "the job exited 0 with a hung rank"
-  [ "$elapsed" -le 30 ] || fail "the job took $elapsed s to end"
   grep -q "rank 1 does not answer: stopped or dead" out.txt || fail "rank 0 did not name the hung rank"
   grep -q "within --timeout 3 s" out.txt || fail "the message does not give the timeout"
   echo "hung rank 1: rank 0 named it and the job ended in $elapsed s with exit $rc"
