@@ -1,10 +1,16 @@
 #!/usr/bin/python3
 """Anneal against PyTorch, side by side, in one invocation (bench/run.sh runs it).
 
-Every workload runs REPEATS times in each framework, interleaved, as separate processes; the
-table shows medians, the ratio Anneal/PyTorch (>1: Anneal faster), each process's peak resident
-memory, and each workload's fraction of the sgemm ceiling measured in the same run for the same
-shapes. Results also go to bench/results/results.json and results.csv.
+Every workload runs REPEATS (at least 5) times in each framework, interleaved, as separate
+processes; the table shows medians, the ratio Anneal/PyTorch (>1: Anneal faster) as the median of
+the per-pair ratios with their range, each process's peak resident memory, and each workload's
+fraction of the sgemm ceiling measured in the same run for the same shapes. PyTorch runs the MLP
+and the conv net twice per round: in float32, and with bfloat16 autocast (what a PyTorch user gets
+from one line). The CPU's model and ISA flags go with the results. When a side's runs of a workload
+spread by more than 15 % (max - min over the median) the machine was busy: the run says so and
+leaves the README alone. Otherwise the README's table (between its bench-table markers) is
+regenerated from bench/results/results.json (`--table-from JSON --write-readme` does the same for an
+earlier run). Results also go to results.csv.
 """
 import argparse
 import csv
@@ -12,6 +18,7 @@ import json
 import os
 import statistics
 import subprocess
+import re
 import sys
 import time
 
@@ -52,7 +59,19 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="fewer updates (a smoke run)")
+    parser.add_argument("--no-readme", action="store_true", help="do not regenerate the README's table")
+    parser.add_argument("--table-from", help="print (and with --write-readme, write) the table of an earlier results.json")
+    parser.add_argument("--write-readme", action="store_true", help="with --table-from: write it into README.md")
     args = parser.parse_args()
+    if args.table_from:
+        with open(args.table_from) as f:
+            result = json.load(f)
+        print(readme_table(result))
+        if args.write_readme:
+            write_readme(result)
+        return 0
+    if args.repeats < 5:
+        parser.error("--repeats must be at least 5: the ratios are medians of pairs")
 
     anneal = os.path.join(args.build, "anneal")
     bench = os.path.join(args.build, "anneal_bench")
@@ -74,7 +93,10 @@ def main():
 
     rows = []
 
-    def record(workload, metric, unit, a_values, t_values, higher_is_better, a_rss, t_rss, ceiling=None):
+    def spread(values):
+        return (max(values) - min(values)) / statistics.median(values) if values else 0.0
+
+    def record(workload, metric, unit, a_values, t_values, higher_is_better, a_rss, t_rss, ceiling=None, peer="PyTorch"):
         """The two sides ran interleaved (A, B, A, B ...), so run i of each is a pair: the ratio is
         the median of the per-pair ratios, with their range, which load that moves between the
         sides cannot bias the way a ratio of medians can."""
@@ -82,7 +104,8 @@ def main():
         t = statistics.median(t_values) if t_values else None
         pairs = [(x / y if higher_is_better else y / x) for x, y in zip(a_values, t_values)]
         ratio = statistics.median(pairs) if pairs else None
-        rows.append({"workload": workload, "metric": metric, "unit": unit, "anneal": a, "pytorch": t,
+        rows.append({"workload": workload, "metric": metric, "unit": unit, "peer": peer, "anneal": a, "pytorch": t,
+                     "anneal_spread": spread(a_values), "pytorch_spread": spread(t_values),
                      "ratio": ratio, "ratio_min": min(pairs) if pairs else None, "ratio_max": max(pairs) if pairs else None,
                      "anneal_rss_mib": a_rss, "pytorch_rss_mib": t_rss, "ceiling_fraction": ceiling})
 
@@ -120,7 +143,7 @@ def main():
     real_flop = 6 * weights - 2 * 784 * 1024  # no input gradient for the first layer
     for batch, updates in [(32, 200), (256, 40), (1024, 12)]:
         updates = max(5, int(updates * scale))
-        a_sps, t_sps, a_rss, t_rss = [], [], [], []
+        a_sps, t_sps, b_sps, a_rss, t_rss = [], [], [], [], []
         for _ in range(args.repeats):
             out, _ = run_measured([bench, "train", mlp, "--batch", str(batch), "--updates", str(updates), "--warmup", "5",
                                      "--threads", threads])
@@ -130,6 +153,8 @@ def main():
                 out, _ = run_measured(torch_script + ["mlp", str(batch), str(updates)], env)
                 t_sps.append(last_json(out)["samples_per_s"])
                 t_rss.append(last_json(out)["peak_rss_mib"])
+                out, _ = run_measured(torch_script + ["mlp", str(batch), str(updates), "bf16"], env)
+                b_sps.append(last_json(out)["samples_per_s"])
         # The sgemm ceiling for one update's GEMMs, as Anneal issues them.
         shapes = [(batch, 1024, 784, "n", "n"), (batch, 1024, 1024, "n", "n"), (batch, 10, 1024, "n", "n"),
                   (784, 1024, batch, "t", "n"), (1024, 1024, batch, "t", "n"), (1024, 10, batch, "t", "n"),
@@ -139,13 +164,15 @@ def main():
         a_rss_m, t_rss_m = statistics.median(a_rss), (statistics.median(t_rss) if t_rss else None)
         record("MLP 784-1024-1024-10, batch %d" % batch, "samples/s", "1/s", a_sps, t_sps, True, a_rss_m, t_rss_m,
                gemm_s / a_update_s)
+        record("MLP 784-1024-1024-10, batch %d" % batch, "samples/s", "1/s", a_sps, b_sps, True, a_rss_m, t_rss_m,
+               peer="PyTorch bfloat16 autocast")
         record("MLP 784-1024-1024-10, batch %d" % batch, "real GFLOP/s", "GFLOP/s",
                [s * real_flop / 1e9 for s in a_sps], [s * real_flop / 1e9 for s in t_sps], True, a_rss_m, t_rss_m)
     # c. The conv net (models/conv_synthetic.yaml), batch 64, with each conv layer's share of
     # Anneal's executor time.
     conv_model = os.path.join(ROOT, "models", "conv_synthetic.yaml")
     conv_updates = str(max(5, int(30 * scale)))
-    a_sps, t_sps, a_rss, t_rss, shares = [], [], [], [], []
+    a_sps, t_sps, b_sps, a_rss, t_rss, shares = [], [], [], [], [], []
     for _ in range(args.repeats):
         out, _ = run_measured([bench, "train", conv_model, "--updates", conv_updates, "--warmup", "3", "--threads", threads,
                                "--profile", "1"])
@@ -157,9 +184,13 @@ def main():
             out, _ = run_measured(torch_script + ["conv", "64", conv_updates], env)
             t_sps.append(last_json(out)["samples_per_s"])
             t_rss.append(last_json(out)["peak_rss_mib"])
+            out, _ = run_measured(torch_script + ["conv", "64", conv_updates, "bf16"], env)
+            b_sps.append(last_json(out)["samples_per_s"])
     conv_flop = 25.46e6  # per training sample, from `anneal check models/conv_synthetic.yaml`
     a_rss_m, t_rss_m = statistics.median(a_rss), (statistics.median(t_rss) if t_rss else None)
     record("conv net [1,28,28], batch 64", "samples/s", "1/s", a_sps, t_sps, True, a_rss_m, t_rss_m)
+    record("conv net [1,28,28], batch 64", "samples/s", "1/s", a_sps, b_sps, True, a_rss_m, t_rss_m,
+           peer="PyTorch bfloat16 autocast")
     record("conv net [1,28,28], batch 64", "real GFLOP/s", "GFLOP/s", [s * conv_flop / 1e9 for s in a_sps],
            [s * conv_flop / 1e9 for s in t_sps], True, a_rss_m, t_rss_m)
     conv_shares = {}
@@ -169,8 +200,10 @@ def main():
     sq = sgemm(1024, 1024, 1024)["gflops"]
     mid = sgemm(256, 1024, 1024)["gflops"]
 
+    cpu = cpu_facts()
     print("\nAnneal vs PyTorch %s, %s thread(s), medians of %d runs (ratio > 1: Anneal ahead)\n" %
           ("(python3-torch)" if have_torch else "(not installed)", threads, args.repeats))
+    print("CPU: %s; ISA: %s" % (cpu["model"], " ".join(cpu["isa"]) or "no AVX"))
     print("sgemm in this run: %.1f GFLOP/s at 1024^3, %.1f at 256x1024x1024\n" % (sq, mid))
     header = ("| workload | metric | Anneal | PyTorch | ratio (median of pairs) | pair range | sgemm-ceiling fraction | "
               "peak RSS Anneal / PyTorch (MiB) |")
@@ -182,7 +215,8 @@ def main():
         rss = "%.0f / %s" % (r["anneal_rss_mib"], "—" if r["pytorch_rss_mib"] is None else "%.0f" % r["pytorch_rss_mib"])
         ceiling = "—" if r["ceiling_fraction"] is None else "%.0f %%" % (100 * r["ceiling_fraction"])
         spread = "—" if r["ratio"] is None else "%.2f–%.2f" % (r["ratio_min"], r["ratio_max"])
-        print("| %s | %s (%s) | %s | %s | %s | %s | %s | %s |" % (r["workload"], r["metric"], r["unit"], fmt(r["anneal"]),
+        print("| %s | %s (%s)%s | %s | %s | %s | %s | %s | %s |" % (r["workload"], r["metric"], r["unit"],
+                                                                "" if r["peer"] == "PyTorch" else " vs " + r["peer"], fmt(r["anneal"]),
                                                                 fmt(r["pytorch"]), "—" if r["ratio"] is None else "%.2fx" % r["ratio"],
                                                                 spread, ceiling, rss))
     print("\nconv net, share of Anneal's executor time per node (forward + backward):")
@@ -191,14 +225,78 @@ def main():
     out_dir = os.path.join(HERE, "results")
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "results.json"), "w") as f:
-        json.dump({"threads": args.threads, "repeats": args.repeats, "sgemm_gflops_1024": sq, "sgemm_gflops_256x1024x1024": mid,
-                   "rows": rows, "conv_shares": conv_shares}, f, indent=1)
+        busy = [("%s, %s: %s runs spread %.0f %%" % (r["workload"], r["metric"], side, 100 * r[side + "_spread"]))
+                for r in rows for side in ("anneal", "pytorch") if r[side + "_spread"] > 0.15]
+        result = {"threads": args.threads, "repeats": args.repeats, "cpu": cpu, "sgemm_gflops_1024": sq,
+                  "sgemm_gflops_256x1024x1024": mid, "rows": rows, "conv_shares": conv_shares, "busy": busy}
+        json.dump(result, f, indent=1)
     with open(os.path.join(out_dir, "results.csv"), "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
         writer.writeheader()
         writer.writerows(rows)
     print("results: bench/results/results.json, results.csv")
+    if busy:
+        print("\nThe machine was busy: within one side, runs of a workload spread by more than 15 %%:\n  %s\n"
+              "Not reporting: the README's table is left as it is. Run again on a quiet machine." % "\n  ".join(busy))
+        return 3
+    if not args.no_readme:
+        write_readme(result)
+        print("README.md: the performance table is regenerated from bench/results/results.json")
+    return 0
+
+
+def cpu_facts():
+    """The CPU's model name and the ISA flags that matter for these kernels."""
+    model, flags = "unknown", set()
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+            elif line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+    wanted = ["avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16"]
+    return {"model": model, "isa": [w for w in wanted if w in flags]}
+
+
+def readme_table(result):
+    """The README's performance table, from a results.json."""
+    def value(v, unit):
+        return "—" if v is None else ("%.3g %s" % (v, unit) if unit in ("us", "s") else "{:,.0f}".format(v).replace(",", " "))
+
+    lines = ["One run: `bash bench/run.sh` on %s (ISA: %s), %d thread(s), %d interleaved rounds; sgemm %.0f GFLOP/s at "
+             "1024³ in the same run. Ratio: how many times Anneal is ahead, the median of the per-round ratios "
+             "(their range in brackets). Regenerated from `bench/results/results.json`." %
+             (result["cpu"]["model"], " ".join(result["cpu"]["isa"]), result["threads"], result["repeats"],
+              result["sgemm_gflops_1024"]), "",
+             "| workload | measure | Anneal | peer | peer's figure | ratio (range) | sgemm ceiling | peak RSS Anneal / peer |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in result["rows"]:
+        if r["metric"] == "real GFLOP/s" or r["metric"] == "time per epoch (9 updates + validation)":
+            continue
+        unit = {"us": "µs", "s": "s"}.get(r["unit"], "")
+        ratio = "—" if r["ratio"] is None else "%.2f× (%.2f–%.2f)" % (r["ratio"], r["ratio_min"], r["ratio_max"])
+        ceiling = "" if r["ceiling_fraction"] is None else "%.0f %%" % (100 * r["ceiling_fraction"])
+        rss = "%.0f / %s MiB" % (r["anneal_rss_mib"], "—" if r["pytorch_rss_mib"] is None else "%.0f" % r["pytorch_rss_mib"])
+        lines.append("| %s | %s | %s %s | %s | %s %s | %s | %s | %s |" % (
+            r["workload"], r["metric"], value(r["anneal"], r["unit"]), unit, r["peer"], value(r["pytorch"], r["unit"]), unit,
+            ratio, ceiling, rss))
+    return "\n".join(lines)
+
+
+def write_readme(result):
+    path = os.path.join(ROOT, "README.md")
+    with open(path) as f:
+        text = f.read()
+    begin, end = "<!-- bench-table:begin -->", "<!-- bench-table:end -->"
+    if begin not in text or end not in text:
+        raise SystemExit("README.md has no %s ... %s markers" % (begin, end))
+    text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: begin + "\n" + readme_table(result) + "\n" + end, text,
+                  flags=re.S)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

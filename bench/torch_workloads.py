@@ -3,8 +3,11 @@
 
   torch_workloads.py lesson-process            the lesson's 50-epoch run, as a user's script would
   torch_workloads.py lesson-timing             time per update and per epoch of the lesson's model
-  torch_workloads.py mlp BATCH UPDATES         samples/s of the 784-1024-1024-10 MLP
-  torch_workloads.py conv BATCH UPDATES        samples/s of the conv net (models/conv_synthetic.yaml)
+  torch_workloads.py mlp BATCH UPDATES [bf16]  samples/s of the 784-1024-1024-10 MLP
+  torch_workloads.py conv BATCH UPDATES [bf16] samples/s of the conv net (models/conv_synthetic.yaml)
+With bf16 the forward pass and loss run under torch.autocast('cpu', dtype=torch.bfloat16), the
+one line a PyTorch user adds for mixed precision (oneDNN then runs the products in bfloat16 on
+CPUs with AVX512-BF16 or AMX units, and emulates them elsewhere).
 Threads: ANNEAL_BENCH_THREADS (default 2). Run with OMP_WAIT_POLICY=PASSIVE (the driver sets it):
 without it PyTorch's OpenMP threads spin against BLAS's on two cores.
 """
@@ -94,7 +97,7 @@ def lesson_timing():
     print(json.dumps({"us_per_update": updates[len(updates) // 2] * 1e6, "us_per_epoch": epochs[len(epochs) // 2] * 1e6}))
 
 
-def time_sgd_updates(model, x, y, batch, updates, warmup):
+def time_sgd_updates(model, x, y, batch, updates, warmup, bf16=False):
     """SGD with momentum and softmax cross-entropy on shuffled batches of (x, y); prints the time
     per update after `warmup` untimed ones, as JSON."""
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -106,7 +109,9 @@ def time_sgd_updates(model, x, y, batch, updates, warmup):
         start = (i * batch) % (rows - batch)
         idx = perm[start:start + batch]
         opt.zero_grad(set_to_none=True)
-        loss_fn(model(x[idx]), y[idx]).backward()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = loss_fn(model(x[idx]), y[idx])
+        loss.backward()
         opt.step()
 
     for i in range(warmup):
@@ -119,7 +124,7 @@ def time_sgd_updates(model, x, y, batch, updates, warmup):
                       "peak_rss_mib": peak_rss_mib()}))
 
 
-def mlp(batch, updates):
+def mlp(batch, updates, bf16=False):
     g = torch.Generator().manual_seed(1)
     rows = 65536
     x = torch.randn(rows, 784, generator=g)
@@ -129,10 +134,10 @@ def mlp(batch, updates):
     for layer in (model[0], model[2], model[4]):  # glorot_uniform, as Anneal's dense default
         torch.nn.init.xavier_uniform_(layer.weight)
         torch.nn.init.zeros_(layer.bias)
-    time_sgd_updates(model, x, y, batch, updates, warmup=10)
+    time_sgd_updates(model, x, y, batch, updates, warmup=10, bf16=bf16)
 
 
-def conv(batch, updates):
+def conv(batch, updates, bf16=False):
     g = torch.Generator().manual_seed(1)
     rows = 8192
     x = torch.randn(rows, 1, 28, 28, generator=g)
@@ -141,7 +146,7 @@ def conv(batch, updates):
     model = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
                           nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
-    time_sgd_updates(model, x, y, batch, updates, warmup=5)
+    time_sgd_updates(model, x, y, batch, updates, warmup=5, bf16=bf16)
 
 
 if __name__ == "__main__":
@@ -151,8 +156,8 @@ if __name__ == "__main__":
     elif what == "lesson-timing":
         lesson_timing()
     elif what == "mlp":
-        mlp(int(sys.argv[2]), int(sys.argv[3]))
+        mlp(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:] == ["bf16"])
     elif what == "conv":
-        conv(int(sys.argv[2]), int(sys.argv[3]))
+        conv(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:] == ["bf16"])
     else:
         sys.exit("unknown workload " + what)
