@@ -13,6 +13,9 @@ cd "$work"
 # As root, OpenMPI wants both confirmations; on two cores three ranks oversubscribe.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1
+# Containers often forbid the cross-process reads (CMA) OpenMPI's shared-memory transport uses for
+# large messages; plain copies work everywhere.
+export OMPI_MCA_btl_vader_single_copy_mechanism=none
 # Under scripts/test_sanitized.sh: OpenMPI unloads its components (mca_*.so) when it finalizes, so
 # LeakSanitizer sees their allocations as leaks of an unknown module, which no suppression can
 # name. Leaks stay checked for this code by the thread-rank tests (tests/test_distributed.cpp).
