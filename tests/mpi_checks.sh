@@ -176,6 +176,13 @@ usage)
   rc=$?
   set -e
   [ "$rc" -ne 0 ] && grep -q "expected linear or sqrt" out.txt || fail "--scale-lr cubic: $(cat out.txt)"
+  # A checkpoint that is not there: found before training, said once.
+  set +e
+  mpirun -np 2 "$anneal" train "$model" --resume missing.ckpt -q >out.txt 2>&1
+  rc=$?
+  set -e
+  [ "$rc" -ne 0 ] || fail "a missing checkpoint was accepted"
+  [ "$(grep -c "missing.ckpt" out.txt)" = 1 ] || fail "the missing checkpoint was not reported exactly once: $(cat out.txt)"
   echo "usage errors over ranks: reported once, non-zero exit"
   ;;
 *)

@@ -199,6 +199,9 @@ int train_command(const Args& args) {
   if (const int code = agree_on_setup(session.get(), [&] {
         ModelSpec spec = load_model_spec(f.model, load);
         if (vm.count("extend")) extended_from = extend_run(spec, vm["extend"].as<int64_t>(), f.resume, vm.count("epochs") > 0);
+        // Over ranks a checkpoint that cannot be read is found here, where every rank agrees on
+        // the error, rather than mid-run, where each rank would end the job on its own.
+        if (session && !f.resume.empty()) (void)load_checkpoint(f.resume);
         scale_batch(spec, scaling);
         built.emplace(build_experiment(std::move(spec), true, memory_limit(vm)));
         scale_rate(*built, scaling);
@@ -210,7 +213,9 @@ int train_command(const Args& args) {
   Experiment& ex = *built;
   if (root)  // warnings are worth reading even with --quiet
     for (const auto& warning : ex.warnings) std::fprintf(stderr, "anneal: warning: %s\n", warning.c_str());
-  if (!quiet && session)
+  if (!quiet && session && session->size() == 1)
+    std::printf("note: --distributed with one rank (start several with mpirun -np N): training as one process\n");
+  if (!quiet && session && session->size() > 1)
     std::printf("data-parallel over %d ranks: %lld rows per rank per update (global batch %lld)\n", session->size(),
                 static_cast<long long>(ex.spec.train.batch_size / session->size()), static_cast<long long>(ex.spec.train.batch_size));
   RunOptions run;
