@@ -6,7 +6,8 @@ processes; the table shows medians, the ratio Anneal/PyTorch (>1: Anneal faster)
 the per-pair ratios with their range, each process's peak resident memory, and each workload's
 fraction of the sgemm ceiling measured in the same run for the same shapes. PyTorch runs the MLP
 and the conv net twice per round: in float32, and with bfloat16 autocast (what a PyTorch user gets
-from one line). The CPU's model and ISA flags go with the results. When a side's runs of a workload
+from one line; by default only on CPUs with bfloat16 units, since elsewhere oneDNN emulates it
+about a hundred times slower than float32). The CPU's model and ISA flags go with the results. When a side's runs of a workload
 spread by more than 15 % (max - min over the median) the machine was busy: the run says so and
 leaves the README alone. Otherwise the README's table (between its bench-table markers) is
 regenerated from bench/results/results.json (`--table-from JSON --write-readme` does the same for an
@@ -60,6 +61,9 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="fewer updates (a smoke run)")
     parser.add_argument("--no-readme", action="store_true", help="do not regenerate the README's table")
+    parser.add_argument("--bf16", choices=["auto", "always", "never"], default="auto",
+                        help="PyTorch's bfloat16 autocast rounds: auto runs them where the CPU has bfloat16 units "
+                             "(avx512_bf16 or amx_bf16); elsewhere oneDNN emulates them about 100x slower than float32")
     parser.add_argument("--table-from", help="print (and with --write-readme, write) the table of an earlier results.json")
     parser.add_argument("--write-readme", action="store_true", help="with --table-from: write it into README.md")
     args = parser.parse_args()
@@ -92,6 +96,11 @@ def main():
         return last_json(out)
 
     rows = []
+    cpu = cpu_facts()
+    with_bf16 = have_torch and (args.bf16 == "always" or
+                                (args.bf16 == "auto" and ("avx512_bf16" in cpu["isa"] or "amx_bf16" in cpu["isa"])))
+    if have_torch and not with_bf16:
+        print("PyTorch's bfloat16 autocast: skipped (this CPU has no bfloat16 units; --bf16 always runs it emulated)")
 
     def spread(values):
         return (max(values) - min(values)) / statistics.median(values) if values else 0.0
@@ -153,8 +162,9 @@ def main():
                 out, _ = run_measured(torch_script + ["mlp", str(batch), str(updates)], env)
                 t_sps.append(last_json(out)["samples_per_s"])
                 t_rss.append(last_json(out)["peak_rss_mib"])
-                out, _ = run_measured(torch_script + ["mlp", str(batch), str(updates), "bf16"], env)
-                b_sps.append(last_json(out)["samples_per_s"])
+                if with_bf16:
+                    out, _ = run_measured(torch_script + ["mlp", str(batch), str(updates), "bf16"], env)
+                    b_sps.append(last_json(out)["samples_per_s"])
         # The sgemm ceiling for one update's GEMMs, as Anneal issues them.
         shapes = [(batch, 1024, 784, "n", "n"), (batch, 1024, 1024, "n", "n"), (batch, 10, 1024, "n", "n"),
                   (784, 1024, batch, "t", "n"), (1024, 1024, batch, "t", "n"), (1024, 10, batch, "t", "n"),
@@ -164,8 +174,9 @@ def main():
         a_rss_m, t_rss_m = statistics.median(a_rss), (statistics.median(t_rss) if t_rss else None)
         record("MLP 784-1024-1024-10, batch %d" % batch, "samples/s", "1/s", a_sps, t_sps, True, a_rss_m, t_rss_m,
                gemm_s / a_update_s)
-        record("MLP 784-1024-1024-10, batch %d" % batch, "samples/s", "1/s", a_sps, b_sps, True, a_rss_m, t_rss_m,
-               peer="PyTorch bfloat16 autocast")
+        if with_bf16:
+            record("MLP 784-1024-1024-10, batch %d" % batch, "samples/s", "1/s", a_sps, b_sps, True, a_rss_m, t_rss_m,
+                   peer="PyTorch bfloat16 autocast")
         record("MLP 784-1024-1024-10, batch %d" % batch, "real GFLOP/s", "GFLOP/s",
                [s * real_flop / 1e9 for s in a_sps], [s * real_flop / 1e9 for s in t_sps], True, a_rss_m, t_rss_m)
     # c. The conv net (models/conv_synthetic.yaml), batch 64, with each conv layer's share of
@@ -184,13 +195,15 @@ def main():
             out, _ = run_measured(torch_script + ["conv", "64", conv_updates], env)
             t_sps.append(last_json(out)["samples_per_s"])
             t_rss.append(last_json(out)["peak_rss_mib"])
-            out, _ = run_measured(torch_script + ["conv", "64", conv_updates, "bf16"], env)
-            b_sps.append(last_json(out)["samples_per_s"])
+            if with_bf16:
+                out, _ = run_measured(torch_script + ["conv", "64", conv_updates, "bf16"], env)
+                b_sps.append(last_json(out)["samples_per_s"])
     conv_flop = 25.46e6  # per training sample, from `anneal check models/conv_synthetic.yaml`
     a_rss_m, t_rss_m = statistics.median(a_rss), (statistics.median(t_rss) if t_rss else None)
     record("conv net [1,28,28], batch 64", "samples/s", "1/s", a_sps, t_sps, True, a_rss_m, t_rss_m)
-    record("conv net [1,28,28], batch 64", "samples/s", "1/s", a_sps, b_sps, True, a_rss_m, t_rss_m,
-           peer="PyTorch bfloat16 autocast")
+    if with_bf16:
+        record("conv net [1,28,28], batch 64", "samples/s", "1/s", a_sps, b_sps, True, a_rss_m, t_rss_m,
+               peer="PyTorch bfloat16 autocast")
     record("conv net [1,28,28], batch 64", "real GFLOP/s", "GFLOP/s", [s * conv_flop / 1e9 for s in a_sps],
            [s * conv_flop / 1e9 for s in t_sps], True, a_rss_m, t_rss_m)
     conv_shares = {}
@@ -200,7 +213,6 @@ def main():
     sq = sgemm(1024, 1024, 1024)["gflops"]
     mid = sgemm(256, 1024, 1024)["gflops"]
 
-    cpu = cpu_facts()
     print("\nAnneal vs PyTorch %s, %s thread(s), medians of %d runs (ratio > 1: Anneal ahead)\n" %
           ("(python3-torch)" if have_torch else "(not installed)", threads, args.repeats))
     print("CPU: %s; ISA: %s" % (cpu["model"], " ".join(cpu["isa"]) or "no AVX"))
@@ -227,7 +239,7 @@ def main():
     with open(os.path.join(out_dir, "results.json"), "w") as f:
         busy = [("%s, %s: %s runs spread %.0f %%" % (r["workload"], r["metric"], side, 100 * r[side + "_spread"]))
                 for r in rows for side in ("anneal", "pytorch") if r[side + "_spread"] > 0.15]
-        result = {"threads": args.threads, "repeats": args.repeats, "cpu": cpu, "sgemm_gflops_1024": sq,
+        result = {"threads": args.threads, "repeats": args.repeats, "cpu": cpu, "bf16_autocast_run": with_bf16, "sgemm_gflops_1024": sq,
                   "sgemm_gflops_256x1024x1024": mid, "rows": rows, "conv_shares": conv_shares, "busy": busy}
         json.dump(result, f, indent=1)
     with open(os.path.join(out_dir, "results.csv"), "w", newline="") as f:
@@ -270,6 +282,9 @@ def readme_table(result):
               result["sgemm_gflops_1024"]), "",
              "| workload | measure | Anneal | peer | peer's figure | ratio (range) | sgemm ceiling | peak RSS Anneal / peer |",
              "|---|---|---|---|---|---|---|---|"]
+    if not result.get("bf16_autocast_run", any(r["peer"] != "PyTorch" for r in result["rows"])):
+        lines[0] += (" PyTorch's bfloat16 autocast was not run: this CPU has no bfloat16 units (oneDNN would emulate it "
+                     "about a hundred times slower than float32).")
     for r in result["rows"]:
         if r["metric"] == "real GFLOP/s" or r["metric"] == "time per epoch (9 updates + validation)":
             continue

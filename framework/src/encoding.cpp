@@ -60,46 +60,61 @@ void fit_columns(const Dataset& raw, const DataSpec& spec, FeatureEncoding& enc)
   }
 }
 
-Tensor encode_features(const FeatureEncoding& enc, const Dataset& raw) {
-  const auto columns = raw_columns(raw);
+// The raw columns checked against the encoding's, with each categorical column's map from raw
+// category index to its position in the one-hot block.
+struct ColumnMaps {
+  std::vector<RawColumn> columns;
+  std::vector<std::vector<int64_t>> maps;
+};
+
+ColumnMaps column_maps(const FeatureEncoding& enc, const Dataset& raw) {
+  ColumnMaps out{raw_columns(raw), {}};
+  const auto& columns = out.columns;
   if (columns.size() != enc.columns.size())
     throw DataError(raw.source + ": has " + std::to_string(columns.size()) + " feature columns, the model was trained on " +
                     std::to_string(enc.columns.size()));
-  std::vector<std::vector<int64_t>> maps(columns.size());
+  out.maps.resize(columns.size());
   for (size_t c = 0; c < columns.size(); ++c) {
     if (columns[c].categorical != enc.columns[c].categorical)
       throw DataError(raw.source + ": column '" + columns[c].name + "' is " + (columns[c].categorical ? "categorical" : "numeric") +
                       " here but was " + (enc.columns[c].categorical ? "categorical" : "numeric") + " in training");
-    if (columns[c].categorical) maps[c] = category_map(columns[c], enc.columns[c]);
+    if (columns[c].categorical) out.maps[c] = category_map(columns[c], enc.columns[c]);
   }
-  const int64_t n = raw.rows(), width = enc.width();
-  Tensor out(n, Shape{width});
-  for (int64_t r = 0; r < n; ++r) {
-    const float* in = raw.features.row(r);
-    float* x = out.row(r);
-    int64_t at = 0;
-    for (size_t c = 0; c < columns.size(); ++c) {
-      const ColumnEncoding& e = enc.columns[c];
-      const float v = in[c];
-      if (!e.categorical) {
-        x[at++] = std::isnan(v) ? e.fill : v;
-        continue;
-      }
-      if (!std::isnan(v)) {
-        const int64_t pos = maps[c][static_cast<size_t>(v)];
-        if (pos < 0) {
-          std::string known;
-          for (size_t i = 0; i < e.categories.size() && i < 12; ++i) known += (i ? ", " : "") + e.categories[i];
-          throw DataError(raw.where(r) + ": error: column '" + e.name + "': the category '" + columns[c].categories[static_cast<size_t>(v)] +
-                          "' was not in the training rows (known: " + known + (e.categories.size() > 12 ? ", ..." : "") + ")");
-        }
-        x[at + pos] = 1.0f;
-      }
-      at += static_cast<int64_t>(e.categories.size());
+  return out;
+}
+
+// Row r's encoded features into x, which may be the raw row itself when no column is categorical:
+// column c is read before feature c is written, and the scaling reads only x.
+void encode_row(const FeatureEncoding& enc, const Dataset& raw, const ColumnMaps& m, int64_t r, float* x) {
+  const float* in = raw.features.row(r);
+  int64_t at = 0;
+  for (size_t c = 0; c < m.columns.size(); ++c) {
+    const ColumnEncoding& e = enc.columns[c];
+    const float v = in[c];
+    if (!e.categorical) {
+      x[at++] = std::isnan(v) ? e.fill : v;
+      continue;
     }
-    if (!enc.offset.empty())
-      for (int64_t j = 0; j < width; ++j) x[j] = (x[j] - enc.offset[static_cast<size_t>(j)]) / enc.scale[static_cast<size_t>(j)];
+    if (!std::isnan(v)) {
+      const int64_t pos = m.maps[c][static_cast<size_t>(v)];
+      if (pos < 0) {
+        std::string known;
+        for (size_t i = 0; i < e.categories.size() && i < 12; ++i) known += (i ? ", " : "") + e.categories[i];
+        throw DataError(raw.where(r) + ": error: column '" + e.name + "': the category '" + m.columns[c].categories[static_cast<size_t>(v)] +
+                        "' was not in the training rows (known: " + known + (e.categories.size() > 12 ? ", ..." : "") + ")");
+      }
+      x[at + pos] = 1.0f;
+    }
+    at += static_cast<int64_t>(e.categories.size());
   }
+  if (!enc.offset.empty())
+    for (int64_t j = 0; j < enc.width(); ++j) x[j] = (x[j] - enc.offset[static_cast<size_t>(j)]) / enc.scale[static_cast<size_t>(j)];
+}
+
+Tensor encode_features(const FeatureEncoding& enc, const Dataset& raw) {
+  const ColumnMaps m = column_maps(enc, raw);
+  Tensor out(raw.rows(), Shape{enc.width()});
+  for (int64_t r = 0; r < raw.rows(); ++r) encode_row(enc, raw, m, r, out.row(r));
   return out;
 }
 
@@ -163,29 +178,53 @@ FeatureEncoding fit_encoding(const Dataset& raw, const DataSpec& spec) {
   return enc;
 }
 
-Dataset encode(const FeatureEncoding& enc, const Dataset& raw) {
+namespace {
+
+// The targets: one-hot rows for an encoding that asks for them, else the raw ones.
+Tensor encode_targets(const FeatureEncoding& enc, const Dataset& raw) {
+  const int64_t n = raw.rows();
+  if (!enc.one_hot || raw.targets.sample_shape().numel() == 0) return raw.targets;
+  Tensor targets(n, Shape{enc.classes});
+  for (int64_t r = 0; r < n; ++r) {
+    const float v = raw.targets[static_cast<size_t>(r)];
+    if (v < 0 || v >= static_cast<float>(enc.classes) || v != std::floor(v))
+      throw DataError(raw.where(r) + ": error: the label " + std::to_string(static_cast<long long>(v)) + " is outside the " +
+                      std::to_string(enc.classes) + " classes of the training rows");
+    targets.row(r)[static_cast<int64_t>(v)] = 1.0f;
+  }
+  return targets;
+}
+
+// Everything of an encoded dataset but its features.
+Dataset encode_rest(const FeatureEncoding& enc, const Dataset& raw) {
   Dataset out;
   out.source = raw.source;
   out.class_names = enc.class_names;
   out.label_classes = enc.one_hot ? enc.classes : raw.label_classes;
   out.sample_weights = raw.sample_weights;
   out.lines = raw.lines;
-  out.features = encode_features(enc, raw);
-  const int64_t n = raw.rows();
-  if (!enc.one_hot || raw.targets.sample_shape().numel() == 0) {
-    out.targets = raw.targets;
-    return out;
-  }
-  out.targets = Tensor(n, Shape{enc.classes});
-  for (int64_t r = 0; r < n; ++r) {
-    const float v = raw.targets[static_cast<size_t>(r)];
-    if (v < 0 || v >= static_cast<float>(enc.classes) || v != std::floor(v))
-      throw DataError(raw.where(r) + ": error: the label " + std::to_string(static_cast<long long>(v)) + " is outside the " +
-                      std::to_string(enc.classes) + " classes of the training rows");
-    out.targets.row(r)[static_cast<int64_t>(v)] = 1.0f;
-  }
+  out.targets = encode_targets(enc, raw);
   return out;
 }
+
+}  // namespace
+
+Dataset encode(const FeatureEncoding& enc, const Dataset& raw) {
+  Dataset out = encode_rest(enc, raw);
+  out.features = encode_features(enc, raw);
+  return out;
+}
+
+Dataset encode(const FeatureEncoding& enc, Dataset&& raw) {
+  const bool one_value_per_column = enc.width() == static_cast<int64_t>(enc.columns.size());
+  if (!one_value_per_column || raw.features.sample_shape().numel() != enc.width()) return encode(enc, static_cast<const Dataset&>(raw));
+  Dataset out = encode_rest(enc, raw);
+  const ColumnMaps m = column_maps(enc, raw);
+  for (int64_t r = 0; r < raw.rows(); ++r) encode_row(enc, raw, m, r, raw.features.row(r));
+  out.features = std::move(raw.features);
+  return out;
+}
+
 
 std::vector<std::string> large_valued_columns(const Dataset& raw, const FeatureEncoding& enc) {
   std::vector<std::string> out;

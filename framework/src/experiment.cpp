@@ -107,8 +107,11 @@ void encode_rows(Experiment& ex, const ModelSpec& spec, std::optional<Dataset>& 
       ex.warnings.push_back(std::string(columns.size() == 1 ? "feature " : "features ") + named + (columns.size() == 1 ? " has" : " have") +
                             " values beyond +-100; unscaled features often stall training: consider normalize: standard in data:");
   }
-  if (train) ex.train = encode(ex.encoding, *train);
-  if (validation) ex.validation = encode(ex.encoding, *validation);
+  // Encoded in place where the encoding allows: the rows are held once, not raw and encoded.
+  if (train) ex.train = encode(ex.encoding, std::move(*train));
+  if (validation) ex.validation = encode(ex.encoding, std::move(*validation));
+  train.reset();
+  validation.reset();
   const std::string source = spec.data->synthetic ? std::string("the synthetic data") : spec.data->path;
   const int64_t features = ex.encoding.width();
   if (features != spec.input.numel()) {

@@ -44,6 +44,9 @@ FeatureEncoding fit_encoding(const Dataset& raw_train, const DataSpec& spec);
 // Encoded features and targets of raw rows (labels optional). A category the encoding does not
 // know is a DataError naming the row, the column and the category.
 Dataset encode(const FeatureEncoding& encoding, const Dataset& raw);
+// The same, reusing the raw rows' memory where the encoding keeps one value per column (no
+// categorical column): the rows are encoded in place, so the data is held once, not twice.
+Dataset encode(const FeatureEncoding& encoding, Dataset&& raw);
 
 // Raw numeric feature columns whose training values exceed 100 in absolute value, for the
 // "normalize: standard" hint (only meaningful with normalize: none).
