@@ -249,7 +249,10 @@ def main():
     print("results: bench/results/results.json, results.csv")
     if busy:
         print("\nThe machine was busy: within one side, runs of a workload spread by more than 15 %%:\n  %s\n"
-              "Not reporting: the README's table is left as it is. Run again on a quiet machine." % "\n  ".join(busy))
+              "Not reporting figures: the README says this run was refused, and why. Run again on a quiet machine."
+              % "\n  ".join(busy))
+        if not args.no_readme:
+            write_readme(result)
         return 3
     if not args.no_readme:
         write_readme(result)
@@ -271,7 +274,14 @@ def cpu_facts():
 
 
 def readme_table(result):
-    """The README's performance table, from a results.json."""
+    """The README's performance table, from a results.json; for a refused run, why it was refused."""
+    if result.get("busy"):
+        worst = max(result["busy"], key=lambda b: float(b.rsplit(" ", 2)[-2]))
+        return ("The last run of `bash bench/run.sh` (on %s, ISA: %s) was refused: within one side, the rounds of %d "
+                "workload measures spread by more than 15 %% (the worst: %s), so the machine was too busy for its figures "
+                "to mean anything, and none are shown. `bench/results/results.json` keeps them for diagnosis; run the "
+                "bench again on a quiet machine." %
+                (result["cpu"]["model"], " ".join(result["cpu"]["isa"]), len(result["busy"]), worst))
     def value(v, unit):
         return "—" if v is None else ("%.3g %s" % (v, unit) if unit in ("us", "s") else "{:,.0f}".format(v).replace(",", " "))
 
