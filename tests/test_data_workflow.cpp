@@ -257,3 +257,28 @@ TEST_CASE("raw 0-16 pixels at a high rate: training says it is stuck, standardis
   CHECK(r.err.find("not changed") == std::string::npos);
   CHECK(std::stod(r.out.substr(r.out.find("final val_accuracy: ") + 20)) > 0.9);
 }
+
+TEST_CASE("encoding rows in place gives the copy's values bit for bit, and one-hot encodings still copy", "[data][encoding]") {
+  TempDir dir;
+  // Missing cells (mean fill) and standard scaling; the second file adds a categorical column.
+  const std::string numeric = dir.write("n.csv", "a,b,label\n1,2.5,0\n3,?,1\n-4,8,0\n10,1e3,1\n");
+  const std::string mixed = dir.write("m.csv", "a,b,c,label\n1,2.5,x,0\n3,?,y,1\n-4,8,x,0\n10,1e3,z,1\n");
+  for (const bool categorical : {false, true}) {
+    DataSpec spec;
+    spec.path = categorical ? mixed : numeric;
+    spec.header = true;
+    spec.label_index = -1;
+    spec.missing = "mean";
+    spec.normalize = "standard";
+    if (categorical) spec.categorical.push_back({int64_t{2}, std::nullopt, {}});
+    const Dataset raw = read_csv(spec);
+    const FeatureEncoding enc = fit_encoding(raw, spec);
+    const Dataset copied = encode(enc, raw);
+    const Dataset moved = encode(enc, Dataset(raw));
+    REQUIRE(copied.features.size() == moved.features.size());
+    CHECK(std::equal(copied.features.data(), copied.features.data() + copied.features.size(), moved.features.data()));
+    CHECK(copied.features.sample_shape() == moved.features.sample_shape());
+    CHECK(moved.features.sample_shape().numel() == (categorical ? 5 : 2));
+    CHECK(moved.targets.size() == copied.targets.size());
+  }
+}

@@ -1,5 +1,7 @@
 // The CSV reader and the data encoding: the first byte picks the layout options (header, label,
 // missing-value policy, normalisation, a categorical column), the rest is the file.
+#include <cstring>
+
 #include "anneal/data.hpp"
 #include "anneal/encoding.hpp"
 #include "fuzz_common.hpp"
@@ -21,7 +23,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   return anneal::fuzz::guarded([&] {
     const anneal::Dataset raw = anneal::read_csv(spec);
     const anneal::FeatureEncoding encoding = anneal::fit_encoding(raw, spec);
-    anneal::encode(encoding, raw);
+    const anneal::Dataset copied = anneal::encode(encoding, raw);
+    // Encoding in place (the rows' own memory, where it can) gives the copy's values.
+    anneal::Dataset moved = anneal::encode(encoding, anneal::Dataset(raw));
+    const anneal::Tensor& a = copied.features;
+    const anneal::Tensor& b = moved.features;
+    if (a.size() != b.size() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) != 0) __builtin_trap();
     anneal::encoding_from_yaml(anneal::encoding_to_yaml(encoding), "fuzz");
   });
 }
