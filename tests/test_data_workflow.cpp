@@ -263,9 +263,12 @@ TEST_CASE("encoding rows in place gives the copy's values bit for bit, and one-h
   // Missing cells (mean fill) and standard scaling; the second file adds a categorical column.
   const std::string numeric = dir.write("n.csv", "a,b,label\n1,2.5,0\n3,?,1\n-4,8,0\n10,1e3,1\n");
   const std::string mixed = dir.write("m.csv", "a,b,c,label\n1,2.5,x,0\n3,?,y,1\n-4,8,x,0\n10,1e3,z,1\n");
-  for (const bool categorical : {false, true}) {
+  // One category and a missing cell: one feature per column, yet not a value to keep in place.
+  const std::string single = dir.write("s.csv", "a,b,c,label\n1,2.5,x,0\n3,4,?,1\n-4,8,x,0\n");
+  for (const std::string& path : {numeric, mixed, single}) {
+    const bool categorical = path != numeric;
     DataSpec spec;
-    spec.path = categorical ? mixed : numeric;
+    spec.path = path;
     spec.header = true;
     spec.label_index = -1;
     spec.missing = "mean";
@@ -278,7 +281,7 @@ TEST_CASE("encoding rows in place gives the copy's values bit for bit, and one-h
     REQUIRE(copied.features.size() == moved.features.size());
     CHECK(std::equal(copied.features.data(), copied.features.data() + copied.features.size(), moved.features.data()));
     CHECK(copied.features.sample_shape() == moved.features.sample_shape());
-    CHECK(moved.features.sample_shape().numel() == (categorical ? 5 : 2));
+    CHECK(moved.features.sample_shape().numel() == (path == mixed ? 5 : path == single ? 3 : 2));
     CHECK(moved.targets.size() == copied.targets.size());
   }
 }

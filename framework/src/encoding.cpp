@@ -216,8 +216,11 @@ Dataset encode(const FeatureEncoding& enc, const Dataset& raw) {
 }
 
 Dataset encode(const FeatureEncoding& enc, Dataset&& raw) {
-  const bool one_value_per_column = enc.width() == static_cast<int64_t>(enc.columns.size());
-  if (!one_value_per_column || raw.features.sample_shape().numel() != enc.width()) return encode(enc, static_cast<const Dataset&>(raw));
+  // Only numeric columns: a categorical one, even with a single category (one feature), writes a
+  // one-hot position rather than its value and leaves a missing cell 0, which in place would
+  // keep the raw cell.
+  const bool numeric = std::none_of(enc.columns.begin(), enc.columns.end(), [](const ColumnEncoding& c) { return c.categorical; });
+  if (!numeric || raw.features.sample_shape().numel() != enc.width()) return encode(enc, static_cast<const Dataset&>(raw));
   Dataset out = encode_rest(enc, raw);
   const ColumnMaps m = column_maps(enc, raw);
   for (int64_t r = 0; r < raw.rows(); ++r) encode_row(enc, raw, m, r, raw.features.row(r));
