@@ -34,15 +34,16 @@ Trainer::Trainer(const CompiledGraph& graph, Weights& weights, const Loss& loss,
   optimizer_.set_groups(std::move(groups));
 }
 
-void Trainer::gather(const Dataset& data, const int64_t* rows, int64_t count) {
+void Trainer::gather(const Dataset& data, const int64_t* rows, int64_t count, int64_t begin, int64_t end) {
   const int64_t fw = data.features.sample_shape().numel();
   const int64_t tw = data.targets.sample_shape().numel();
-  float* input = executor_.input();
   for (int64_t i = 0; i < count; ++i) {
-    std::memcpy(input + i * fw, data.features.row(rows[i]), sizeof(float) * static_cast<size_t>(fw));
     std::memcpy(targets_.data() + i * tw, data.targets.row(rows[i]), sizeof(float) * static_cast<size_t>(tw));
     if (!data.sample_weights.empty()) weights_batch_[static_cast<size_t>(i)] = data.sample_weights[static_cast<size_t>(rows[i])];
   }
+  float* input = executor_.input();
+  for (int64_t i = begin; i < end; ++i)
+    std::memcpy(input + (i - begin) * fw, data.features.row(rows[i]), sizeof(float) * static_cast<size_t>(fw));
 }
 
 void Trainer::reset_metrics(std::vector<std::vector<double>>& states, int64_t rows, int64_t tw) const {
@@ -58,18 +59,20 @@ double Trainer::batch_loss(const Dataset& data, const float* output, int64_t cou
   return loss_.weighted_forward_backward(output, targets_.data(), weights_batch_.data(), count, width, tw, grad);
 }
 
-std::pair<int64_t, int64_t> Trainer::gather_slice(const Dataset& data, const int64_t* rows, int64_t count) {
-  const auto [begin, end] = rank_slice(count, options_.comm->rank(), options_.comm->size());
-  const int64_t fw = data.features.sample_shape().numel();
-  const int64_t tw = data.targets.sample_shape().numel();
-  float* input = executor_.input();
-  for (int64_t i = 0; i < count; ++i) {
-    std::memcpy(targets_.data() + i * tw, data.targets.row(rows[i]), sizeof(float) * static_cast<size_t>(tw));
-    if (!data.sample_weights.empty()) weights_batch_[static_cast<size_t>(i)] = data.sample_weights[static_cast<size_t>(rows[i])];
-  }
-  for (int64_t i = begin; i < end; ++i)
-    std::memcpy(input + (i - begin) * fw, data.features.row(rows[i]), sizeof(float) * static_cast<size_t>(fw));
+std::pair<int64_t, int64_t> Trainer::forward_batch(const Dataset& data, const int64_t* rows, int64_t count, bool training) {
+  const auto [begin, end] = distributed() ? rank_slice(count, options_.comm->rank(), options_.comm->size())
+                                          : std::pair<int64_t, int64_t>{0, count};
+  gather(data, rows, count, begin, end);
+  if (end > begin) executor_.forward(end - begin, training);
+  if (distributed()) gather_outputs(count, end - begin);
   return {begin, end};
+}
+
+void Trainer::size_distributed_buffers() {
+  const auto outputs = static_cast<size_t>(graph_.max_batch() * graph_.output_shape().numel());
+  all_outputs_.resize(outputs);
+  all_output_grads_.resize(outputs);
+  gather_counts_.resize(static_cast<size_t>(options_.comm->size()));
 }
 
 void Trainer::gather_outputs(int64_t count, int64_t local) {
@@ -93,18 +96,11 @@ void Trainer::reduce_update() {
 
 double Trainer::train_forward(const Dataset& data, const int64_t* rows, int64_t count, int64_t& local) {
   const int64_t tw = data.targets.sample_shape().numel();
-  if (!distributed()) {
-    local = count;
-    gather(data, rows, count);
-    executor_.forward(count, true);
-    return batch_loss(data, executor_.output(), count, tw, executor_.output_grad());
-  }
-  const int64_t width = graph_.output_shape().numel();
-  const auto [begin, end] = gather_slice(data, rows, count);
+  const auto [begin, end] = forward_batch(data, rows, count, true);
   local = end - begin;
-  if (local > 0) executor_.forward(local, true);
-  gather_outputs(count, local);
+  if (!distributed()) return batch_loss(data, executor_.output(), count, tw, executor_.output_grad());
   // The loss of the whole batch, as one process computes it; this rank back-propagates its rows.
+  const int64_t width = graph_.output_shape().numel();
   const double loss = batch_loss(data, all_outputs_.data(), count, tw, all_output_grads_.data());
   std::copy(all_output_grads_.begin() + begin * width, all_output_grads_.begin() + end * width, executor_.output_grad());
   return loss;
@@ -120,22 +116,12 @@ Evaluation Trainer::evaluate(const Dataset& data, std::vector<float>* outputs) {
   std::vector<std::vector<double>> states;
   reset_metrics(states, n, tw);
   if (outputs) outputs->resize(static_cast<size_t>(n * width));
-  if (distributed()) {
-    all_outputs_.resize(static_cast<size_t>(graph_.max_batch() * width));
-    gather_counts_.resize(static_cast<size_t>(options_.comm->size()));
-  }
+  if (distributed()) size_distributed_buffers();
   for (int64_t begin = 0; begin < n; begin += graph_.max_batch()) {
     const int64_t count = std::min(graph_.max_batch(), n - begin);
     std::iota(rows.begin(), rows.begin() + count, begin);
-    if (distributed()) {
-      // Each rank runs its slice; every rank then scores the whole chunk.
-      const auto [b, e] = gather_slice(data, rows.data(), count);
-      if (e > b) executor_.forward(e - b, false);
-      gather_outputs(count, e - b);
-    } else {
-      gather(data, rows.data(), count);
-      executor_.forward(count, false);
-    }
+    // Over ranks each runs its slice of the chunk, and every rank then scores the whole chunk.
+    forward_batch(data, rows.data(), count, false);
     const float* batch_outputs = outputs_of_batch();
     if (outputs) std::copy(batch_outputs, batch_outputs + count * width, outputs->begin() + begin * width);
     out.loss += batch_loss(data, batch_outputs, count, tw, nullptr) * static_cast<double>(count);
@@ -169,7 +155,6 @@ History Trainer::fit(const Dataset& train, const Dataset* validation) {
 }
 
 void Trainer::prepare_fit(const Dataset& train, TrainState& state) {
-  const int64_t width = graph_.output_shape().numel();
   const int64_t tw = train.targets.sample_shape().numel();
   targets_.assign(static_cast<size_t>(graph_.max_batch() * tw), 0.0f);
   weights_batch_.assign(static_cast<size_t>(graph_.max_batch()), 1.0f);
@@ -177,9 +162,7 @@ void Trainer::prepare_fit(const Dataset& train, TrainState& state) {
   if (state.metric_states.size() != metrics_.size()) reset_metrics(state.metric_states, train.rows(), tw);
   executor_.dropout_rng().set_state(state.dropout);
   if (!distributed()) return;
-  all_outputs_.assign(static_cast<size_t>(graph_.max_batch() * width), 0.0f);
-  all_output_grads_.assign(static_cast<size_t>(graph_.max_batch() * width), 0.0f);
-  gather_counts_.assign(static_cast<size_t>(options_.comm->size()), 0);
+  size_distributed_buffers();
   // Rank 0's weights are the run's (they agree already when every rank read the same seed or
   // checkpoint; this makes it so whatever happened before).
   options_.comm->broadcast(std::span<float>(weights_.params), 0);

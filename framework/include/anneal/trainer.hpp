@@ -113,10 +113,13 @@ class Trainer {
   Rng shuffle(const TrainState& state);
   double train_batch(const Dataset& train, int64_t begin, int64_t count, TrainState& state);
   EpochRecord epoch_record(const Dataset& train, const Dataset* validation, const TrainState& state);
-  void gather(const Dataset& data, const int64_t* rows, int64_t count);
-  // The global batch's targets (and sample weights) at [0, count) and this rank's slice of its
-  // features in the executor's input; returns the slice's [begin, end).
-  std::pair<int64_t, int64_t> gather_slice(const Dataset& data, const int64_t* rows, int64_t count);
+  // The batch's targets (and sample weights) at [0, count), and the features of its rows
+  // [begin, end) in the executor's input.
+  void gather(const Dataset& data, const int64_t* rows, int64_t count, int64_t begin, int64_t end);
+  // The forward pass of a batch: here its rows, over ranks this rank's slice, whose outputs are
+  // then gathered. Returns this rank's [begin, end) of the batch; outputs_of_batch() has them all.
+  std::pair<int64_t, int64_t> forward_batch(const Dataset& data, const int64_t* rows, int64_t count, bool training);
+  void size_distributed_buffers();
   // Every rank's outputs of the batch (this rank's in the executor) into all_outputs_.
   void gather_outputs(int64_t count, int64_t local);
   // Sums the parameter gradients over the ranks and averages the non-trainable state.
@@ -124,7 +127,7 @@ class Trainer {
   bool distributed() const { return options_.comm && options_.comm->size() > 1; }
   // The forward pass of a training batch (as one process would see it, on every rank) with
   // the loss's gradient in the executor; returns the batch's loss and leaves the outputs the
-  // metrics read at outputs().
+  // metrics read at outputs_of_batch().
   double train_forward(const Dataset& data, const int64_t* rows, int64_t count, int64_t& local);
   const float* outputs_of_batch() const { return distributed() ? all_outputs_.data() : executor_.output(); }
   // Sizes (and zeroes) each metric's accumulator for up to `rows` rows; keeps capacity.
