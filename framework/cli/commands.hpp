@@ -9,6 +9,10 @@ namespace anneal::cli {
 
 using Args = std::vector<std::string>;
 
+// Prints an error to stderr in the one shape every message has: located messages already read
+// "file:line:col: error: ..."; the rest become "anneal: error: ...".
+void print_error(const std::string& message);
+
 int train_command(const Args& args);
 int check_command(const Args& args);
 int list_command(const Args& args);

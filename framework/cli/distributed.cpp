@@ -8,6 +8,7 @@
 #include "anneal/errors.hpp"
 #include "anneal/lr_scaling.hpp"
 #include "anneal/shape.hpp"
+#include "commands.hpp"
 
 #ifdef ANNEAL_HAVE_MPI
 #include <mpi.h>
@@ -94,6 +95,10 @@ int rank_from_environment() {
   return 0;
 }
 
+void DistributedSession::print_rank_error(const std::string& message) {
+  print_error((rank() == 0 ? "" : "rank " + std::to_string(rank()) + ": ") + message);
+}
+
 int agree_on_setup(DistributedSession* session, const std::function<void()>& setup) {
   if (!session) {
     setup();
@@ -115,11 +120,7 @@ int agree_on_setup(DistributedSession* session, const std::function<void()>& set
   // The same input fails the same way everywhere: rank 0 speaks for all. A failure rank 0 did
   // not see is that rank's own (a file only it cannot read), so it speaks, naming itself.
   const int rank0_failed = session->comm().allreduce_max(session->rank() == 0 ? code : 0);
-  if (code != 0 && (session->rank() == 0 || rank0_failed == 0)) {
-    const std::string prefix = session->rank() == 0 ? "" : "rank " + std::to_string(session->rank()) + ": ";
-    if (message.find("error: ") == std::string::npos) std::fprintf(stderr, "anneal: error: %s%s\n", prefix.c_str(), message.c_str());
-    else std::fprintf(stderr, "%s%s\n", prefix.c_str(), message.c_str());
-  }
+  if (code != 0 && (session->rank() == 0 || rank0_failed == 0)) session->print_rank_error(message);
   return worst;
 }
 

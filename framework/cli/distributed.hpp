@@ -22,6 +22,8 @@ class DistributedSession {
   virtual Communicator& comm() = 0;
   int rank() { return comm().rank(); }
   int size() { return comm().size(); }
+  // An error this rank met, printed with the rank's number (rank 0's as it is).
+  void print_rank_error(const std::string& message);
   // Ends every rank's process with `code` (after this rank has said why).
   [[noreturn]] void abort(int code) {
     end_job(code);

@@ -46,12 +46,15 @@ void print_usage(std::FILE* out) {
 void report(const std::string& message) {
   // Under an MPI launcher every rank meets the same error; rank 0 says it.
   if (anneal::cli::rank_from_environment() > 0) return;
-  // Located errors already read "file:line:col: error: ..."; give the rest the same shape.
-  if (message.find("error: ") == std::string::npos) std::fprintf(stderr, "anneal: error: %s\n", message.c_str());
-  else std::fprintf(stderr, "%s\n", message.c_str());
+  anneal::cli::print_error(message);
 }
 
 }  // namespace
+
+void anneal::cli::print_error(const std::string& message) {
+  if (message.find("error: ") == std::string::npos) std::fprintf(stderr, "anneal: error: %s\n", message.c_str());
+  else std::fprintf(stderr, "%s\n", message.c_str());
+}
 
 int main(int argc, char** argv) {
   if (argc < 2) {

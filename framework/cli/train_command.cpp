@@ -126,8 +126,7 @@ RunResult run_on_ranks(Experiment& ex, const RunOptions& run, DistributedSession
     return run_experiment(ex, run);
   } catch (const Error& e) {
     if (!session) throw;
-    const std::string prefix = session->rank() == 0 ? "" : "rank " + std::to_string(session->rank()) + ": ";
-    std::fprintf(stderr, "anneal: error: %s%s\n", prefix.c_str(), e.what());
+    session->print_rank_error(e.what());
     session->abort(e.exit_code());
   }
 }
