@@ -56,8 +56,9 @@ void warn_if_stuck(const History& history) {
 
 void scale_rate(Experiment& ex, const LrScaling& scaling) {
   if (scaling.rule.empty()) return;
-  const int64_t steps_per_epoch = ex.train ? (ex.train->rows() + ex.spec.train.batch_size - 1) / ex.spec.train.batch_size : 1;
-  ex.schedule = scale_schedule(std::move(ex.schedule), ex.optimizer->lr(), steps_per_epoch, scaling);
+  // The rate and updates per epoch the schedule itself was built with.
+  const ScheduleContext ctx = schedule_context(ex, ex.spec);
+  ex.schedule = scale_schedule(std::move(ex.schedule), ctx.optimizer_lr, ctx.steps_per_epoch, scaling);
 }
 
 // --extend N: the run becomes N epochs longer; returns the length it continues from.
