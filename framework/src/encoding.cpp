@@ -107,8 +107,9 @@ void encode_row(const FeatureEncoding& enc, const Dataset& raw, const ColumnMaps
     }
     at += static_cast<int64_t>(e.categories.size());
   }
+  // `at` is now the encoded width (enc.width() would sum the columns again for every feature).
   if (!enc.offset.empty())
-    for (int64_t j = 0; j < enc.width(); ++j) x[j] = (x[j] - enc.offset[static_cast<size_t>(j)]) / enc.scale[static_cast<size_t>(j)];
+    for (int64_t j = 0; j < at; ++j) x[j] = (x[j] - enc.offset[static_cast<size_t>(j)]) / enc.scale[static_cast<size_t>(j)];
 }
 
 Tensor encode_features(const FeatureEncoding& enc, const Dataset& raw) {
