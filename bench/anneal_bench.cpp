@@ -1,6 +1,7 @@
 // Measurements for bench/run_bench.py, printed as one JSON object per command:
 //   anneal_bench sgemm M N K [trans_a trans_b] [--threads T]      GFLOP/s of one sgemm shape
 //   anneal_bench train MODEL [--batch B] [--updates N] [--warmup W] [--threads T] [--profile 1]
+//                            [--gemm openblas|onednn|auto]
 //                                                                  time per update of a spec's model
 //                                                                  (and each node's share of it)
 //   anneal_bench epochs MODEL [--threads T]                         seconds per epoch (history time_s)
@@ -14,6 +15,7 @@
 
 #include "anneal/clock.hpp"
 #include "anneal/blas.hpp"
+#include "anneal/errors.hpp"
 #include "anneal/experiment.hpp"
 
 using namespace anneal;
@@ -86,7 +88,12 @@ int train(int argc, char** argv) {
   const int64_t updates = std::atoll(option(argc, argv, "--updates", "100").c_str());
   const int64_t warmup = std::atoll(option(argc, argv, "--warmup", "10").c_str());
   ModelSpec spec = load_model_spec(argv[2], load);
-  Experiment ex = build_experiment(std::move(spec));
+  BuildOptions build;
+  const std::string gemm = option(argc, argv, "--gemm", "openblas");
+  if (!parse_gemm_policy(gemm)) throw InputError("--gemm " + gemm + ": expected openblas, onednn or auto");
+  build.gemm.policy = *parse_gemm_policy(gemm);
+  build.gemm.threads = blas::threads();
+  Experiment ex = build_experiment(std::move(spec), true, build);
   const int64_t per_epoch = (ex.train->rows() + ex.spec.train.batch_size - 1) / ex.spec.train.batch_size;
   Trainer trainer(ex.graph, ex.weights, *ex.loss, ex.metrics, *ex.optimizer,
                   {(warmup + updates) / per_epoch + 2, ex.spec.train.batch_size, true, ex.spec.train.seed});
@@ -111,9 +118,13 @@ int train(int argc, char** argv) {
       shares += item;
     }
   }
-  std::printf("{\"us_per_update\": %.4f, \"samples_per_s\": %.2f, \"batch\": %lld, \"peak_rss_mib\": %.2f, \"shares\": {%s}}\n",
+  int on_onednn = 0;
+  for (const auto& c : ex.graph.gemm_plan().choices()) on_onednn += c.backend == GemmBackend::kOneDnn;
+  std::printf("{\"us_per_update\": %.4f, \"samples_per_s\": %.2f, \"batch\": %lld, \"peak_rss_mib\": %.2f, "
+              "\"gemms_on_onednn\": %d, \"gemms\": %zu, \"shares\": {%s}}\n",
               per_update * 1e6, static_cast<double>(ex.spec.train.batch_size) / per_update,
-              static_cast<long long>(ex.spec.train.batch_size), peak_rss_mib(), shares.c_str());
+              static_cast<long long>(ex.spec.train.batch_size), peak_rss_mib(), on_onednn,
+              ex.graph.gemm_plan().choices().size(), shares.c_str());
   return 0;
 }
 

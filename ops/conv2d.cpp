@@ -16,6 +16,7 @@
 
 #include "anneal/activation.hpp"
 #include "anneal/blas.hpp"
+#include "anneal/gemm.hpp"
 #include "window2d.hpp"
 
 namespace anneal {
@@ -72,6 +73,11 @@ class Conv2dOp : public Op {
     return {checked_add(col, keeps_preactivation() ? z : 0), checked_add(z, std::max(col, n))};
   }
 
+  std::vector<GemmShape> gemms(int64_t max_batch) const override {
+    const int64_t n = max_batch * win_.out_size();
+    return {forward_gemm(n), kernel_gradient_gemm(n), column_gradient_gemm(n)};
+  }
+
   Flops flops(const std::vector<Shape>&, const Shape& out) const override {
     const double p = static_cast<double>(win_.out_size()), matmul = 2.0 * static_cast<double>(filters_ * k_) * p;
     const double tail = static_cast<double>(out.numel()) * (activation_->is_identity() ? 1 : 5);
@@ -85,7 +91,7 @@ class Conv2dOp : public Op {
     float* z = ctx.scratch.data();
     im2col(ctx.inputs[0].data, ctx.batch, col);
     // Z[F, N] = W[F, K] · col[K, N]
-    blas::gemm(false, false, filters_, n, k_, 1.0f, ctx.params[0].data, k_, col, n, 0.0f, z, n);
+    gemm(ctx.gemm, forward_gemm(n), ctx.params[0].data, col, z);
     const float* bias = use_bias_ ? ctx.params[1].data : nullptr;
     float* pre = keeps_preactivation() ? col + k_ * n : ctx.output.data;
     // Scatter each (sample, filter) block to [B, F, P] with its bias, and activate it while it
@@ -121,7 +127,7 @@ class Conv2dOp : public Op {
       }
     // dW[F, K] = dZ[F, N] · col[K, N]ᵀ
     if (!ctx.param_grads[0].empty())
-      blas::gemm(false, true, filters_, k_, n, 1.0f, dz, n, col, n, 0.0f, ctx.param_grads[0].data, k_);
+      gemm(ctx.gemm, kernel_gradient_gemm(n), dz, col, ctx.param_grads[0].data);
     if (use_bias_ && !ctx.param_grads[1].empty()) {
       // db[F] = dZ[F, N] · 1[N]
       float* ones = dcol;
@@ -130,13 +136,18 @@ class Conv2dOp : public Op {
     }
     if (!ctx.input_grads[0].empty()) {
       // dcol[K, N] = W[F, K]ᵀ · dZ[F, N]
-      blas::gemm(true, false, k_, n, filters_, 1.0f, ctx.params[0].data, k_, dz, n, 0.0f, dcol, n);
+      gemm(ctx.gemm, column_gradient_gemm(n), ctx.params[0].data, dz, dcol);
       col2im(dcol, ctx.batch, ctx.input_grads[0].data);
     }
   }
 
  private:
   bool keeps_preactivation() const { return activation_->needs_preactivation(); }
+  // The three products over n = batch x output positions; gemms() declares them at the largest
+  // batch.
+  GemmShape forward_gemm(int64_t n) const { return {false, false, filters_, n, k_, k_, n, n, false}; }
+  GemmShape kernel_gradient_gemm(int64_t n) const { return {false, true, filters_, k_, n, n, n, k_, false}; }
+  GemmShape column_gradient_gemm(int64_t n) const { return {true, false, k_, n, filters_, k_, n, n, false}; }
 
   // col[(c, i, j), (b, oh, ow)] = x[b, c, oh sh - pad_top + i dh, ow sw - pad_left + j dw], 0 outside.
   void im2col(const float* x, int64_t batch, float* col) const {

@@ -7,6 +7,7 @@
 #include "anneal/export_graph.hpp"
 #include "anneal/activation.hpp"
 #include "anneal/blas.hpp"
+#include "anneal/gemm.hpp"
 #include "anneal/op.hpp"
 #include "anneal/spec.hpp"
 
@@ -53,6 +54,11 @@ class DenseOp : public Op {
     return {keeps_preactivation() ? z : 0, z};
   }
 
+  std::vector<GemmShape> gemms(int64_t max_batch) const override {
+    const int64_t rows = max_batch * rows_per_sample_;
+    return {forward_gemm(rows), kernel_gradient_gemm(rows), input_gradient_gemm(rows)};
+  }
+
   Flops flops(const std::vector<Shape>&, const Shape& out) const override {
     const double matmul = 2.0 * static_cast<double>(rows_per_sample_ * in_ * units_);
     const double tail = activation_->is_identity() ? 0 : activation_->flops({out}, out).forward;
@@ -64,8 +70,7 @@ class DenseOp : public Op {
     float* y = ctx.output.data;
     float* z = keeps_preactivation() ? ctx.saved.data() : y;
     // Z[rows, units] = X[rows, in] · W[in, units]
-    blas::gemm(false, false, rows, units_, in_, 1.0f, ctx.inputs[0].data, in_, ctx.params[0].data, units_, 0.0f, z,
-               units_);
+    gemm(ctx.gemm, forward_gemm(rows), ctx.inputs[0].data, ctx.params[0].data, z);
     const float* bias = use_bias_ ? ctx.params[1].data : nullptr;
     if (!keeps_preactivation()) {
       if (bias) activation_->activate_with_bias(y, bias, rows, units_);
@@ -89,8 +94,7 @@ class DenseOp : public Op {
     }
     // dW[in, units] = X[rows, in]ᵀ · dZ[rows, units]  (written: the kernel belongs to this node)
     if (!ctx.param_grads[0].empty())
-      blas::gemm(true, false, in_, units_, rows, 1.0f, ctx.inputs[0].data, in_, dz, units_, 0.0f,
-                 ctx.param_grads[0].data, units_);
+      gemm(ctx.gemm, kernel_gradient_gemm(rows), ctx.inputs[0].data, dz, ctx.param_grads[0].data);
     if (use_bias_ && !ctx.param_grads[1].empty()) {
       float* db = ctx.param_grads[1].data;
       std::copy(dz, dz + units_, db);
@@ -99,12 +103,15 @@ class DenseOp : public Op {
     }
     // dX[rows, in] += dZ[rows, units] · W[in, units]ᵀ
     if (!ctx.input_grads[0].empty())
-      blas::gemm(false, true, rows, in_, units_, 1.0f, dz, units_, ctx.params[0].data, units_, 1.0f,
-                 ctx.input_grads[0].data, in_);
+      gemm(ctx.gemm, input_gradient_gemm(rows), dz, ctx.params[0].data, ctx.input_grads[0].data);
   }
 
  private:
   bool keeps_preactivation() const { return activation_->needs_preactivation(); }
+  // The three products, for `rows` rows of input; gemms() declares them at the largest batch.
+  GemmShape forward_gemm(int64_t rows) const { return {false, false, rows, units_, in_, in_, units_, units_, false}; }
+  GemmShape kernel_gradient_gemm(int64_t rows) const { return {true, false, in_, units_, rows, in_, units_, units_, false}; }
+  GemmShape input_gradient_gemm(int64_t rows) const { return {false, true, rows, in_, units_, units_, units_, in_, true}; }
 
   int64_t units_;
   bool use_bias_;

@@ -36,7 +36,7 @@ TEST_CASE("sizes: overflow is an error naming the node, plans above the memory l
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Contains("to train at batch 1000000000"));
   // With data, no batch is planned larger than the rows there are: a huge batch_size trains.
-  Experiment ex = build_experiment(load_model_spec(model(), load_with({"train.batch_size=1000000000"})), true, 1 << 30);
+  Experiment ex = build_experiment(load_model_spec(model(), load_with({"train.batch_size=1000000000"})), true, BuildOptions{1 << 30, {}});
   CHECK(ex.graph.max_batch() == 235);
   CHECK(training_memory(ex.graph) < (1 << 20));
   CHECK(run_cli("train " + model() + " --max-memory lots").exit_code == 2);

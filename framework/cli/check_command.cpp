@@ -78,6 +78,24 @@ void print_totals(const CompiledGraph& g) {
               human(f * static_cast<double>(s.inference), true).c_str());
 }
 
+// Each matrix product the ops declared, the library that runs it, and why.
+void print_gemms(const CompiledGraph& g, const BuildOptions& build) {
+  const auto& choices = g.gemm_plan().choices();
+  if (choices.empty()) return;
+  const char* policy = build.gemm.policy == GemmPolicy::kAuto ? "auto" : build.gemm.policy == GemmPolicy::kOneDnn ? "onednn" : "openblas";
+  std::printf("matrix products at batch %lld (--gemm %s; %s; %d threads; %s):\n", static_cast<long long>(g.max_batch()), policy,
+              onednn_description().c_str(), build.gemm.threads, cpu_model().c_str());
+  std::printf("  %-28s %-9s %12s %12s  %s\n", "op(A)op(B) m x n x k", "runs on", "openblas", "onednn", "chosen by");
+  for (const auto& c : choices) {
+    auto rate = [](double gflops) { return gflops > 0 ? std::to_string(static_cast<int>(gflops + 0.5)) + " GF/s" : std::string("-"); };
+    std::string why = c.source;
+    if (!c.implementation.empty() && c.backend == GemmBackend::kOneDnn) why += " (" + c.implementation + ")";
+    std::printf("  %-28s %-9s %12s %12s  %s\n", c.shape.str().c_str(), backend_name(c.backend), rate(c.openblas_gflops).c_str(),
+                rate(c.onednn_gflops).c_str(), why.c_str());
+  }
+  if (!g.gemm_plan().decision().empty()) std::printf("  decided by: %s\n", g.gemm_plan().decision().c_str());
+}
+
 // Which source line became which side: lets another tool (bench/bundled_models.py) use exactly
 // the rows Anneal trains and validates on.
 void write_split(const Experiment& ex, const std::string& path) {
@@ -113,9 +131,11 @@ int check_command(const Args& args) {
   LoadOptions load = load_options(vm);
   load.sets = sets;
   if (vm.count("schedule")) load.schedule_file = schedule;
-  const Experiment ex = build_experiment(load_model_spec(model, load), !vm["no-data"].as<bool>(), memory_limit(vm));
+  const BuildOptions build = build_options(vm);
+  const Experiment ex = build_experiment(load_model_spec(model, load), !vm["no-data"].as<bool>(), build);
   print_nodes(ex.graph);
   print_totals(ex.graph);
+  print_gemms(ex.graph, build);
   if (ex.train)
     std::printf("data: %s, %lld training rows, %lld validation rows\n", ex.train->source.c_str(),
                 static_cast<long long>(ex.train->rows()),

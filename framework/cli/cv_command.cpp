@@ -22,7 +22,7 @@ struct CvPlan {
   std::string metric;
   int folds = 10;
   bool stratified = false;
-  int64_t memory_limit = 0;
+  BuildOptions build;
 };
 
 CvPlan plan_cv(const po::variables_map& vm, const std::string& model, const std::string& schedule,
@@ -34,13 +34,13 @@ CvPlan plan_cv(const po::variables_map& vm, const std::string& model, const std:
   load.sets.push_back("train.validation_split=0");  // the folds are the validation
   if (vm.count("epochs")) load.sets.push_back("train.epochs=" + std::to_string(vm["epochs"].as<int64_t>()));
   if (vm.count("schedule")) load.schedule_file = schedule;
-  CvPlan plan{load_model_spec(model, load), {}, {}, folds, vm["stratified"].as<bool>(), memory_limit(vm)};
+  CvPlan plan{load_model_spec(model, load), {}, {}, folds, vm["stratified"].as<bool>(), build_options(vm)};
   if (!plan.base.data) throw SpecError(SourceLocation{model, 0, 0}, "cross-validation needs the spec's data: section");
   ModelSpec raw_spec = plan.base;
   raw_spec.data->validation_path.clear();  // the folds are the validation
   plan.all = load_raw_split(raw_spec).train;  // raw rows: each fold fits its own encoding
   Experiment probe = build_experiment_on(plan.base, take_rows(plan.all, 0, std::min<int64_t>(plan.all.rows(), 2)), std::nullopt,
-                                         plan.memory_limit);
+                                         plan.build);
   if (folds > plan.all.rows())
     throw UsageError("--folds " + std::to_string(folds) + " is more than the " + std::to_string(plan.all.rows()) + " rows (" +
                      plan.all.source + "): every fold needs at least one row");
@@ -56,7 +56,7 @@ std::string run_fold(const CvPlan& plan, uint64_t seed, int fold) {
   spec.train.seed = seed;
   spec.data->validation_path.clear();
   Experiment ex = build_experiment_on(spec, select_rows(plan.all, fold_of, fold, false), select_rows(plan.all, fold_of, fold, true),
-                                      plan.memory_limit);
+                                      plan.build);
   RunOptions quiet;
   quiet.verbose = false;
   const RunResult result = run_experiment(ex, quiet);

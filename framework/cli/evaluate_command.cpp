@@ -80,7 +80,7 @@ int evaluate_command(const Args& args) {
   // One read of the checkpoint serves its encoding (needed to build) and its weights.
   const Checkpoint checkpoint = load_checkpoint(weights);
   const FeatureEncoding encoding = checkpoint_encoding(checkpoint, weights);
-  Experiment ex = build_experiment(std::move(spec), true, memory_limit(vm), &encoding);
+  Experiment ex = build_experiment(std::move(spec), true, build_options(vm), &encoding);
   load_weights(ex, checkpoint, weights);
   Trainer trainer(ex.graph, ex.weights, *ex.loss, ex.metrics, *ex.optimizer, {1, ex.spec.train.batch_size, false, 0});
   std::vector<std::pair<Part, int64_t>> parts;

@@ -31,7 +31,7 @@ int export_command(const Args& args) {
   // One read of the checkpoint serves its encoding (needed to build) and its weights.
   const Checkpoint checkpoint = load_checkpoint(weights);
   const FeatureEncoding encoding = checkpoint_encoding(checkpoint, weights);
-  Experiment ex = build_experiment(load_model_spec(model, load), false, memory_limit(vm), &encoding);
+  Experiment ex = build_experiment(load_model_spec(model, load), false, build_options(vm), &encoding);
   load_weights(ex, checkpoint, weights);
   if (format == "onnx") export_onnx(ex.graph, ex.weights, encoding, ex.spec.name, output);
   else export_npz(ex.graph, ex.weights, encoding, output);

@@ -29,7 +29,7 @@ int lr_find_command(const Args& args) {
   LoadOptions load = load_options(vm);
   load.sets = sets;
   if (vm.count("schedule")) load.schedule_file = schedule;
-  Experiment ex = build_experiment(load_model_spec(model, load), true, memory_limit(vm));
+  Experiment ex = build_experiment(load_model_spec(model, load), true, build_options(vm));
   ex.schedule.reset();  // the range test sets the rate itself
   const LrFinderResult r = find_learning_rate(ex, o);
 

@@ -2,11 +2,15 @@
 
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 #include <limits>
 
+#include "anneal/blas.hpp"
 #include "anneal/errors.hpp"
+#include "anneal/gemm.hpp"
 #include "anneal/plugin.hpp"
 
 namespace anneal::cli {
@@ -16,7 +20,10 @@ bool parse(const Args& args, const std::string& usage, po::options_description& 
   options.add_options()("help,h", "show this help")(
       "plugin", po::value<std::vector<std::string>>()->composing(), "load a plugin library (repeatable)")(
       "allow-plugins", po::bool_switch(), "let specs load the libraries their plugins: lists name (native code)")(
-      "max-memory", po::value<std::string>(), "refuse models that need more memory to train (8G, 512M, bytes; default: what is available)");
+      "max-memory", po::value<std::string>(), "refuse models that need more memory to train (8G, 512M, bytes; default: what is available)")(
+      "gemm", po::value<std::string>()->default_value("auto"),
+      "library for matrix products: auto (the faster per shape, timed once per machine), openblas, onednn")(
+      "gemm-cache", po::value<std::string>(), "file of auto's measurements (default: ~/.cache/anneal/gemm-plans.tsv; none: keep none)");
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   po::store(po::command_line_parser(rest).options(options).positional(positional).run(), vm);
   if (vm.count("help")) {
@@ -58,6 +65,42 @@ int64_t memory_limit(const po::variables_map& vm) {
     meminfo.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
   }
   return 0;
+}
+
+namespace {
+
+std::string default_gemm_cache() {
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  const char* home = std::getenv("HOME");
+  if (xdg && *xdg) return std::string(xdg) + "/anneal/gemm-plans.tsv";
+  if (home && *home) return std::string(home) + "/.cache/anneal/gemm-plans.tsv";
+  return "";
+}
+
+}  // namespace
+
+BuildOptions build_options(const po::variables_map& vm) {
+  BuildOptions options;
+  options.memory_limit = memory_limit(vm);
+  const std::string name = vm.count("gemm") ? vm["gemm"].as<std::string>() : "auto";
+  const auto policy = parse_gemm_policy(name);
+  if (!policy) throw UsageError("--gemm " + name + ": expected auto, openblas or onednn");
+  if (*policy == GemmPolicy::kOneDnn && !onednn_available()) throw UsageError("--gemm onednn: " + onednn_description());
+  options.gemm.policy = *policy;
+  options.gemm.threads = blas::threads();
+  if (*policy != GemmPolicy::kAuto) return options;
+  const std::string path = vm.count("gemm-cache") ? vm["gemm-cache"].as<std::string>() : default_gemm_cache();
+  if (path.empty() || path == "none") return options;
+  std::error_code error;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), error);
+  if (error) {
+    std::fprintf(stderr, "warning: cannot create the folder of the gemm cache %s (%s); measuring without one\n", path.c_str(),
+                 error.message().c_str());
+    return options;
+  }
+  options.gemm.cache = std::make_shared<FileGemmCache>(path);
+  options.gemm.cache_name = path;
+  return options;
 }
 
 LoadOptions load_options(const po::variables_map& vm) {

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <string>
 
+#include "anneal/experiment.hpp"
 #include "anneal/spec.hpp"
 #include "commands.hpp"
 
@@ -15,13 +16,19 @@ namespace anneal::cli {
 namespace po = boost::program_options;
 
 // Parses args[1..] into vm. Returns false when --help was printed (the command should exit 0).
-// Every command also takes --plugin (loaded here), --allow-plugins and --max-memory.
+// Every command also takes --plugin (loaded here), --allow-plugins, --max-memory, --gemm and
+// --gemm-cache.
 bool parse(const Args& args, const std::string& usage, po::options_description& options,
            const po::positional_options_description& positional, po::variables_map& vm);
 
 // The memory a run may plan for, in bytes: --max-memory (e.g. 8G, 512M, 1000000), else the
 // machine's MemAvailable (/proc/meminfo); 0 when neither is known (no limit).
 int64_t memory_limit(const po::variables_map& vm);
+
+// What build_experiment needs from the command line: the memory limit, and how matrix products
+// are planned (--gemm auto|openblas|onednn, default auto; --gemm-cache PATH|none, default
+// $XDG_CACHE_HOME/anneal/gemm-plans.tsv or ~/.cache/anneal/gemm-plans.tsv).
+BuildOptions build_options(const po::variables_map& vm);
 
 // Spec loading options that every command shares (--allow-plugins).
 LoadOptions load_options(const po::variables_map& vm);

@@ -75,7 +75,7 @@ int predict_command(const Args& args) {
   // One read of the checkpoint serves its encoding (needed to build) and its weights.
   const Checkpoint checkpoint = load_checkpoint(weights);
   const FeatureEncoding encoding = checkpoint_encoding(checkpoint, weights);
-  Experiment ex = build_experiment(load_model_spec(model, load), false, memory_limit(vm), &encoding);
+  Experiment ex = build_experiment(load_model_spec(model, load), false, build_options(vm), &encoding);
   ex.encoding = encoding;
   load_weights(ex, checkpoint, weights);
 

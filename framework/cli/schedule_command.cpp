@@ -44,7 +44,7 @@ Preview preview(const std::string& path, const PreviewOptions& o) {
     if (epochs > 0) load.sets.push_back("train.epochs=" + std::to_string(epochs));
     ModelSpec spec = load_model_spec(o.model, load);
     scale_batch(spec, o.scaling);
-    Experiment ex = build_experiment(std::move(spec), true, o.memory_limit);
+    Experiment ex = build_experiment(std::move(spec), true, BuildOptions{o.memory_limit, {}});
     ctx = schedule_context(ex, ex.spec);
     schedule = std::move(ex.schedule);
     if (epochs == 0) epochs = ex.spec.train.epochs;

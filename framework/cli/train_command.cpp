@@ -203,7 +203,7 @@ int train_command(const Args& args) {
         // the error, rather than mid-run, where each rank would end the job on its own.
         if (session && !f.resume.empty()) (void)load_checkpoint(f.resume);
         scale_batch(spec, scaling);
-        built.emplace(build_experiment(std::move(spec), true, memory_limit(vm)));
+        built.emplace(build_experiment(std::move(spec), true, build_options(vm)));
         scale_rate(*built, scaling);
         if (session && session->size() > built->spec.train.batch_size)
           throw UsageError("train.batch_size " + std::to_string(built->spec.train.batch_size) + " is the global batch, split over " +

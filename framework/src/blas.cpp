@@ -3,6 +3,8 @@
 
 #include <cblas.h>
 
+#include "gemm_onednn.hpp"
+
 namespace anneal::blas {
 
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
@@ -25,8 +27,10 @@ void axpy(int64_t n, float alpha, const float* x, float* y) {
 
 void scal(int64_t n, float alpha, float* x) { cblas_sscal(static_cast<blasint>(n), alpha, x, 1); }
 
+// oneDNN's products (gemm.hpp) run on the same cores: both libraries get the same count.
 void set_threads(int threads) {
   if (threads > 0) openblas_set_num_threads(threads);
+  detail::onednn_set_threads(threads);
 }
 
 int threads() { return openblas_get_num_threads(); }

@@ -12,7 +12,7 @@ std::vector<float> arena(int64_t floats) { return std::vector<float>(static_cast
 }  // namespace
 
 Executor::Executor(const CompiledGraph& graph, Weights& weights, uint64_t seed, ExecutorMode mode)
-    : graph_(graph), mode_(mode), dropout_rng_(seed, static_cast<uint64_t>(RngStream::kDropout)) {
+    : graph_(graph), mode_(mode), dropout_rng_(seed, static_cast<uint64_t>(RngStream::kDropout)), gemm_(&graph.gemm_plan()) {
   const auto& sizes = graph.sizes();
   if (static_cast<int64_t>(weights.params.size()) != sizes.params ||
       static_cast<int64_t>(weights.state.size()) != sizes.state)
@@ -72,6 +72,7 @@ OpContext Executor::context(size_t node, int64_t batch, bool training) {
   ctx.input_grads = v.input_grads;
   ctx.param_grads = v.param_grads;
   ctx.rng = &dropout_rng_;
+  ctx.gemm = &gemm_;
   return ctx;
 }
 

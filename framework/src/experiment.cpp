@@ -80,14 +80,14 @@ RawSplit load_raw_split(const ModelSpec& spec) {
   return {std::move(split.train), std::move(split.validation)};
 }
 
-Experiment build_experiment(ModelSpec spec, bool load_data, int64_t memory_limit, const FeatureEncoding* fixed) {
+Experiment build_experiment(ModelSpec spec, bool load_data, const BuildOptions& options, const FeatureEncoding* fixed) {
   std::optional<Dataset> train, validation;
   if (load_data && spec.data) {
     RawSplit split = load_raw_split(spec);
     train = std::move(split.train);
     validation = std::move(split.validation);
   }
-  return build_experiment_on(std::move(spec), std::move(train), std::move(validation), memory_limit, fixed);
+  return build_experiment_on(std::move(spec), std::move(train), std::move(validation), options, fixed);
 }
 
 namespace {
@@ -202,7 +202,7 @@ void check_labels(const Loss& loss, const std::string& loss_name, const Dataset&
 }
 
 Experiment build_experiment_on(ModelSpec spec, std::optional<Dataset> train, std::optional<Dataset> validation,
-                               int64_t memory_limit, const FeatureEncoding* fixed) {
+                               const BuildOptions& options, const FeatureEncoding* fixed) {
   Experiment ex;
   if (spec.data) encode_rows(ex, spec, train, validation, fixed);
   if (ex.train) apply_class_weight(*ex.train, spec.train);
@@ -214,10 +214,11 @@ Experiment build_experiment_on(ModelSpec spec, std::optional<Dataset> train, std
   }
   ex.graph = compile(spec, largest_batch);
   try {
-    check_memory(ex.graph, memory_limit);
+    check_memory(ex.graph, options.memory_limit);
   } catch (const SizeOverflow& e) {
     throw InputError(std::string("the model is too large to plan: ") + e.what());
   }
+  ex.graph.choose_gemms(options.gemm);
   ex.weights = initialize_weights(ex.graph, spec.train.seed);
 
   ex.loss = create_from<LossRegistry>(spec.loss, "loss");

@@ -486,6 +486,16 @@ void check_initializers(GraphBuilder b, ErrorList& errors) {
     }
 }
 
+void plan_gemms(GraphBuilder b) {
+  GemmPlan& plan = b.gemm_plan();
+  for (int index : b.order()) {
+    const auto& node = b.nodes()[static_cast<size_t>(index)];
+    if (node.op)
+      for (const GemmShape& shape : node.op->gemms(b.max_batch())) plan.add(shape);
+  }
+  plan.choose({});
+}
+
 }  // namespace passes
 
 CompiledGraph compile(const ModelSpec& spec, int64_t max_batch) {
@@ -506,6 +516,7 @@ CompiledGraph compile(const ModelSpec& spec, int64_t max_batch) {
   passes::plan_inference_buffers(b);
   passes::check_initializers(b, errors);
   errors.throw_if_any();
+  passes::plan_gemms(b);
   return out;
 }
 

@@ -67,6 +67,7 @@ class Executor {
   float* output_ = nullptr;
   float* output_grad_ = nullptr;
   Rng dropout_rng_;
+  GemmRunner gemm_;
   bool profiling_ = false;
   NodeTimes times_;
 };

@@ -34,18 +34,25 @@ struct Experiment {
   std::unique_ptr<Schedule> schedule;  // null: the optimizer's own rate throughout
 };
 
+// How the plan is made, beyond the spec: what the machine allows.
+struct BuildOptions {
+  // Bytes (0: none): a plan that would need more for training is refused before anything is
+  // allocated, with the figures.
+  int64_t memory_limit = 0;
+  GemmOptions gemm;  // which library runs each matrix product (default: all on OpenBLAS)
+};
+
 // Reads the data (when `load_data` and the spec has some), compiles and checks everything
 // against everything else: input shape against the data, loss and metrics against the output.
-// With a `memory_limit` (bytes; 0: none), a plan that would need more for training is refused
-// before anything is allocated, with the figures. The graph is planned for the largest batch a
-// run can see: batch_size, or the training rows when there are fewer.
+// The graph is planned for the largest batch a run can see: batch_size, or the training rows
+// when there are fewer.
 // `fixed`: encode the rows with this encoding (a checkpoint's) instead of fitting one.
-Experiment build_experiment(ModelSpec spec, bool load_data = true, int64_t memory_limit = 0,
+Experiment build_experiment(ModelSpec spec, bool load_data = true, const BuildOptions& options = {},
                             const FeatureEncoding* fixed = nullptr);
 // The same on raw rows the caller chose (cross-validation folds): the encoding is fitted on
 // `train` unless `fixed` is given.
 Experiment build_experiment_on(ModelSpec spec, std::optional<Dataset> train, std::optional<Dataset> validation,
-                               int64_t memory_limit = 0, const FeatureEncoding* fixed = nullptr);
+                               const BuildOptions& options = {}, const FeatureEncoding* fixed = nullptr);
 
 // The spec's raw rows split into training and validation rows: train.validation_split with
 // train.split, or data.validation_path (its labels aligned with the training file's).

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "anneal/gemm.hpp"
 #include "anneal/op.hpp"
 #include "anneal/spec.hpp"
 
@@ -115,6 +116,12 @@ class CompiledGraph {
   int64_t max_batch() const { return max_batch_; }
   const Graph& graph() const { return graph_; }
   const ArenaSizes& sizes() const { return sizes_; }
+  // The library chosen for each matrix product the ops declared.
+  const GemmPlan& gemm_plan() const { return gemm_plan_; }
+  // Chooses those libraries (compile() leaves every product on OpenBLAS). Timing runs the
+  // products on buffers of their size, so callers check the plan's memory first. Only before
+  // any executor runs the plan.
+  void choose_gemms(const GemmOptions& options) { gemm_plan_.choose(options); }
   // Nodes whose gradient buffer must be cleared before backward step k (step k runs
   // order()[size - 1 - k]); buffers are shared where lifetimes do not overlap.
   const std::vector<std::vector<int>>& zero_before_step() const { return zero_before_step_; }
@@ -137,6 +144,7 @@ class CompiledGraph {
   Graph graph_;
   ArenaSizes sizes_;
   std::vector<std::vector<int>> zero_before_step_;
+  GemmPlan gemm_plan_;
 };
 
 // The model's weights: trainable and frozen parameters, and non-trainable state. Checkpoints
@@ -175,6 +183,7 @@ struct GraphBuilder {
   Graph& graph() { return g.graph_; }
   ArenaSizes& sizes() { return g.sizes_; }
   std::vector<std::vector<int>>& zero_before_step() { return g.zero_before_step_; }
+  GemmPlan& gemm_plan() { return g.gemm_plan_; }
 };
 
 namespace passes {
@@ -198,6 +207,8 @@ void plan_gradient_buffers(GraphBuilder b);
 void plan_inference_buffers(GraphBuilder b);
 // 7. Every initializer resolved (an unknown name is an error at the attribute).
 void check_initializers(GraphBuilder b, ErrorList& errors);
+// 8. The matrix products every op declares, each on OpenBLAS until CompiledGraph::choose_gemms.
+void plan_gemms(GraphBuilder b);
 }  // namespace passes
 
 // Graphviz text of the graph, labelled with op types and shapes.

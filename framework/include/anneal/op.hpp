@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "anneal/attr_map.hpp"
+#include "anneal/gemm.hpp"
 #include "anneal/initializer.hpp"
 #include "anneal/registry.hpp"
 #include "anneal/tensor.hpp"
@@ -72,6 +73,8 @@ struct OpContext {
   std::span<const TensorView> input_grads;  // data == nullptr: not needed
   std::span<const TensorView> param_grads;  // data == nullptr: frozen
   Rng* rng = nullptr;  // for stochastic ops (dropout)
+  // The executor's GEMM runner: pass it to anneal::gemm() (null runs on OpenBLAS).
+  GemmRunner* gemm = nullptr;
 };
 
 class ExportGraph;
@@ -92,6 +95,10 @@ class Op {
   // Called once after shapes are known, at compile time: remember derived sizes here.
   virtual void prepare(const std::vector<Shape>& /*inputs*/) {}
   virtual Workspace workspace(int64_t /*max_batch*/) const { return {}; }
+  // The matrix products forward and backward will run at max_batch, exactly as they will pass
+  // them to anneal::gemm(): the planner picks a library for each (gemm.hpp). A product not
+  // declared still runs, on OpenBLAS.
+  virtual std::vector<GemmShape> gemms(int64_t /*max_batch*/) const { return {}; }
   // Default: one operation per output element forward, two backward.
   virtual Flops flops(const std::vector<Shape>& inputs, const Shape& output) const;
 

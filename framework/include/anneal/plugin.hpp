@@ -27,7 +27,7 @@
 
 // Bump whenever an extension interface (Op, Schedule, Callback, Optimizer, Loss, Metric,
 // Initializer, AttrMap, Registry) changes layout or meaning.
-#define ANNEAL_PLUGIN_ABI_VERSION 5  // 5: Callback::writes_output; 4: Optimizer step hooks, model point, logged_lr; 3: Op::export_onnx; 2: const Op::forward/backward, executor-owned workspaces
+#define ANNEAL_PLUGIN_ABI_VERSION 6  // 6: Op::gemms, OpContext::gemm; 5: Callback::writes_output; 4: Optimizer step hooks, model point, logged_lr; 3: Op::export_onnx; 2: const Op::forward/backward, executor-owned workspaces
 
 namespace anneal {
 

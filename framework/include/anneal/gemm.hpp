@@ -1,0 +1,149 @@
+#pragma once
+// The GEMM planner: every matrix product an op runs goes through here. At compile time each op
+// declares the products it will run (Op::gemms); the planner picks, per shape, the library that
+// runs it faster on this machine — OpenBLAS's sgemm or oneDNN's matmul — by timing both on that
+// shape, as FFTW plans a transform, and remembers the choice in a cache so later runs (and so
+// their results) do not depend on how busy the machine was the first time. OpenBLAS is the
+// baseline and the fallback: a product no plan names (a short last batch, a rank's slice) and
+// every product in a build without oneDNN runs on it.
+//
+// The plan (GemmPlan) is part of the immutable CompiledGraph; each Executor owns a GemmRunner,
+// the mutable part (oneDNN's memory handles, stream and scratchpad), so executors on several
+// threads share the plan and nothing they write. docs/performance.md says how to read the
+// choices `anneal check` prints.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace anneal {
+
+namespace detail {
+class OneDnnMatmul;
+}
+
+// C[m,n] = op(A)[m,k] · op(B)[k,n] (+ C when accumulate), row-major, alpha 1. lda/ldb/ldc are
+// the row strides of the matrices as stored (A is [k,m] when trans_a).
+struct GemmShape {
+  bool trans_a = false, trans_b = false;
+  int64_t m = 0, n = 0, k = 0;
+  int64_t lda = 0, ldb = 0, ldc = 0;
+  bool accumulate = false;
+
+  bool operator==(const GemmShape&) const = default;
+  double flops() const { return 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k); }
+  // "NT 256x1024x784 +=": op(A) and op(B) as N or T, m x n x k, "+=" when accumulating; the
+  // strides follow when a matrix is not stored densely.
+  std::string str() const;
+  std::string key() const;  // every field, for caches
+};
+
+enum class GemmBackend { kOpenBlas, kOneDnn };
+const char* backend_name(GemmBackend backend);
+
+// openblas: every product on OpenBLAS (no timing; the library's default). onednn: every
+// product oneDNN can run on it. auto: timed per shape (or taken from the cache).
+enum class GemmPolicy { kOpenBlas, kOneDnn, kAuto };
+// "openblas" | "onednn" | "auto"; nullopt for anything else.
+std::optional<GemmPolicy> parse_gemm_policy(const std::string& name);
+
+struct GemmChoice {
+  GemmShape shape;
+  GemmBackend backend = GemmBackend::kOpenBlas;
+  // Each library's rate on this product alone (GFLOP/s; 0 when not timed), why this library
+  // runs it, and oneDNN's implementation name when oneDNN can run it.
+  double openblas_gflops = 0, onednn_gflops = 0;
+  std::string source;  // "--gemm", "timed", "cache", "below threshold", "oneDNN cannot: ..."
+  std::string implementation;
+};
+
+// Earlier decisions, keyed by the machine (CPU model, threads) and the plan's products. The
+// caller owns the storage (FileGemmCache keeps it in a file); the planner only asks and tells,
+// in text it writes and reads itself.
+class GemmCache {
+ public:
+  virtual ~GemmCache() = default;
+  virtual std::optional<std::string> find(const std::string& key) const = 0;
+  virtual void remember(const std::string& key, const std::string& value) = 0;
+};
+
+// A cache in a text file, one "key<TAB>value" line per plan, read when constructed and
+// rewritten atomically after each new decision. Lines it cannot read are ignored (measured
+// again). Two processes deciding at once may each keep only their own line: the other plan is
+// then measured again by its next run.
+class FileGemmCache : public GemmCache {
+ public:
+  explicit FileGemmCache(std::string path);
+  std::optional<std::string> find(const std::string& key) const override;
+  void remember(const std::string& key, const std::string& value) override;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::vector<std::pair<std::string, std::string>> entries_;
+};
+
+struct GemmOptions {
+  GemmPolicy policy = GemmPolicy::kOpenBlas;
+  std::shared_ptr<GemmCache> cache;  // auto only; null: measure every time
+  std::string cache_name;            // how reports name it (the file's path)
+  int threads = 0;             // threads the products will run on (for the cache key); 0: BLAS's
+};
+
+// Whether this build has oneDNN, and its version ("oneDNN 2.6.3") or why not.
+bool onednn_available();
+std::string onednn_description();
+// The CPU's model name (from cpuid), the machine part of a cache key.
+std::string cpu_model();
+
+class GemmRunner;
+
+class GemmPlan {
+ public:
+  GemmPlan();
+  ~GemmPlan();
+  GemmPlan(GemmPlan&&) noexcept;
+  GemmPlan& operator=(GemmPlan&&) noexcept;
+
+  // Compile time: the distinct products the ops declared, then a choice for each.
+  void add(const GemmShape& shape);
+  // Throws InputError for policy onednn in a build without it.
+  void choose(const GemmOptions& options);
+
+  const std::vector<GemmChoice>& choices() const { return choices_; }
+  // How auto decided, for reports: the timed sequences ("all openblas 71.2 ms, ...") or "cache".
+  const std::string& decision() const { return decision_; }
+  // Index of the plan's entry for `shape`, or -1.
+  int find(const GemmShape& shape) const;
+
+ private:
+  friend class GemmRunner;
+  void decide_by_timing(const GemmOptions& options);
+  std::vector<GemmChoice> choices_;
+  std::string decision_;
+  // oneDNN's primitive for each choice that runs on it (null elsewhere), created at compile time.
+  std::vector<std::unique_ptr<detail::OneDnnMatmul>> primitives_;
+};
+
+// Runs products on a plan's choices. One per executor; not shared between threads.
+class GemmRunner {
+ public:
+  explicit GemmRunner(const GemmPlan* plan = nullptr);
+  ~GemmRunner();
+  GemmRunner(GemmRunner&&) noexcept;
+  GemmRunner& operator=(GemmRunner&&) noexcept;
+
+  void run(const GemmShape& shape, const float* a, const float* b, float* c);
+
+ private:
+  struct State;
+  const GemmPlan* plan_ = nullptr;
+  std::unique_ptr<State> state_;
+};
+
+// What an op calls: through its executor's runner, or straight on OpenBLAS without one.
+void gemm(GemmRunner* runner, const GemmShape& shape, const float* a, const float* b, float* c);
+
+}  // namespace anneal

@@ -1,0 +1,351 @@
+#include "anneal/gemm.hpp"
+
+#include <cpuid.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "anneal/atomic_file.hpp"
+#include "anneal/blas.hpp"
+#include "anneal/clock.hpp"
+#include "anneal/errors.hpp"
+#include "gemm_onednn.hpp"
+
+namespace anneal {
+
+namespace {
+
+// Below this many flops a product is left on OpenBLAS untimed: oneDNN's fixed cost per call
+// (a few microseconds) is then a large part of the product, and timing every small product of
+// every small model would cost more than it could gain.
+constexpr double kMinTimedFlops = 4e6;
+// oneDNN must beat OpenBLAS by this much to be chosen: ties stay on the baseline.
+constexpr double kMargin = 1.05;
+
+std::string stored_str(const GemmShape& s) {
+  std::string out = std::string(s.trans_a ? "T" : "N") + (s.trans_b ? "T" : "N") + " " + std::to_string(s.m) + "x" +
+                    std::to_string(s.n) + "x" + std::to_string(s.k);
+  return out;
+}
+
+int64_t rows_of_a(const GemmShape& s) { return s.trans_a ? s.k : s.m; }
+int64_t rows_of_b(const GemmShape& s) { return s.trans_b ? s.n : s.k; }
+
+void run_openblas(const GemmShape& s, const float* a, const float* b, float* c) {
+  blas::gemm(s.trans_a, s.trans_b, s.m, s.n, s.k, 1.0f, a, s.lda, b, s.ldb, s.accumulate ? 1.0f : 0.0f, c, s.ldc);
+}
+
+// Seconds per call of each of `calls`, best of three blocks of at least 10 ms each; the blocks
+// of the candidates alternate so that all see the same machine, and each block's first call is
+// not counted (it pays for the other library's threads still spinning).
+std::vector<double> time_alternating(const std::vector<std::function<void()>>& calls) {
+  std::vector<double> best(calls.size(), 1e300);
+  for (const auto& call : calls) call();
+  for (int round = 0; round < 3; ++round)
+    for (size_t i = 0; i < calls.size(); ++i) {
+      calls[i]();
+      int count = 0;
+      const double start = wall_seconds();
+      double elapsed = 0;
+      do {
+        calls[i]();
+        ++count;
+        elapsed = wall_seconds() - start;
+      } while (elapsed < 0.01 && count < 1000);
+      best[i] = std::min(best[i], elapsed / count);
+    }
+  return best;
+}
+
+// Buffers large enough for every product of a plan (the values do not matter for timing).
+struct Operands {
+  std::vector<float> a, b, c;
+  std::vector<std::byte> scratchpad;
+  explicit Operands(const std::vector<GemmChoice>& choices, size_t scratch) : scratchpad(std::max<size_t>(scratch, 1)) {
+    size_t na = 1, nb = 1, nc = 1;
+    for (const auto& ch : choices) {
+      const GemmShape& s = ch.shape;
+      na = std::max(na, static_cast<size_t>(rows_of_a(s) * s.lda));
+      nb = std::max(nb, static_cast<size_t>(rows_of_b(s) * s.ldb));
+      nc = std::max(nc, static_cast<size_t>(s.m * s.ldc));
+    }
+    a.resize(na);
+    b.resize(nb);
+    c.assign(nc, 0.0f);
+    for (size_t i = 0; i < na; ++i) a[i] = 0.001f * static_cast<float>(i % 97);
+    for (size_t i = 0; i < nb; ++i) b[i] = 0.001f * static_cast<float>(i % 89);
+  }
+};
+
+}  // namespace
+
+std::string GemmShape::str() const {
+  std::string out = stored_str(*this);
+  const bool dense = lda == (trans_a ? m : k) && ldb == (trans_b ? k : n) && ldc == n;
+  if (!dense) out += " ld " + std::to_string(lda) + "/" + std::to_string(ldb) + "/" + std::to_string(ldc);
+  return out + (accumulate ? " +=" : "");
+}
+
+std::string GemmShape::key() const {
+  return stored_str(*this) + " ld " + std::to_string(lda) + "/" + std::to_string(ldb) + "/" + std::to_string(ldc) +
+         (accumulate ? " +=" : "");
+}
+
+const char* backend_name(GemmBackend backend) { return backend == GemmBackend::kOneDnn ? "onednn" : "openblas"; }
+
+std::optional<GemmPolicy> parse_gemm_policy(const std::string& name) {
+  if (name == "openblas") return GemmPolicy::kOpenBlas;
+  if (name == "onednn") return GemmPolicy::kOneDnn;
+  if (name == "auto") return GemmPolicy::kAuto;
+  return std::nullopt;
+}
+
+bool onednn_available() { return detail::onednn_built(); }
+std::string onednn_description() { return detail::onednn_version(); }
+
+std::string cpu_model() {
+  unsigned regs[12] = {};
+  for (unsigned i = 0; i < 3; ++i)
+    if (!__get_cpuid(0x80000002u + i, &regs[4 * i], &regs[4 * i + 1], &regs[4 * i + 2], &regs[4 * i + 3])) return "unknown CPU";
+  char text[sizeof regs + 1] = {};
+  std::memcpy(text, regs, sizeof regs);
+  std::string model(text);
+  model.erase(0, model.find_first_not_of(' '));
+  while (!model.empty() && (model.back() == ' ' || model.back() == '\0')) model.pop_back();
+  for (char& c : model)
+    if (c == '\t' || c == '\n') c = ' ';
+  return model.empty() ? "unknown CPU" : model;
+}
+
+// ---- the cache file: one "key<TAB>value" line per plan (the key holds tabs of its own; the
+// value is the last field).
+
+FileGemmCache::FileGemmCache(std::string path) : path_(std::move(path)) {
+  std::ifstream in(path_);
+  for (std::string line; std::getline(in, line);) {
+    const size_t tab = line.rfind('\t');
+    if (tab == std::string::npos || tab == 0) continue;
+    entries_.emplace_back(line.substr(0, tab), line.substr(tab + 1));
+  }
+}
+
+std::optional<std::string> FileGemmCache::find(const std::string& key) const {
+  for (const auto& [k, v] : entries_)
+    if (k == key) return v;
+  return std::nullopt;
+}
+
+void FileGemmCache::remember(const std::string& key, const std::string& value) {
+  auto it = std::find_if(entries_.begin(), entries_.end(), [&](const auto& e) { return e.first == key; });
+  if (it != entries_.end()) it->second = value;
+  else entries_.emplace_back(key, value);
+  std::string text;
+  for (const auto& [k, v] : entries_) text += k + "\t" + v + "\n";
+  write_file_atomically(path_, text);
+}
+
+// ---- the plan
+
+GemmPlan::GemmPlan() = default;
+GemmPlan::~GemmPlan() = default;
+GemmPlan::GemmPlan(GemmPlan&&) noexcept = default;
+GemmPlan& GemmPlan::operator=(GemmPlan&&) noexcept = default;
+
+void GemmPlan::add(const GemmShape& shape) {
+  if (find(shape) < 0) choices_.push_back({shape, GemmBackend::kOpenBlas, 0, 0, "policy", ""});
+}
+
+int GemmPlan::find(const GemmShape& shape) const {
+  for (size_t i = 0; i < choices_.size(); ++i)
+    if (choices_[i].shape == shape) return static_cast<int>(i);
+  return -1;
+}
+
+namespace {
+
+// A plan's decision as cache text: "backend:openblas GF/s:onednn GF/s" per product, ';'
+// between them, then '|' and the decision's description.
+std::string encode_decision(const std::vector<GemmChoice>& choices, const std::string& decision) {
+  std::string out;
+  char item[96];
+  for (const auto& c : choices) {
+    std::snprintf(item, sizeof item, "%s%s:%.1f:%.1f", out.empty() ? "" : ";", backend_name(c.backend), c.openblas_gflops,
+                  c.onednn_gflops);
+    out += item;
+  }
+  return out + "|" + decision;
+}
+
+// Applies cached text to the choices; false when it does not fit them (then measure again).
+bool decode_decision(const std::string& text, std::vector<GemmChoice>& choices, std::string& decision) {
+  const size_t bar = text.find('|');
+  if (bar == std::string::npos) return false;
+  std::vector<GemmChoice> out = choices;
+  std::stringstream items(text.substr(0, bar));
+  size_t i = 0;
+  for (std::string item; std::getline(items, item, ';'); ++i) {
+    char backend[16] = {};
+    double ob = 0, dn = 0;
+    if (i >= out.size() || std::sscanf(item.c_str(), "%15[a-z]:%lf:%lf", backend, &ob, &dn) != 3) return false;
+    const std::string name = backend;
+    if (name != "openblas" && name != "onednn") return false;
+    out[i].backend = name == "onednn" ? GemmBackend::kOneDnn : GemmBackend::kOpenBlas;
+    out[i].openblas_gflops = ob;
+    out[i].onednn_gflops = dn;
+    out[i].source = "cache";
+  }
+  if (i != out.size()) return false;
+  choices = std::move(out);
+  decision = text.substr(bar + 1);
+  return true;
+}
+
+}  // namespace
+
+void GemmPlan::choose(const GemmOptions& options) {
+  primitives_.clear();
+  primitives_.resize(choices_.size());
+  decision_ = options.policy == GemmPolicy::kOpenBlas ? "--gemm openblas" : "";
+  if (options.policy == GemmPolicy::kOpenBlas || choices_.empty()) return;
+  if (!detail::onednn_built()) {
+    if (options.policy == GemmPolicy::kOneDnn) throw InputError("gemm backend 'onednn': " + detail::onednn_version());
+    decision_ = "no oneDNN in this build";
+    return;
+  }
+  const bool timed = options.policy == GemmPolicy::kAuto;
+  // oneDNN's primitive for every product it may run.
+  for (size_t i = 0; i < choices_.size(); ++i) {
+    GemmChoice& c = choices_[i];
+    if (timed && c.shape.flops() < kMinTimedFlops) {
+      c.source = "below threshold";
+      continue;
+    }
+    std::string why_not;
+    primitives_[i] = detail::OneDnnMatmul::create(c.shape, why_not);
+    if (!primitives_[i]) {
+      c.source = "oneDNN cannot: " + why_not;
+      continue;
+    }
+    c.implementation = primitives_[i]->implementation();
+    c.source = "--gemm onednn";
+    c.backend = GemmBackend::kOneDnn;
+  }
+  if (timed) decide_by_timing(options);
+  // Primitives of products left on OpenBLAS are not kept.
+  for (size_t i = 0; i < choices_.size(); ++i)
+    if (choices_[i].backend == GemmBackend::kOpenBlas) primitives_[i].reset();
+  if (!timed) decision_ = "--gemm onednn";
+}
+
+// Times each product on both libraries, then the plan's whole sequence of products three ways
+// (all on OpenBLAS, all on oneDNN, each on its faster library) and keeps the fastest sequence:
+// switching libraries costs something of its own (each keeps its threads spinning for a while
+// after a call), which timing products one by one does not see.
+void GemmPlan::decide_by_timing(const GemmOptions& options) {
+  const int threads = options.threads > 0 ? options.threads : blas::threads();
+  std::string key = cpu_model() + "\t" + std::to_string(threads) + "\t";
+  for (size_t i = 0; i < choices_.size(); ++i) key += (i ? ";" : "") + choices_[i].shape.key();
+  if (options.cache) {
+    const auto cached = options.cache->find(key);
+    std::string decision;
+    if (cached && decode_decision(*cached, choices_, decision)) {
+      bool usable = true;  // a product cached on oneDNN must still have its primitive
+      for (size_t i = 0; i < choices_.size(); ++i)
+        usable = usable && (choices_[i].backend == GemmBackend::kOpenBlas || primitives_[i]);
+      if (usable) {
+        decision_ = "cache " + options.cache_name + ": " + decision;
+        return;
+      }
+    }
+  }
+  std::vector<size_t> candidates;  // products oneDNN can run
+  size_t scratch = 0;
+  for (size_t i = 0; i < choices_.size(); ++i) {
+    if (primitives_[i]) candidates.push_back(i), scratch = std::max(scratch, primitives_[i]->scratchpad_bytes());
+    choices_[i].backend = GemmBackend::kOpenBlas;
+  }
+  if (candidates.empty()) {
+    decision_ = "no product large enough to time";
+    return;
+  }
+  Operands x(choices_, scratch);
+  std::vector<std::unique_ptr<detail::OneDnnExecution>> runs(choices_.size());
+  for (size_t i : candidates) runs[i] = std::make_unique<detail::OneDnnExecution>(*primitives_[i]);
+  auto product = [&](size_t i, GemmBackend backend) {
+    if (backend == GemmBackend::kOneDnn) runs[i]->run(x.a.data(), x.b.data(), x.c.data(), x.scratchpad.data());
+    else run_openblas(choices_[i].shape, x.a.data(), x.b.data(), x.c.data());
+  };
+  for (size_t i : candidates) {
+    const auto t = time_alternating({[&] { product(i, GemmBackend::kOpenBlas); }, [&] { product(i, GemmBackend::kOneDnn); }});
+    choices_[i].openblas_gflops = choices_[i].shape.flops() / t[0] / 1e9;
+    choices_[i].onednn_gflops = choices_[i].shape.flops() / t[1] / 1e9;
+    choices_[i].source = "timed";
+  }
+  // The three assignments, as the library of each product.
+  std::vector<std::vector<GemmBackend>> assignments(3, std::vector<GemmBackend>(choices_.size(), GemmBackend::kOpenBlas));
+  for (size_t i : candidates) {
+    assignments[1][i] = GemmBackend::kOneDnn;
+    if (choices_[i].onednn_gflops > kMargin * choices_[i].openblas_gflops) assignments[2][i] = GemmBackend::kOneDnn;
+  }
+  std::vector<std::function<void()>> sequences;
+  for (const auto& assignment : assignments)
+    sequences.push_back([&, assignment] {
+      for (size_t i = 0; i < choices_.size(); ++i) product(i, assignment[i]);
+    });
+  const auto t = time_alternating(sequences);
+  const char* names[] = {"all openblas", "all onednn", "each its faster"};
+  size_t best = 0;
+  for (size_t a = 1; a < 3; ++a)
+    if (t[a] * kMargin < t[0] && t[a] < t[best]) best = a;
+  char text[160];
+  std::snprintf(text, sizeof text, "timed sequences: all openblas %.2f ms, all onednn %.2f ms, each its faster %.2f ms -> %s",
+                t[0] * 1e3, t[1] * 1e3, t[2] * 1e3, names[best]);
+  decision_ = text;
+  for (size_t i = 0; i < choices_.size(); ++i) choices_[i].backend = assignments[best][i];
+  if (options.cache) options.cache->remember(key, encode_decision(choices_, decision_));
+}
+
+// ---- running
+
+struct GemmRunner::State {
+  std::vector<std::unique_ptr<detail::OneDnnExecution>> executions;  // per plan entry; null: OpenBLAS
+  std::vector<std::byte> scratchpad;                                   // the largest any entry needs
+};
+
+GemmRunner::GemmRunner(const GemmPlan* plan) : plan_(plan) {
+  if (!plan) return;
+  const auto& primitives = plan->primitives_;
+  if (std::none_of(primitives.begin(), primitives.end(), [](const auto& p) { return p != nullptr; })) return;
+  state_ = std::make_unique<State>();
+  size_t scratch = 0;
+  for (const auto& p : primitives) {
+    state_->executions.push_back(p ? std::make_unique<detail::OneDnnExecution>(*p) : nullptr);
+    if (p) scratch = std::max(scratch, p->scratchpad_bytes());
+  }
+  state_->scratchpad.resize(std::max<size_t>(scratch, 1));
+}
+
+GemmRunner::~GemmRunner() = default;
+GemmRunner::GemmRunner(GemmRunner&&) noexcept = default;
+GemmRunner& GemmRunner::operator=(GemmRunner&&) noexcept = default;
+
+void GemmRunner::run(const GemmShape& shape, const float* a, const float* b, float* c) {
+  if (state_) {
+    const int i = plan_->find(shape);
+    if (i >= 0 && state_->executions[static_cast<size_t>(i)]) {
+      state_->executions[static_cast<size_t>(i)]->run(a, b, c, state_->scratchpad.data());
+      return;
+    }
+  }
+  run_openblas(shape, a, b, c);
+}
+
+void gemm(GemmRunner* runner, const GemmShape& shape, const float* a, const float* b, float* c) {
+  if (runner) runner->run(shape, a, b, c);
+  else run_openblas(shape, a, b, c);
+}
+
+}  // namespace anneal

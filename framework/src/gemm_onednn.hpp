@@ -1,0 +1,54 @@
+#pragma once
+// oneDNN's matmul behind a small interface, so that gemm.cpp holds the planning and only
+// gemm_onednn.cpp includes oneDNN. In a build without oneDNN, create() says so and nothing runs.
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "anneal/gemm.hpp"
+
+namespace anneal::detail {
+
+// One matmul primitive for one shape, created at compile time; immutable and safe to run from
+// several threads at once (each with its own OneDnnExecution).
+class OneDnnMatmul {
+ public:
+  // Null, with the reason in `why_not`, when oneDNN cannot run this shape (or is not built in).
+  static std::unique_ptr<OneDnnMatmul> create(const GemmShape& shape, std::string& why_not);
+  ~OneDnnMatmul();
+  const std::string& implementation() const { return implementation_; }
+  size_t scratchpad_bytes() const { return scratchpad_bytes_; }
+
+ private:
+  friend class OneDnnExecution;
+  OneDnnMatmul() = default;
+  struct Handles;
+  std::unique_ptr<Handles> h_;
+  std::string implementation_;
+  size_t scratchpad_bytes_ = 0;
+};
+
+// The mutable side of running one primitive: a stream and memory objects whose data handles are
+// pointed at each call's buffers (no allocation per call).
+class OneDnnExecution {
+ public:
+  explicit OneDnnExecution(const OneDnnMatmul& matmul);
+  ~OneDnnExecution();
+  OneDnnExecution(const OneDnnExecution&) = delete;
+  OneDnnExecution& operator=(const OneDnnExecution&) = delete;
+  // `scratchpad` holds at least matmul.scratchpad_bytes().
+  void run(const float* a, const float* b, float* c, void* scratchpad);
+
+ private:
+  struct Handles;
+  const OneDnnMatmul& matmul_;
+  std::unique_ptr<Handles> h_;
+};
+
+bool onednn_built();
+std::string onednn_version();
+// Sets the threads oneDNN's OpenMP runtime uses from the calling thread on.
+void onednn_set_threads(int threads);
+
+}  // namespace anneal::detail

@@ -1,0 +1,277 @@
+// The GEMM planner: oneDNN's products agree with OpenBLAS's on every form the ops use, auto
+// decides once and reads its decision back from the cache, training on either library reaches
+// the same model, and the CLI names what it chose.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+
+#include "anneal/experiment.hpp"
+#include "anneal/gemm.hpp"
+#include "allocation_counter.hpp"
+#include "helpers.hpp"
+
+using namespace anneal;
+using namespace anneal::test;
+using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
+
+namespace {
+
+// C = op(A) op(B) (+ C) in double, by definition.
+std::vector<float> reference(const GemmShape& s, const std::vector<float>& a, const std::vector<float>& b, std::vector<float> c) {
+  for (int64_t i = 0; i < s.m; ++i)
+    for (int64_t j = 0; j < s.n; ++j) {
+      double sum = s.accumulate ? c[static_cast<size_t>(i * s.ldc + j)] : 0.0;
+      for (int64_t p = 0; p < s.k; ++p) {
+        const float x = s.trans_a ? a[static_cast<size_t>(p * s.lda + i)] : a[static_cast<size_t>(i * s.lda + p)];
+        const float y = s.trans_b ? b[static_cast<size_t>(j * s.ldb + p)] : b[static_cast<size_t>(p * s.ldb + j)];
+        sum += static_cast<double>(x) * y;
+      }
+      c[static_cast<size_t>(i * s.ldc + j)] = static_cast<float>(sum);
+    }
+  return c;
+}
+
+std::vector<float> filled(size_t n, uint32_t seed) {
+  std::vector<float> v(n);
+  for (size_t i = 0; i < n; ++i) {
+    seed = seed * 1664525u + 1013904223u;
+    v[i] = static_cast<float>(seed >> 8) / 16777216.0f - 0.5f;
+  }
+  return v;
+}
+
+// Every form dense and conv2d use: NN, TN, NT with accumulation, a skinny output, and a stride
+// wider than the matrix.
+std::vector<GemmShape> forms() {
+  return {{false, false, 37, 29, 41, 41, 29, 29, false}, {true, false, 41, 29, 37, 41, 29, 29, false},
+          {false, true, 37, 41, 29, 29, 29, 41, true},   {false, false, 64, 3, 50, 50, 3, 3, false},
+          {false, false, 8, 20, 10, 12, 24, 22, false}};
+}
+
+class MemoryCache : public GemmCache {
+ public:
+  std::optional<std::string> find(const std::string& key) const override {
+    ++finds;
+    const auto it = entries.find(key);
+    return it == entries.end() ? std::nullopt : std::optional<std::string>(it->second);
+  }
+  void remember(const std::string& key, const std::string& value) override { entries[key] = value; }
+  std::map<std::string, std::string> entries;
+  mutable int finds = 0;
+};
+
+const char* kMlp = R"(version: 1
+data: {synthetic: {rows: 512, features: 96, classes: 4, seed: 2}}
+input: [96]
+layers:
+  - {type: dense, units: 128, activation: relu}
+  - {type: dense, units: 64, activation: relu}
+  - {type: dense, units: 4, activation: softmax}
+loss: sparse_categorical_crossentropy
+metrics: [accuracy]
+optimizer: {type: sgd, lr: 0.1, momentum: 0.9}
+train: {epochs: 4, batch_size: 128, validation_split: 0.25, seed: 3}
+)";
+
+const char* kConv = R"(version: 1
+data: {synthetic: {rows: 192, shape: [2, 10, 10], classes: 3, seed: 5}}
+input: [2, 10, 10]
+layers:
+  - {type: conv2d, filters: 6, kernel_size: 3, activation: relu}
+  - {type: flatten}
+  - {type: dense, units: 3, activation: softmax}
+loss: sparse_categorical_crossentropy
+metrics: [accuracy]
+optimizer: {type: sgd, lr: 0.05}
+train: {epochs: 3, batch_size: 32, validation_split: 0.25, seed: 3}
+)";
+
+RunResult train_with(const std::string& path, GemmPolicy policy, Experiment* out = nullptr) {
+  BuildOptions build;
+  build.gemm.policy = policy;
+  Experiment ex = build_experiment(load_model_spec(path), true, build);
+  RunOptions quiet;
+  quiet.verbose = false;
+  RunResult r = run_experiment(ex, quiet);
+  if (out) *out = std::move(ex);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("gemm shapes print as transposes, sizes and accumulation, and policies parse", "[gemm]") {
+  CHECK(GemmShape{false, true, 256, 784, 1024, 1024, 1024, 784, true}.str() == "NT 256x784x1024 +=");
+  CHECK(GemmShape{false, false, 8, 20, 10, 12, 24, 22, false}.str() == "NN 8x20x10 ld 12/24/22");
+  CHECK(GemmShape{true, false, 4, 5, 6, 4, 5, 5, false}.key() == "TN 4x5x6 ld 4/5/5");
+  CHECK(parse_gemm_policy("auto") == GemmPolicy::kAuto);
+  CHECK(parse_gemm_policy("openblas") == GemmPolicy::kOpenBlas);
+  CHECK(parse_gemm_policy("onednn") == GemmPolicy::kOneDnn);
+  CHECK_FALSE(parse_gemm_policy("mkl"));
+}
+
+TEST_CASE("every product form gives the reference result on each library", "[gemm]") {
+  const auto shapes = forms();
+  for (GemmPolicy policy : {GemmPolicy::kOpenBlas, GemmPolicy::kOneDnn}) {
+    if (policy == GemmPolicy::kOneDnn && !onednn_available()) continue;
+    GemmPlan plan;
+    for (const auto& s : shapes) plan.add(s);
+    plan.add(shapes[0]);  // declared twice: one entry
+    REQUIRE(plan.choices().size() == shapes.size());
+    plan.choose({policy, nullptr, "", 0});
+    GemmRunner runner(&plan);
+    for (const auto& s : shapes) {
+      INFO(s.str() << " on " << (policy == GemmPolicy::kOneDnn ? "onednn" : "openblas"));
+      const auto a = filled(static_cast<size_t>((s.trans_a ? s.k : s.m) * s.lda), 1);
+      const auto b = filled(static_cast<size_t>((s.trans_b ? s.n : s.k) * s.ldb), 2);
+      auto c = filled(static_cast<size_t>(s.m * s.ldc), 3);
+      const auto want = reference(s, a, b, c);
+      runner.run(s, a.data(), b.data(), c.data());
+      for (size_t i = 0; i < c.size(); ++i) REQUIRE(std::fabs(c[i] - want[i]) <= 1e-5f * (1 + std::fabs(want[i])));
+      const int at = plan.find(s);
+      REQUIRE(at >= 0);
+      CHECK(plan.choices()[static_cast<size_t>(at)].backend ==
+            (policy == GemmPolicy::kOneDnn ? GemmBackend::kOneDnn : GemmBackend::kOpenBlas));
+    }
+    // A product the plan does not name (a short last batch) runs on OpenBLAS, correctly.
+    GemmShape shorter = shapes[0];
+    shorter.m = 5;
+    const auto a = filled(static_cast<size_t>(shorter.m * shorter.lda), 4);
+    const auto b = filled(static_cast<size_t>(shorter.k * shorter.ldb), 5);
+    std::vector<float> c(static_cast<size_t>(shorter.m * shorter.ldc), 0.0f);
+    const auto want = reference(shorter, a, b, c);
+    runner.run(shorter, a.data(), b.data(), c.data());
+    for (size_t i = 0; i < c.size(); ++i) REQUIRE(std::fabs(c[i] - want[i]) <= 1e-5f * (1 + std::fabs(want[i])));
+  }
+}
+
+TEST_CASE("auto times a plan once, then takes its decision from the cache", "[gemm]") {
+  if (!onednn_available()) return;
+  auto cache = std::make_shared<MemoryCache>();
+  const GemmShape big{false, false, 128, 128, 128, 128, 128, 128, false}, small{false, false, 4, 4, 4, 4, 4, 4, false};
+  GemmPlan first;
+  first.add(big);
+  first.add(small);
+  first.choose({GemmPolicy::kAuto, cache, "memory", 2});
+  REQUIRE(cache->entries.size() == 1);
+  CHECK_THAT(first.decision(), StartsWith("timed sequences: all openblas"));
+  CHECK(first.choices()[0].source == "timed");
+  CHECK(first.choices()[0].openblas_gflops > 0);
+  CHECK(first.choices()[0].onednn_gflops > 0);
+  CHECK(first.choices()[1].source == "below threshold");  // too small to be worth timing
+  CHECK(first.choices()[1].backend == GemmBackend::kOpenBlas);
+  const std::string key = cache->entries.begin()->first;
+  CHECK_THAT(key, Contains(cpu_model()));
+  CHECK_THAT(key, Contains("\t2\t"));
+
+  // The same plan again: the decision and the rates come back without timing.
+  for (GemmBackend stored : {GemmBackend::kOneDnn, GemmBackend::kOpenBlas}) {
+    cache->entries[key] = std::string(backend_name(stored)) + ":100.0:120.0;openblas:1.0:2.0|as stored";
+    GemmPlan again;
+    again.add(big);
+    again.add(small);
+    again.choose({GemmPolicy::kAuto, cache, "memory", 2});
+    CHECK(again.decision() == "cache memory: as stored");
+    CHECK(again.choices()[0].backend == stored);
+    CHECK(again.choices()[0].onednn_gflops == 120.0);
+    CHECK(again.choices()[0].source == "cache");
+    CHECK(cache->entries[key] == std::string(backend_name(stored)) + ":100.0:120.0;openblas:1.0:2.0|as stored");
+  }
+  // Unreadable or mismatched cache text is measured again and replaced.
+  for (const char* bad : {"garbage", "onednn:1:2|one product too few", "cuda:1:2;openblas:1:2|unknown library"}) {
+    cache->entries[key] = bad;
+    GemmPlan again;
+    again.add(big);
+    again.add(small);
+    again.choose({GemmPolicy::kAuto, cache, "memory", 2});
+    CHECK_THAT(again.decision(), StartsWith("timed sequences"));
+    CHECK(cache->entries[key] != bad);
+  }
+  // Another thread count is another machine.
+  GemmPlan other;
+  other.add(big);
+  other.choose({GemmPolicy::kAuto, cache, "memory", 1});
+  CHECK(cache->entries.size() == 2);
+}
+
+TEST_CASE("the cache file keeps each plan's line, skips lines it cannot read and rewrites atomically", "[gemm]") {
+  TempDir d;
+  const std::string path = d.write("plans.tsv", "not a line of ours\ncpu\t2\tNN 1x1x1\tonednn:1:2|x\n");
+  FileGemmCache cache(path);
+  CHECK(cache.find("cpu\t2\tNN 1x1x1") == std::optional<std::string>("onednn:1:2|x"));
+  CHECK_FALSE(cache.find("not a line of ours"));
+  cache.remember("cpu\t1\tNN 2x2x2", "openblas:3:4|y");
+  cache.remember("cpu\t2\tNN 1x1x1", "openblas:1:2|z");
+  FileGemmCache reread(path);
+  CHECK(reread.find("cpu\t2\tNN 1x1x1") == std::optional<std::string>("openblas:1:2|z"));
+  CHECK(reread.find("cpu\t1\tNN 2x2x2") == std::optional<std::string>("openblas:3:4|y"));
+}
+
+TEST_CASE("training with every product on oneDNN reaches OpenBLAS's model, the same every time, without allocating",
+          "[gemm][training]") {
+  if (!onednn_available()) return;
+  TempDir d;
+  for (const char* yaml : {kMlp, kConv}) {
+    const std::string path = d.write("m.yaml", yaml);
+    Experiment on_blas, on_dnnl;
+    const RunResult blas = train_with(path, GemmPolicy::kOpenBlas, &on_blas);
+    const RunResult dnnl = train_with(path, GemmPolicy::kOneDnn, &on_dnnl);
+    const RunResult again = train_with(path, GemmPolicy::kOneDnn);
+    int on_onednn = 0;
+    for (const auto& c : on_dnnl.graph.gemm_plan().choices()) on_onednn += c.backend == GemmBackend::kOneDnn;
+    CHECK(on_onednn == static_cast<int>(on_dnnl.graph.gemm_plan().choices().size()));
+    CHECK(on_onednn >= 3);
+    // Summation order differs between the libraries: close, not equal; within one library, equal.
+    const auto& wb = on_blas.weights.params;
+    const auto& wd = on_dnnl.weights.params;
+    REQUIRE(wb.size() == wd.size());
+    double worst = 0;
+    for (size_t i = 0; i < wb.size(); ++i) worst = std::max(worst, std::fabs(double(wb[i]) - wd[i]) / std::max(1e-2, std::fabs(double(wb[i]))));
+    CHECK(worst < 1e-3);
+    CHECK(std::fabs(blas.history.epochs.back().logs.get("val_loss", 0) - dnnl.history.epochs.back().logs.get("val_loss", 0)) < 1e-4);
+    CHECK(dnnl.history.epochs.back().logs.get("val_loss", 0) == again.history.epochs.back().logs.get("val_loss", 0));
+  }
+  // Buffers on oneDNN are planned too (memory handles and scratchpad are the runner's); what
+  // remains is oneDNN's own bookkeeping per call (dnnl_primitive_execute builds a map of its
+  // arguments): a few small allocations per product, never growing with the batch.
+  const std::string path = d.write("m.yaml", kMlp);
+  BuildOptions build;
+  build.gemm.policy = GemmPolicy::kOneDnn;
+  Experiment ex = build_experiment(load_model_spec(path, load_with({"train.validation_split=0"})), true, build);
+  CountDuringBatches counter;
+  Trainer trainer(ex.graph, ex.weights, *ex.loss, ex.metrics, *ex.optimizer, {2, 128, true, 1});
+  trainer.add_callback(&counter);
+  trainer.fit(*ex.train, nullptr);
+  CHECK(counter.batches == 8);
+  const int products_per_update = 8;  // the first layer's input gradient is not computed
+  CHECK(counter.during <= counter.batches * products_per_update * 8);
+}
+
+TEST_CASE("anneal check lists the products and their library, and --gemm takes only the three names", "[gemm][cli]") {
+  TempDir d;
+  const std::string path = d.write("m.yaml", kMlp);
+  const auto blas = run_cli("check " + path + " --gemm openblas");
+  REQUIRE(blas.exit_code == 0);
+  CHECK_THAT(blas.out, Contains("matrix products at batch 128 (--gemm openblas"));
+  CHECK_THAT(blas.out, Contains("NN 128x128x96"));
+  CHECK_THAT(blas.out, Contains("NT 128x96x128 +="));
+  CHECK_THAT(blas.out, Contains("decided by: --gemm openblas"));
+  if (onednn_available()) {
+    const auto dnnl = run_cli("check " + path + " --gemm onednn");
+    REQUIRE(dnnl.exit_code == 0);
+    CHECK_THAT(dnnl.out, Contains("onednn"));
+    CHECK_THAT(dnnl.out, Contains("decided by: --gemm onednn"));
+    const std::string cache = d.path() + "/plans.tsv";
+    const std::string larger = " --set train.batch_size=256 --set layers.0.units=256";  // above auto's threshold
+    const auto timed = run_cli("check " + path + larger + " --gemm auto --gemm-cache " + cache);
+    REQUIRE(timed.exit_code == 0);
+    CHECK_THAT(timed.out, Contains("decided by: timed sequences"));
+    const auto cached = run_cli("check " + path + larger + " --gemm auto --gemm-cache " + cache);
+    CHECK_THAT(cached.out, Contains("decided by: cache " + cache));
+  }
+  const auto bad = run_cli("check " + path + " --gemm mkl");
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Contains("--gemm mkl: expected auto, openblas or onednn"));
+}
