@@ -1,7 +1,7 @@
 // Measurements for bench/run_bench.py, printed as one JSON object per command:
 //   anneal_bench sgemm M N K [trans_a trans_b] [--threads T]      GFLOP/s of one sgemm shape
 //   anneal_bench train MODEL [--batch B] [--updates N] [--warmup W] [--threads T] [--profile 1]
-//                            [--gemm openblas|onednn|auto]
+//                            [--gemm auto|openblas|onednn] [--gemm-cache FILE]   (auto: what the CLI does)
 //                                                                  time per update of a spec's model
 //                                                                  (and each node's share of it)
 //   anneal_bench epochs MODEL [--threads T]                         seconds per epoch (history time_s)
@@ -89,10 +89,12 @@ int train(int argc, char** argv) {
   const int64_t warmup = std::atoll(option(argc, argv, "--warmup", "10").c_str());
   ModelSpec spec = load_model_spec(argv[2], load);
   BuildOptions build;
-  const std::string gemm = option(argc, argv, "--gemm", "openblas");
-  if (!parse_gemm_policy(gemm)) throw InputError("--gemm " + gemm + ": expected openblas, onednn or auto");
+  const std::string gemm = option(argc, argv, "--gemm", "auto");
+  if (!parse_gemm_policy(gemm)) throw InputError("--gemm " + gemm + ": expected auto, openblas or onednn");
   build.gemm.policy = *parse_gemm_policy(gemm);
   build.gemm.threads = blas::threads();
+  const std::string cache = option(argc, argv, "--gemm-cache", "");
+  if (!cache.empty()) build.gemm.cache = std::make_shared<FileGemmCache>(cache), build.gemm.cache_name = cache;
   Experiment ex = build_experiment(std::move(spec), true, build);
   const int64_t per_epoch = (ex.train->rows() + ex.spec.train.batch_size - 1) / ex.spec.train.batch_size;
   Trainer trainer(ex.graph, ex.weights, *ex.loss, ex.metrics, *ex.optimizer,

@@ -64,6 +64,9 @@ def main():
     parser.add_argument("--bf16", choices=["auto", "always", "never"], default="auto",
                         help="PyTorch's bfloat16 autocast rounds: auto runs them where the CPU has bfloat16 units "
                              "(avx512_bf16 or amx_bf16); elsewhere oneDNN emulates them about 100x slower than float32")
+    parser.add_argument("--gemm", choices=["auto", "openblas", "onednn"], default="auto",
+                        help="Anneal's GEMM library (auto, as the CLI: timed once per machine, kept in "
+                             "bench/results/gemm-plans.tsv)")
     parser.add_argument("--table-from", help="print (and with --write-readme, write) the table of an earlier results.json")
     parser.add_argument("--write-readme", action="store_true", help="with --table-from: write it into README.md")
     args = parser.parse_args()
@@ -80,6 +83,8 @@ def main():
     anneal = os.path.join(args.build, "anneal")
     bench = os.path.join(args.build, "anneal_bench")
     threads = str(args.threads)
+    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+    gemm_args = ["--gemm", args.gemm, "--gemm-cache", os.path.join(HERE, "results", "gemm-plans.tsv")]
     env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", ANNEAL_BENCH_THREADS=threads, OMP_NUM_THREADS=threads)
     # Checked in a child, so this process stays small.
     have_torch = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
@@ -160,7 +165,7 @@ def main():
         a_sps, t_sps, b_sps, a_rss, t_rss, fractions = [], [], [], [], [], []
         for _ in range(args.repeats):
             out, _ = run_measured([bench, "train", mlp, "--batch", str(batch), "--updates", str(updates), "--warmup", "5",
-                                     "--threads", threads])
+                                     "--threads", threads] + gemm_args)
             a_sps.append(last_json(out)["samples_per_s"])
             a_rss.append(last_json(out)["peak_rss_mib"])
             fractions.append(sum(sgemm(*shape)["seconds"] for shape in shapes) / (batch / a_sps[-1]))
@@ -186,7 +191,7 @@ def main():
     a_sps, t_sps, b_sps, a_rss, t_rss, shares = [], [], [], [], [], []
     for _ in range(args.repeats):
         out, _ = run_measured([bench, "train", conv_model, "--updates", conv_updates, "--warmup", "3", "--threads", threads,
-                               "--profile", "1"])
+                               "--profile", "1"] + gemm_args)
         j = last_json(out)
         a_sps.append(j["samples_per_s"])
         a_rss.append(j["peak_rss_mib"])

@@ -9,6 +9,7 @@ packages=(
   libboost-graph-dev libboost-program-options-dev
   libyaml-cpp-dev libopenblas-dev libmuparser-dev zlib1g-dev
   libonnx-dev libprotobuf-dev   # anneal export --format onnx
+  libdnnl-dev ocl-icd-opencl-dev  # oneDNN, the second GEMM library (--gemm); its CMake file wants OpenCL
   libopenmpi-dev openmpi-bin    # anneal train|sweep|cv --distributed (mpirun)
 )
 if [ "${1:-}" = "--tests" ]; then

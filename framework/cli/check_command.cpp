@@ -129,7 +129,7 @@ int check_command(const Args& args) {
   if (!parse(args, "check MODEL [options]", options, positional, vm)) return kExitOk;
 
   LoadOptions load = load_options(vm);
-  load.sets = sets;
+  load.sets.insert(load.sets.end(), sets.begin(), sets.end());
   if (vm.count("schedule")) load.schedule_file = schedule;
   const BuildOptions build = build_options(vm);
   const Experiment ex = build_experiment(load_model_spec(model, load), !vm["no-data"].as<bool>(), build);

@@ -30,7 +30,7 @@ CvPlan plan_cv(const po::variables_map& vm, const std::string& model, const std:
   if (folds < 2) throw UsageError("--folds must be at least 2");
   if (seeds < 1) throw UsageError("--seeds must be at least 1");
   LoadOptions load = load_options(vm);
-  load.sets = sets;
+  load.sets.insert(load.sets.end(), sets.begin(), sets.end());
   load.sets.push_back("train.validation_split=0");  // the folds are the validation
   if (vm.count("epochs")) load.sets.push_back("train.epochs=" + std::to_string(vm["epochs"].as<int64_t>()));
   if (vm.count("schedule")) load.schedule_file = schedule;

@@ -66,7 +66,7 @@ int evaluate_command(const Args& args) {
   if (format != "text" && format != "json") throw UsageError("--format must be text or json, got '" + format + "'");
 
   LoadOptions load = load_options(vm);
-  load.sets = sets;
+  load.sets.insert(load.sets.end(), sets.begin(), sets.end());
   ModelSpec spec = load_model_spec(model, load);
   if (!data.empty()) {
     if (!spec.data) throw SpecError(SourceLocation{model, 0, 0}, "--data needs the spec's data: section (for its layout)");

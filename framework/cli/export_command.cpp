@@ -27,7 +27,7 @@ int export_command(const Args& args) {
     throw UsageError("cannot tell the format of '" + output + "': name it .onnx or .npz, or give --format onnx|npz");
 
   LoadOptions load = load_options(vm);
-  load.sets = sets;
+  load.sets.insert(load.sets.end(), sets.begin(), sets.end());
   // One read of the checkpoint serves its encoding (needed to build) and its weights.
   const Checkpoint checkpoint = load_checkpoint(weights);
   const FeatureEncoding encoding = checkpoint_encoding(checkpoint, weights);

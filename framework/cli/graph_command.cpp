@@ -21,7 +21,7 @@ int graph_command(const Args& args) {
   if (!parse(args, "graph MODEL -o FILE.dot", options, positional, vm)) return kExitOk;
 
   LoadOptions load = load_options(vm);
-  load.sets = sets;
+  load.sets.insert(load.sets.end(), sets.begin(), sets.end());
   const ModelSpec spec = load_model_spec(model, load);
   const CompiledGraph graph = compile(spec, 1);
   std::ostringstream dot;

@@ -27,7 +27,7 @@ int lr_find_command(const Args& args) {
   if (!parse(args, "lr-find MODEL [--start 1e-7] [--end 10] [--steps 100] [-o lr_find.svg]", options, positional, vm))
     return kExitOk;
   LoadOptions load = load_options(vm);
-  load.sets = sets;
+  load.sets.insert(load.sets.end(), sets.begin(), sets.end());
   if (vm.count("schedule")) load.schedule_file = schedule;
   Experiment ex = build_experiment(load_model_spec(model, load), true, build_options(vm));
   ex.schedule.reset();  // the range test sets the rate itself

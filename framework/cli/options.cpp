@@ -23,7 +23,10 @@ bool parse(const Args& args, const std::string& usage, po::options_description& 
       "max-memory", po::value<std::string>(), "refuse models that need more memory to train (8G, 512M, bytes; default: what is available)")(
       "gemm", po::value<std::string>()->default_value("auto"),
       "library for matrix products: auto (the faster per shape, timed once per machine), openblas, onednn")(
-      "gemm-cache", po::value<std::string>(), "file of auto's measurements (default: ~/.cache/anneal/gemm-plans.tsv; none: keep none)");
+      "gemm-cache", po::value<std::string>(), "file of auto's measurements (default: ~/.cache/anneal/gemm-plans.tsv; none: keep none)")(
+      "precision", po::value<std::string>(), "float32 or mixed_bfloat16 (sets train.precision)")(
+      "emulate-bf16", po::bool_switch(),
+      "mixed_bfloat16 on a CPU without bfloat16 support: round the products' inputs and run them in float32 (same numbers, no speed-up)");
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   po::store(po::command_line_parser(rest).options(options).positional(positional).run(), vm);
   if (vm.count("help")) {
@@ -88,6 +91,7 @@ BuildOptions build_options(const po::variables_map& vm) {
   if (*policy == GemmPolicy::kOneDnn && !onednn_available()) throw UsageError("--gemm onednn: " + onednn_description());
   options.gemm.policy = *policy;
   options.gemm.threads = blas::threads();
+  options.gemm.emulate_bfloat16 = vm.count("emulate-bf16") && vm["emulate-bf16"].as<bool>();
   if (*policy != GemmPolicy::kAuto) return options;
   const std::string path = vm.count("gemm-cache") ? vm["gemm-cache"].as<std::string>() : default_gemm_cache();
   if (path.empty() || path == "none") return options;
@@ -106,6 +110,7 @@ BuildOptions build_options(const po::variables_map& vm) {
 LoadOptions load_options(const po::variables_map& vm) {
   LoadOptions load;
   load.allow_plugins = vm.count("allow-plugins") && vm["allow-plugins"].as<bool>();
+  if (vm.count("precision")) load.sets.push_back("train.precision=" + vm["precision"].as<std::string>());
   return load;
 }
 

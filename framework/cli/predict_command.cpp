@@ -71,7 +71,7 @@ int predict_command(const Args& args) {
   if (!parse(args, "predict MODEL --weights CKPT --input FILE.csv -o OUT.csv", options, positional, vm)) return kExitOk;
 
   LoadOptions load = load_options(vm);
-  load.sets = sets;
+  load.sets.insert(load.sets.end(), sets.begin(), sets.end());
   // One read of the checkpoint serves its encoding (needed to build) and its weights.
   const Checkpoint checkpoint = load_checkpoint(weights);
   const FeatureEncoding encoding = checkpoint_encoding(checkpoint, weights);

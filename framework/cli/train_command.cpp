@@ -104,7 +104,7 @@ void add_train_options(po::options_description& options, TrainFlags& f) {
 
 LoadOptions spec_options(const po::variables_map& vm, const TrainFlags& f) {
   LoadOptions load = load_options(vm);
-  load.sets = f.sets;
+  load.sets.insert(load.sets.end(), f.sets.begin(), f.sets.end());
   load.callbacks = f.callbacks;
   if (vm.count("seed")) load.sets.push_back("train.seed=" + std::to_string(vm["seed"].as<Unsigned>().value));
   if (vm.count("epochs")) load.sets.push_back("train.epochs=" + std::to_string(vm["epochs"].as<int64_t>()));

@@ -183,7 +183,7 @@ void Study::plan(const SearchSpace& space) {
 
 LoadOptions trial_load_options(const TuneSettings& s, const Trial& t) {
   LoadOptions load;
-  load.sets = t.sets;
+  load.sets.insert(load.sets.end(), t.sets.begin(), t.sets.end());
   load.sets.push_back("train.epochs=" + std::to_string(s.max_epochs));
   load.allow_plugins = s.allow_plugins;
   return load;

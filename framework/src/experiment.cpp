@@ -218,7 +218,15 @@ Experiment build_experiment_on(ModelSpec spec, std::optional<Dataset> train, std
   } catch (const SizeOverflow& e) {
     throw InputError(std::string("the model is too large to plan: ") + e.what());
   }
-  ex.graph.choose_gemms(options.gemm);
+  GemmOptions gemm = options.gemm;
+  gemm.bfloat16 = spec.train.precision == "mixed_bfloat16";
+  try {
+    ex.graph.choose_gemms(gemm);
+  } catch (const InputError& e) {
+    if (!gemm.bfloat16) throw;
+    throw SpecError(spec.train.precision_location, std::string("train.precision: ") + e.what() +
+                                                       "; train in float32, or pass --emulate-bf16 to check the numbers");
+  }
   ex.weights = initialize_weights(ex.graph, spec.train.seed);
 
   ex.loss = create_from<LossRegistry>(spec.loss, "loss");

@@ -2,6 +2,8 @@
 
 #include <cpuid.h>
 
+#include <cmath>
+
 #include <algorithm>
 #include <cstring>
 #include <fstream>
@@ -94,7 +96,39 @@ std::string GemmShape::key() const {
          (accumulate ? " +=" : "");
 }
 
-const char* backend_name(GemmBackend backend) { return backend == GemmBackend::kOneDnn ? "onednn" : "openblas"; }
+const char* backend_name(GemmBackend backend) {
+  switch (backend) {
+    case GemmBackend::kOneDnn: return "onednn";
+    case GemmBackend::kOneDnnBf16: return "onednn-bf16";
+    case GemmBackend::kEmulatedBf16: return "bf16-emulated";
+    default: return "openblas";
+  }
+}
+
+std::string onednn_isa() { return detail::onednn_isa(); }
+
+std::string bfloat16_unsupported_reason() {
+  if (!detail::onednn_built()) return detail::onednn_version();
+  if (detail::onednn_has_bfloat16()) return "";
+  std::string missing;
+  for (const auto& [flag, name] : {std::pair{__builtin_cpu_supports("avx512f"), "avx512f"},
+                                   std::pair{__builtin_cpu_supports("avx512bf16"), "avx512_bf16"},
+                                   std::pair{__builtin_cpu_supports("amx-bf16"), "amx_bf16"}})
+    if (!flag) missing += std::string(missing.empty() ? "" : ", ") + name;
+  return "this CPU (" + cpu_model() + ") has no bfloat16 support for oneDNN: its instruction set is " + detail::onednn_isa() +
+         ", and it lacks " + (missing.empty() ? std::string("AVX-512") : missing) +
+         " (oneDNN needs AVX-512 at least; AMX or AVX512-BF16 make bfloat16 fast)";
+}
+
+float round_to_bfloat16(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return x;  // NaN: keep it (rounding could make it infinite)
+  u += 0x7fffu + ((u >> 16) & 1u);
+  u &= 0xffff0000u;
+  std::memcpy(&x, &u, sizeof x);
+  return x;
+}
 
 std::optional<GemmPolicy> parse_gemm_policy(const std::string& name) {
   if (name == "openblas") return GemmPolicy::kOpenBlas;
@@ -208,6 +242,11 @@ bool decode_decision(const std::string& text, std::vector<GemmChoice>& choices, 
 void GemmPlan::choose(const GemmOptions& options) {
   primitives_.clear();
   primitives_.resize(choices_.size());
+  bfloat16_ = options.bfloat16;
+  if (options.bfloat16) {
+    choose_bfloat16(options);
+    return;
+  }
   decision_ = options.policy == GemmPolicy::kOpenBlas ? "--gemm openblas" : "";
   if (options.policy == GemmPolicy::kOpenBlas || choices_.empty()) return;
   if (!detail::onednn_built()) {
@@ -224,7 +263,7 @@ void GemmPlan::choose(const GemmOptions& options) {
       continue;
     }
     std::string why_not;
-    primitives_[i] = detail::OneDnnMatmul::create(c.shape, why_not);
+    primitives_[i] = detail::OneDnnMatmul::create(c.shape, false, why_not);
     if (!primitives_[i]) {
       c.source = "oneDNN cannot: " + why_not;
       continue;
@@ -238,6 +277,43 @@ void GemmPlan::choose(const GemmOptions& options) {
   for (size_t i = 0; i < choices_.size(); ++i)
     if (choices_[i].backend == GemmBackend::kOpenBlas) primitives_[i].reset();
   if (!timed) decision_ = "--gemm onednn";
+}
+
+// mixed_bfloat16: oneDNN's bfloat16 matmul for every product, each checked once against the
+// emulation on the machine itself (a primitive that disagrees is refused, not trusted).
+void GemmPlan::choose_bfloat16(const GemmOptions& options) {
+  if (options.emulate_bfloat16) {
+    for (auto& c : choices_) c.backend = GemmBackend::kEmulatedBf16, c.source = "emulated (asked for)";
+    decision_ = "mixed_bfloat16, emulated: inputs rounded to bfloat16, OpenBLAS sgemm (no speed-up)";
+    return;
+  }
+  const std::string missing = bfloat16_unsupported_reason();
+  if (!missing.empty()) throw InputError("mixed_bfloat16 needs bfloat16 matrix products, and " + missing);
+  for (size_t i = 0; i < choices_.size(); ++i) {
+    GemmChoice& c = choices_[i];
+    std::string why_not;
+    primitives_[i] = detail::OneDnnMatmul::create(c.shape, true, why_not);
+    if (!primitives_[i]) throw InputError("mixed_bfloat16: oneDNN has no bfloat16 matmul for " + c.shape.str() + " (" + why_not + ")");
+    c.backend = GemmBackend::kOneDnnBf16;
+    c.implementation = primitives_[i]->implementation();
+    c.source = "mixed_bfloat16";
+  }
+  decision_ = "mixed_bfloat16 on oneDNN (" + detail::onednn_isa() + ")";
+  GemmRunner check(this), reference(nullptr);
+  for (const auto& c : choices_) {
+    const GemmShape& s = c.shape;
+    std::vector<float> a(static_cast<size_t>(rows_of_a(s) * s.lda)), b(static_cast<size_t>(rows_of_b(s) * s.ldb));
+    for (size_t i = 0; i < a.size(); ++i) a[i] = round_to_bfloat16(0.01f * static_cast<float>(static_cast<int>(i % 193) - 96));
+    for (size_t i = 0; i < b.size(); ++i) b[i] = round_to_bfloat16(0.01f * static_cast<float>(static_cast<int>(i % 181) - 90));
+    std::vector<float> got(static_cast<size_t>(s.m * s.ldc), 0.5f), want = got;
+    check.run(s, a.data(), b.data(), got.data());
+    run_openblas(s, a.data(), b.data(), want.data());
+    for (size_t i = 0; i < got.size(); ++i)
+      if (!(std::fabs(got[i] - want[i]) <= 1e-3f * (1.0f + std::fabs(want[i]))))
+        throw RuntimeFailure("oneDNN's bfloat16 matmul (" + c.implementation + ") disagrees with the reference on " + s.str() +
+                             ": " + std::to_string(got[i]) + " instead of " + std::to_string(want[i]) +
+                             "; train in float32 and report this");
+  }
 }
 
 // Times each product on both libraries, then the plan's whole sequence of products three ways
@@ -311,21 +387,56 @@ void GemmPlan::decide_by_timing(const GemmOptions& options) {
 // ---- running
 
 struct GemmRunner::State {
-  std::vector<std::unique_ptr<detail::OneDnnExecution>> executions;  // per plan entry; null: OpenBLAS
+  std::vector<std::unique_ptr<detail::OneDnnExecution>> executions;  // per plan entry; null: not on oneDNN
   std::vector<std::byte> scratchpad;                                   // the largest any entry needs
+  // mixed_bfloat16: A and B converted to bfloat16 (oneDNN) or rounded in float (emulation), in
+  // buffers sized for the largest declared product.
+  std::vector<uint16_t> a16, b16;
+  std::vector<float> a_rounded, b_rounded;
 };
+
+namespace {
+
+size_t a_size(const GemmShape& s) { return static_cast<size_t>(rows_of_a(s) * s.lda); }
+size_t b_size(const GemmShape& s) { return static_cast<size_t>(rows_of_b(s) * s.ldb); }
+
+void to_bfloat16(const float* from, size_t n, uint16_t* to) {
+  for (size_t i = 0; i < n; ++i) {
+    const float r = round_to_bfloat16(from[i]);
+    uint32_t u;
+    std::memcpy(&u, &r, sizeof u);
+    to[i] = static_cast<uint16_t>(u >> 16);
+  }
+}
+
+const float* rounded(const float* from, size_t n, std::vector<float>& to) {
+  if (to.size() < n) to.resize(n);  // only for a product larger than every declared one
+  for (size_t i = 0; i < n; ++i) to[i] = round_to_bfloat16(from[i]);
+  return to.data();
+}
+
+}  // namespace
 
 GemmRunner::GemmRunner(const GemmPlan* plan) : plan_(plan) {
   if (!plan) return;
   const auto& primitives = plan->primitives_;
-  if (std::none_of(primitives.begin(), primitives.end(), [](const auto& p) { return p != nullptr; })) return;
+  const bool any_primitive = std::any_of(primitives.begin(), primitives.end(), [](const auto& p) { return p != nullptr; });
+  if (!any_primitive && !plan->bfloat16()) return;
   state_ = std::make_unique<State>();
-  size_t scratch = 0;
-  for (const auto& p : primitives) {
+  size_t scratch = 0, na = 0, nb = 0;
+  for (size_t i = 0; i < primitives.size(); ++i) {
+    const auto& p = primitives[i];
     state_->executions.push_back(p ? std::make_unique<detail::OneDnnExecution>(*p) : nullptr);
     if (p) scratch = std::max(scratch, p->scratchpad_bytes());
+    na = std::max(na, a_size(plan->choices_[i].shape));
+    nb = std::max(nb, b_size(plan->choices_[i].shape));
   }
   state_->scratchpad.resize(std::max<size_t>(scratch, 1));
+  if (!plan->bfloat16()) return;
+  if (any_primitive) state_->a16.resize(na), state_->b16.resize(nb);
+  // Undeclared products (a short last batch) are emulated in either case.
+  state_->a_rounded.resize(na);
+  state_->b_rounded.resize(nb);
 }
 
 GemmRunner::~GemmRunner() = default;
@@ -333,14 +444,28 @@ GemmRunner::GemmRunner(GemmRunner&&) noexcept = default;
 GemmRunner& GemmRunner::operator=(GemmRunner&&) noexcept = default;
 
 void GemmRunner::run(const GemmShape& shape, const float* a, const float* b, float* c) {
-  if (state_) {
-    const int i = plan_->find(shape);
-    if (i >= 0 && state_->executions[static_cast<size_t>(i)]) {
-      state_->executions[static_cast<size_t>(i)]->run(a, b, c, state_->scratchpad.data());
+  if (!state_) return run_openblas(shape, a, b, c);
+  const int i = plan_->find(shape);
+  const GemmBackend backend = i >= 0 ? plan_->choices_[static_cast<size_t>(i)].backend
+                              : plan_->bfloat16() ? GemmBackend::kEmulatedBf16
+                                                  : GemmBackend::kOpenBlas;
+  auto& s = *state_;
+  switch (backend) {
+    case GemmBackend::kOneDnn:
+      s.executions[static_cast<size_t>(i)]->run(a, b, c, s.scratchpad.data());
       return;
-    }
+    case GemmBackend::kOneDnnBf16:
+      to_bfloat16(a, a_size(shape), s.a16.data());
+      to_bfloat16(b, b_size(shape), s.b16.data());
+      s.executions[static_cast<size_t>(i)]->run(s.a16.data(), s.b16.data(), c, s.scratchpad.data());
+      return;
+    case GemmBackend::kEmulatedBf16:
+      run_openblas(shape, rounded(a, a_size(shape), s.a_rounded), rounded(b, b_size(shape), s.b_rounded), c);
+      return;
+    case GemmBackend::kOpenBlas:
+      run_openblas(shape, a, b, c);
+      return;
   }
-  run_openblas(shape, a, b, c);
 }
 
 void gemm(GemmRunner* runner, const GemmShape& shape, const float* a, const float* b, float* c) {

@@ -19,11 +19,11 @@ void check(dnnl_status_t status, const char* what) {
 }
 
 // A row-major [rows, cols] matrix stored with row stride `ld`, or its transpose.
-dnnl_memory_desc_t matrix(int64_t rows, int64_t cols, int64_t ld, bool transposed) {
+dnnl_memory_desc_t matrix(int64_t rows, int64_t cols, int64_t ld, bool transposed, dnnl_data_type_t type = dnnl_f32) {
   dnnl_memory_desc_t md;
   const dnnl_dims_t dims = {rows, cols};
   const dnnl_dims_t strides = {transposed ? 1 : ld, transposed ? ld : 1};
-  check(dnnl_memory_desc_init_by_strides(&md, 2, dims, dnnl_f32, strides), "a memory descriptor");
+  check(dnnl_memory_desc_init_by_strides(&md, 2, dims, type, strides), "a memory descriptor");
   return md;
 }
 }  // namespace
@@ -38,15 +38,16 @@ struct OneDnnMatmul::Handles {
   }
 };
 
-std::unique_ptr<OneDnnMatmul> OneDnnMatmul::create(const GemmShape& s, std::string& why_not) {
+std::unique_ptr<OneDnnMatmul> OneDnnMatmul::create(const GemmShape& s, bool bfloat16, std::string& why_not) {
   std::unique_ptr<OneDnnMatmul> out(new OneDnnMatmul);
   auto h = std::make_unique<Handles>();
   if (dnnl_engine_create(&h->engine, dnnl_cpu, 0) != dnnl_success) {
     why_not = "no CPU engine";
     return nullptr;
   }
-  h->a = matrix(s.m, s.k, s.lda, s.trans_a);
-  h->b = matrix(s.k, s.n, s.ldb, s.trans_b);
+  const dnnl_data_type_t in = bfloat16 ? dnnl_bf16 : dnnl_f32;
+  h->a = matrix(s.m, s.k, s.lda, s.trans_a, in);
+  h->b = matrix(s.k, s.n, s.ldb, s.trans_b, in);
   h->c = matrix(s.m, s.n, s.ldc, false);
   dnnl_matmul_desc_t desc;
   check(dnnl_matmul_desc_init(&desc, &h->a, &h->b, nullptr, &h->c), "a matmul descriptor");
@@ -102,10 +103,10 @@ OneDnnExecution::OneDnnExecution(const OneDnnMatmul& matmul) : matmul_(matmul), 
 
 OneDnnExecution::~OneDnnExecution() = default;
 
-void OneDnnExecution::run(const float* a, const float* b, float* c, void* scratchpad) {
+void OneDnnExecution::run(const void* a, const void* b, float* c, void* scratchpad) {
   // oneDNN reads A and B only; its handles are not const-qualified.
-  check(dnnl_memory_set_data_handle_v2(h_->a, const_cast<float*>(a), h_->stream), "setting a buffer");
-  check(dnnl_memory_set_data_handle_v2(h_->b, const_cast<float*>(b), h_->stream), "setting a buffer");
+  check(dnnl_memory_set_data_handle_v2(h_->a, const_cast<void*>(a), h_->stream), "setting a buffer");
+  check(dnnl_memory_set_data_handle_v2(h_->b, const_cast<void*>(b), h_->stream), "setting a buffer");
   check(dnnl_memory_set_data_handle_v2(h_->c, c, h_->stream), "setting a buffer");
   check(dnnl_memory_set_data_handle_v2(h_->scratchpad, scratchpad, h_->stream), "setting a buffer");
   const dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, h_->a}, {DNNL_ARG_WEIGHTS, h_->b}, {DNNL_ARG_DST, h_->c},
@@ -125,22 +126,46 @@ void onednn_set_threads(int threads) {
   if (threads > 0) omp_set_num_threads(threads);
 }
 
+std::string onednn_isa() {
+  switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_sse41: return "sse41";
+    case dnnl_cpu_isa_avx: return "avx";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+    case dnnl_cpu_isa_avx512_mic: return "avx512_mic";
+    case dnnl_cpu_isa_avx512_mic_4ops: return "avx512_mic_4ops";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    default: return "unknown";
+  }
+}
+
+bool onednn_has_bfloat16() {
+  const dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+  return isa == dnnl_cpu_isa_avx512_core || isa == dnnl_cpu_isa_avx512_core_vnni || isa == dnnl_cpu_isa_avx512_core_bf16 ||
+         isa == dnnl_cpu_isa_avx512_core_amx;
+}
+
 #else  // a build without oneDNN
 
 struct OneDnnMatmul::Handles {};
 struct OneDnnExecution::Handles {};
 
-std::unique_ptr<OneDnnMatmul> OneDnnMatmul::create(const GemmShape&, std::string& why_not) {
+std::unique_ptr<OneDnnMatmul> OneDnnMatmul::create(const GemmShape&, bool, std::string& why_not) {
   why_not = "this build has no oneDNN (install libdnnl-dev and rebuild)";
   return nullptr;
 }
 OneDnnMatmul::~OneDnnMatmul() = default;
 OneDnnExecution::OneDnnExecution(const OneDnnMatmul& matmul) : matmul_(matmul) {}
 OneDnnExecution::~OneDnnExecution() = default;
-void OneDnnExecution::run(const float*, const float*, float*, void*) { throw RuntimeFailure("oneDNN is not built in"); }
+void OneDnnExecution::run(const void*, const void*, float*, void*) { throw RuntimeFailure("oneDNN is not built in"); }
 bool onednn_built() { return false; }
 std::string onednn_version() { return "no oneDNN in this build (install libdnnl-dev and rebuild)"; }
 void onednn_set_threads(int) {}
+std::string onednn_isa() { return "none (no oneDNN in this build)"; }
+bool onednn_has_bfloat16() { return false; }
 
 #endif
 

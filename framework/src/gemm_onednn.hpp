@@ -15,7 +15,8 @@ namespace anneal::detail {
 class OneDnnMatmul {
  public:
   // Null, with the reason in `why_not`, when oneDNN cannot run this shape (or is not built in).
-  static std::unique_ptr<OneDnnMatmul> create(const GemmShape& shape, std::string& why_not);
+  // `bfloat16`: A and B are given in bfloat16 (C stays float32, accumulated in float32).
+  static std::unique_ptr<OneDnnMatmul> create(const GemmShape& shape, bool bfloat16, std::string& why_not);
   ~OneDnnMatmul();
   const std::string& implementation() const { return implementation_; }
   size_t scratchpad_bytes() const { return scratchpad_bytes_; }
@@ -37,8 +38,9 @@ class OneDnnExecution {
   ~OneDnnExecution();
   OneDnnExecution(const OneDnnExecution&) = delete;
   OneDnnExecution& operator=(const OneDnnExecution&) = delete;
-  // `scratchpad` holds at least matmul.scratchpad_bytes().
-  void run(const float* a, const float* b, float* c, void* scratchpad);
+  // `scratchpad` holds at least matmul.scratchpad_bytes(); A and B are float or, for a bfloat16
+  // primitive, bfloat16 (uint16_t), stored with the shape's strides.
+  void run(const void* a, const void* b, float* c, void* scratchpad);
 
  private:
   struct Handles;
@@ -50,5 +52,10 @@ bool onednn_built();
 std::string onednn_version();
 // Sets the threads oneDNN's OpenMP runtime uses from the calling thread on.
 void onednn_set_threads(int threads);
+// The instruction set oneDNN dispatches to on this CPU ("avx2", "avx512_core_amx", ...), and
+// whether it computes bfloat16 products natively (AVX-512 at least: AMX, AVX512-BF16, or
+// AVX-512 core, in oneDNN's order of preference).
+std::string onednn_isa();
+bool onednn_has_bfloat16();
 
 }  // namespace anneal::detail

@@ -330,6 +330,10 @@ TrainSpec parse_train(AttrMap train) {
   out.shuffle = train.get<bool>("shuffle", true);
   out.seed = train.get<uint64_t>("seed", 0);
   out.terminate_on_nan = train.get<bool>("terminate_on_nan", true);
+  out.precision = train.get<std::string>("precision", "float32");
+  out.precision_location = train.location_of("precision");
+  train.require(out.precision == "float32" || out.precision == "mixed_bfloat16", "precision",
+                "is '" + out.precision + "', expected float32 or mixed_bfloat16");
   parse_class_weight(train, out);
   train.finish();
   return out;

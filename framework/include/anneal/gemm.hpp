@@ -40,7 +40,11 @@ struct GemmShape {
   std::string key() const;  // every field, for caches
 };
 
-enum class GemmBackend { kOpenBlas, kOneDnn };
+// kOneDnnBf16 and kEmulatedBf16 are mixed_bfloat16's: A and B rounded to bfloat16, products
+// accumulated in float32. oneDNN runs them natively on CPUs with bfloat16 support; the emulation
+// (explicitly asked for) rounds A and B and runs OpenBLAS's sgemm, which gives the same numbers
+// up to the order of the sums, with no speed-up.
+enum class GemmBackend { kOpenBlas, kOneDnn, kOneDnnBf16, kEmulatedBf16 };
 const char* backend_name(GemmBackend backend);
 
 // openblas: every product on OpenBLAS (no timing; the library's default). onednn: every
@@ -89,12 +93,22 @@ struct GemmOptions {
   GemmPolicy policy = GemmPolicy::kOpenBlas;
   std::shared_ptr<GemmCache> cache;  // auto only; null: measure every time
   std::string cache_name;            // how reports name it (the file's path)
-  int threads = 0;             // threads the products will run on (for the cache key); 0: BLAS's
+  int threads = 0;
+  // mixed_bfloat16: every declared product on oneDNN in bfloat16 (refused, with the missing CPU
+  // feature named, where oneDNN has no bfloat16 support), or emulated when asked to.
+  bool bfloat16 = false;
+  bool emulate_bfloat16 = false;             // threads the products will run on (for the cache key); 0: BLAS's
 };
 
 // Whether this build has oneDNN, and its version ("oneDNN 2.6.3") or why not.
 bool onednn_available();
 std::string onednn_description();
+// The instruction set oneDNN uses here ("avx2", "avx512_core_amx", ...).
+std::string onednn_isa();
+// Empty where mixed_bfloat16 runs natively; otherwise what is missing, in words.
+std::string bfloat16_unsupported_reason();
+// Round to nearest even to bfloat16's 8 significant bits (NaN stays NaN); the result is a float.
+float round_to_bfloat16(float x);
 // The CPU's model name (from cpuid), the machine part of a cache key.
 std::string cpu_model();
 
@@ -117,12 +131,16 @@ class GemmPlan {
   const std::string& decision() const { return decision_; }
   // Index of the plan's entry for `shape`, or -1.
   int find(const GemmShape& shape) const;
+  // Products run with bfloat16 inputs (mixed_bfloat16), undeclared ones included.
+  bool bfloat16() const { return bfloat16_; }
 
  private:
   friend class GemmRunner;
   void decide_by_timing(const GemmOptions& options);
+  void choose_bfloat16(const GemmOptions& options);
   std::vector<GemmChoice> choices_;
   std::string decision_;
+  bool bfloat16_ = false;
   // oneDNN's primitive for each choice that runs on it (null elsewhere), created at compile time.
   std::vector<std::unique_ptr<detail::OneDnnMatmul>> primitives_;
 };

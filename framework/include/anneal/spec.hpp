@@ -80,6 +80,10 @@ struct TrainSpec {
   bool balanced_class_weight = false;
   std::vector<std::pair<std::string, double>> class_weight;
   SourceLocation class_weight_location;
+  // float32, or mixed_bfloat16 (Keras' policy name): matrix products take bfloat16 inputs and
+  // accumulate in float32; weights, optimizer state, losses and elementwise ops stay float32.
+  std::string precision = "float32";
+  SourceLocation precision_location;
   SourceLocation location;
 };
 

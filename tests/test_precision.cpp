@@ -1,0 +1,168 @@
+// mixed_bfloat16: rounding to bfloat16, the products' numbers, the refusal on CPUs without
+// bfloat16 support (naming what is missing), and training in it (emulated where the CPU has no
+// bfloat16 units, natively where it has).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "anneal/experiment.hpp"
+#include "anneal/gemm.hpp"
+#include "helpers.hpp"
+
+using namespace anneal;
+using namespace anneal::test;
+using Catch::Matchers::Contains;
+
+namespace {
+
+uint32_t bits(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  return u;
+}
+
+const char* kModel = R"(version: 1
+data: {synthetic: {rows: 600, features: 40, classes: 3, seed: 7}}
+input: [40]
+layers:
+  - {type: dense, units: 64, activation: relu}
+  - {type: dense, units: 3, activation: softmax}
+loss: sparse_categorical_crossentropy
+metrics: [accuracy]
+optimizer: {type: sgd, lr: 0.1, momentum: 0.9}
+train: {epochs: 6, batch_size: 64, validation_split: 0.25, seed: 2, precision: PRECISION}
+)";
+
+std::string model(const TempDir& d, const std::string& precision) {
+  std::string text = kModel;
+  text.replace(text.find("PRECISION"), 9, precision);
+  return d.write(precision + ".yaml", text);
+}
+
+RunResult train(const std::string& path, bool emulate) {
+  BuildOptions build;
+  build.gemm.emulate_bfloat16 = emulate;
+  Experiment ex = build_experiment(load_model_spec(path), true, build);
+  RunOptions quiet;
+  quiet.verbose = false;
+  return run_experiment(ex, quiet);
+}
+
+}  // namespace
+
+TEST_CASE("rounding to bfloat16 keeps 8 significant bits, ties to even, and NaN", "[precision]") {
+  CHECK(round_to_bfloat16(1.0f) == 1.0f);
+  CHECK(round_to_bfloat16(1.0f + 0x1p-8f) == 1.0f);                 // halfway: to even (down)
+  CHECK(round_to_bfloat16(1.0f + 0x1p-7f + 0x1p-8f) == 1.0f + 0x1p-6f);  // halfway: to even (up)
+  CHECK(round_to_bfloat16(1.0f + 0x1p-8f + 0x1p-12f) == 1.0f + 0x1p-7f);  // above halfway
+  CHECK(round_to_bfloat16(-3.0f) == -3.0f);
+  CHECK(round_to_bfloat16(0.1f) == 0.10009765625f);
+  CHECK((bits(round_to_bfloat16(0.3f)) & 0xffffu) == 0);
+  CHECK(std::isnan(round_to_bfloat16(std::numeric_limits<float>::quiet_NaN())));
+  CHECK(std::isinf(round_to_bfloat16(std::numeric_limits<float>::max())));  // rounds past bfloat16's largest
+  CHECK(round_to_bfloat16(std::numeric_limits<float>::infinity()) == std::numeric_limits<float>::infinity());
+}
+
+TEST_CASE("mixed_bfloat16 products equal float32 products of the rounded inputs", "[precision][gemm]") {
+  const GemmShape shapes[] = {{false, false, 9, 7, 33, 33, 7, 7, false}, {true, false, 33, 7, 9, 33, 7, 7, false},
+                              {false, true, 9, 33, 7, 7, 7, 33, true}};
+  GemmPlan plan;
+  for (const auto& s : shapes) plan.add(s);
+  GemmOptions options;
+  options.bfloat16 = true;
+  options.emulate_bfloat16 = bfloat16_unsupported_reason().size() > 0;
+  plan.choose(options);
+  CHECK(plan.bfloat16());
+  GemmRunner runner(&plan);
+  uint32_t seed = 11;
+  auto next = [&] {
+    seed = seed * 1664525u + 1013904223u;
+    return static_cast<float>(seed >> 8) / 16777216.0f * 2 - 1;
+  };
+  GemmShape undeclared = shapes[0];
+  undeclared.m = 4;  // a short last batch: rounded as well
+  for (const GemmShape& s : {shapes[0], shapes[1], shapes[2], undeclared}) {
+    INFO(s.str());
+    std::vector<float> a(static_cast<size_t>((s.trans_a ? s.k : s.m) * s.lda)), b(static_cast<size_t>((s.trans_b ? s.n : s.k) * s.ldb)),
+        c(static_cast<size_t>(s.m * s.ldc));
+    for (auto& x : a) x = next();
+    for (auto& x : b) x = next();
+    for (auto& x : c) x = next();
+    std::vector<double> want(c.size()), unrounded(c.size());
+    for (int64_t i = 0; i < s.m; ++i)
+      for (int64_t j = 0; j < s.n; ++j) {
+        double sum = s.accumulate ? c[static_cast<size_t>(i * s.ldc + j)] : 0.0, raw = sum;
+        for (int64_t p = 0; p < s.k; ++p) {
+          const float x = s.trans_a ? a[static_cast<size_t>(p * s.lda + i)] : a[static_cast<size_t>(i * s.lda + p)];
+          const float y = s.trans_b ? b[static_cast<size_t>(j * s.ldb + p)] : b[static_cast<size_t>(p * s.ldb + j)];
+          sum += static_cast<double>(round_to_bfloat16(x)) * round_to_bfloat16(y);
+          raw += static_cast<double>(x) * y;
+        }
+        want[static_cast<size_t>(i * s.ldc + j)] = sum;
+        unrounded[static_cast<size_t>(i * s.ldc + j)] = raw;
+      }
+    runner.run(s, a.data(), b.data(), c.data());
+    double off_float32 = 0;
+    for (size_t i = 0; i < c.size(); ++i) {
+      REQUIRE(std::fabs(c[i] - want[i]) <= 1e-5 * (1 + std::fabs(want[i])));
+      off_float32 = std::max(off_float32, std::fabs(c[i] - unrounded[i]));
+    }
+    CHECK(off_float32 > 1e-4);  // the inputs really were rounded
+  }
+}
+
+TEST_CASE("mixed_bfloat16 on a CPU without bfloat16 support is refused at the spec, naming what is missing",
+          "[precision][cli]") {
+  TempDir d;
+  const std::string path = model(d, "mixed_bfloat16");
+  const std::string missing = bfloat16_unsupported_reason();
+  if (missing.empty()) {  // a CPU with bfloat16 support: it builds, every product on oneDNN in bfloat16
+    Experiment ex = build_experiment(load_model_spec(path));
+    for (const auto& c : ex.graph.gemm_plan().choices()) CHECK(c.backend == GemmBackend::kOneDnnBf16);
+    return;
+  }
+  try {
+    build_experiment(load_model_spec(path));
+    FAIL("mixed_bfloat16 was not refused");
+  } catch (const SpecError& e) {
+    CHECK_THAT(e.what(), Contains(path + ":10:"));
+    CHECK_THAT(e.what(), Contains("lacks"));
+    CHECK_THAT(e.what(), Contains("--emulate-bf16"));
+  }
+  const auto r = run_cli("train " + model(d, "float32") + " --precision mixed_bfloat16");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("has no bfloat16 support for oneDNN"));
+  CHECK_THAT(r.err, Contains("avx512"));
+  const auto bad = run_cli("train " + model(d, "half"));
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Contains("half.yaml:10:"));
+  CHECK_THAT(bad.err, Contains("'precision' is 'half', expected float32 or mixed_bfloat16"));
+}
+
+TEST_CASE("training in mixed_bfloat16 reaches float32's accuracy, differs from it, and repeats itself", "[precision][training]") {
+  TempDir d;
+  const bool emulate = !bfloat16_unsupported_reason().empty();
+  const RunResult f32 = train(model(d, "float32"), false);
+  const RunResult bf16 = train(model(d, "mixed_bfloat16"), emulate);
+  const RunResult again = train(model(d, "mixed_bfloat16"), emulate);
+  const auto& a = f32.history.epochs.back().logs;
+  const auto& b = bf16.history.epochs.back().logs;
+  CHECK(a.get("val_loss", 0) != b.get("val_loss", 0));  // the products really changed
+  CHECK(std::fabs(a.get("val_accuracy", 0) - b.get("val_accuracy", 0)) <= 0.03);
+  CHECK(b.get("val_accuracy", 0) > 0.7);  // it learns (3 classes: chance is 0.33)
+  CHECK(std::fabs(a.get("val_loss", 0) - b.get("val_loss", 0)) < 0.05 * a.get("val_loss", 0) + 0.01);
+  CHECK(b.get("val_loss", 0) == again.history.epochs.back().logs.get("val_loss", 0));
+}
+
+TEST_CASE("anneal check shows mixed_bfloat16's products, and --emulate-bf16 trains where the CPU cannot", "[precision][cli]") {
+  TempDir d;
+  const std::string path = model(d, "float32");
+  const auto r = run_cli("check " + path + " --precision mixed_bfloat16 --emulate-bf16");
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Contains("bf16-emulated"));
+  CHECK_THAT(r.out, Contains("decided by: mixed_bfloat16, emulated"));
+  const auto t = run_cli("train " + path + " --precision mixed_bfloat16 --emulate-bf16 --epochs 2 --quiet");
+  CHECK(t.exit_code == 0);
+}
