@@ -5,6 +5,10 @@
 //                                                                  time per update of a spec's model
 //                                                                  (and each node's share of it)
 //   anneal_bench epochs MODEL [--threads T]                         seconds per epoch (history time_s)
+//   anneal_bench predict MODEL [--rows N] [--batch B] [--threads T] [--gemm ...]
+//                                                                  rows/s of the model's outputs over the
+//                                                                  spec's synthetic rows, as anneal predict
+//                                                                  computes them (best of three passes)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -15,6 +19,7 @@
 
 #include "anneal/clock.hpp"
 #include "anneal/blas.hpp"
+#include "anneal/classification_report.hpp"
 #include "anneal/errors.hpp"
 #include "anneal/experiment.hpp"
 
@@ -80,6 +85,34 @@ struct Stopwatch : Callback {
   }
 };
 
+BuildOptions bench_build(int argc, char** argv) {
+  BuildOptions build;
+  const std::string gemm = option(argc, argv, "--gemm", "auto");
+  if (!parse_gemm_policy(gemm)) throw InputError("--gemm " + gemm + ": expected auto, openblas or onednn");
+  build.gemm.policy = *parse_gemm_policy(gemm);
+  build.gemm.threads = blas::threads();
+  const std::string cache = option(argc, argv, "--gemm-cache", "");
+  if (!cache.empty()) build.gemm.cache = std::make_shared<FileGemmCache>(cache), build.gemm.cache_name = cache;
+  return build;
+}
+
+int predict(int argc, char** argv) {
+  LoadOptions load;
+  load.sets = {"train.validation_split=0", "data.synthetic.rows=" + option(argc, argv, "--rows", "100000"),
+               "train.batch_size=" + option(argc, argv, "--batch", "1024")};
+  Experiment ex = build_experiment(load_model_spec(argv[2], load), true, bench_build(argc, argv));
+  double best = 1e300;
+  for (int pass = 0; pass < 3; ++pass) {
+    const double start = wall_seconds();
+    const std::vector<float> out = predict_outputs(ex.graph, ex.weights, ex.train->features);
+    best = std::min(best, wall_seconds() - start);
+    if (out.empty()) return 1;
+  }
+  std::printf("{\"rows_per_s\": %.2f, \"seconds\": %.6f, \"peak_rss_mib\": %.2f}\n",
+              static_cast<double>(ex.train->rows()) / best, best, peak_rss_mib());
+  return 0;
+}
+
 int train(int argc, char** argv) {
   LoadOptions load;
   load.sets.push_back("train.validation_split=0");
@@ -88,14 +121,7 @@ int train(int argc, char** argv) {
   const int64_t updates = std::atoll(option(argc, argv, "--updates", "100").c_str());
   const int64_t warmup = std::atoll(option(argc, argv, "--warmup", "10").c_str());
   ModelSpec spec = load_model_spec(argv[2], load);
-  BuildOptions build;
-  const std::string gemm = option(argc, argv, "--gemm", "auto");
-  if (!parse_gemm_policy(gemm)) throw InputError("--gemm " + gemm + ": expected auto, openblas or onednn");
-  build.gemm.policy = *parse_gemm_policy(gemm);
-  build.gemm.threads = blas::threads();
-  const std::string cache = option(argc, argv, "--gemm-cache", "");
-  if (!cache.empty()) build.gemm.cache = std::make_shared<FileGemmCache>(cache), build.gemm.cache_name = cache;
-  Experiment ex = build_experiment(std::move(spec), true, build);
+  Experiment ex = build_experiment(std::move(spec), true, bench_build(argc, argv));
   const int64_t per_epoch = (ex.train->rows() + ex.spec.train.batch_size - 1) / ex.spec.train.batch_size;
   Trainer trainer(ex.graph, ex.weights, *ex.loss, ex.metrics, *ex.optimizer,
                   {(warmup + updates) / per_epoch + 2, ex.spec.train.batch_size, true, ex.spec.train.seed});
@@ -145,7 +171,7 @@ int epochs(int, char** argv) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: anneal_bench sgemm M N K [t|n t|n] | train MODEL [...] | epochs MODEL\n");
+    std::fprintf(stderr, "usage: anneal_bench sgemm M N K [t|n t|n] | train MODEL [...] | epochs MODEL | predict MODEL [...]\n");
     return 2;
   }
   blas::set_threads(std::atoi(option(argc, argv, "--threads", "0").c_str()));
@@ -154,6 +180,7 @@ int main(int argc, char** argv) {
     if (what == "sgemm") return sgemm(argc, argv);
     if (what == "train") return train(argc, argv);
     if (what == "epochs") return epochs(argc, argv);
+    if (what == "predict") return predict(argc, argv);
   } catch (const Error& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return e.exit_code();

@@ -215,6 +215,26 @@ def main():
     for node in shares[0]:
         conv_shares[node] = [statistics.median(sh[node][k] for sh in shares) for k in (0, 1)]
 
+    # d. Inference: the MLP's outputs for 100 000 rows at batch 1024, what `anneal predict` computes,
+    # against PyTorch under torch.inference_mode().
+    rows_n = str(25000 if args.quick else 100000)
+    a_rps, t_rps, b_rps, a_rss, t_rss = [], [], [], [], []
+    for _ in range(args.repeats):
+        j = last_json(run_measured([bench, "predict", mlp, "--rows", rows_n, "--batch", "1024", "--threads", threads] + gemm_args)[0])
+        a_rps.append(j["rows_per_s"])
+        a_rss.append(j["peak_rss_mib"])
+        if have_torch:
+            j = last_json(run_measured(torch_script + ["predict", "1024", rows_n], env)[0])
+            t_rps.append(j["rows_per_s"])
+            t_rss.append(j["peak_rss_mib"])
+            if with_bf16:
+                b_rps.append(last_json(run_measured(torch_script + ["predict", "1024", rows_n, "bf16"], env)[0])["rows_per_s"])
+    a_rss_m, t_rss_m = statistics.median(a_rss), (statistics.median(t_rss) if t_rss else None)
+    record("MLP inference, %s rows, batch 1024" % rows_n, "rows/s", "1/s", a_rps, t_rps, True, a_rss_m, t_rss_m)
+    if with_bf16:
+        record("MLP inference, %s rows, batch 1024" % rows_n, "rows/s", "1/s", a_rps, b_rps, True, a_rss_m, t_rss_m,
+               peer="PyTorch bfloat16 autocast")
+
     sq = sgemm(1024, 1024, 1024)["gflops"]
     mid = sgemm(256, 1024, 1024)["gflops"]
 

@@ -5,6 +5,7 @@
   torch_workloads.py lesson-timing             time per update and per epoch of the lesson's model
   torch_workloads.py mlp BATCH UPDATES [bf16]  samples/s of the 784-1024-1024-10 MLP
   torch_workloads.py conv BATCH UPDATES [bf16] samples/s of the conv net (models/conv_synthetic.yaml)
+  torch_workloads.py predict BATCH ROWS [bf16]  rows/s of the MLP's softmax outputs under torch.inference_mode()
 With bf16 the forward pass and loss run under torch.autocast('cpu', dtype=torch.bfloat16), the
 one line a PyTorch user adds for mixed precision (oneDNN then runs the products in bfloat16 on
 CPUs with AVX512-BF16 or AMX units, and emulates them elsewhere).
@@ -137,6 +138,28 @@ def mlp(batch, updates, bf16=False):
     time_sgd_updates(model, x, y, batch, updates, warmup=10, bf16=bf16)
 
 
+def predict(batch, rows, bf16=False):
+    """The MLP's class probabilities for `rows` rows, `batch` at a time, as `anneal predict` computes
+    them (softmax included); best of three passes."""
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(rows, 784, generator=g)
+    model = torch.nn.Sequential(torch.nn.Linear(784, 1024), torch.nn.ReLU(), torch.nn.Linear(1024, 1024), torch.nn.ReLU(),
+                                torch.nn.Linear(1024, 10), torch.nn.Softmax(dim=1)).eval()
+    out = torch.empty(rows, 10)
+    best = float("inf")
+    with torch.inference_mode():
+        for _ in range(3):
+            start = time.perf_counter()
+            for i in range(0, rows, batch):
+                if bf16:
+                    with torch.autocast("cpu", dtype=torch.bfloat16):
+                        out[i:i + batch] = model(x[i:i + batch]).float()
+                else:
+                    out[i:i + batch] = model(x[i:i + batch])
+            best = min(best, time.perf_counter() - start)
+    print(json.dumps({"rows_per_s": rows / best, "seconds": best, "peak_rss_mib": peak_rss_mib()}))
+
+
 def conv(batch, updates, bf16=False):
     g = torch.Generator().manual_seed(1)
     rows = 8192
@@ -159,5 +182,7 @@ if __name__ == "__main__":
         mlp(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:] == ["bf16"])
     elif what == "conv":
         conv(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:] == ["bf16"])
+    elif what == "predict":
+        predict(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:] == ["bf16"])
     else:
         sys.exit("unknown workload " + what)
