@@ -165,4 +165,7 @@ TEST_CASE("anneal check shows mixed_bfloat16's products, and --emulate-bf16 trai
   CHECK_THAT(r.out, Contains("decided by: mixed_bfloat16, emulated"));
   const auto t = run_cli("train " + path + " --precision mixed_bfloat16 --emulate-bf16 --epochs 2 --quiet");
   CHECK(t.exit_code == 0);
+  const auto alone = run_cli("train " + path + " --emulate-bf16 --epochs 1 --quiet");
+  CHECK(alone.exit_code == 0);
+  CHECK_THAT(alone.err, Contains("bfloat16 emulation was asked for, but train.precision is float32: it changes nothing"));
 }

@@ -220,6 +220,8 @@ Experiment build_experiment_on(ModelSpec spec, std::optional<Dataset> train, std
   }
   GemmOptions gemm = options.gemm;
   gemm.bfloat16 = spec.train.precision == "mixed_bfloat16";
+  if (gemm.emulate_bfloat16 && !gemm.bfloat16)
+    ex.warnings.push_back("bfloat16 emulation was asked for, but train.precision is float32: it changes nothing");
   try {
     ex.graph.choose_gemms(gemm);
   } catch (const InputError& e) {
