@@ -110,10 +110,13 @@ std::string onednn_isa() { return detail::onednn_isa(); }
 std::string bfloat16_unsupported_reason() {
   if (!detail::onednn_built()) return detail::onednn_version();
   if (detail::onednn_has_bfloat16()) return "";
+  // The features by their cpuid bits (leaf 7): compilers differ in the names they accept.
+  unsigned a0 = 0, b0 = 0, c0 = 0, d0 = 0, a1 = 0, b1 = 0, c1 = 0, d1 = 0;
+  __get_cpuid_count(7, 0, &a0, &b0, &c0, &d0);
+  __get_cpuid_count(7, 1, &a1, &b1, &c1, &d1);
   std::string missing;
-  for (const auto& [flag, name] : {std::pair{__builtin_cpu_supports("avx512f"), "avx512f"},
-                                   std::pair{__builtin_cpu_supports("avx512bf16"), "avx512_bf16"},
-                                   std::pair{__builtin_cpu_supports("amx-bf16"), "amx_bf16"}})
+  for (const auto& [flag, name] : {std::pair{(b0 >> 16) & 1u, "avx512f"}, std::pair{(a1 >> 5) & 1u, "avx512_bf16"},
+                                   std::pair{(d0 >> 22) & 1u, "amx_bf16"}})
     if (!flag) missing += std::string(missing.empty() ? "" : ", ") + name;
   return "this CPU (" + cpu_model() + ") has no bfloat16 support for oneDNN: its instruction set is " + detail::onednn_isa() +
          ", and it lacks " + (missing.empty() ? std::string("AVX-512") : missing) +
