@@ -257,12 +257,12 @@ TEST_CASE("anneal check lists the products and their library, and --gemm takes o
   CHECK_THAT(blas.out, Contains("matrix products at batch 128 (--gemm openblas"));
   CHECK_THAT(blas.out, Contains("NN 128x128x96"));
   CHECK_THAT(blas.out, Contains("NT 128x96x128 +="));
-  CHECK_THAT(blas.out, Contains("decided by: --gemm openblas"));
+  CHECK_THAT(blas.out, Contains("decided by: policy openblas"));
   if (onednn_available()) {
     const auto dnnl = run_cli("check " + path + " --gemm onednn");
     REQUIRE(dnnl.exit_code == 0);
     CHECK_THAT(dnnl.out, Contains("onednn"));
-    CHECK_THAT(dnnl.out, Contains("decided by: --gemm onednn"));
+    CHECK_THAT(dnnl.out, Contains("decided by: policy onednn"));
     const std::string cache = d.path() + "/plans.tsv";
     const std::string larger = " --set train.batch_size=256 --set layers.0.units=256";  // above auto's threshold
     const auto timed = run_cli("check " + path + larger + " --gemm auto --gemm-cache " + cache);

@@ -75,6 +75,9 @@ int main(int argc, char** argv) {
     if (name != c.name) continue;
     try {
       return c.run(args);
+    } catch (const anneal::Bfloat16Unsupported& e) {
+      report(std::string(e.what()) + " (--emulate-bf16 does, with no speed-up)");
+      return e.exit_code();
     } catch (const anneal::Error& e) {
       report(e.what());
       return e.exit_code();

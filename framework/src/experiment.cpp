@@ -226,8 +226,8 @@ Experiment build_experiment_on(ModelSpec spec, std::optional<Dataset> train, std
     ex.graph.choose_gemms(gemm);
   } catch (const InputError& e) {
     if (!gemm.bfloat16) throw;
-    throw SpecError(spec.train.precision_location, std::string("train.precision: ") + e.what() +
-                                                       "; train in float32, or pass --emulate-bf16 to check the numbers");
+    throw Bfloat16Unsupported(spec.train.precision_location, std::string("train.precision: ") + e.what() +
+                                                                 "; train in float32, or emulate bfloat16 to check the numbers");
   }
   ex.weights = initialize_weights(ex.graph, spec.train.seed);
 

@@ -250,7 +250,7 @@ void GemmPlan::choose(const GemmOptions& options) {
     choose_bfloat16(options);
     return;
   }
-  decision_ = options.policy == GemmPolicy::kOpenBlas ? "--gemm openblas" : "";
+  decision_ = options.policy == GemmPolicy::kOpenBlas ? "policy openblas" : "";
   if (options.policy == GemmPolicy::kOpenBlas || choices_.empty()) return;
   if (!detail::onednn_built()) {
     if (options.policy == GemmPolicy::kOneDnn) throw InputError("gemm backend 'onednn': " + detail::onednn_version());
@@ -272,14 +272,14 @@ void GemmPlan::choose(const GemmOptions& options) {
       continue;
     }
     c.implementation = primitives_[i]->implementation();
-    c.source = "--gemm onednn";
+    c.source = "policy onednn";
     c.backend = GemmBackend::kOneDnn;
   }
   if (timed) decide_by_timing(options);
   // Primitives of products left on OpenBLAS are not kept.
   for (size_t i = 0; i < choices_.size(); ++i)
     if (choices_[i].backend == GemmBackend::kOpenBlas) primitives_[i].reset();
-  if (!timed) decision_ = "--gemm onednn";
+  if (!timed) decision_ = "policy onednn";
 }
 
 // mixed_bfloat16: oneDNN's bfloat16 matmul for every product, each checked once against the

@@ -42,6 +42,13 @@ class SpecError : public InputError {
   explicit SpecError(const std::string& already_formatted) : InputError(already_formatted) {}
 };
 
+// train.precision: mixed_bfloat16 on a machine without bfloat16 products: a SpecError at the key,
+// typed so that a front end can say how to ask for the emulation.
+class Bfloat16Unsupported : public SpecError {
+ public:
+  using SpecError::SpecError;
+};
+
 // A data file is malformed; the message names the file, row and column.
 class DataError : public InputError {
  public:

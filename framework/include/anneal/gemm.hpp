@@ -59,7 +59,7 @@ struct GemmChoice {
   // Each library's rate on this product alone (GFLOP/s; 0 when not timed), why this library
   // runs it, and oneDNN's implementation name when oneDNN can run it.
   double openblas_gflops = 0, onednn_gflops = 0;
-  std::string source;  // "--gemm", "timed", "cache", "below threshold", "oneDNN cannot: ..."
+  std::string source;  // "policy onednn", "timed", "cache", "below threshold", "oneDNN cannot: ..."
   std::string implementation;
 };
 
