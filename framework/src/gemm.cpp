@@ -28,13 +28,14 @@ constexpr double kMinTimedFlops = 4e6;
 constexpr double kMargin = 1.05;
 
 std::string stored_str(const GemmShape& s) {
-  std::string out = std::string(s.trans_a ? "T" : "N") + (s.trans_b ? "T" : "N") + " " + std::to_string(s.m) + "x" +
-                    std::to_string(s.n) + "x" + std::to_string(s.k);
-  return out;
+  return std::string(s.trans_a ? "T" : "N") + (s.trans_b ? "T" : "N") + " " + std::to_string(s.m) + "x" +
+         std::to_string(s.n) + "x" + std::to_string(s.k);
 }
 
-int64_t rows_of_a(const GemmShape& s) { return s.trans_a ? s.k : s.m; }
-int64_t rows_of_b(const GemmShape& s) { return s.trans_b ? s.n : s.k; }
+// Floats each matrix spans as stored (rows times row stride).
+size_t a_size(const GemmShape& s) { return static_cast<size_t>((s.trans_a ? s.k : s.m) * s.lda); }
+size_t b_size(const GemmShape& s) { return static_cast<size_t>((s.trans_b ? s.n : s.k) * s.ldb); }
+size_t c_size(const GemmShape& s) { return static_cast<size_t>(s.m * s.ldc); }
 
 void run_openblas(const GemmShape& s, const float* a, const float* b, float* c) {
   blas::gemm(s.trans_a, s.trans_b, s.m, s.n, s.k, 1.0f, a, s.lda, b, s.ldb, s.accumulate ? 1.0f : 0.0f, c, s.ldc);
@@ -70,9 +71,9 @@ struct Operands {
     size_t na = 1, nb = 1, nc = 1;
     for (const auto& ch : choices) {
       const GemmShape& s = ch.shape;
-      na = std::max(na, static_cast<size_t>(rows_of_a(s) * s.lda));
-      nb = std::max(nb, static_cast<size_t>(rows_of_b(s) * s.ldb));
-      nc = std::max(nc, static_cast<size_t>(s.m * s.ldc));
+      na = std::max(na, a_size(s));
+      nb = std::max(nb, b_size(s));
+      nc = std::max(nc, c_size(s));
     }
     a.resize(na);
     b.resize(nb);
@@ -305,10 +306,10 @@ void GemmPlan::choose_bfloat16(const GemmOptions& options) {
   GemmRunner check(this), reference(nullptr);
   for (const auto& c : choices_) {
     const GemmShape& s = c.shape;
-    std::vector<float> a(static_cast<size_t>(rows_of_a(s) * s.lda)), b(static_cast<size_t>(rows_of_b(s) * s.ldb));
+    std::vector<float> a(a_size(s)), b(b_size(s));
     for (size_t i = 0; i < a.size(); ++i) a[i] = round_to_bfloat16(0.01f * static_cast<float>(static_cast<int>(i % 193) - 96));
     for (size_t i = 0; i < b.size(); ++i) b[i] = round_to_bfloat16(0.01f * static_cast<float>(static_cast<int>(i % 181) - 90));
-    std::vector<float> got(static_cast<size_t>(s.m * s.ldc), 0.5f), want = got;
+    std::vector<float> got(c_size(s), 0.5f), want = got;
     check.run(s, a.data(), b.data(), got.data());
     run_openblas(s, a.data(), b.data(), want.data());
     for (size_t i = 0; i < got.size(); ++i)
@@ -399,9 +400,6 @@ struct GemmRunner::State {
 };
 
 namespace {
-
-size_t a_size(const GemmShape& s) { return static_cast<size_t>(rows_of_a(s) * s.lda); }
-size_t b_size(const GemmShape& s) { return static_cast<size_t>(rows_of_b(s) * s.ldb); }
 
 void to_bfloat16(const float* from, size_t n, uint16_t* to) {
   for (size_t i = 0; i < n; ++i) {
