@@ -9,6 +9,7 @@
 #include "anneal/classification_report.hpp"
 #include "anneal/experiment.hpp"
 #include "anneal/metric.hpp"
+#include "anneal/predict.hpp"
 #include "options.hpp"
 
 namespace anneal::cli {
@@ -81,12 +82,12 @@ int predict_command(const Args& args) {
 
   const DataSpec in = input_layout(ex, input);
   Dataset rows = ex.encoding.empty() ? read_data(in) : encode(ex.encoding, read_data(in));
-  if (rows.features.sample_shape().numel() != ex.graph.input_shape().numel())
-    throw DataError(format_error({input, 0, 0}, "gives " + std::to_string(rows.features.sample_shape().numel()) +
+  if (rows.feature_width() != ex.graph.input_shape().numel())
+    throw DataError(format_error({input, 0, 0}, "gives " + std::to_string(rows.feature_width()) +
                                                     " features per row; the model takes " + std::to_string(ex.graph.input_shape().numel())));
   rows.features.reshape(ex.graph.input_shape());
   const int64_t outputs = ex.graph.output_shape().numel();
-  const std::vector<float> y = predict_outputs(ex.graph, ex.weights, rows.features);
+  const std::vector<float> y = predict_outputs(ex.graph, ex.weights, rows);
   const std::vector<std::string> labels = class_labels(ex.encoding.class_names, class_count(outputs));
 
   std::string text = header(ex, labels, outputs);

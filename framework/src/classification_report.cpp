@@ -4,24 +4,9 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "anneal/executor.hpp"
 #include "anneal/metric.hpp"
 
 namespace anneal {
-
-std::vector<float> predict_outputs(const CompiledGraph& graph, Weights& weights, const Tensor& features) {
-  Executor executor(graph, weights, 0, ExecutorMode::kInference);
-  const int64_t width = graph.output_shape().numel(), batch = graph.max_batch();
-  const int64_t fw = features.sample_shape().numel(), rows = features.batch();
-  std::vector<float> out(static_cast<size_t>(rows * width));
-  for (int64_t begin = 0; begin < rows; begin += batch) {
-    const int64_t count = std::min(batch, rows - begin);
-    std::copy(features.row(begin), features.row(begin) + count * fw, executor.input());
-    executor.forward(count, false);
-    std::copy(executor.output(), executor.output() + count * width, out.begin() + begin * width);
-  }
-  return out;
-}
 
 std::vector<std::string> class_labels(const std::vector<std::string>& names, int64_t classes) {
   std::vector<std::string> out(static_cast<size_t>(classes));

@@ -8,6 +8,53 @@
 
 namespace anneal {
 
+namespace {
+
+uint32_t fmix32(uint32_t h) {  // MurmurHash3's finaliser: every input bit moves every output bit
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  return h ^ (h >> 16);
+}
+
+uint64_t mix64(uint64_t z) {  // splitmix64's finaliser
+  z += 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// One row of values, each the sum of four uniform 16-bit draws (two 32-bit hashes of the row's
+// key and the position) centred and scaled to unit variance: close to N(0, 1) (range +-3.46,
+// kurtosis 2.7), and integer arithmetic up to one exact conversion and one rounding, so the AVX2
+// and the baseline clones give the same bits. A batch of 256 MNIST-sized rows costs about 0.15 ms
+// with AVX2 (0.4 ms without): about 0.6 % (2 %) of the bench MLP's update at that batch.
+__attribute__((target_clones("avx2", "default"))) void hash_normal_row(uint64_t key, float* out, int64_t width) {
+  const auto a = static_cast<uint32_t>(key), b = static_cast<uint32_t>(key >> 32);
+  const float scale = 1.7320508f / 65536.0f;  // sqrt(3) / 2^16: a sum of four has variance 2^32 / 3
+  for (int64_t j = 0; j < width; ++j) {
+    const auto c = static_cast<uint32_t>(j);
+    const uint32_t h1 = fmix32(a ^ (c * 0x9E3779B9u)), h2 = fmix32(b ^ (c * 0x7FEB352Du));
+    const int32_t sum = static_cast<int32_t>((h1 & 0xffffu) + (h1 >> 16) + (h2 & 0xffffu) + (h2 >> 16)) - 131070;
+    out[j] = static_cast<float>(sum) * scale;
+  }
+}
+
+class SyntheticRows final : public RowGenerator {
+ public:
+  SyntheticRows(uint64_t seed, int64_t width) : key_(mix64(seed ^ 0x5EED5EED5EED5EEDull)), width_(width) {}
+  void generate(int64_t index, float* out) const override {
+    hash_normal_row(mix64(key_ ^ mix64(static_cast<uint64_t>(index))), out, width_);
+  }
+
+ private:
+  uint64_t key_;
+  int64_t width_;
+};
+
+}  // namespace
+
 Dataset make_synthetic(const DataSpec& spec) {
   const SyntheticSpec& s = *spec.synthetic;
   const Shape shape(s.shape);
@@ -18,27 +65,47 @@ Dataset make_synthetic(const DataSpec& spec) {
   for (auto& w : teacher) w = static_cast<float>(rng.normal());
   Dataset data;
   data.source = "synthetic";
-  data.features = Tensor(s.rows, shape);
-  for (auto& x : data.features.values()) x = static_cast<float>(rng.normal());
-  std::vector<float> labels(static_cast<size_t>(s.rows));
-  for (int64_t r = 0; r < s.rows; ++r) {
-    const float* x = data.features.row(r);
-    int64_t best = 0;
-    double best_score = -1e300;
-    for (int64_t c = 0; c < s.classes; ++c) {
-      double score = 0;
-      for (int64_t j = 0; j < features; ++j) score += static_cast<double>(x[j]) * teacher[static_cast<size_t>(j * s.classes + c)];
-      if (score > best_score) {
-        best_score = score;
-        best = c;
-      }
-    }
-    labels[static_cast<size_t>(r)] = static_cast<float>(best);
-  }
+  data.features = Tensor(0, shape);
+  data.generator = std::make_shared<SyntheticRows>(s.seed, features);
+  data.generated_rows.resize(static_cast<size_t>(s.rows));
   data.targets = Tensor(s.rows, Shape{1});
-  data.targets.values() = labels;
+  std::vector<float> x(static_cast<size_t>(features));
+  std::vector<double> score(static_cast<size_t>(s.classes));
+  for (int64_t r = 0; r < s.rows; ++r) {
+    data.generated_rows[static_cast<size_t>(r)] = r;
+    data.generator->generate(r, x.data());
+    // Every class's score in one pass over the row (the teacher's rows are contiguous), each
+    // summed in feature order.
+    std::fill(score.begin(), score.end(), 0.0);
+    for (int64_t j = 0; j < features; ++j) {
+      const double v = x[static_cast<size_t>(j)];
+      const float* w = teacher.data() + j * s.classes;
+      for (int64_t c = 0; c < s.classes; ++c) score[static_cast<size_t>(c)] += v * w[c];
+    }
+    const auto best = std::max_element(score.begin(), score.end()) - score.begin();  // the first of equal scores
+    data.targets[static_cast<size_t>(r)] = static_cast<float>(best);
+  }
   data.label_classes = s.classes;
   return data;
+}
+
+void Dataset::read_features(int64_t begin, int64_t count, float* out) const {
+  const int64_t width = feature_width();
+  if (!generator) {
+    std::copy(features.row(begin), features.row(begin) + count * width, out);
+    return;
+  }
+  for (int64_t i = 0; i < count; ++i) generator->generate(generated_rows[static_cast<size_t>(begin + i)], out + i * width);
+}
+
+RowReader::RowReader(const Dataset& data) : data_(data) {
+  if (data.generator) buffer_.resize(static_cast<size_t>(data.feature_width()));
+}
+
+const float* RowReader::operator()(int64_t row) {
+  if (!data_.generator) return data_.features.row(row);
+  data_.read_features(row, buffer_.data());
+  return buffer_.data();
 }
 
 Dataset read_csv(const DataSpec& spec) { return readers::decode_table(readers::read_csv_table(spec), spec); }
@@ -65,16 +132,29 @@ Dataset subset(const Dataset& data, const std::vector<int64_t>& rows) {
   out.label_classes = data.label_classes;
   out.columns = data.columns;
   const auto n = static_cast<int64_t>(rows.size());
-  out.features = Tensor(n, data.features.sample_shape());
+  // Generated rows stay generated: the subset keeps the generator and the rows' indices in it.
+  out.generator = data.generator;
+  out.features = Tensor(data.generator ? 0 : n, data.features.sample_shape());
   out.targets = Tensor(n, data.targets.sample_shape());
-  const int64_t fw = data.features.sample_shape().numel(), tw = data.targets.sample_shape().numel();
+  const int64_t tw = data.targets.sample_shape().numel();
   for (int64_t i = 0; i < n; ++i) {
     const int64_t r = rows[static_cast<size_t>(i)];
-    std::copy(data.features.row(r), data.features.row(r) + fw, out.features.row(i));
+    if (data.generator) out.generated_rows.push_back(data.generated_rows[static_cast<size_t>(r)]);
+    else data.read_features(r, out.features.row(i));
     std::copy(data.targets.row(r), data.targets.row(r) + tw, out.targets.row(i));
     if (!data.sample_weights.empty()) out.sample_weights.push_back(data.sample_weights[static_cast<size_t>(r)]);
     if (!data.lines.empty()) out.lines.push_back(data.lines[static_cast<size_t>(r)]);
   }
+  return out;
+}
+
+Dataset stored(const Dataset& data) {
+  Dataset out = data;
+  if (!data.generator) return out;
+  out.generator.reset();
+  out.generated_rows.clear();
+  out.features = Tensor(data.rows(), data.features.sample_shape());
+  data.read_features(0, data.rows(), out.features.data());
   return out;
 }
 

@@ -33,29 +33,32 @@ std::vector<int64_t> category_map(const RawColumn& raw, const ColumnEncoding& en
 void fit_columns(const Dataset& raw, const DataSpec& spec, FeatureEncoding& enc) {
   const auto columns = raw_columns(raw);
   const int64_t n = raw.rows(), width = static_cast<int64_t>(columns.size());
+  // Row by row, every column's accumulator at once: a generated row is produced once, not once
+  // per column.
+  std::vector<std::set<std::string>> seen(columns.size());
+  std::vector<double> sum(columns.size(), 0.0);
+  std::vector<int64_t> count(columns.size(), 0);
+  const bool mean = spec.missing == "mean";
+  const bool read_rows = mean || std::any_of(columns.begin(), columns.end(), [](const RawColumn& c) { return c.categorical && !c.declared; });
+  RowReader read(raw);
+  for (int64_t r = 0; read_rows && r < n; ++r) {
+    const float* row = read(r);
+    for (int64_t c = 0; c < width; ++c) {
+      const RawColumn& column = columns[static_cast<size_t>(c)];
+      const float v = row[c];
+      if (std::isnan(v)) continue;
+      if (column.categorical && !column.declared) seen[static_cast<size_t>(c)].insert(column.categories[static_cast<size_t>(v)]);
+      else if (!column.categorical && mean) sum[static_cast<size_t>(c)] += v, ++count[static_cast<size_t>(c)];
+    }
+  }
   for (int64_t c = 0; c < width; ++c) {
     const RawColumn& column = columns[static_cast<size_t>(c)];
+    const auto i = static_cast<size_t>(c);
     ColumnEncoding e;
     e.name = column.name;
     e.categorical = column.categorical;
-    if (column.categorical) {
-      if (column.declared) {
-        e.categories = column.categories;
-      } else {
-        std::set<std::string> seen;
-        for (int64_t r = 0; r < n; ++r) {
-          const float v = raw.features.row(r)[c];
-          if (!std::isnan(v)) seen.insert(column.categories[static_cast<size_t>(v)]);
-        }
-        e.categories.assign(seen.begin(), seen.end());
-      }
-    } else if (spec.missing == "mean") {
-      double sum = 0;
-      int64_t count = 0;
-      for (int64_t r = 0; r < n; ++r)
-        if (const float v = raw.features.row(r)[c]; !std::isnan(v)) sum += v, ++count;
-      e.fill = count ? static_cast<float>(sum / static_cast<double>(count)) : 0.0f;
-    }
+    if (column.categorical) e.categories = column.declared ? column.categories : std::vector<std::string>(seen[i].begin(), seen[i].end());
+    else if (mean) e.fill = count[i] ? static_cast<float>(sum[i] / static_cast<double>(count[i])) : 0.0f;
     enc.columns.push_back(std::move(e));
   }
 }
@@ -83,10 +86,16 @@ ColumnMaps column_maps(const FeatureEncoding& enc, const Dataset& raw) {
   return out;
 }
 
-// Row r's encoded features into x, which may be the raw row itself when no column is categorical:
-// column c is read before feature c is written, and the scaling reads only x.
-void encode_row(const FeatureEncoding& enc, const Dataset& raw, const ColumnMaps& m, int64_t r, float* x) {
-  const float* in = raw.features.row(r);
+// The normalisation of an encoded row of `width` features, in place.
+void scale_row(const FeatureEncoding& enc, float* x, int64_t width) {
+  if (!enc.offset.empty())
+    for (int64_t j = 0; j < width; ++j) x[j] = (x[j] - enc.offset[static_cast<size_t>(j)]) / enc.scale[static_cast<size_t>(j)];
+}
+
+// Row r's encoded features (its raw values at `in`) into x, which may be `in` itself when no
+// column is categorical: column c is read before feature c is written, and the scaling reads
+// only x.
+void encode_row(const FeatureEncoding& enc, const Dataset& raw, const ColumnMaps& m, int64_t r, const float* in, float* x) {
   int64_t at = 0;
   for (size_t c = 0; c < m.columns.size(); ++c) {
     const ColumnEncoding& e = enc.columns[c];
@@ -108,44 +117,76 @@ void encode_row(const FeatureEncoding& enc, const Dataset& raw, const ColumnMaps
     at += static_cast<int64_t>(e.categories.size());
   }
   // `at` is now the encoded width (enc.width() would sum the columns again for every feature).
-  if (!enc.offset.empty())
-    for (int64_t j = 0; j < at; ++j) x[j] = (x[j] - enc.offset[static_cast<size_t>(j)]) / enc.scale[static_cast<size_t>(j)];
+  scale_row(enc, x, at);
 }
 
 Tensor encode_features(const FeatureEncoding& enc, const Dataset& raw) {
   const ColumnMaps m = column_maps(enc, raw);
   Tensor out(raw.rows(), Shape{enc.width()});
-  for (int64_t r = 0; r < raw.rows(); ++r) encode_row(enc, raw, m, r, out.row(r));
+  RowReader read(raw);
+  for (int64_t r = 0; r < raw.rows(); ++r) encode_row(enc, raw, m, r, read(r), out.row(r));
   return out;
 }
+
+// Generated rows with numeric columns only, encoded as each row is generated: the raw row, then
+// the fill of missing cells and the normalisation, in place.
+class EncodedRows final : public RowGenerator {
+ public:
+  EncodedRows(std::shared_ptr<const RowGenerator> raw, FeatureEncoding enc) : raw_(std::move(raw)), enc_(std::move(enc)) {}
+  void generate(int64_t index, float* out) const override {
+    raw_->generate(index, out);
+    const auto width = static_cast<int64_t>(enc_.columns.size());
+    for (int64_t c = 0; c < width; ++c)
+      if (std::isnan(out[c])) out[c] = enc_.columns[static_cast<size_t>(c)].fill;
+    scale_row(enc_, out, width);
+  }
+
+ private:
+  std::shared_ptr<const RowGenerator> raw_;
+  FeatureEncoding enc_;
+};
 
 void fit_normalization(const Dataset& raw, FeatureEncoding& enc) {
   if (enc.normalize == "none") return;
   const int64_t n = raw.rows(), width = enc.width();
   enc.offset.assign(static_cast<size_t>(width), 0.0f);
   enc.scale.assign(static_cast<size_t>(width), 1.0f);
-  for (size_t c = 0; c < enc.columns.size(); ++c) {
-    if (enc.columns[c].categorical) continue;
-    const int64_t j = enc.first_feature(c);
-    // A numeric feature is its raw value, or the column's fill where the cell was missing.
-    const auto value = [&](int64_t r) -> double {
-      const float v = raw.features.row(r)[c];
-      return std::isnan(v) ? enc.columns[c].fill : v;
-    };
-    double lo = INFINITY, hi = -INFINITY, sum = 0;
-    for (int64_t r = 0; r < n; ++r) {
-      const double v = value(r);
-      lo = std::min(lo, v), hi = std::max(hi, v), sum += v;
+  std::vector<size_t> numeric;
+  for (size_t c = 0; c < enc.columns.size(); ++c)
+    if (!enc.columns[c].categorical) numeric.push_back(c);
+  // A numeric feature is its raw value, or the column's fill where the cell was missing. Two
+  // passes over the rows (the mean, then the squares about it), every column at once, each
+  // column's sums in row order.
+  const size_t k = numeric.size();
+  std::vector<double> lo(k, INFINITY), hi(k, -INFINITY), sum(k, 0.0), squares(k, 0.0);
+  RowReader read(raw);
+  const auto value = [&](const float* row, size_t i) -> double {
+    const float v = row[numeric[i]];
+    return std::isnan(v) ? enc.columns[numeric[i]].fill : v;
+  };
+  for (int64_t r = 0; r < n; ++r) {
+    const float* row = read(r);
+    for (size_t i = 0; i < k; ++i) {
+      const double v = value(row, i);
+      lo[i] = std::min(lo[i], v), hi[i] = std::max(hi[i], v), sum[i] += v;
     }
-    const double mean = sum / static_cast<double>(std::max<int64_t>(n, 1));
-    double squares = 0;
-    for (int64_t r = 0; r < n; ++r) squares += (value(r) - mean) * (value(r) - mean);
-    const double sd = std::sqrt(squares / static_cast<double>(std::max<int64_t>(n, 1)));
-    const bool standard = enc.normalize == "standard";
-    const double offset = standard ? mean : lo, scale = standard ? sd : hi - lo;
+  }
+  const double rows = static_cast<double>(std::max<int64_t>(n, 1));
+  for (int64_t r = 0; r < n; ++r) {
+    const float* row = read(r);
+    for (size_t i = 0; i < k; ++i) {
+      const double d = value(row, i) - sum[i] / rows;
+      squares[i] += d * d;
+    }
+  }
+  const bool standard = enc.normalize == "standard";
+  for (size_t i = 0; i < k; ++i) {
+    const double mean = sum[i] / rows, sd = std::sqrt(squares[i] / rows);
+    const double offset = standard ? mean : lo[i], scale = standard ? sd : hi[i] - lo[i];
+    const auto j = static_cast<size_t>(enc.first_feature(numeric[i]));
     // A constant feature keeps scale 1, as scikit-learn's scalers do.
-    enc.offset[static_cast<size_t>(j)] = static_cast<float>(offset);
-    enc.scale[static_cast<size_t>(j)] = scale > 1e-12 * std::max(1.0, std::abs(offset)) ? static_cast<float>(scale) : 1.0f;
+    enc.offset[j] = static_cast<float>(offset);
+    enc.scale[j] = scale > 1e-12 * std::max(1.0, std::abs(offset)) ? static_cast<float>(scale) : 1.0f;
   }
 }
 
@@ -210,8 +251,22 @@ Dataset encode_rest(const FeatureEncoding& enc, const Dataset& raw) {
 
 }  // namespace
 
+namespace {
+bool all_numeric(const FeatureEncoding& enc) {
+  return std::none_of(enc.columns.begin(), enc.columns.end(), [](const ColumnEncoding& c) { return c.categorical; });
+}
+}  // namespace
+
 Dataset encode(const FeatureEncoding& enc, const Dataset& raw) {
   Dataset out = encode_rest(enc, raw);
+  if (raw.generator && all_numeric(enc) && raw.feature_width() == enc.width()) {
+    // Generated rows stay generated, encoded as they are generated.
+    column_maps(enc, raw);  // the columns' checks
+    out.features = Tensor(0, Shape{enc.width()});
+    out.generator = std::make_shared<EncodedRows>(raw.generator, enc);
+    out.generated_rows = raw.generated_rows;
+    return out;
+  }
   out.features = encode_features(enc, raw);
   return out;
 }
@@ -220,27 +275,26 @@ Dataset encode(const FeatureEncoding& enc, Dataset&& raw) {
   // Only numeric columns: a categorical one, even with a single category (one feature), writes a
   // one-hot position rather than its value and leaves a missing cell 0, which in place would
   // keep the raw cell.
-  const bool numeric = std::none_of(enc.columns.begin(), enc.columns.end(), [](const ColumnEncoding& c) { return c.categorical; });
-  if (!numeric || raw.features.sample_shape().numel() != enc.width()) return encode(enc, static_cast<const Dataset&>(raw));
+  if (raw.generator || !all_numeric(enc) || raw.feature_width() != enc.width()) return encode(enc, static_cast<const Dataset&>(raw));
   Dataset out = encode_rest(enc, raw);
   const ColumnMaps m = column_maps(enc, raw);
-  for (int64_t r = 0; r < raw.rows(); ++r) encode_row(enc, raw, m, r, raw.features.row(r));
+  for (int64_t r = 0; r < raw.rows(); ++r) encode_row(enc, raw, m, r, raw.features.row(r), raw.features.row(r));
   out.features = std::move(raw.features);
   return out;
 }
 
 
 std::vector<std::string> large_valued_columns(const Dataset& raw, const FeatureEncoding& enc) {
-  std::vector<std::string> out;
-  const int64_t n = raw.rows();
-  for (size_t c = 0; c < enc.columns.size(); ++c) {
-    if (enc.columns[c].categorical) continue;
-    for (int64_t r = 0; r < n; ++r)
-      if (std::abs(raw.features.row(r)[static_cast<int64_t>(c)]) > 100.0f) {
-        out.push_back(enc.columns[c].name);
-        break;
-      }
+  std::vector<bool> large(enc.columns.size(), false);
+  RowReader read(raw);
+  for (int64_t r = 0; r < raw.rows(); ++r) {
+    const float* row = read(r);
+    for (size_t c = 0; c < enc.columns.size(); ++c)
+      if (!enc.columns[c].categorical && std::abs(row[c]) > 100.0f) large[c] = true;
   }
+  std::vector<std::string> out;
+  for (size_t c = 0; c < enc.columns.size(); ++c)
+    if (large[c]) out.push_back(enc.columns[c].name);
   return out;
 }
 

@@ -35,15 +35,14 @@ Trainer::Trainer(const CompiledGraph& graph, Weights& weights, const Loss& loss,
 }
 
 void Trainer::gather(const Dataset& data, const int64_t* rows, int64_t count, int64_t begin, int64_t end) {
-  const int64_t fw = data.features.sample_shape().numel();
+  const int64_t fw = data.feature_width();
   const int64_t tw = data.targets.sample_shape().numel();
   for (int64_t i = 0; i < count; ++i) {
     std::memcpy(targets_.data() + i * tw, data.targets.row(rows[i]), sizeof(float) * static_cast<size_t>(tw));
     if (!data.sample_weights.empty()) weights_batch_[static_cast<size_t>(i)] = data.sample_weights[static_cast<size_t>(rows[i])];
   }
   float* input = executor_.input();
-  for (int64_t i = begin; i < end; ++i)
-    std::memcpy(input + (i - begin) * fw, data.features.row(rows[i]), sizeof(float) * static_cast<size_t>(fw));
+  for (int64_t i = begin; i < end; ++i) data.read_features(rows[i], input + (i - begin) * fw);
 }
 
 void Trainer::reset_metrics(std::vector<std::vector<double>>& states, int64_t rows, int64_t tw) const {

@@ -8,13 +8,8 @@
 #include <vector>
 
 #include "anneal/data.hpp"
-#include "anneal/graph.hpp"
 
 namespace anneal {
-
-// The model's outputs for every row of `features` ([rows, output size]), in inference mode, in
-// chunks of the plan's batch.
-std::vector<float> predict_outputs(const CompiledGraph& graph, Weights& weights, const Tensor& features);
 
 // The label text of each class: the data's class names, or the class indices as numbers.
 std::vector<std::string> class_labels(const std::vector<std::string>& class_names, int64_t classes);
