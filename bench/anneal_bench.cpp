@@ -92,7 +92,7 @@ BuildOptions bench_build(int argc, char** argv) {
   build.gemm.policy = *parse_gemm_policy(gemm);
   build.gemm.threads = blas::threads();
   const std::string cache = option(argc, argv, "--gemm-cache", "");
-  if (!cache.empty()) build.gemm.cache = std::make_shared<FileGemmCache>(cache), build.gemm.cache_name = cache;
+  if (!cache.empty()) build.gemm.cache = std::make_shared<FileGemmCache>(cache);
   return build;
 }
 

@@ -59,6 +59,7 @@ class MemoryCache : public GemmCache {
     return it == entries.end() ? std::nullopt : std::optional<std::string>(it->second);
   }
   void remember(const std::string& key, const std::string& value) override { entries[key] = value; }
+  std::string name() const override { return "memory"; }
   std::map<std::string, std::string> entries;
   mutable int finds = 0;
 };
@@ -120,7 +121,7 @@ TEST_CASE("every product form gives the reference result on each library", "[gem
     for (const auto& s : shapes) plan.add(s);
     plan.add(shapes[0]);  // declared twice: one entry
     REQUIRE(plan.choices().size() == shapes.size());
-    plan.choose({policy, nullptr, "", 0});
+    plan.choose({policy, nullptr, 0});
     GemmRunner runner(&plan);
     for (const auto& s : shapes) {
       INFO(s.str() << " on " << (policy == GemmPolicy::kOneDnn ? "onednn" : "openblas"));
@@ -154,7 +155,7 @@ TEST_CASE("auto times a plan once, then takes its decision from the cache", "[ge
   GemmPlan first;
   first.add(big);
   first.add(small);
-  first.choose({GemmPolicy::kAuto, cache, "memory", 2});
+  first.choose({GemmPolicy::kAuto, cache, 2});
   REQUIRE(cache->entries.size() == 1);
   CHECK_THAT(first.decision(), StartsWith("timed sequences: all openblas"));
   CHECK(first.choices()[0].source == "timed");
@@ -172,7 +173,7 @@ TEST_CASE("auto times a plan once, then takes its decision from the cache", "[ge
     GemmPlan again;
     again.add(big);
     again.add(small);
-    again.choose({GemmPolicy::kAuto, cache, "memory", 2});
+    again.choose({GemmPolicy::kAuto, cache, 2});
     CHECK(again.decision() == "cache memory: as stored");
     CHECK(again.choices()[0].backend == stored);
     CHECK(again.choices()[0].onednn_gflops == 120.0);
@@ -185,14 +186,14 @@ TEST_CASE("auto times a plan once, then takes its decision from the cache", "[ge
     GemmPlan again;
     again.add(big);
     again.add(small);
-    again.choose({GemmPolicy::kAuto, cache, "memory", 2});
+    again.choose({GemmPolicy::kAuto, cache, 2});
     CHECK_THAT(again.decision(), StartsWith("timed sequences"));
     CHECK(cache->entries[key] != bad);
   }
   // Another thread count is another machine.
   GemmPlan other;
   other.add(big);
-  other.choose({GemmPolicy::kAuto, cache, "memory", 1});
+  other.choose({GemmPolicy::kAuto, cache, 1});
   CHECK(cache->entries.size() == 2);
 }
 

@@ -103,7 +103,6 @@ BuildOptions build_options(const po::variables_map& vm) {
     return options;
   }
   options.gemm.cache = std::make_shared<FileGemmCache>(path);
-  options.gemm.cache_name = path;
   return options;
 }
 

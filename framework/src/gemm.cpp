@@ -336,7 +336,7 @@ void GemmPlan::decide_by_timing(const GemmOptions& options) {
       for (size_t i = 0; i < choices_.size(); ++i)
         usable = usable && (choices_[i].backend == GemmBackend::kOpenBlas || primitives_[i]);
       if (usable) {
-        decision_ = "cache " + options.cache_name + ": " + decision;
+        decision_ = "cache " + options.cache->name() + ": " + decision;
         return;
       }
     }

@@ -71,6 +71,7 @@ class GemmCache {
   virtual ~GemmCache() = default;
   virtual std::optional<std::string> find(const std::string& key) const = 0;
   virtual void remember(const std::string& key, const std::string& value) = 0;
+  virtual std::string name() const = 0;  // how reports name it ("cache NAME: ...")
 };
 
 // A cache in a text file, one "key<TAB>value" line per plan, read when constructed and
@@ -82,6 +83,7 @@ class FileGemmCache : public GemmCache {
   explicit FileGemmCache(std::string path);
   std::optional<std::string> find(const std::string& key) const override;
   void remember(const std::string& key, const std::string& value) override;
+  std::string name() const override { return path_; }
   const std::string& path() const { return path_; }
 
  private:
@@ -92,7 +94,6 @@ class FileGemmCache : public GemmCache {
 struct GemmOptions {
   GemmPolicy policy = GemmPolicy::kOpenBlas;
   std::shared_ptr<GemmCache> cache;  // auto only; null: measure every time
-  std::string cache_name;            // how reports name it (the file's path)
   int threads = 0;
   // mixed_bfloat16: every declared product on oneDNN in bfloat16 (refused, with the missing CPU
   // feature named, where oneDNN has no bfloat16 support), or emulated when asked to.
