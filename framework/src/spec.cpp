@@ -172,10 +172,18 @@ void apply_set(YAML::Node root, const std::string& assignment, SpecOrigin& origi
   origin.overrides[path] = "--set " + assignment;
 }
 
+// Bounds on synthetic data, so that a typo is an error at its key rather than an allocation that
+// fails or takes the machine: a row keeps its label and its index (12 bytes), the labels' teacher
+// is features x classes floats, and one row is generated at a time into a buffer of its size.
+constexpr int64_t kMaxSyntheticRows = int64_t{1} << 28;         // 3 GiB of labels and indices
+constexpr int64_t kMaxSyntheticFeatures = int64_t{1} << 26;     // 256 MiB for one row
+constexpr int64_t kMaxSyntheticTeacher = int64_t{1} << 28;      // 1 GiB of teacher weights
+
 SyntheticSpec parse_synthetic(AttrMap s) {
   SyntheticSpec out;
   out.rows = s.get<int64_t>("rows");
   s.require(out.rows >= 1, "rows", "must be at least 1");
+  s.require(out.rows <= kMaxSyntheticRows, "rows", "must be at most " + std::to_string(kMaxSyntheticRows) + " (each row keeps a label and an index: 12 bytes)");
   const bool has_features = s.has("features"), has_shape = s.has("shape");
   if (has_features == has_shape) s.fail_here("give either 'features' (a count) or 'shape' (a list), not both");
   if (has_features) {
@@ -184,9 +192,19 @@ SyntheticSpec parse_synthetic(AttrMap s) {
     out.shape = s.get<std::vector<int64_t>>("shape");
     s.require(!out.shape.empty() && out.shape.size() <= static_cast<size_t>(Shape::kMaxRank), "shape", "must list 1 to 6 dimensions");
   }
-  for (int64_t d : out.shape) s.require(d >= 1, has_features ? "features" : "shape", "must be positive");
+  const char* size_key = has_features ? "features" : "shape";
+  int64_t values = 1;
+  for (int64_t d : out.shape) {
+    s.require(d >= 1, size_key, "must be positive");
+    values = d > kMaxSyntheticFeatures / values ? kMaxSyntheticFeatures + 1 : values * d;
+  }
+  s.require(values <= kMaxSyntheticFeatures, size_key,
+            "must give at most " + std::to_string(kMaxSyntheticFeatures) + " values per row (256 MiB)");
   out.classes = s.get<int64_t>("classes", 2);
   s.require(out.classes >= 2, "classes", "must be at least 2");
+  s.require(out.classes <= kMaxSyntheticTeacher / values, "classes",
+            "times the " + std::to_string(values) + " values per row must be at most " + std::to_string(kMaxSyntheticTeacher) +
+                " (the labels' teacher holds one weight for each: 1 GiB)");
   out.seed = s.get<uint64_t>("seed", 0);
   s.finish();
   return out;
