@@ -2,6 +2,7 @@
 // one executor, bit for bit, over generated and stored rows, and leave BLAS's threads as found.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "anneal/blas.hpp"
@@ -95,4 +96,31 @@ TEST_CASE("predict: executors side by side give one executor's outputs bit for b
   REQUIRE(head.size() == 30);
   for (size_t i = 0; i < head.size(); ++i) CHECK(head[i] == Approx(reference[i]).margin(1e-6));
   blas::set_threads(threads);
+}
+
+TEST_CASE("anneal predict --threads: the same output file on one core and on two, and a negative count refused", "[predict][cli]") {
+  TempDir d;
+  const std::string spec = d.write("m.yaml", kSpec);
+  const std::string ckpt = d.path() + "/m.ckpt";
+  REQUIRE(run_cli("train " + spec + " --quiet --save " + ckpt).exit_code == 0);
+  // 500 rows of 20 features: five full chunks of 96 and one of 20.
+  std::string csv;
+  for (int r = 0; r < 500; ++r) {
+    for (int c = 0; c < 20; ++c) csv += (c ? "," : "") + std::to_string(std::sin(r * 20 + c));
+    csv += "\n";
+  }
+  const std::string input = d.write("rows.csv", csv);
+  std::string outputs[2];
+  for (int threads : {1, 2}) {
+    const std::string out = d.path() + "/p" + std::to_string(threads) + ".csv";
+    const auto run = run_cli("predict " + spec + " --weights " + ckpt + " --input " + input + " -o " + out + " --threads " +
+                             std::to_string(threads));
+    REQUIRE(run.exit_code == 0);
+    outputs[threads - 1] = read_text(out);
+  }
+  CHECK(std::count(outputs[0].begin(), outputs[0].end(), '\n') == 501);  // a header and a line per row
+  CHECK(outputs[0] == outputs[1]);
+  const auto negative = run_cli("predict " + spec + " --weights " + ckpt + " --input " + input + " -o " + d.path() + "/n.csv --threads -1");
+  CHECK(negative.exit_code == 2);
+  CHECK_THAT(negative.err, Catch::Matchers::Contains("--threads must be >= 0"));
 }

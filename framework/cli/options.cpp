@@ -122,6 +122,16 @@ int clamp_threads(int requested) {
   return requested;
 }
 
+void add_threads_option(po::options_description& options, const char* what) {
+  options.add_options()("threads", po::value<int>()->default_value(0), what);
+}
+
+void apply_threads(const po::variables_map& vm) {
+  const int threads = vm["threads"].as<int>();
+  if (threads < 0) throw UsageError("--threads must be >= 0");
+  blas::set_threads(clamp_threads(threads));
+}
+
 std::ostream& operator<<(std::ostream& out, const Unsigned& u) { return out << u.value; }
 
 void validate(boost::any& v, const std::vector<std::string>& values, Unsigned*, int) {

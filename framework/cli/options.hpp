@@ -36,6 +36,10 @@ LoadOptions load_options(const po::variables_map& vm);
 // --threads above the machine's cores only makes the threads wait for each other (on two cores,
 // 100 000 spinning threads also delay a signal for minutes): clamped, with a warning.
 int clamp_threads(int requested);
+// --threads N for the commands that run a model's products (0: OpenBLAS's default), and its
+// effect after parse(): BLAS's (and oneDNN's) thread count, clamped; negative is a usage error.
+void add_threads_option(po::options_description& options, const char* what);
+void apply_threads(const po::variables_map& vm);
 
 // An unsigned option value (seeds): decimal digits only. Boost's own conversion accepts "-1" for
 // an unsigned type and wraps it to 18446744073709551615; this refuses it.

@@ -66,10 +66,13 @@ int predict_command(const Args& args) {
       ("input", po::value(&input)->required(), "CSV/ARFF: the features, or the spec's data layout (labels are ignored)")
       ("output,o", po::value(&output)->required(), "CSV to write: outputs, then the decoded label of a classifier")
       ("set", po::value(&sets)->composing(), "override a spec field: dotted.key=value (repeatable)");
+  add_threads_option(options, "cores to use: executors side by side over the batches, each with single-threaded products "
+                              "(0: OpenBLAS default)");
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map vm;
   if (!parse(args, "predict MODEL --weights CKPT --input FILE.csv -o OUT.csv", options, positional, vm)) return kExitOk;
+  apply_threads(vm);
 
   LoadOptions load = load_options(vm);
   load.sets.insert(load.sets.end(), sets.begin(), sets.end());

@@ -4,7 +4,6 @@
 #include <filesystem>
 #include <optional>
 
-#include "anneal/blas.hpp"
 #include "anneal/experiment.hpp"
 #include "anneal/history_plot.hpp"
 #include "anneal/shape.hpp"
@@ -96,8 +95,8 @@ void add_train_options(po::options_description& options, TrainFlags& f) {
                                        "(a wsd checkpoint from before its decay: a longer stable phase, then the decay)")
       ("pause-at", po::value<int64_t>(), "stop once this many epochs are done, save to --save, exit 0; --resume continues "
                                          "the same run (the schedule still sees the full length)")
-      ("threads", po::value<int>()->default_value(0), "BLAS threads (0: OpenBLAS default)")
       ("quiet,q", po::bool_switch(), "print nothing but errors");
+  add_threads_option(options, "BLAS threads (0: OpenBLAS default)");
   add_distributed_options(options);
   add_lr_scaling_options(options);
 }
@@ -183,9 +182,7 @@ int train_command(const Args& args) {
   po::variables_map vm;
   if (!parse(args, "train MODEL [options]", options, positional, vm)) return kExitOk;
   const LoadOptions load = spec_options(vm, f);
-  const int threads = vm["threads"].as<int>();
-  if (threads < 0) throw UsageError("--threads must be >= 0");
-  blas::set_threads(clamp_threads(threads));
+  apply_threads(vm);
   const int64_t pause_at = pause_at_of(vm, f);
   LrScaling scaling = lr_scaling(vm);
 
