@@ -31,7 +31,14 @@ TEST_CASE("sizes: overflow is an error naming the node, plans above the memory l
   r = run_cli("train " + model() + " --set layers.0.units=2147483648 --max-memory 8G");
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Contains("the model needs ") && Contains(" GiB to train at batch 28 (activations ") &&
-                        Contains("8.0 GiB available"));
+                        Contains("8.0 GiB available") && Contains("; --max-memory SIZE sets the limit"));
+  // The core's refusal is typed and names no command-line flag: the CLI adds it.
+  try {
+    build_experiment(load_model_spec(model(), load_with({"layers.0.units=2147483648"})), false, BuildOptions{1 << 30, {}});
+    FAIL("a plan above the limit was built");
+  } catch (const MemoryLimitExceeded& e) {
+    CHECK_THAT(std::string(e.what()), Contains("1.0 GiB available") && !Contains("--"));
+  }
   r = run_cli("check --no-data " + model() + " --set train.batch_size=1000000000 --max-memory 4G");
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Contains("to train at batch 1000000000"));

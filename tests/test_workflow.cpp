@@ -463,6 +463,16 @@ TEST_CASE("lr-find: an exponential sweep, a suggestion inside it, weights put ba
   const LrFinderResult d = find_learning_rate(ex2, wild);
   CHECK(d.diverged);
   CHECK(d.rates.size() < 100);
+  // Options out of range: the core says so in its own terms, the CLI names its flags.
+  LrFinderOptions backwards;
+  backwards.start = 1, backwards.end = 0.1;
+  CHECK_THROWS_WITH(find_learning_rate(ex, backwards), "learning-rate range test: needs 0 < start < end");
+  LrFinderOptions short_run;
+  short_run.steps = 5;
+  CHECK_THROWS_WITH(find_learning_rate(ex, short_run), "learning-rate range test: needs at least 10 steps");
+  const auto cli = run_cli("lr-find " + model() + " --steps 5");
+  CHECK(cli.exit_code == 2);
+  CHECK_THAT(cli.err, Contains("lr-find: --steps must be at least 10"));
 }
 
 TEST_CASE("lr-find and plot write SVGs that render", "[workflow][plot][cli]") {

@@ -26,6 +26,8 @@ int lr_find_command(const Args& args) {
   po::variables_map vm;
   if (!parse(args, "lr-find MODEL [--start 1e-7] [--end 10] [--steps 100] [-o lr_find.svg]", options, positional, vm))
     return kExitOk;
+  if (!(o.start > 0 && o.end > o.start)) throw UsageError("lr-find: need 0 < --start < --end");
+  if (o.steps < 10) throw UsageError("lr-find: --steps must be at least 10");
   LoadOptions load = load_options(vm);
   load.sets.insert(load.sets.end(), sets.begin(), sets.end());
   if (vm.count("schedule")) load.schedule_file = schedule;

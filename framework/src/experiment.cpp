@@ -55,9 +55,9 @@ void check_memory(const CompiledGraph& g, int64_t limit) {
   const int64_t need = training_memory(g);
   if (need <= limit) return;
   const double activations = static_cast<double>(g.sizes().activations) * sizeof(float);
-  throw InputError("the model needs " + gib(static_cast<double>(need)) + " to train at batch " +
-                   std::to_string(g.max_batch()) + " (activations " + gib(activations) + "); " + gib(static_cast<double>(limit)) +
-                   " available (lower train.batch_size or the layer sizes, or raise --max-memory)");
+  throw MemoryLimitExceeded("the model needs " + gib(static_cast<double>(need)) + " to train at batch " +
+                            std::to_string(g.max_batch()) + " (activations " + gib(activations) + "); " +
+                            gib(static_cast<double>(limit)) + " available (lower train.batch_size or the layer sizes, or raise the limit)");
 }
 
 RawSplit load_raw_split(const ModelSpec& spec) {
@@ -434,13 +434,13 @@ RunResult run_experiment(Experiment& ex, const RunOptions& options) {
     state = std::move(c.train);
     if (options.extended_from > 0)
       if (const auto problem = extension_problem(ex, options.extended_from, state.step); !problem.empty())
-        throw InputError("--extend: checkpoint '" + options.resume_path + "' cannot continue into a longer run: " + problem +
+        throw InputError("extending the run: checkpoint '" + options.resume_path + "' cannot continue into a longer run: " + problem +
                          "; the schedule's shape depends on the run's length and this checkpoint is past the point where "
                          "the two runs part (for wsd: extend from a checkpoint taken before the decay phase)");
     if (state.epoch >= ex.spec.train.epochs)
       throw InputError("checkpoint '" + options.resume_path + "' has already trained " + std::to_string(state.epoch) +
                        " epochs and this run is " + std::to_string(ex.spec.train.epochs) +
-                       " long: nothing to train (raise train.epochs, --epochs, to continue)");
+                       " long: nothing to train (raise train.epochs to continue)");
   }
 
   RunResult out;

@@ -40,8 +40,8 @@ class RangeTest : public Callback {
 
 LrFinderResult find_learning_rate(Experiment& ex, const LrFinderOptions& o) {
   if (!ex.train) throw SpecError(SourceLocation{ex.spec.file, 0, 0}, "the model spec has no 'data' to run the range test on");
-  if (!(o.start > 0 && o.end > o.start)) throw UsageError("lr-find: need 0 < --start < --end");
-  if (o.steps < 10) throw UsageError("lr-find: --steps must be at least 10");
+  if (!(o.start > 0 && o.end > o.start)) throw InputError("learning-rate range test: needs 0 < start < end");
+  if (o.steps < 10) throw InputError("learning-rate range test: needs at least 10 steps");
   const int64_t per_epoch = (ex.train->rows() + ex.spec.train.batch_size - 1) / ex.spec.train.batch_size;
   TrainOptions train{o.steps / per_epoch + 1, ex.spec.train.batch_size, ex.spec.train.shuffle, ex.spec.train.seed};
   const Weights saved = ex.weights;

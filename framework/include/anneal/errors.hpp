@@ -49,6 +49,13 @@ class Bfloat16Unsupported : public SpecError {
   using SpecError::SpecError;
 };
 
+// A model whose training would need more memory than the limit it was built with
+// (BuildOptions::memory_limit); the message gives both figures.
+class MemoryLimitExceeded : public InputError {
+ public:
+  using InputError::InputError;
+};
+
 // A data file is malformed; the message names the file, row and column.
 class DataError : public InputError {
  public:
