@@ -22,7 +22,7 @@ bool onnx_export_available() { return false; }
 
 void export_onnx(const CompiledGraph&, const Weights&, const FeatureEncoding&, const std::string&, const std::string&) {
   throw ExportError("this build of Anneal has no ONNX export: install libonnx-dev and libprotobuf-dev, then rebuild "
-                    "(or export with --format npz)");
+                    "(or export the weights as a NumPy archive, .npz)");
 }
 
 #else

@@ -259,7 +259,7 @@ std::vector<Assignment> grid_assignments(const SearchSpace& space, int points, d
     std::snprintf(figure, sizeof figure, "%.4g", size);
     throw SpecError(SourceLocation{space.file, 0, 0}, "the grid over this space has " + std::string(figure) +
                                                           " configurations, more than the " + format_real(limit) +
-                                                          " a study runs; use fewer --grid-points, or --method random");
+                                                          " a study runs; use fewer grid points, or random search");
   }
   return product(space.params, points);
 }
