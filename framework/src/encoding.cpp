@@ -172,17 +172,19 @@ void fit_normalization(const Dataset& raw, FeatureEncoding& enc) {
     }
   }
   const double rows = static_cast<double>(std::max<int64_t>(n, 1));
+  std::vector<double> mean(k);
+  for (size_t i = 0; i < k; ++i) mean[i] = sum[i] / rows;
   for (int64_t r = 0; r < n; ++r) {
     const float* row = read(r);
     for (size_t i = 0; i < k; ++i) {
-      const double d = value(row, i) - sum[i] / rows;
+      const double d = value(row, i) - mean[i];
       squares[i] += d * d;
     }
   }
   const bool standard = enc.normalize == "standard";
   for (size_t i = 0; i < k; ++i) {
-    const double mean = sum[i] / rows, sd = std::sqrt(squares[i] / rows);
-    const double offset = standard ? mean : lo[i], scale = standard ? sd : hi[i] - lo[i];
+    const double sd = std::sqrt(squares[i] / rows);
+    const double offset = standard ? mean[i] : lo[i], scale = standard ? sd : hi[i] - lo[i];
     const auto j = static_cast<size_t>(enc.first_feature(numeric[i]));
     // A constant feature keeps scale 1, as scikit-learn's scalers do.
     enc.offset[j] = static_cast<float>(offset);
@@ -249,12 +251,10 @@ Dataset encode_rest(const FeatureEncoding& enc, const Dataset& raw) {
   return out;
 }
 
-}  // namespace
-
-namespace {
 bool all_numeric(const FeatureEncoding& enc) {
   return std::none_of(enc.columns.begin(), enc.columns.end(), [](const ColumnEncoding& c) { return c.categorical; });
 }
+
 }  // namespace
 
 Dataset encode(const FeatureEncoding& enc, const Dataset& raw) {
