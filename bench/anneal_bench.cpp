@@ -1,6 +1,7 @@
 // Measurements for bench/run_bench.py, printed as one JSON object per command:
 //   anneal_bench sgemm M N K [trans_a trans_b] [--threads T]      GFLOP/s of one sgemm shape
 //   anneal_bench train MODEL [--batch B] [--updates N] [--warmup W] [--threads T] [--profile 1]
+//                            [--blocks K]  (the median of K equal blocks of the updates; default 1)
 //                            [--gemm auto|openblas|onednn] [--gemm-cache FILE]   (auto: what the CLI does)
 //                                                                  time per update of a spec's model
 //                                                                  (and each node's share of it)
@@ -69,20 +70,26 @@ int sgemm(int argc, char** argv) {
   return 0;
 }
 
-// Times `updates` training updates after `warmup` ones.
+// Times `updates` training updates after `warmup` ones, in `blocks` equal blocks: the time per
+// update is the median block's (PyTorch's side measures the same way), so that an interrupt or a
+// neighbour's burst during one block does not move the figure.
 struct Stopwatch : Callback {
-  int64_t warmup, updates, seen = 0;
-  double start = 0, stop = 0;
-  Stopwatch(int64_t w, int64_t u) : warmup(w), updates(u) {}
+  int64_t warmup, updates, block, seen = 0;
+  double block_start = 0;
+  std::vector<double> blocks;  // seconds per update of each whole block; reserved before the run
+  Stopwatch(int64_t w, int64_t u, int64_t k) : warmup(w), updates(u), block(std::max<int64_t>(1, u / std::max<int64_t>(1, k))) {
+    blocks.reserve(static_cast<size_t>(updates / block + 1));
+  }
   void on_batch_begin(TrainingContext&) override {
-    if (seen == warmup) start = wall_seconds();
+    if (seen >= warmup && (seen - warmup) % block == 0) block_start = wall_seconds();
   }
   void on_batch_end(TrainingContext& ctx, double) override {
-    if (++seen == warmup + updates) {
-      stop = wall_seconds();
-      ctx.request_stop();
-    }
+    ++seen;
+    if (seen > warmup && (seen - warmup) % block == 0)
+      blocks.push_back((wall_seconds() - block_start) / static_cast<double>(block));
+    if (seen == warmup + updates) ctx.request_stop();
   }
+  double per_update() const { return median(blocks); }
 };
 
 BuildOptions bench_build(int argc, char** argv) {
@@ -129,12 +136,12 @@ int train(int argc, char** argv) {
   const int64_t per_epoch = (ex.train->rows() + ex.spec.train.batch_size - 1) / ex.spec.train.batch_size;
   Trainer trainer(ex.graph, ex.weights, *ex.loss, ex.metrics, *ex.optimizer,
                   {(warmup + updates) / per_epoch + 2, ex.spec.train.batch_size, true, ex.spec.train.seed});
-  Stopwatch watch(warmup, updates);
+  Stopwatch watch(warmup, updates, std::atoll(option(argc, argv, "--blocks", "1").c_str()));
   trainer.add_callback(&watch);
   const bool profile = option(argc, argv, "--profile", "0") == "1";
   trainer.executor().set_profiling(profile);
   trainer.fit(*ex.train, nullptr);
-  const double per_update = (watch.stop - watch.start) / static_cast<double>(updates);
+  const double per_update = watch.per_update();
   // With --profile 1: each node's share of the executor's time (forward + backward), by name.
   std::string shares;
   if (profile) {

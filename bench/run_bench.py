@@ -7,11 +7,12 @@ the per-pair ratios with their range, each process's peak resident memory, and e
 fraction of the sgemm ceiling measured in the same run for the same shapes. PyTorch runs the MLP
 and the conv net twice per round: in float32, and with bfloat16 autocast (what a PyTorch user gets
 from one line; by default only on CPUs with bfloat16 units, since elsewhere oneDNN emulates it
-about a hundred times slower than float32). The CPU's model and ISA flags go with the results. When a side's runs of a workload
-spread by more than 15 % (max - min over the median) the machine was busy: the run says so and
-leaves the README alone. Otherwise the README's table (between its bench-table markers) is
-regenerated from bench/results/results.json (`--table-from JSON --write-readme` does the same for an
-earlier run). Results also go to results.csv.
+about a hundred times slower than float32). The CPU's model and ISA flags go with the results. When a side's runs of a measure
+spread by more than 15 % (max - min over the median) the machine was busy: that workload's rounds
+are measured again (--attempts, default 3), and a measure still spread after the last attempt is
+refused: the table shows its spread instead of its figures. The README's table (between its
+bench-table markers) is regenerated from bench/results/results.json (`--table-from JSON
+--write-readme` does the same for an earlier run). Results also go to results.csv.
 """
 import argparse
 import csv
@@ -54,11 +55,234 @@ def last_json(text):
     return json.loads(text.strip().splitlines()[-1])
 
 
+SPREAD_LIMIT = 0.15  # max - min over the median, within one side: above it the machine was busy
+
+
+def spread(values):
+    return (max(values) - min(values)) / statistics.median(values) if values else 0.0
+
+
+def pair_row(workload, metric, unit, a_values, t_values, higher_is_better, a_rss, t_rss, ceiling=None, peer="PyTorch"):
+    """One measure of one workload. The two sides ran interleaved (A, B, A, B ...), so run i of each
+    is a pair: the ratio is the median of the per-pair ratios, with their range, which load that
+    moves between the sides cannot bias the way a ratio of medians can."""
+    a = statistics.median(a_values)
+    t = statistics.median(t_values) if t_values else None
+    pairs = [(x / y if higher_is_better else y / x) for x, y in zip(a_values, t_values)]
+    ratio = statistics.median(pairs) if pairs else None
+    return {"workload": workload, "metric": metric, "unit": unit, "peer": peer, "anneal": a, "pytorch": t,
+            "anneal_spread": spread(a_values), "pytorch_spread": spread(t_values),
+            "ratio": ratio, "ratio_min": min(pairs) if pairs else None, "ratio_max": max(pairs) if pairs else None,
+            "anneal_rss_mib": a_rss, "pytorch_rss_mib": t_rss, "ceiling_fraction": ceiling}
+
+
+def busy_sides(row):
+    return [side for side in ("anneal", "pytorch") if row[side + "_spread"] > SPREAD_LIMIT]
+
+
+def until_quiet(measure, attempts):
+    """Runs `measure` (all the interleaved rounds of one workload) again while a side of one of its
+    measures spreads by more than the limit, at most `attempts` times in all: the machine's load
+    comes and goes over seconds, and a workload's rounds take seconds. The attempt that was quiet,
+    or else the last, is kept; each row says how many were made and whether it is refused."""
+    for attempt in range(1, attempts + 1):
+        rows = measure()
+        busy = [r for r in rows if busy_sides(r)]
+        if not busy:
+            break
+        if attempt < attempts:
+            print("  %s: a side spread by more than %.0f %%; measuring its rounds again (attempt %d of %d)" %
+                  (rows[0]["workload"], 100 * SPREAD_LIMIT, attempt + 1, attempts))
+    for r in rows:
+        r["attempts"] = attempt
+        r["refused"] = bool(busy_sides(r))
+    return rows
+
+
+class Bench:
+    """The workloads, each measured as interleaved rounds of Anneal and PyTorch processes."""
+
+    def __init__(self, args):
+        self.args = args
+        self.anneal = os.path.join(args.build, "anneal")
+        self.bench = os.path.join(args.build, "anneal_bench")
+        self.threads = str(args.threads)
+        os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+        self.gemm_args = ["--gemm", args.gemm, "--gemm-cache", os.path.join(HERE, "results", "gemm-plans.tsv")]
+        self.env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", ANNEAL_BENCH_THREADS=self.threads,
+                        OMP_NUM_THREADS=self.threads)
+        # Checked in a child, so this process stays small.
+        self.have_torch = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
+        self.torch_script = [sys.executable, os.path.join(HERE, "torch_workloads.py")]
+        self.mlp_model = os.path.join(ROOT, "models", "mlp_synthetic.yaml")
+        self.scale = 0.25 if args.quick else 1.0
+        self.cpu = cpu_facts()
+        self.with_bf16 = self.have_torch and (args.bf16 == "always" or (args.bf16 == "auto" and (
+            "avx512_bf16" in self.cpu["isa"] or "amx_bf16" in self.cpu["isa"])))
+        self.conv_shares = {}
+
+    def anneal_json(self, argv):
+        return last_json(run_measured([self.bench] + argv)[0])
+
+    def torch_json(self, argv):
+        return last_json(run_measured(self.torch_script + argv, self.env)[0])
+
+    def sgemm(self, m, n, k, ta="n", tb="n"):
+        return self.anneal_json(["sgemm", str(m), str(n), str(k), ta, tb, "--threads", self.threads])
+
+    def lesson(self):
+        """The lesson's model. Single-threaded BLAS is fastest for 28x34 matrices; PyTorch gets the
+        configured threads, as it would by default."""
+        model = os.path.join(ROOT, "models", "ionosphere.yaml")
+        drop = os.path.join(ROOT, "schedules", "step_decay.yaml")
+        a_upd, a_epoch, a_proc, a_rss, t_upd, t_epoch, t_proc, t_rss = [], [], [], [], [], [], [], []
+        for _ in range(self.args.repeats):
+            a_upd.append(self.anneal_json(["train", model, "--updates", "2100", "--blocks", "7", "--warmup", "200",
+                                           "--threads", "1"])["us_per_update"])
+            j = self.anneal_json(["epochs", model, "--threads", "1"])  # the whole 50-epoch run, in-process
+            a_epoch.append(j["us_per_epoch"])
+            a_rss.append(j["peak_rss_mib"])
+            a_proc.append(run_measured([self.anneal, "train", model, "--schedule", drop, "--quiet", "--threads", "1"])[1])
+            if self.have_torch:
+                j = self.torch_json(["lesson-timing"])
+                t_upd.append(j["us_per_update"])
+                t_epoch.append(j["us_per_epoch"])
+                out, wall = run_measured(self.torch_script + ["lesson-process"], self.env)
+                t_proc.append(wall)
+                t_rss.append(last_json(out)["peak_rss_mib"])
+        ceiling = 0
+        for m, n, k, ta, tb in [(28, 34, 34, "n", "n"), (28, 1, 34, "n", "n"), (34, 34, 28, "t", "n"),
+                                (34, 1, 28, "t", "n"), (28, 34, 1, "n", "t")]:
+            ceiling += self.sgemm(m, n, k, ta, tb)["seconds"] * 1e6
+        rss = statistics.median(a_rss), (statistics.median(t_rss) if t_rss else None)
+        name = "lesson 34-34-1, batch 28"
+        return [pair_row(name, "time per update", "us", a_upd, t_upd, False, *rss, ceiling / statistics.median(a_upd)),
+                pair_row(name, "time per epoch (9 updates + validation)", "us", a_epoch, t_epoch, False, *rss),
+                pair_row(name, "whole process, 50 epochs", "s", a_proc, t_proc, False, *rss)]
+
+    def mlp(self, batch, updates):
+        """The MLP 784-1024-1024-10 at one batch size, with the sgemm ceiling for one update's
+        GEMMs, as Anneal issues them, measured in every round next to the training it bounds."""
+        weights = 784 * 1024 + 1024 * 1024 + 1024 * 10
+        real_flop = 6 * weights - 2 * 784 * 1024  # no input gradient for the first layer
+        updates = str(max(5, int(updates * self.scale)))
+        shapes = [(batch, 1024, 784, "n", "n"), (batch, 1024, 1024, "n", "n"), (batch, 10, 1024, "n", "n"),
+                  (784, 1024, batch, "t", "n"), (1024, 1024, batch, "t", "n"), (1024, 10, batch, "t", "n"),
+                  (batch, 1024, 1024, "n", "t"), (batch, 1024, 10, "n", "t")]
+        a_sps, t_sps, b_sps, a_rss, t_rss, fractions = [], [], [], [], [], []
+        for _ in range(self.args.repeats):
+            j = self.anneal_json(["train", self.mlp_model, "--batch", str(batch), "--updates", updates, "--blocks", "7",
+                                  "--warmup", "5", "--threads", self.threads] + self.gemm_args)
+            a_sps.append(j["samples_per_s"])
+            a_rss.append(j["peak_rss_mib"])
+            fractions.append(sum(self.sgemm(*shape)["seconds"] for shape in shapes) / (batch / a_sps[-1]))
+            if self.have_torch:
+                j = self.torch_json(["mlp", str(batch), updates])
+                t_sps.append(j["samples_per_s"])
+                t_rss.append(j["peak_rss_mib"])
+                if self.with_bf16:
+                    b_sps.append(self.torch_json(["mlp", str(batch), updates, "bf16"])["samples_per_s"])
+        rss = statistics.median(a_rss), (statistics.median(t_rss) if t_rss else None)
+        name = "MLP 784-1024-1024-10, batch %d" % batch
+        rows = [pair_row(name, "samples/s", "1/s", a_sps, t_sps, True, *rss, statistics.median(fractions))]
+        if self.with_bf16:
+            rows.append(pair_row(name, "samples/s", "1/s", a_sps, b_sps, True, *rss, peer="PyTorch bfloat16 autocast"))
+        rows.append(pair_row(name, "real GFLOP/s", "GFLOP/s", [s * real_flop / 1e9 for s in a_sps],
+                             [s * real_flop / 1e9 for s in t_sps], True, *rss))
+        return rows
+
+    def conv(self):
+        """The conv net (models/conv_synthetic.yaml), batch 64, with each conv layer's share of
+        Anneal's executor time."""
+        model = os.path.join(ROOT, "models", "conv_synthetic.yaml")
+        updates = str(max(5, int(30 * self.scale)))
+        a_sps, t_sps, b_sps, a_rss, t_rss, shares = [], [], [], [], [], []
+        for _ in range(self.args.repeats):
+            j = self.anneal_json(["train", model, "--updates", updates, "--blocks", "7", "--warmup", "3", "--threads", self.threads,
+                                  "--profile", "1"] + self.gemm_args)
+            a_sps.append(j["samples_per_s"])
+            a_rss.append(j["peak_rss_mib"])
+            shares.append(j["shares"])
+            if self.have_torch:
+                j = self.torch_json(["conv", "64", updates])
+                t_sps.append(j["samples_per_s"])
+                t_rss.append(j["peak_rss_mib"])
+                if self.with_bf16:
+                    b_sps.append(self.torch_json(["conv", "64", updates, "bf16"])["samples_per_s"])
+        self.conv_shares = {node: [statistics.median(sh[node][k] for sh in shares) for k in (0, 1)] for node in shares[0]}
+        conv_flop = 25.46e6  # per training sample, from `anneal check models/conv_synthetic.yaml`
+        rss = statistics.median(a_rss), (statistics.median(t_rss) if t_rss else None)
+        name = "conv net [1,28,28], batch 64"
+        rows = [pair_row(name, "samples/s", "1/s", a_sps, t_sps, True, *rss)]
+        if self.with_bf16:
+            rows.append(pair_row(name, "samples/s", "1/s", a_sps, b_sps, True, *rss, peer="PyTorch bfloat16 autocast"))
+        rows.append(pair_row(name, "real GFLOP/s", "GFLOP/s", [s * conv_flop / 1e9 for s in a_sps],
+                             [s * conv_flop / 1e9 for s in t_sps], True, *rss))
+        return rows
+
+    def inference(self):
+        """The MLP's outputs for 100 000 rows at batch 1024, what `anneal predict` computes, against
+        PyTorch under torch.inference_mode()."""
+        rows_n = str(25000 if self.args.quick else 100000)
+        a_rps, t_rps, b_rps, a_rss, t_rss = [], [], [], [], []
+        for _ in range(self.args.repeats):
+            j = self.anneal_json(["predict", self.mlp_model, "--rows", rows_n, "--batch", "1024", "--threads",
+                                  self.threads] + self.gemm_args)
+            a_rps.append(j["rows_per_s"])
+            a_rss.append(j["peak_rss_mib"])
+            if self.have_torch:
+                j = self.torch_json(["predict", "1024", rows_n])
+                t_rps.append(j["rows_per_s"])
+                t_rss.append(j["peak_rss_mib"])
+                if self.with_bf16:
+                    b_rps.append(self.torch_json(["predict", "1024", rows_n, "bf16"])["rows_per_s"])
+        rss = statistics.median(a_rss), (statistics.median(t_rss) if t_rss else None)
+        name = "MLP inference, %s rows, batch 1024" % rows_n
+        rows = [pair_row(name, "rows/s", "1/s", a_rps, t_rps, True, *rss)]
+        if self.with_bf16:
+            rows.append(pair_row(name, "rows/s", "1/s", a_rps, b_rps, True, *rss, peer="PyTorch bfloat16 autocast"))
+        return rows
+
+    def measure_all(self):
+        rows = []
+        for measure in [self.lesson] + [lambda b=b, u=u: self.mlp(b, u) for b, u in [(32, 200), (256, 40), (1024, 12)]] + \
+                [self.conv, self.inference]:
+            rows += until_quiet(measure, self.args.attempts)
+        return rows
+
+
+def print_table(rows, bench, sq, mid):
+    args = bench.args
+    print("\nAnneal vs PyTorch %s, %s thread(s), medians of %d runs (ratio > 1: Anneal ahead)\n" %
+          ("(python3-torch)" if bench.have_torch else "(not installed)", bench.threads, args.repeats))
+    print("CPU: %s; ISA: %s" % (bench.cpu["model"], " ".join(bench.cpu["isa"]) or "no AVX"))
+    print("sgemm in this run: %.1f GFLOP/s at 1024^3, %.1f at 256x1024x1024\n" % (sq, mid))
+    print("| workload | metric | Anneal | PyTorch | ratio (median of pairs) | pair range | sgemm-ceiling fraction | "
+          "peak RSS Anneal / PyTorch (MiB) | spread Anneal / PyTorch | attempts |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+
+    def fmt(v):
+        return "—" if v is None else ("%.4g" % v)
+    for r in rows:
+        rss = "%.0f / %s" % (r["anneal_rss_mib"], "—" if r["pytorch_rss_mib"] is None else "%.0f" % r["pytorch_rss_mib"])
+        ceiling = "—" if r["ceiling_fraction"] is None else "%.0f %%" % (100 * r["ceiling_fraction"])
+        pair_range = "—" if r["ratio"] is None else "%.2f–%.2f" % (r["ratio_min"], r["ratio_max"])
+        print("| %s | %s (%s)%s | %s | %s | %s | %s | %s | %s | %.0f / %.0f %%%s | %d |" % (
+            r["workload"], r["metric"], r["unit"], "" if r["peer"] == "PyTorch" else " vs " + r["peer"], fmt(r["anneal"]),
+            fmt(r["pytorch"]), "—" if r["ratio"] is None else "%.2fx" % r["ratio"], pair_range, ceiling, rss,
+            100 * r["anneal_spread"], 100 * r["pytorch_spread"], " BUSY" if r["refused"] else "", r["attempts"]))
+    print("\nconv net, share of Anneal's executor time per node (forward + backward):")
+    for node, (fwd, bwd) in bench.conv_shares.items():
+        print("  %-14s %5.1f %% + %5.1f %%" % (node, 100 * fwd, 100 * bwd))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--attempts", type=int, default=3,
+                        help="how many times a workload's rounds are measured while a side spreads by more than 15 %%")
     parser.add_argument("--quick", action="store_true", help="fewer updates (a smoke run)")
     parser.add_argument("--no-readme", action="store_true", help="do not regenerate the README's table")
     parser.add_argument("--bf16", choices=["auto", "always", "never"], default="auto",
@@ -79,209 +303,41 @@ def main():
         return 0
     if args.repeats < 5:
         parser.error("--repeats must be at least 5: the ratios are medians of pairs")
+    if args.attempts < 1:
+        parser.error("--attempts must be at least 1")
 
-    anneal = os.path.join(args.build, "anneal")
-    bench = os.path.join(args.build, "anneal_bench")
-    threads = str(args.threads)
-    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-    gemm_args = ["--gemm", args.gemm, "--gemm-cache", os.path.join(HERE, "results", "gemm-plans.tsv")]
-    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", ANNEAL_BENCH_THREADS=threads, OMP_NUM_THREADS=threads)
-    # Checked in a child, so this process stays small.
-    have_torch = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
-    if not have_torch:
+    bench = Bench(args)
+    if not bench.have_torch:
         print("PyTorch (Debian's python3-torch) is not installed: showing Anneal's side only.")
-    torch_script = [sys.executable, os.path.join(HERE, "torch_workloads.py")]
-    lesson = os.path.join(ROOT, "models", "ionosphere.yaml")
-    drop = os.path.join(ROOT, "schedules", "step_decay.yaml")
-    mlp = os.path.join(ROOT, "models", "mlp_synthetic.yaml")
-    scale = 0.25 if args.quick else 1.0
-
-    def sgemm(m, n, k, ta="n", tb="n"):
-        out, _ = run_measured([bench, "sgemm", str(m), str(n), str(k), ta, tb, "--threads", threads])
-        return last_json(out)
-
-    rows = []
-    cpu = cpu_facts()
-    with_bf16 = have_torch and (args.bf16 == "always" or
-                                (args.bf16 == "auto" and ("avx512_bf16" in cpu["isa"] or "amx_bf16" in cpu["isa"])))
-    if have_torch and not with_bf16:
+    if bench.have_torch and not bench.with_bf16:
         print("PyTorch's bfloat16 autocast: skipped (this CPU has no bfloat16 units; --bf16 always runs it emulated)")
+    rows = bench.measure_all()
+    sq = bench.sgemm(1024, 1024, 1024)["gflops"]
+    mid = bench.sgemm(256, 1024, 1024)["gflops"]
+    print_table(rows, bench, sq, mid)
 
-    def spread(values):
-        return (max(values) - min(values)) / statistics.median(values) if values else 0.0
-
-    def record(workload, metric, unit, a_values, t_values, higher_is_better, a_rss, t_rss, ceiling=None, peer="PyTorch"):
-        """The two sides ran interleaved (A, B, A, B ...), so run i of each is a pair: the ratio is
-        the median of the per-pair ratios, with their range, which load that moves between the
-        sides cannot bias the way a ratio of medians can."""
-        a = statistics.median(a_values)
-        t = statistics.median(t_values) if t_values else None
-        pairs = [(x / y if higher_is_better else y / x) for x, y in zip(a_values, t_values)]
-        ratio = statistics.median(pairs) if pairs else None
-        rows.append({"workload": workload, "metric": metric, "unit": unit, "peer": peer, "anneal": a, "pytorch": t,
-                     "anneal_spread": spread(a_values), "pytorch_spread": spread(t_values),
-                     "ratio": ratio, "ratio_min": min(pairs) if pairs else None, "ratio_max": max(pairs) if pairs else None,
-                     "anneal_rss_mib": a_rss, "pytorch_rss_mib": t_rss, "ceiling_fraction": ceiling})
-
-    # a. The lesson's model. Single-threaded BLAS is fastest for 28x34 matrices; PyTorch gets the
-    # configured threads, as it would by default.
-    a_upd, a_epoch, a_proc, a_rss, t_upd, t_epoch, t_proc, t_rss = [], [], [], [], [], [], [], []
-    for _ in range(args.repeats):
-        out, _ = run_measured([bench, "train", lesson, "--updates", "3000", "--warmup", "200", "--threads", "1"])
-        a_upd.append(last_json(out)["us_per_update"])
-        out, _ = run_measured([bench, "epochs", lesson, "--threads", "1"])  # the whole 50-epoch run, in-process
-        a_epoch.append(last_json(out)["us_per_epoch"])
-        a_rss.append(last_json(out)["peak_rss_mib"])
-        _, wall = run_measured([anneal, "train", lesson, "--schedule", drop, "--quiet", "--threads", "1"])
-        a_proc.append(wall)
-        if have_torch:
-            out, _ = run_measured(torch_script + ["lesson-timing"], env)
-            j = last_json(out)
-            t_upd.append(j["us_per_update"])
-            t_epoch.append(j["us_per_epoch"])
-            out, wall = run_measured(torch_script + ["lesson-process"], env)
-            t_proc.append(wall)
-            t_rss.append(last_json(out)["peak_rss_mib"])
-    lesson_ceiling = 0
-    for m, n, k, ta, tb in [(28, 34, 34, "n", "n"), (28, 1, 34, "n", "n"), (34, 34, 28, "t", "n"), (34, 1, 28, "t", "n"),
-                            (28, 34, 1, "n", "t")]:
-        lesson_ceiling += sgemm(m, n, k, ta, tb)["seconds"] * 1e6
-    ceiling = lesson_ceiling / statistics.median(a_upd)
-    a_rss_m, t_rss_m = statistics.median(a_rss), (statistics.median(t_rss) if t_rss else None)
-    record("lesson 34-34-1, batch 28", "time per update", "us", a_upd, t_upd, False, a_rss_m, t_rss_m, ceiling)
-    record("lesson 34-34-1, batch 28", "time per epoch (9 updates + validation)", "us", a_epoch, t_epoch, False, a_rss_m, t_rss_m)
-    record("lesson 34-34-1, batch 28", "whole process, 50 epochs", "s", a_proc, t_proc, False, a_rss_m, t_rss_m)
-
-    # b. The MLP at three batch sizes.
-    weights = 784 * 1024 + 1024 * 1024 + 1024 * 10
-    real_flop = 6 * weights - 2 * 784 * 1024  # no input gradient for the first layer
-    for batch, updates in [(32, 200), (256, 40), (1024, 12)]:
-        updates = max(5, int(updates * scale))
-        # The sgemm ceiling for one update's GEMMs, as Anneal issues them, measured in every round
-        # next to the training it bounds (one measurement apart from the rounds moved by ±30 %).
-        shapes = [(batch, 1024, 784, "n", "n"), (batch, 1024, 1024, "n", "n"), (batch, 10, 1024, "n", "n"),
-                  (784, 1024, batch, "t", "n"), (1024, 1024, batch, "t", "n"), (1024, 10, batch, "t", "n"),
-                  (batch, 1024, 1024, "n", "t"), (batch, 1024, 10, "n", "t")]
-        a_sps, t_sps, b_sps, a_rss, t_rss, fractions = [], [], [], [], [], []
-        for _ in range(args.repeats):
-            out, _ = run_measured([bench, "train", mlp, "--batch", str(batch), "--updates", str(updates), "--warmup", "5",
-                                     "--threads", threads] + gemm_args)
-            a_sps.append(last_json(out)["samples_per_s"])
-            a_rss.append(last_json(out)["peak_rss_mib"])
-            fractions.append(sum(sgemm(*shape)["seconds"] for shape in shapes) / (batch / a_sps[-1]))
-            if have_torch:
-                out, _ = run_measured(torch_script + ["mlp", str(batch), str(updates)], env)
-                t_sps.append(last_json(out)["samples_per_s"])
-                t_rss.append(last_json(out)["peak_rss_mib"])
-                if with_bf16:
-                    out, _ = run_measured(torch_script + ["mlp", str(batch), str(updates), "bf16"], env)
-                    b_sps.append(last_json(out)["samples_per_s"])
-        a_rss_m, t_rss_m = statistics.median(a_rss), (statistics.median(t_rss) if t_rss else None)
-        record("MLP 784-1024-1024-10, batch %d" % batch, "samples/s", "1/s", a_sps, t_sps, True, a_rss_m, t_rss_m,
-               statistics.median(fractions))
-        if with_bf16:
-            record("MLP 784-1024-1024-10, batch %d" % batch, "samples/s", "1/s", a_sps, b_sps, True, a_rss_m, t_rss_m,
-                   peer="PyTorch bfloat16 autocast")
-        record("MLP 784-1024-1024-10, batch %d" % batch, "real GFLOP/s", "GFLOP/s",
-               [s * real_flop / 1e9 for s in a_sps], [s * real_flop / 1e9 for s in t_sps], True, a_rss_m, t_rss_m)
-    # c. The conv net (models/conv_synthetic.yaml), batch 64, with each conv layer's share of
-    # Anneal's executor time.
-    conv_model = os.path.join(ROOT, "models", "conv_synthetic.yaml")
-    conv_updates = str(max(5, int(30 * scale)))
-    a_sps, t_sps, b_sps, a_rss, t_rss, shares = [], [], [], [], [], []
-    for _ in range(args.repeats):
-        out, _ = run_measured([bench, "train", conv_model, "--updates", conv_updates, "--warmup", "3", "--threads", threads,
-                               "--profile", "1"] + gemm_args)
-        j = last_json(out)
-        a_sps.append(j["samples_per_s"])
-        a_rss.append(j["peak_rss_mib"])
-        shares.append(j["shares"])
-        if have_torch:
-            out, _ = run_measured(torch_script + ["conv", "64", conv_updates], env)
-            t_sps.append(last_json(out)["samples_per_s"])
-            t_rss.append(last_json(out)["peak_rss_mib"])
-            if with_bf16:
-                out, _ = run_measured(torch_script + ["conv", "64", conv_updates, "bf16"], env)
-                b_sps.append(last_json(out)["samples_per_s"])
-    conv_flop = 25.46e6  # per training sample, from `anneal check models/conv_synthetic.yaml`
-    a_rss_m, t_rss_m = statistics.median(a_rss), (statistics.median(t_rss) if t_rss else None)
-    record("conv net [1,28,28], batch 64", "samples/s", "1/s", a_sps, t_sps, True, a_rss_m, t_rss_m)
-    if with_bf16:
-        record("conv net [1,28,28], batch 64", "samples/s", "1/s", a_sps, b_sps, True, a_rss_m, t_rss_m,
-               peer="PyTorch bfloat16 autocast")
-    record("conv net [1,28,28], batch 64", "real GFLOP/s", "GFLOP/s", [s * conv_flop / 1e9 for s in a_sps],
-           [s * conv_flop / 1e9 for s in t_sps], True, a_rss_m, t_rss_m)
-    conv_shares = {}
-    for node in shares[0]:
-        conv_shares[node] = [statistics.median(sh[node][k] for sh in shares) for k in (0, 1)]
-
-    # d. Inference: the MLP's outputs for 100 000 rows at batch 1024, what `anneal predict` computes,
-    # against PyTorch under torch.inference_mode().
-    rows_n = str(25000 if args.quick else 100000)
-    a_rps, t_rps, b_rps, a_rss, t_rss = [], [], [], [], []
-    for _ in range(args.repeats):
-        j = last_json(run_measured([bench, "predict", mlp, "--rows", rows_n, "--batch", "1024", "--threads", threads] + gemm_args)[0])
-        a_rps.append(j["rows_per_s"])
-        a_rss.append(j["peak_rss_mib"])
-        if have_torch:
-            j = last_json(run_measured(torch_script + ["predict", "1024", rows_n], env)[0])
-            t_rps.append(j["rows_per_s"])
-            t_rss.append(j["peak_rss_mib"])
-            if with_bf16:
-                b_rps.append(last_json(run_measured(torch_script + ["predict", "1024", rows_n, "bf16"], env)[0])["rows_per_s"])
-    a_rss_m, t_rss_m = statistics.median(a_rss), (statistics.median(t_rss) if t_rss else None)
-    record("MLP inference, %s rows, batch 1024" % rows_n, "rows/s", "1/s", a_rps, t_rps, True, a_rss_m, t_rss_m)
-    if with_bf16:
-        record("MLP inference, %s rows, batch 1024" % rows_n, "rows/s", "1/s", a_rps, b_rps, True, a_rss_m, t_rss_m,
-               peer="PyTorch bfloat16 autocast")
-
-    sq = sgemm(1024, 1024, 1024)["gflops"]
-    mid = sgemm(256, 1024, 1024)["gflops"]
-
-    print("\nAnneal vs PyTorch %s, %s thread(s), medians of %d runs (ratio > 1: Anneal ahead)\n" %
-          ("(python3-torch)" if have_torch else "(not installed)", threads, args.repeats))
-    print("CPU: %s; ISA: %s" % (cpu["model"], " ".join(cpu["isa"]) or "no AVX"))
-    print("sgemm in this run: %.1f GFLOP/s at 1024^3, %.1f at 256x1024x1024\n" % (sq, mid))
-    header = ("| workload | metric | Anneal | PyTorch | ratio (median of pairs) | pair range | sgemm-ceiling fraction | "
-              "peak RSS Anneal / PyTorch (MiB) |")
-    print(header)
-    print("|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        def fmt(v):
-            return "—" if v is None else ("%.4g" % v)
-        rss = "%.0f / %s" % (r["anneal_rss_mib"], "—" if r["pytorch_rss_mib"] is None else "%.0f" % r["pytorch_rss_mib"])
-        ceiling = "—" if r["ceiling_fraction"] is None else "%.0f %%" % (100 * r["ceiling_fraction"])
-        spread = "—" if r["ratio"] is None else "%.2f–%.2f" % (r["ratio_min"], r["ratio_max"])
-        print("| %s | %s (%s)%s | %s | %s | %s | %s | %s | %s |" % (r["workload"], r["metric"], r["unit"],
-                                                                "" if r["peer"] == "PyTorch" else " vs " + r["peer"], fmt(r["anneal"]),
-                                                                fmt(r["pytorch"]), "—" if r["ratio"] is None else "%.2fx" % r["ratio"],
-                                                                spread, ceiling, rss))
-    print("\nconv net, share of Anneal's executor time per node (forward + backward):")
-    for node, (fwd, bwd) in conv_shares.items():
-        print("  %-14s %5.1f %% + %5.1f %%" % (node, 100 * fwd, 100 * bwd))
+    busy = [("%s, %s: %s runs spread %.0f %%" % (r["workload"], r["metric"], side, 100 * r[side + "_spread"]))
+            for r in rows for side in busy_sides(r)]
+    result = {"threads": args.threads, "repeats": args.repeats, "attempts": args.attempts, "cpu": bench.cpu,
+              "bf16_autocast_run": bench.with_bf16, "sgemm_gflops_1024": sq, "sgemm_gflops_256x1024x1024": mid,
+              "rows": rows, "conv_shares": bench.conv_shares, "busy": busy}
     out_dir = os.path.join(HERE, "results")
-    os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, "results.json"), "w") as f:
-        busy = [("%s, %s: %s runs spread %.0f %%" % (r["workload"], r["metric"], side, 100 * r[side + "_spread"]))
-                for r in rows for side in ("anneal", "pytorch") if r[side + "_spread"] > 0.15]
-        result = {"threads": args.threads, "repeats": args.repeats, "cpu": cpu, "bf16_autocast_run": with_bf16, "sgemm_gflops_1024": sq,
-                  "sgemm_gflops_256x1024x1024": mid, "rows": rows, "conv_shares": conv_shares, "busy": busy}
-        json.dump(result, f, indent=1)
-    with open(os.path.join(out_dir, "results.csv"), "w", newline="") as f:
+    write_atomically(os.path.join(out_dir, "results.json"), lambda f: json.dump(result, f, indent=1))
+
+    def write_csv(f):
         writer = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
         writer.writeheader()
         writer.writerows(rows)
+    write_atomically(os.path.join(out_dir, "results.csv"), write_csv)
     print("results: bench/results/results.json, results.csv")
-    if busy:
-        print("\nThe machine was busy: within one side, runs of a workload spread by more than 15 %%:\n  %s\n"
-              "Not reporting figures: the README says this run was refused, and why. Run again on a quiet machine."
-              % "\n  ".join(busy))
-        if not args.no_readme:
-            write_readme(result)
-        return 3
     if not args.no_readme:
         write_readme(result)
         print("README.md: the performance table is regenerated from bench/results/results.json")
+    if busy:
+        print("\nThe machine was busy: after %d attempts, within one side, runs of a measure still spread by more "
+              "than 15 %%:\n  %s\nThose measures are refused: the README shows why instead of their figures. Run "
+              "again on a quiet machine." % (args.attempts, "\n  ".join(busy)))
+        return 3
     return 0
 
 
@@ -299,38 +355,51 @@ def cpu_facts():
 
 
 def readme_table(result):
-    """The README's performance table, from a results.json; for a refused run, why it was refused."""
-    if result.get("busy"):
-        worst = max(result["busy"], key=lambda b: float(b.rsplit(" ", 2)[-2]))
-        return ("The last run of `bash bench/run.sh` (on %s, ISA: %s) was refused: within one side, the rounds of %d "
-                "workload measures spread by more than 15 %% (the worst: %s), so the machine was too busy for its figures "
-                "to mean anything, and none are shown. `bench/results/results.json` keeps them for diagnosis; run the "
-                "bench again on a quiet machine." %
-                (result["cpu"]["model"], " ".join(result["cpu"]["isa"]), len(result["busy"]), worst))
+    """The README's performance table, from a results.json. A refused measure (a side's rounds
+    spread by more than 15 % in every attempt) shows that spread instead of its figures."""
     def value(v, unit):
         return "—" if v is None else ("%.3g %s" % (v, unit) if unit in ("us", "s") else "{:,.0f}".format(v).replace(",", " "))
 
+    shown = [r for r in result["rows"]
+             if r["metric"] not in ("real GFLOP/s", "time per epoch (9 updates + validation)")]
+    refused = [r for r in shown if r.get("refused", bool(busy_sides(r)))]
     lines = ["One run: `bash bench/run.sh` on %s (ISA: %s), %d thread(s), %d interleaved rounds; sgemm %.0f GFLOP/s at "
              "1024³ in the same run. Ratio: how many times Anneal is ahead, the median of the per-round ratios "
              "(their range in brackets). Regenerated from `bench/results/results.json`." %
              (result["cpu"]["model"], " ".join(result["cpu"]["isa"]), result["threads"], result["repeats"],
-              result["sgemm_gflops_1024"]), "",
-             "| workload | measure | Anneal | peer | peer's figure | ratio (range) | sgemm ceiling | peak RSS Anneal / peer |",
-             "|---|---|---|---|---|---|---|---|"]
+              result["sgemm_gflops_1024"])]
+    if refused:
+        lines[0] += (" %d of the %d measures below are **refused**: in each of %d attempts one side's rounds spread by "
+                     "more than 15 %% (a busy machine), so their figures are not shown." %
+                     (len(refused), len(shown), result.get("attempts", 1)))
     if not result.get("bf16_autocast_run", any(r["peer"] != "PyTorch" for r in result["rows"])):
         lines[0] += (" PyTorch's bfloat16 autocast was not run: this CPU has no bfloat16 units (oneDNN would emulate it "
                      "about a hundred times slower than float32).")
-    for r in result["rows"]:
-        if r["metric"] == "real GFLOP/s" or r["metric"] == "time per epoch (9 updates + validation)":
-            continue
+    lines += ["", "| workload | measure | Anneal | peer | peer's figure | ratio (range) | sgemm ceiling | peak RSS Anneal / peer |",
+              "|---|---|---|---|---|---|---|---|"]
+    for r in shown:
         unit = {"us": "µs", "s": "s"}.get(r["unit"], "")
+        rss = "%.0f / %s MiB" % (r["anneal_rss_mib"], "—" if r["pytorch_rss_mib"] is None else "%.0f" % r["pytorch_rss_mib"])
+        if r in refused:
+            why = "refused: rounds spread %.0f %% (Anneal) / %.0f %% (peer)" % (100 * r["anneal_spread"],
+                                                                                 100 * r["pytorch_spread"])
+            lines.append("| %s | %s | — | %s | — | %s | — | %s |" % (r["workload"], r["metric"], r["peer"], why, rss))
+            continue
         ratio = "—" if r["ratio"] is None else "%.2f× (%.2f–%.2f)" % (r["ratio"], r["ratio_min"], r["ratio_max"])
         ceiling = "" if r["ceiling_fraction"] is None else "%.0f %%" % (100 * r["ceiling_fraction"])
-        rss = "%.0f / %s MiB" % (r["anneal_rss_mib"], "—" if r["pytorch_rss_mib"] is None else "%.0f" % r["pytorch_rss_mib"])
         lines.append("| %s | %s | %s %s | %s | %s %s | %s | %s | %s |" % (
             r["workload"], r["metric"], value(r["anneal"], r["unit"]), unit, r["peer"], value(r["pytorch"], r["unit"]), unit,
             ratio, ceiling, rss))
     return "\n".join(lines)
+
+
+def write_atomically(path, write):
+    """`write(file)` into a temporary file beside `path`, then renamed over it: a reader never sees
+    half a table."""
+    tmp = path + ".tmp"
+    with open(tmp, "w", newline="") as f:
+        write(f)
+    os.replace(tmp, path)
 
 
 def write_readme(result):
@@ -342,10 +411,7 @@ def write_readme(result):
         raise SystemExit("README.md has no %s ... %s markers" % (begin, end))
     text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: begin + "\n" + readme_table(result) + "\n" + end, text,
                   flags=re.S)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    write_atomically(path, lambda f: f.write(text))
 
 
 if __name__ == "__main__":

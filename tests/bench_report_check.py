@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+"""The benchmark's report logic (bench/run_bench.py), without running a benchmark: ratios are
+medians of pair ratios, a busy workload is measured again, a measure still spread after the last
+attempt is refused and the README table shows its spread instead of figures, and the table is
+written between its markers, atomically."""
+import os
+import sys
+import tempfile
+
+ROOT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+import run_bench  # noqa: E402
+
+failures = []
+
+
+def check(condition, what):
+    if not condition:
+        failures.append(what)
+
+
+# Pairs: Anneal 10, 20, 30 against PyTorch 20, 20, 90 (times, lower is better): ratios 2, 1, 3.
+row = run_bench.pair_row("w", "time", "us", [10, 20, 30], [20, 20, 90], False, 1.0, 2.0)
+check(row["ratio"] == 2 and row["ratio_min"] == 1 and row["ratio_max"] == 3, "ratio is the median of pair ratios: %s" % row)
+check(abs(row["anneal_spread"] - 1.0) < 1e-12, "spread is (max - min) / median: %s" % row["anneal_spread"])
+check(run_bench.busy_sides(row) == ["anneal", "pytorch"], "both sides busy: %s" % run_bench.busy_sides(row))
+
+# A workload whose first attempt spreads and second is quiet: measured twice, the quiet one kept.
+attempts = []
+
+
+def flaky():
+    attempts.append(1)
+    a = [100, 160, 100, 100, 100] if len(attempts) == 1 else [100, 104, 99, 101, 100]
+    return [run_bench.pair_row("flaky", "samples/s", "1/s", a, [50] * 5, True, 1.0, 2.0)]
+
+
+rows = run_bench.until_quiet(flaky, 3)
+check(len(attempts) == 2, "a busy workload is measured again until quiet: %d attempts" % len(attempts))
+check(rows[0]["attempts"] == 2 and not rows[0]["refused"], "the quiet attempt is kept: %s" % rows[0])
+check(abs(rows[0]["ratio"] - 2.0) < 1e-12, "the kept attempt's ratio: %s" % rows[0]["ratio"])
+
+# Always busy: three attempts, then refused.
+attempts.clear()
+
+
+def busy():
+    attempts.append(1)
+    return [run_bench.pair_row("busy", "samples/s", "1/s", [100, 150, 100, 100, 100], [50] * 5, True, 1.0, 2.0),
+            run_bench.pair_row("busy", "real GFLOP/s", "GFLOP/s", [1, 1, 1, 1, 1], [1] * 5, True, 1.0, 2.0)]
+
+
+rows = run_bench.until_quiet(busy, 3)
+check(len(attempts) == 3, "at most --attempts measurements: %d" % len(attempts))
+check(rows[0]["refused"] and rows[0]["attempts"] == 3, "still spread after the last attempt: refused: %s" % rows[0])
+check(not rows[1]["refused"], "a measure within 15 %% is not refused with its neighbour: %s" % rows[1])
+
+quiet = run_bench.pair_row("quiet MLP", "samples/s", "1/s", [1000, 1010, 990, 1000, 1005], [500] * 5, True, 41.0, 460.0)
+quiet.update(attempts=1, refused=False)
+result = {"threads": 2, "repeats": 5, "attempts": 3, "cpu": {"model": "Test CPU", "isa": ["avx2"]},
+          "bf16_autocast_run": False, "sgemm_gflops_1024": 150.0, "rows": [rows[0], quiet]}
+table = run_bench.readme_table(result)
+lines = table.splitlines()
+busy_line = [line for line in lines if line.startswith("| busy |")]
+quiet_line = [line for line in lines if line.startswith("| quiet MLP |")]
+check(len(busy_line) == 1 and "refused: rounds spread 50 % (Anneal) / 0 % (peer)" in busy_line[0]
+      and "2.00" not in busy_line[0], "a refused row shows its spread, not its figures: %s" % busy_line)
+check(len(quiet_line) == 1 and "2.00× (1.98–2.02)" in quiet_line[0] and "1 000" in quiet_line[0],
+      "a quiet row shows its figures: %s" % quiet_line)
+check("1 of the 2 measures below are **refused**" in lines[0] and "3 attempts" in lines[0], "the header counts refusals: %s" % lines[0])
+
+# The README is rewritten between its markers and nowhere else.
+with tempfile.TemporaryDirectory() as tmp:
+    os.makedirs(os.path.join(tmp, "bench"))
+    readme = os.path.join(tmp, "README.md")
+    with open(readme, "w") as f:
+        f.write("before\n<!-- bench-table:begin -->\nold table\n<!-- bench-table:end -->\nafter\n")
+    saved_root = run_bench.ROOT
+    run_bench.ROOT = tmp
+    try:
+        run_bench.write_readme(result)
+    finally:
+        run_bench.ROOT = saved_root
+    text = open(readme).read()
+    check(text.startswith("before\n<!-- bench-table:begin -->\nOne run:") and text.endswith("<!-- bench-table:end -->\nafter\n")
+          and "old table" not in text, "the table replaces what stood between the markers")
+    check(sorted(os.listdir(tmp)) == ["README.md", "bench"], "no temporary file is left: %s" % os.listdir(tmp))
+
+if failures:
+    print("\n".join("FAILED: " + f for f in failures))
+    sys.exit(1)
+print("bench report logic: all checks passed")
