@@ -57,7 +57,7 @@ namespace anneal::test {
 
 LoadOptions load_with(std::vector<std::string> sets, std::optional<std::string> schedule_file) {
   LoadOptions options;
-  options.sets = std::move(sets);
+  options.sets.assign(sets.begin(), sets.end());
   options.schedule_file = std::move(schedule_file);
   return options;
 }

@@ -140,3 +140,62 @@ TEST_CASE("command-line errors exit with 2 and say what was expected", "[cli]") 
   CHECK_THAT(r.err, Contains("nowhere.yaml' does not exist"));
   CHECK(run_cli("train --help").exit_code == 0);
 }
+
+// The loader names text from outside the file by the words its caller gives (the CLI: the flag as
+// typed); a library caller that gives none gets the text itself, never a command-line flag.
+TEST_CASE("overrides and callbacks from outside the file are named by their source, and the core names no flag",
+          "[spec]") {
+  const std::string model = source_path("models/ionosphere.yaml");
+  const auto message = [&](const anneal::LoadOptions& load) -> std::string {
+    try {
+      anneal::load_model_spec(model, load);
+    } catch (const anneal::InputError& e) {
+      return e.what();
+    }
+    FAIL("the spec loaded");
+    return "";
+  };
+  anneal::LoadOptions load;
+  load.sets = {"train.epochs=many"};
+  std::string m = message(load);
+  CHECK_THAT(m, Contains("override train.epochs=many: error:") && Contains("expected an integer"));
+  CHECK(m.find("--") == std::string::npos);
+  load.sets = {anneal::ExternalInput{"train.epochs=many", "trial 3's epochs"}};
+  CHECK_THAT(message(load), Contains("trial 3's epochs: error:"));
+  load.sets = {"layers.x.units=3"};
+  CHECK_THAT(message(load), Contains("override layers.x.units=3: 'x' is not a list index (the list has"));
+  load.sets = {"layers.7.units=3"};
+  CHECK_THAT(message(load), Contains("override layers.7.units=3: index 7 is past the end of the list"));
+  load.sets = {"no_equals_sign"};
+  CHECK_THAT(message(load), Contains("override no_equals_sign: expected dotted.key=value"));
+  load.sets.clear();
+  load.callbacks = {"{type: early_stopping, patience: [}"};
+  m = message(load);
+  CHECK_THAT(m, Contains("callback {type: early_stopping, patience: [}: invalid YAML"));
+  CHECK(m.find("--") == std::string::npos);
+
+  // A spec that loads plugins, read by a caller that does not allow it: a typed error at the list.
+  TempDir dir;
+  const std::string with_plugins = dir.write("p.yaml", replace(kValid, "version: 1\n", "version: 1\nplugins: [libnothing.so]\n"));
+  try {
+    anneal::load_model_spec(with_plugins, {});
+    FAIL("a spec with plugins loaded without permission");
+  } catch (const anneal::PluginsNotAllowed& e) {
+    CHECK_THAT(e.what(), Contains("p.yaml:2:10: error:") && Contains("loads native code (libnothing.so)"));
+    CHECK(std::string(e.what()).find("--") == std::string::npos);
+  }
+
+  // Through the CLI each message names the flag the user typed.
+  auto r = run_cli("train " + model + " --epochs 0 --quiet");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("--epochs 0: error:"));
+  r = run_cli("train " + model + " --precision half --quiet");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("--precision half: error:"));
+  r = run_cli("train " + model + " --quiet --callback '{type: early_stopping, patience: many}'");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("--callback {type: early_stopping, patience: many}:1:"));
+  r = run_cli("check " + with_plugins);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Contains("p.yaml:2:10: error:") && Contains("run with --allow-plugins to let it"));
+}

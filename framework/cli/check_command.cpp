@@ -116,11 +116,10 @@ void write_split(const Experiment& ex, const std::string& path) {
 int check_command(const Args& args) {
   po::options_description options("check options");
   std::string model, schedule, split_out;
-  std::vector<std::string> sets;
   options.add_options()
       ("model", po::value(&model)->required(), "model spec (YAML)")
       ("schedule", po::value(&schedule), "schedule spec to check with it")
-      ("set", po::value(&sets)->composing(), "override a spec field: dotted.key=value (repeatable)")
+      ("set", set_option(), kSetHelp)
       ("no-data", po::bool_switch(), "do not read the data file")
       ("split-out", po::value(&split_out), "write CSV 'file,line,side': where each row comes from and whether it trains or validates");
   po::positional_options_description positional;
@@ -129,7 +128,6 @@ int check_command(const Args& args) {
   if (!parse(args, "check MODEL [options]", options, positional, vm)) return kExitOk;
 
   LoadOptions load = load_options(vm);
-  load.sets.insert(load.sets.end(), sets.begin(), sets.end());
   if (vm.count("schedule")) load.schedule_file = schedule;
   const BuildOptions build = build_options(vm);
   const Experiment ex = build_experiment(load_model_spec(model, load), !vm["no-data"].as<bool>(), build);

@@ -26,13 +26,12 @@ struct CvPlan {
 };
 
 CvPlan plan_cv(const po::variables_map& vm, const std::string& model, const std::string& schedule,
-               const std::vector<std::string>& sets, int folds, int seeds) {
+               int folds, int seeds) {
   if (folds < 2) throw UsageError("--folds must be at least 2");
   if (seeds < 1) throw UsageError("--seeds must be at least 1");
   LoadOptions load = load_options(vm);
-  load.sets.insert(load.sets.end(), sets.begin(), sets.end());
   load.sets.push_back("train.validation_split=0");  // the folds are the validation
-  if (vm.count("epochs")) load.sets.push_back("train.epochs=" + std::to_string(vm["epochs"].as<int64_t>()));
+  if (vm.count("epochs")) load.sets.push_back(flag_override("--epochs", std::to_string(vm["epochs"].as<int64_t>()), "train.epochs"));
   if (vm.count("schedule")) load.schedule_file = schedule;
   CvPlan plan{load_model_spec(model, load), {}, {}, folds, vm["stratified"].as<bool>(), build_options(vm)};
   if (!plan.base.data) throw SpecError(SourceLocation{model, 0, 0}, "cross-validation needs the spec's data: section");
@@ -71,7 +70,6 @@ std::string run_fold(const CvPlan& plan, uint64_t seed, int fold) {
 int cv_command(const Args& args) {
   po::options_description options("cv options");
   std::string model, schedule, output;
-  std::vector<std::string> sets;
   int folds = 10, seeds = 1;
   Unsigned first_seed{1};
   options.add_options()
@@ -82,7 +80,7 @@ int cv_command(const Args& args) {
       ("seeds", po::value(&seeds)->default_value(1), "repeat with this many seeds (folds and weights change)")
       ("first-seed", po::value(&first_seed)->default_value(Unsigned{1}), "the first seed")
       ("epochs", po::value<int64_t>(), "override train.epochs")
-      ("set", po::value(&sets)->composing(), "override a spec field: dotted.key=value (repeatable)")
+      ("set", set_option(), kSetHelp)
       ("output,o", po::value(&output), "write per-fold results as CSV");
   add_distributed_options(options);
   po::positional_options_description positional;
@@ -91,7 +89,7 @@ int cv_command(const Args& args) {
   if (!parse(args, "cv MODEL --folds K [--stratified] [--schedule FILE] [--seeds N]", options, positional, vm)) return kExitOk;
   const auto session = open_distributed(vm);
   std::optional<CvPlan> plan;
-  if (const int code = agree_on_setup(session.get(), [&] { plan.emplace(plan_cv(vm, model, schedule, sets, folds, seeds)); }))
+  if (const int code = agree_on_setup(session.get(), [&] { plan.emplace(plan_cv(vm, model, schedule, folds, seeds)); }))
     return code;
   const bool root = !session || session->rank() == 0;
   const std::string& metric = plan->metric;

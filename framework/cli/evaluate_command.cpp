@@ -52,13 +52,12 @@ std::string json_part(const Part& part, int64_t rows, const Experiment& ex) {
 int evaluate_command(const Args& args) {
   po::options_description options("evaluate options");
   std::string model, weights, data, format;
-  std::vector<std::string> sets;
   options.add_options()
       ("model", po::value(&model)->required(), "model spec (YAML)")
       ("weights", po::value(&weights)->required(), "checkpoint to read the weights from")
       ("data", po::value(&data), "CSV/ARFF in the spec's data layout (default: the spec's data, both splits)")
       ("format", po::value(&format)->default_value("text"), "text or json")
-      ("set", po::value(&sets)->composing(), "override a spec field: dotted.key=value (repeatable)");
+      ("set", set_option(), kSetHelp);
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map vm;
@@ -66,7 +65,6 @@ int evaluate_command(const Args& args) {
   if (format != "text" && format != "json") throw UsageError("--format must be text or json, got '" + format + "'");
 
   LoadOptions load = load_options(vm);
-  load.sets.insert(load.sets.end(), sets.begin(), sets.end());
   ModelSpec spec = load_model_spec(model, load);
   if (!data.empty()) {
     if (!spec.data) throw SpecError(SourceLocation{model, 0, 0}, "--data needs the spec's data: section (for its layout)");

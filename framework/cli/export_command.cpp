@@ -11,13 +11,12 @@ namespace anneal::cli {
 int export_command(const Args& args) {
   po::options_description options("export options");
   std::string model, weights, output, format;
-  std::vector<std::string> sets;
   options.add_options()
       ("model", po::value(&model)->required(), "model spec (YAML)")
       ("weights", po::value(&weights)->required(), "checkpoint to read the weights from")
       ("output,o", po::value(&output)->required(), "file to write (.onnx or .npz)")
       ("format", po::value(&format), "onnx or npz (default: from the output's suffix)")
-      ("set", po::value(&sets)->composing(), "override a spec field: dotted.key=value (repeatable)");
+      ("set", set_option(), kSetHelp);
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map vm;
@@ -27,7 +26,6 @@ int export_command(const Args& args) {
     throw UsageError("cannot tell the format of '" + output + "': name it .onnx or .npz, or give --format onnx|npz");
 
   LoadOptions load = load_options(vm);
-  load.sets.insert(load.sets.end(), sets.begin(), sets.end());
   // One read of the checkpoint serves its encoding (needed to build) and its weights.
   const Checkpoint checkpoint = load_checkpoint(weights);
   const FeatureEncoding encoding = checkpoint_encoding(checkpoint, weights);

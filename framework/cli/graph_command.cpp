@@ -10,18 +10,16 @@ namespace anneal::cli {
 int graph_command(const Args& args) {
   po::options_description options("graph options");
   std::string model, output;
-  std::vector<std::string> sets;
   options.add_options()
       ("model", po::value(&model)->required(), "model spec (YAML)")
       ("output,o", po::value(&output)->required(), "dot file to write ('-' for standard output)")
-      ("set", po::value(&sets)->composing(), "override a spec field: dotted.key=value (repeatable)");
+      ("set", set_option(), kSetHelp);
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map vm;
   if (!parse(args, "graph MODEL -o FILE.dot", options, positional, vm)) return kExitOk;
 
   LoadOptions load = load_options(vm);
-  load.sets.insert(load.sets.end(), sets.begin(), sets.end());
   const ModelSpec spec = load_model_spec(model, load);
   const CompiledGraph graph = compile(spec, 1);
   std::ostringstream dot;

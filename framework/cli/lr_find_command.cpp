@@ -11,7 +11,6 @@ namespace anneal::cli {
 int lr_find_command(const Args& args) {
   po::options_description options("lr-find options");
   std::string model, schedule, output = "lr_find.svg";
-  std::vector<std::string> sets;
   LrFinderOptions o;
   options.add_options()
       ("model", po::value(&model)->required(), "model spec (YAML)")
@@ -19,7 +18,7 @@ int lr_find_command(const Args& args) {
       ("end", po::value(&o.end)->default_value(10.0), "last learning rate")
       ("steps", po::value(&o.steps)->default_value(100), "number of updates")
       ("schedule", po::value(&schedule), "schedule file whose optimizer: fields (momentum) to use")
-      ("set", po::value(&sets)->composing(), "override a spec field: dotted.key=value (repeatable)")
+      ("set", set_option(), kSetHelp)
       ("output,o", po::value(&output)->default_value("lr_find.svg"), "SVG plot of loss against rate");
   po::positional_options_description positional;
   positional.add("model", 1);
@@ -29,7 +28,6 @@ int lr_find_command(const Args& args) {
   if (!(o.start > 0 && o.end > o.start)) throw UsageError("lr-find: need 0 < --start < --end");
   if (o.steps < 10) throw UsageError("lr-find: --steps must be at least 10");
   LoadOptions load = load_options(vm);
-  load.sets.insert(load.sets.end(), sets.begin(), sets.end());
   if (vm.count("schedule")) load.schedule_file = schedule;
   Experiment ex = build_experiment(load_model_spec(model, load), true, build_options(vm));
   ex.schedule.reset();  // the range test sets the rate itself

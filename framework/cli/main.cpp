@@ -78,6 +78,9 @@ int main(int argc, char** argv) {
     } catch (const anneal::Bfloat16Unsupported& e) {
       report(std::string(e.what()) + " (--emulate-bf16 does, with no speed-up)");
       return e.exit_code();
+    } catch (const anneal::PluginsNotAllowed& e) {
+      report(std::string(e.what()) + "; run with --allow-plugins to let it, or load the libraries yourself with --plugin");
+      return e.exit_code();
     } catch (const anneal::MemoryLimitExceeded& e) {
       report(std::string(e.what()) + "; --max-memory SIZE sets the limit");
       return e.exit_code();

@@ -106,11 +106,19 @@ BuildOptions build_options(const po::variables_map& vm) {
   return options;
 }
 
+po::typed_value<std::vector<std::string>>* set_option() { return po::value<std::vector<std::string>>()->composing(); }
+
 LoadOptions load_options(const po::variables_map& vm) {
   LoadOptions load;
   load.allow_plugins = vm.count("allow-plugins") && vm["allow-plugins"].as<bool>();
-  if (vm.count("precision")) load.sets.push_back("train.precision=" + vm["precision"].as<std::string>());
+  if (vm.count("precision")) load.sets.push_back(flag_override("--precision", vm["precision"].as<std::string>(), "train.precision"));
+  if (vm.count("set"))
+    for (const auto& assignment : vm["set"].as<std::vector<std::string>>()) load.sets.push_back({assignment, "--set " + assignment});
   return load;
+}
+
+ExternalInput flag_override(const std::string& flag, const std::string& value, const std::string& key) {
+  return {key + "=" + value, flag + " " + value};
 }
 
 int clamp_threads(int requested) {

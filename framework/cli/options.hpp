@@ -30,8 +30,17 @@ int64_t memory_limit(const po::variables_map& vm);
 // $XDG_CACHE_HOME/anneal/gemm-plans.tsv or ~/.cache/anneal/gemm-plans.tsv).
 BuildOptions build_options(const po::variables_map& vm);
 
-// Spec loading options that every command shares (--allow-plugins).
+// --set KEY=VALUE, repeatable, for a command's options (load_options reads it):
+// ("set", set_option(), kSetHelp).
+po::typed_value<std::vector<std::string>>* set_option();
+inline constexpr const char* kSetHelp = "override a spec field: dotted.key=value (repeatable)";
+
+// Spec loading options that every command shares: --allow-plugins, then --precision and each
+// --set as overrides, each named in messages by the flag that gave it ("--set train.epochs=0").
 LoadOptions load_options(const po::variables_map& vm);
+// An override that a command's own flag stands for: flag_override("--epochs", "5", "train.epochs")
+// sets train.epochs=5, and a message about that key names "--epochs 5".
+ExternalInput flag_override(const std::string& flag, const std::string& value, const std::string& key);
 
 // --threads above the machine's cores only makes the threads wait for each other (on two cores,
 // 100 000 spinning threads also delay a signal for minutes): clamped, with a warning.

@@ -59,13 +59,12 @@ std::string header(const Experiment& ex, const std::vector<std::string>& labels,
 int predict_command(const Args& args) {
   po::options_description options("predict options");
   std::string model, weights, input, output;
-  std::vector<std::string> sets;
   options.add_options()
       ("model", po::value(&model)->required(), "model spec (YAML)")
       ("weights", po::value(&weights)->required(), "checkpoint to read the weights from")
       ("input", po::value(&input)->required(), "CSV/ARFF: the features, or the spec's data layout (labels are ignored)")
       ("output,o", po::value(&output)->required(), "CSV to write: outputs, then the decoded label of a classifier")
-      ("set", po::value(&sets)->composing(), "override a spec field: dotted.key=value (repeatable)");
+      ("set", set_option(), kSetHelp);
   add_threads_option(options, "cores to use: executors side by side over the batches, each with single-threaded products "
                               "(0: OpenBLAS default)");
   po::positional_options_description positional;
@@ -75,7 +74,6 @@ int predict_command(const Args& args) {
   apply_threads(vm);
 
   LoadOptions load = load_options(vm);
-  load.sets.insert(load.sets.end(), sets.begin(), sets.end());
   // One read of the checkpoint serves its encoding (needed to build) and its weights.
   const Checkpoint checkpoint = load_checkpoint(weights);
   const FeatureEncoding encoding = checkpoint_encoding(checkpoint, weights);

@@ -41,7 +41,7 @@ Preview preview(const std::string& path, const PreviewOptions& o) {
     LoadOptions load;
     load.allow_plugins = o.allow_plugins;
     load.schedule_file = path;
-    if (epochs > 0) load.sets.push_back("train.epochs=" + std::to_string(epochs));
+    if (epochs > 0) load.sets.push_back(flag_override("--epochs", std::to_string(epochs), "train.epochs"));
     ModelSpec spec = load_model_spec(o.model, load);
     scale_batch(spec, o.scaling);
     Experiment ex = build_experiment(std::move(spec), true, BuildOptions{o.memory_limit, {}});

@@ -76,7 +76,7 @@ int64_t extend_run(ModelSpec& spec, int64_t more, const std::string& resume, boo
 
 struct TrainFlags {
   std::string model, schedule, history_path, save, resume, plot;
-  std::vector<std::string> sets, callbacks;
+  std::vector<std::string> callbacks;
 };
 
 void add_train_options(po::options_description& options, TrainFlags& f) {
@@ -85,7 +85,7 @@ void add_train_options(po::options_description& options, TrainFlags& f) {
       ("schedule", po::value(&f.schedule), "schedule spec (YAML); its optimizer: fields override the model's")
       ("seed", po::value<Unsigned>(), "random seed (overrides train.seed)")
       ("epochs", po::value<int64_t>(), "number of epochs in all (overrides train.epochs)")
-      ("set", po::value(&f.sets)->composing(), "override a spec field: dotted.key=value (repeatable)")
+      ("set", set_option(), kSetHelp)
       ("callback", po::value(&f.callbacks)->composing(), "add a callback, as YAML: '{type: early_stopping, patience: 5}' (repeatable)")
       ("history", po::value(&f.history_path), "write per-epoch history as CSV")
       ("plot", po::value(&f.plot), "write loss, accuracy and learning-rate curves as SVG")
@@ -103,10 +103,9 @@ void add_train_options(po::options_description& options, TrainFlags& f) {
 
 LoadOptions spec_options(const po::variables_map& vm, const TrainFlags& f) {
   LoadOptions load = load_options(vm);
-  load.sets.insert(load.sets.end(), f.sets.begin(), f.sets.end());
-  load.callbacks = f.callbacks;
-  if (vm.count("seed")) load.sets.push_back("train.seed=" + std::to_string(vm["seed"].as<Unsigned>().value));
-  if (vm.count("epochs")) load.sets.push_back("train.epochs=" + std::to_string(vm["epochs"].as<int64_t>()));
+  for (const auto& callback : f.callbacks) load.callbacks.push_back({callback, "--callback " + callback});
+  if (vm.count("seed")) load.sets.push_back(flag_override("--seed", std::to_string(vm["seed"].as<Unsigned>().value), "train.seed"));
+  if (vm.count("epochs")) load.sets.push_back(flag_override("--epochs", std::to_string(vm["epochs"].as<int64_t>()), "train.epochs"));
   if (vm.count("schedule")) load.schedule_file = f.schedule;
   return load;
 }

@@ -254,7 +254,7 @@ void Study::write_trial_spec(const Trial& t) const {
   const std::string path = (fs::path(t.folder) / "spec.yaml").string();
   if (fs::exists(path)) return;
   fs::create_directories(t.folder);
-  std::vector<std::string> sets = t.sets;
+  std::vector<ExternalInput> sets(t.sets.begin(), t.sets.end());
   sets.push_back("train.epochs=" + std::to_string(s_.max_epochs));
   YAML::Emitter out;
   out << resolved_spec_tree(s_.model, sets);
@@ -491,7 +491,7 @@ int Study::report() {
   if (failed > 0) std::printf("%d configuration(s) failed (see trials.csv and each trial's log)\n", failed);
 
   const Trial& best = trials_[ranked.front()];
-  std::vector<std::string> sets = best.sets;
+  std::vector<ExternalInput> sets(best.sets.begin(), best.sets.end());
   sets.push_back("train.epochs=" + std::to_string(s_.max_epochs));
   YAML::Emitter out;
   out << resolved_spec_tree(s_.model, sets);
@@ -548,9 +548,7 @@ void complete_new_settings(TuneSettings& s, const po::variables_map& vm, const s
   if (vm.count("plugin"))
     for (const auto& p : vm["plugin"].as<std::vector<std::string>>()) s.plugins.push_back(fs::absolute(p).string());
   if (s.max_epochs <= 0) {
-    LoadOptions base = load;
-    base.sets = s.sets;
-    s.max_epochs = load_model_spec(s.model, base).train.epochs;
+    s.max_epochs = load_model_spec(s.model, load).train.epochs;
   }
   if (s.min_epochs > s.max_epochs) throw UsageError("--min-epochs is above the full budget of " + std::to_string(s.max_epochs) + " epochs");
   if (s.trials == 0) {

@@ -34,8 +34,8 @@ SourceLocation node_location(const YAML::Node& node, const SpecOrigin& origin,
       loc.column = mark.column + 1;
     }
   }
-  // A --set value was parsed from the flag's text, not from the file: no line to point at.
-  if (loc.file != origin.file && loc.file.rfind("--set", 0) == 0) loc.line = loc.column = 0;
+  // An overridden value was parsed from the override's text, not from the file: no line to point at.
+  if (loc.file != origin.file && origin.textual.count(loc.file)) loc.line = loc.column = 0;
   return loc;
 }
 

@@ -211,7 +211,7 @@ SearchSpace load_search_space(const std::string& path) {
   const YAML::Node space = root["space"];
   if (!space || !space.IsMap() || space.size() == 0)
     throw SpecError(space ? where(path, space) : SourceLocation{path, 1, 1},
-                    "space: must map spec keys (dotted, as --set takes them) to domains");
+                    "space: must map spec keys (dotted paths, such as train.batch_size or layers.0.units) to domains");
   SearchSpace out;
   out.file = path;
   for (const auto& item : space) out.params.push_back(parse_domain(path, item.first.Scalar(), item.second));

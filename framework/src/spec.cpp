@@ -101,8 +101,8 @@ void load_spec_plugins(AttrMap& root, const std::string& spec_file, bool allowed
   if (!paths.empty() && !allowed) {
     std::string list;
     for (const auto& path : paths) list += (list.empty() ? "" : ", ") + path;
-    root.fail_value("plugins", "this spec loads native code (" + list +
-                                   "); run with --allow-plugins to let it, or load the libraries yourself with --plugin");
+    throw PluginsNotAllowed(root.location_of("plugins"), root.what() + ": this spec loads native code (" + list +
+                                                             "), which a spec may only do when its reader allows it");
   }
   for (const auto& path : paths) {
     const fs::path p(path);
@@ -126,17 +126,38 @@ std::vector<AttrMap> callback_list(AttrMap& root) {
   return out;
 }
 
-// Applies one "a.b.0.c=value" override to the YAML tree.
-void apply_set(YAML::Node root, const std::string& assignment, SpecOrigin& origin) {
+// How a message names an override: the caller's words for it, or the assignment itself.
+std::string override_name(const ExternalInput& set) {
+  return set.source.empty() ? "override " + set.text : set.source;
+}
+
+// The list item `part` of an override's path names, checked against the list's length.
+size_t list_index(const YAML::Node& list, const std::string& part, const ExternalInput& set) {
+  // Decimal digits only: stoul would read "0x1" as 0 and "1junk" as 1.
+  if (part.empty() || part.size() > 9 || part.find_first_not_of("0123456789") != std::string::npos)
+    throw InputError(override_name(set) + ": '" + part + "' is not a list index (" +
+                     (list.size() == 0 ? std::string("the list is empty")
+                                       : "the list has " + std::to_string(list.size()) + " items, 0 to " +
+                                             std::to_string(list.size() - 1)) + ")");
+  const size_t index = std::stoul(part);
+  if (index >= list.size())
+    throw InputError(override_name(set) + ": index " + part + " is past the end of the list (" +
+                     std::to_string(list.size()) + " items)");
+  return index;
+}
+
+// Applies one "a.b.0.c=value" override to the YAML tree; messages about the overridden keys then
+// name the override instead of a line of the file.
+void apply_set(YAML::Node root, const ExternalInput& set, SpecOrigin& origin) {
+  const std::string& assignment = set.text;
   const auto eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw UsageError("--set " + assignment + ": expected dotted.key=value");
+  if (eq == std::string::npos || eq == 0) throw InputError(override_name(set) + ": expected dotted.key=value");
   const std::string path = assignment.substr(0, eq);
   YAML::Node value;
   try {
     value = YAML::Load(assignment.substr(eq + 1));
   } catch (const YAML::Exception& e) {
-    throw UsageError("--set " + assignment + ": invalid YAML value: " + e.msg);
+    throw InputError(override_name(set) + ": invalid YAML value: " + e.msg);
   }
   std::vector<std::string> parts;
   std::stringstream ss(path);
@@ -147,16 +168,7 @@ void apply_set(YAML::Node root, const std::string& assignment, SpecOrigin& origi
     const std::string& part = parts[i];
     const bool last = i + 1 == parts.size();
     if (node.IsSequence()) {
-      // Decimal digits only: stoul would read "0x1" as 0 and "1junk" as 1.
-      if (part.empty() || part.size() > 9 || part.find_first_not_of("0123456789") != std::string::npos)
-        throw UsageError("--set " + assignment + ": '" + part + "' is not a list index (" +
-                         (node.size() == 0 ? std::string("the list is empty")
-                                           : "the list has " + std::to_string(node.size()) + " items, 0 to " +
-                                                 std::to_string(node.size() - 1)) + ")");
-      const size_t index = std::stoul(part);
-      if (index >= node.size())
-        throw UsageError("--set " + assignment + ": index " + part + " is past the end of the list (" +
-                         std::to_string(node.size()) + " items)");
+      const size_t index = list_index(node, part, set);
       if (last) node[index] = value;
       else node.reset(node[index]);
     } else if (node.IsMap() || node.IsNull() || !node.IsDefined()) {
@@ -166,10 +178,11 @@ void apply_set(YAML::Node root, const std::string& assignment, SpecOrigin& origi
         node.reset(node[part]);
       }
     } else {
-      throw UsageError("--set " + assignment + ": '" + parts[i - 1] + "' is not a mapping or list");
+      throw InputError(override_name(set) + ": '" + parts[i - 1] + "' is not a mapping or list");
     }
   }
-  origin.overrides[path] = "--set " + assignment;
+  origin.overrides[path] = override_name(set);
+  origin.textual.insert(override_name(set));
 }
 
 // Bounds on synthetic data, so that a typo is an error at its key rather than an allocation that
@@ -396,7 +409,7 @@ NodeSpec parse_node(AttrMap attrs, bool explicit_form, const std::string& previo
 }  // namespace
 
 ScheduleFile load_schedule_file(const std::string& path, bool allow_plugins) {
-  auto origin = std::make_shared<SpecOrigin>(SpecOrigin{path, {}});
+  auto origin = std::make_shared<SpecOrigin>(SpecOrigin{path, {}, {}});
   AttrMap root(load_yaml_file(path), origin, "", "schedule file");
   check_version(root);
   load_spec_plugins(root, path, allow_plugins);
@@ -408,7 +421,7 @@ ScheduleFile load_schedule_file(const std::string& path, bool allow_plugins) {
 }
 
 ModelSpec load_model_spec(const std::string& path, const LoadOptions& options) {
-  auto origin = std::make_shared<SpecOrigin>(SpecOrigin{path, {}});
+  auto origin = std::make_shared<SpecOrigin>(SpecOrigin{path, {}, {}});
   YAML::Node tree = load_yaml_file(path);
   if (!tree.IsMap())
     throw SpecError(SourceLocation{path, 1, 1}, "a model spec must be a YAML mapping");
@@ -491,23 +504,24 @@ ModelSpec load_model_spec(const std::string& path, const LoadOptions& options) {
   if (schedule_file) spec.schedule = schedule_file->schedule;
   spec.callbacks = callback_list(root);
   if (schedule_file) spec.callbacks.insert(spec.callbacks.end(), schedule_file->callbacks.begin(), schedule_file->callbacks.end());
-  for (size_t i = 0; i < options.callbacks.size(); ++i) {
+  for (const ExternalInput& callback : options.callbacks) {
     YAML::Node node;
-    const std::string flag = "--callback " + options.callbacks[i];
+    const std::string name = callback.source.empty() ? "callback " + callback.text : callback.source;
     try {
-      node = YAML::Load(options.callbacks[i]);
+      node = YAML::Load(callback.text);
     } catch (const YAML::Exception& e) {
-      throw UsageError(flag + ": invalid YAML: " + e.msg);
+      throw InputError(name + ": invalid YAML: " + e.msg);
     }
-    auto cli_origin = std::make_shared<SpecOrigin>(SpecOrigin{flag, {}});
-    spec.callbacks.push_back(typed_attrs(node, cli_origin, "", "callback"));
+    // Its locations name the text it came from; it has no lines in any file.
+    auto external = std::make_shared<SpecOrigin>(SpecOrigin{name, {}, {}});
+    spec.callbacks.push_back(typed_attrs(node, external, "", "callback"));
   }
   root.finish();
   return spec;
 }
 
-YAML::Node resolved_spec_tree(const std::string& path, const std::vector<std::string>& sets) {
-  SpecOrigin origin{path, {}};
+YAML::Node resolved_spec_tree(const std::string& path, const std::vector<ExternalInput>& sets) {
+  SpecOrigin origin{path, {}, {}};
   YAML::Node tree = load_yaml_file(path);
   if (!tree.IsMap()) throw SpecError(SourceLocation{path, 1, 1}, "a model spec must be a YAML mapping");
   for (const auto& assignment : sets) apply_set(tree, assignment, origin);

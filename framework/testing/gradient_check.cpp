@@ -21,7 +21,7 @@ bool register_gradient_case(GradientCase c) {
 }
 
 AttrMap attrs_from(const std::string& yaml, const std::string& what) {
-  auto origin = std::make_shared<SpecOrigin>(SpecOrigin{"test.yaml", {}});
+  auto origin = std::make_shared<SpecOrigin>(SpecOrigin{"test.yaml", {}, {}});
   return typed_attrs(YAML::Load(yaml), origin, "", what);
 }
 

@@ -21,6 +21,7 @@ namespace anneal {
 struct SpecOrigin {
   std::string file;
   std::map<std::string, std::string> overrides;  // dotted path -> origin name
+  std::set<std::string> textual;                 // origin names parsed from a string: no lines to point at
 
   std::string file_for(const std::string& path) const;
 };

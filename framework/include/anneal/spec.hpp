@@ -104,13 +104,30 @@ struct ModelSpec {
   TrainSpec train;
 };
 
+// Text the loader takes from outside the spec file — a key override ("train.epochs=5") or a
+// callback ("{type: early_stopping, patience: 5}") — with the words that name its source in
+// messages and locations: a front end passes what its user typed (the CLI: "--set
+// train.epochs=5"); left empty, messages say "override train.epochs=5" or "callback {...}".
+struct ExternalInput {
+  ExternalInput(std::string text_, std::string source_ = {}) : text(std::move(text_)), source(std::move(source_)) {}
+  ExternalInput(const char* text_) : text(text_) {}
+  std::string text;
+  std::string source;
+};
+
 struct LoadOptions {
-  std::vector<std::string> sets;       // "dotted.key=value" overrides
+  std::vector<ExternalInput> sets;       // "dotted.key=value" overrides, applied in order
   std::optional<std::string> schedule_file;
-  std::vector<std::string> callbacks;  // YAML callback mappings from the command line
-  // A spec's `plugins:` list runs native code: loaded only when the user allows it
-  // (--allow-plugins); otherwise it is an error naming the libraries.
+  std::vector<ExternalInput> callbacks;  // YAML callbacks, after the spec's own
+  // A spec's `plugins:` list runs native code: loaded only when the caller allows it; otherwise
+  // PluginsNotAllowed names the libraries.
   bool allow_plugins = false;
+};
+
+// A spec lists `plugins:` and the loader was not allowed to load native code; at the list.
+class PluginsNotAllowed : public SpecError {
+ public:
+  using SpecError::SpecError;
 };
 
 // Reads a YAML file; a syntax error becomes a SpecError at its line and column.
@@ -118,10 +135,10 @@ YAML::Node load_yaml_file(const std::string& path);
 
 ModelSpec load_model_spec(const std::string& path, const LoadOptions& options = {});
 
-// The model file's YAML with `sets` applied as --set applies them, and its relative file paths
-// (data.path, data.validation_path, plugins) made absolute: a spec that runs from any folder.
-// `anneal tune` writes its winning configuration this way.
-YAML::Node resolved_spec_tree(const std::string& path, const std::vector<std::string>& sets);
+// The model file's YAML with `sets` applied as load_model_spec applies them, and its relative file
+// paths (data.path, data.validation_path, plugins) made absolute: a spec that runs from any
+// folder. `anneal tune` writes its winning configuration this way.
+YAML::Node resolved_spec_tree(const std::string& path, const std::vector<ExternalInput>& sets);
 
 // A schedule file: version, schedule mapping, optional optimizer overrides.
 struct ScheduleFile {
