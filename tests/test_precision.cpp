@@ -63,6 +63,68 @@ TEST_CASE("rounding to bfloat16 keeps 8 significant bits, ties to even, and NaN"
   CHECK(std::isnan(round_to_bfloat16(std::numeric_limits<float>::quiet_NaN())));
   CHECK(std::isinf(round_to_bfloat16(std::numeric_limits<float>::max())));  // rounds past bfloat16's largest
   CHECK(round_to_bfloat16(std::numeric_limits<float>::infinity()) == std::numeric_limits<float>::infinity());
+  // A NaN whose payload lies only in the low half: cutting that half would leave an infinity, so
+  // it comes out a quiet NaN of the same sign that bfloat16 can hold.
+  for (const uint32_t nan : {0x7f800001u, 0xff80ffffu, 0x7fc00000u}) {
+    float x;
+    std::memcpy(&x, &nan, sizeof x);
+    const float r = round_to_bfloat16(x);
+    INFO(nan);
+    CHECK(std::isnan(r));
+    CHECK((bits(r) & 0xffffu) == 0);
+    CHECK((bits(r) >> 31) == (nan >> 31));
+  }
+}
+
+TEST_CASE("mixed_bfloat16: the weights' converted copy is made once per pass and reused until the next",
+          "[precision][gemm]") {
+  // Forward (x W) and input gradient (dY W^T) read the same weights W (7 x 5).
+  const GemmShape forward{false, false, 4, 5, 7, 7, 5, 5, false}, input_grad{false, true, 4, 7, 5, 5, 5, 7, false};
+  GemmPlan plan;
+  plan.add(forward);
+  plan.add(input_grad);
+  GemmOptions options;
+  options.bfloat16 = true;
+  options.emulate_bfloat16 = bfloat16_unsupported_reason().size() > 0;
+  plan.choose(options);
+  std::vector<float> weights(3 + 35), x(28), dy(20), c(28), c_kept(28);
+  float* w = weights.data() + 3;  // not at the start of the range
+  for (size_t i = 0; i < weights.size(); ++i) weights[i] = 0.37f * static_cast<float>(i % 11) - 1.3f + 1e-3f * static_cast<float>(i);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = 0.21f * static_cast<float>(i % 7) - 0.6f + 1e-3f * static_cast<float>(i);
+  for (size_t i = 0; i < dy.size(); ++i) dy[i] = 0.13f * static_cast<float>(i % 5) - 0.3f + 1e-3f * static_cast<float>(i);
+  GemmRunner plain(&plan), kept(&plan);
+  kept.keep_converted(weights.data(), weights.data() + weights.size());
+  const auto same = [](const std::vector<float>& p, const std::vector<float>& q) {
+    return std::memcmp(p.data(), q.data(), p.size() * sizeof(float)) == 0;
+  };
+  // The same bits as converting on every product, for both products of a pass.
+  kept.new_pass();
+  plain.run(forward, x.data(), w, c.data());
+  kept.run(forward, x.data(), w, c_kept.data());
+  CHECK(same(c, c_kept));
+  plain.run(input_grad, dy.data(), w, c.data());
+  kept.run(input_grad, dy.data(), w, c_kept.data());
+  CHECK(same(c, c_kept));
+  // Within a pass the copy is not made again: a change to the weights is not seen...
+  const std::vector<float> before = c_kept;
+  for (int i = 0; i < 35; ++i) w[i] *= 2.0f;
+  kept.run(input_grad, dy.data(), w, c_kept.data());
+  CHECK(same(c_kept, before));
+  // ...until the next pass, which converts them again.
+  kept.new_pass();
+  kept.run(input_grad, dy.data(), w, c_kept.data());
+  plain.run(input_grad, dy.data(), w, c.data());
+  CHECK(same(c, c_kept));
+  CHECK(!same(c_kept, before));
+  // An operand outside the range is converted on every product.
+  std::vector<float> other(w, w + 35);
+  kept.run(forward, x.data(), other.data(), c_kept.data());
+  plain.run(forward, x.data(), other.data(), c.data());
+  CHECK(same(c, c_kept));
+  for (auto& v : other) v *= 0.5f;
+  kept.run(forward, x.data(), other.data(), c_kept.data());
+  plain.run(forward, x.data(), other.data(), c.data());
+  CHECK(same(c, c_kept));
 }
 
 TEST_CASE("mixed_bfloat16 products equal float32 products of the rounded inputs", "[precision][gemm]") {

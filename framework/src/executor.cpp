@@ -25,6 +25,9 @@ Executor::Executor(const CompiledGraph& graph, Weights& weights, uint64_t seed, 
   }
   saved_ = arena(sizes.saved);
   scratch_ = arena(sizes.scratch);
+  // The parameters change only between passes: in mixed_bfloat16 their converted copies are reused
+  // by every product of a pass.
+  gemm_.keep_converted(weights.params.data(), weights.params.data() + weights.params.size());
 
   const auto& nodes = graph.nodes();
   auto activation = [&](size_t i) {
@@ -84,6 +87,7 @@ void Executor::set_profiling(bool on) {
 
 void Executor::forward(int64_t batch, bool training) {
   if (training && mode_ == ExecutorMode::kInference) throw RuntimeFailure("a training pass on an inference executor");
+  gemm_.new_pass();
   const auto& nodes = graph_.nodes();
   for (int index : graph_.order()) {
     const auto& node = nodes[static_cast<size_t>(index)];

@@ -124,12 +124,24 @@ std::string bfloat16_unsupported_reason() {
          " (oneDNN needs AVX-512 at least; AMX or AVX512-BF16 make bfloat16 fast)";
 }
 
+namespace {
+
+// A float's bits rounded to nearest even at bfloat16's 8 significant bits (the low 16 bits then
+// zero). A NaN keeps its sign and gets the quiet bit, so that cutting the low half never turns it
+// into an infinity (a NaN whose payload was only in those bits would). Branch-free, so that the
+// conversion loops vectorize.
+inline uint32_t bfloat16_bits(uint32_t u) {
+  const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+  const uint32_t quiet_nan = (u | 0x00400000u) & 0xffff0000u;
+  return (u & 0x7fffffffu) > 0x7f800000u ? quiet_nan : rounded;
+}
+
+}  // namespace
+
 float round_to_bfloat16(float x) {
   uint32_t u;
   std::memcpy(&u, &x, sizeof u);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return x;  // NaN: keep it (rounding could make it infinite)
-  u += 0x7fffu + ((u >> 16) & 1u);
-  u &= 0xffff0000u;
+  u = bfloat16_bits(u);
   std::memcpy(&x, &u, sizeof x);
   return x;
 }
@@ -397,23 +409,70 @@ struct GemmRunner::State {
   // buffers sized for the largest declared product.
   std::vector<uint16_t> a16, b16;
   std::vector<float> a_rounded, b_rounded;
+  // keep_converted: the range, its converted shadow (same offsets; bfloat16 for oneDNN, rounded
+  // floats for emulation, whichever the plan runs), and which (offset, count) are current.
+  uintptr_t kept_begin = 0, kept_end = 0;
+  std::vector<uint16_t> kept16;
+  std::vector<float> kept_rounded;
+  std::vector<std::pair<size_t, size_t>> current;
 };
+
+void GemmRunner::keep_converted(const float* begin, const float* end) {
+  if (!state_ || !plan_->bfloat16() || begin == end) return;
+  auto& s = *state_;
+  s.kept_begin = reinterpret_cast<uintptr_t>(begin);
+  s.kept_end = reinterpret_cast<uintptr_t>(end);
+  const auto n = static_cast<size_t>(end - begin);
+  const bool native = std::any_of(plan_->choices_.begin(), plan_->choices_.end(),
+                                  [](const GemmChoice& c) { return c.backend == GemmBackend::kOneDnnBf16; });
+  // Undeclared products (a short last batch) are emulated, so emulation keeps its copy in either case.
+  s.kept16.assign(native ? n : 0, 0);
+  s.kept_rounded.assign(n, 0.0f);
+  s.current.clear();
+  s.current.reserve(2 * plan_->choices_.size() + 8);  // each product's two operands, at most
+}
+
+void GemmRunner::new_pass() {
+  if (state_) state_->current.clear();
+}
+
+template <class T, class Convert>
+const T* GemmRunner::converted(const float* from, size_t n, std::vector<T>& scratch, std::vector<T>& kept,
+                               Convert convert) {
+  auto& s = *state_;
+  const auto address = reinterpret_cast<uintptr_t>(from);
+  if (!kept.empty() && address >= s.kept_begin && address + n * sizeof(float) <= s.kept_end) {
+    const size_t offset = (address - s.kept_begin) / sizeof(float);
+    T* copy = kept.data() + offset;
+    const std::pair<size_t, size_t> range{offset, n};
+    if (std::find(s.current.begin(), s.current.end(), range) == s.current.end()) {
+      convert(from, n, copy);
+      s.current.push_back(range);
+    }
+    return copy;
+  }
+  if (scratch.size() < n) scratch.resize(n);  // only for a product larger than every declared one
+  convert(from, n, scratch.data());
+  return scratch.data();
+}
 
 namespace {
 
 void to_bfloat16(const float* from, size_t n, uint16_t* to) {
   for (size_t i = 0; i < n; ++i) {
-    const float r = round_to_bfloat16(from[i]);
     uint32_t u;
-    std::memcpy(&u, &r, sizeof u);
-    to[i] = static_cast<uint16_t>(u >> 16);
+    std::memcpy(&u, from + i, sizeof u);
+    to[i] = static_cast<uint16_t>(bfloat16_bits(u) >> 16);
   }
 }
 
-const float* rounded(const float* from, size_t n, std::vector<float>& to) {
-  if (to.size() < n) to.resize(n);  // only for a product larger than every declared one
-  for (size_t i = 0; i < n; ++i) to[i] = round_to_bfloat16(from[i]);
-  return to.data();
+void to_rounded(const float* from, size_t n, float* to) {
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t u;
+    std::memcpy(&u, from + i, sizeof u);
+    u = bfloat16_bits(u);
+    std::memcpy(to + i, &u, sizeof u);
+  }
 }
 
 }  // namespace
@@ -456,12 +515,13 @@ void GemmRunner::run(const GemmShape& shape, const float* a, const float* b, flo
       s.executions[static_cast<size_t>(i)]->run(a, b, c, s.scratchpad.data());
       return;
     case GemmBackend::kOneDnnBf16:
-      to_bfloat16(a, a_size(shape), s.a16.data());
-      to_bfloat16(b, b_size(shape), s.b16.data());
-      s.executions[static_cast<size_t>(i)]->run(s.a16.data(), s.b16.data(), c, s.scratchpad.data());
+      s.executions[static_cast<size_t>(i)]->run(converted(a, a_size(shape), s.a16, s.kept16, to_bfloat16),
+                                                converted(b, b_size(shape), s.b16, s.kept16, to_bfloat16), c,
+                                                s.scratchpad.data());
       return;
     case GemmBackend::kEmulatedBf16:
-      run_openblas(shape, rounded(a, a_size(shape), s.a_rounded), rounded(b, b_size(shape), s.b_rounded), c);
+      run_openblas(shape, converted(a, a_size(shape), s.a_rounded, s.kept_rounded, to_rounded),
+                   converted(b, b_size(shape), s.b_rounded, s.kept_rounded, to_rounded), c);
       return;
     case GemmBackend::kOpenBlas:
       run_openblas(shape, a, b, c);

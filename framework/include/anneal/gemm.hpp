@@ -94,11 +94,11 @@ class FileGemmCache : public GemmCache {
 struct GemmOptions {
   GemmPolicy policy = GemmPolicy::kOpenBlas;
   std::shared_ptr<GemmCache> cache;  // auto only; null: measure every time
-  int threads = 0;
+  int threads = 0;                    // threads the products will run on (for the cache key); 0: BLAS's
   // mixed_bfloat16: every declared product on oneDNN in bfloat16 (refused, with the missing CPU
   // feature named, where oneDNN has no bfloat16 support), or emulated when asked to.
   bool bfloat16 = false;
-  bool emulate_bfloat16 = false;             // threads the products will run on (for the cache key); 0: BLAS's
+  bool emulate_bfloat16 = false;
 };
 
 // Whether this build has oneDNN, and its version ("oneDNN 2.6.3") or why not.
@@ -108,7 +108,8 @@ std::string onednn_description();
 std::string onednn_isa();
 // Empty where mixed_bfloat16 runs natively; otherwise what is missing, in words.
 std::string bfloat16_unsupported_reason();
-// Round to nearest even to bfloat16's 8 significant bits (NaN stays NaN); the result is a float.
+// Round to nearest even to bfloat16's 8 significant bits; the result is a float. A NaN stays a NaN
+// of its sign (quiet, with the low 16 bits clear, so that bfloat16 holds it too).
 float round_to_bfloat16(float x);
 // The CPU's model name (from cpuid), the machine part of a cache key.
 std::string cpu_model();
@@ -156,8 +157,18 @@ class GemmRunner {
 
   void run(const GemmShape& shape, const float* a, const float* b, float* c);
 
+  // mixed_bfloat16: an operand lying inside [begin, end) (the weights) is converted once and its
+  // copy reused until new_pass(). A dense layer's forward and input-gradient products read the
+  // same weights, which change only between steps, so a step converts them once, not twice.
+  // Without a range every product converts both its operands; for float32 plans it is a no-op.
+  void keep_converted(const float* begin, const float* end);
+  // The kept range may have changed (the executor calls it at every forward pass).
+  void new_pass();
+
  private:
   struct State;
+  template <class T, class Convert>
+  const T* converted(const float* from, size_t n, std::vector<T>& scratch, std::vector<T>& kept, Convert convert);
   const GemmPlan* plan_ = nullptr;
   std::unique_ptr<State> state_;
 };
