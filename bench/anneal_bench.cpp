@@ -2,6 +2,7 @@
 //   anneal_bench sgemm M N K [trans_a trans_b] [--threads T]      GFLOP/s of one sgemm shape
 //   anneal_bench train MODEL [--batch B] [--updates N] [--warmup W] [--threads T] [--profile 1]
 //                            [--blocks K]  (the median of K equal blocks of the updates; default 1)
+//                            [--precision float32|mixed_bfloat16] [--emulate-bf16 1]   (train and predict)
 //                            [--gemm auto|openblas|onednn] [--gemm-cache FILE]   (auto: what the CLI does)
 //                                                                  time per update of a spec's model
 //                                                                  (and each node's share of it)
@@ -100,13 +101,22 @@ BuildOptions bench_build(int argc, char** argv) {
   build.gemm.threads = blas::threads();
   const std::string cache = option(argc, argv, "--gemm-cache", "");
   if (!cache.empty()) build.gemm.cache = std::make_shared<FileGemmCache>(cache);
+  build.gemm.emulate_bfloat16 = option(argc, argv, "--emulate-bf16", "0") == "1";
   return build;
 }
 
-int predict(int argc, char** argv) {
+// The spec's overrides for a measurement: `sets`, then --precision (train.precision) if given.
+LoadOptions bench_load(int argc, char** argv, std::vector<ExternalInput> sets) {
   LoadOptions load;
-  load.sets = {"train.validation_split=0", "data.synthetic.rows=" + option(argc, argv, "--rows", "100000"),
-               "train.batch_size=" + option(argc, argv, "--batch", "1024")};
+  load.sets = std::move(sets);
+  const std::string precision = option(argc, argv, "--precision", "");
+  if (!precision.empty()) load.sets.push_back("train.precision=" + precision);
+  return load;
+}
+
+int predict(int argc, char** argv) {
+  const LoadOptions load = bench_load(argc, argv, {"train.validation_split=0", "data.synthetic.rows=" + option(argc, argv, "--rows", "100000"),
+                                                   "train.batch_size=" + option(argc, argv, "--batch", "1024")});
   Experiment ex = build_experiment(load_model_spec(argv[2], load), true, bench_build(argc, argv));
   // Stored before the clock starts, as PyTorch's side holds its rows: the model against the model.
   const Dataset rows = stored(*ex.train);
@@ -125,10 +135,10 @@ int predict(int argc, char** argv) {
 }
 
 int train(int argc, char** argv) {
-  LoadOptions load;
-  load.sets.push_back("train.validation_split=0");
+  std::vector<ExternalInput> sets{"train.validation_split=0"};
   const std::string batch = option(argc, argv, "--batch", "");
-  if (!batch.empty()) load.sets.push_back("train.batch_size=" + batch);
+  if (!batch.empty()) sets.push_back("train.batch_size=" + batch);
+  const LoadOptions load = bench_load(argc, argv, std::move(sets));
   const int64_t updates = std::atoll(option(argc, argv, "--updates", "100").c_str());
   const int64_t warmup = std::atoll(option(argc, argv, "--warmup", "10").c_str());
   ModelSpec spec = load_model_spec(argv[2], load);

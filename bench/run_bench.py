@@ -4,10 +4,12 @@
 Every workload runs REPEATS (at least 5) times in each framework, interleaved, as separate
 processes; the table shows medians, the ratio Anneal/PyTorch (>1: Anneal faster) as the median of
 the per-pair ratios with their range, each process's peak resident memory, and each workload's
-fraction of the sgemm ceiling measured in the same run for the same shapes. PyTorch runs the MLP
-and the conv net twice per round: in float32, and with bfloat16 autocast (what a PyTorch user gets
-from one line; by default only on CPUs with bfloat16 units, since elsewhere oneDNN emulates it
-about a hundred times slower than float32). The CPU's model and ISA flags go with the results. When a side's runs of a measure
+fraction of the sgemm ceiling measured in the same run for the same shapes. PyTorch runs the MLP,
+the conv net and inference twice per round: in float32, and with bfloat16 autocast (what a PyTorch
+user gets from one line; by default only on CPUs with bfloat16 units, since elsewhere oneDNN
+emulates it about a hundred times slower than float32), against which Anneal runs in
+mixed_bfloat16 (emulated, and labelled so, where the CPU has no bfloat16 products). The CPU's
+model and ISA flags go with the results. When a side's runs of a measure
 spread by more than 15 % (max - min over the median) the machine was busy: that workload's rounds
 are measured again (--attempts, default 3), and a measure still spread after the last attempt is
 refused: the table shows its spread instead of its figures. The README's table (between its
@@ -120,6 +122,12 @@ class Bench:
         self.with_bf16 = self.have_torch and (args.bf16 == "always" or (args.bf16 == "auto" and (
             "avx512_bf16" in self.cpu["isa"] or "amx_bf16" in self.cpu["isa"])))
         self.conv_shares = {}
+        # Anneal's side of the bfloat16 rounds: mixed_bfloat16, natively where oneDNN has bfloat16
+        # products (AVX-512 and up), emulated (and labelled so) where --bf16 always asks for them
+        # on a CPU without.
+        native = "avx512f" in self.cpu["isa"]
+        self.anneal_bf16 = ["--precision", "mixed_bfloat16"] + ([] if native else ["--emulate-bf16", "1"])
+        self.bf16_metric = " in mixed_bfloat16" + ("" if native else " (emulated)")
 
     def anneal_json(self, argv):
         return last_json(run_measured([self.bench] + argv)[0])
@@ -169,10 +177,11 @@ class Bench:
         shapes = [(batch, 1024, 784, "n", "n"), (batch, 1024, 1024, "n", "n"), (batch, 10, 1024, "n", "n"),
                   (784, 1024, batch, "t", "n"), (1024, 1024, batch, "t", "n"), (1024, 10, batch, "t", "n"),
                   (batch, 1024, 1024, "n", "t"), (batch, 1024, 10, "n", "t")]
-        a_sps, t_sps, b_sps, a_rss, t_rss, fractions = [], [], [], [], [], []
+        a_sps, a_bf, t_sps, b_sps, a_rss, t_rss, fractions = [], [], [], [], [], [], []
+        argv = ["train", self.mlp_model, "--batch", str(batch), "--updates", updates, "--blocks", "7", "--warmup", "5",
+                "--threads", self.threads] + self.gemm_args
         for _ in range(self.args.repeats):
-            j = self.anneal_json(["train", self.mlp_model, "--batch", str(batch), "--updates", updates, "--blocks", "7",
-                                  "--warmup", "5", "--threads", self.threads] + self.gemm_args)
+            j = self.anneal_json(argv)
             a_sps.append(j["samples_per_s"])
             a_rss.append(j["peak_rss_mib"])
             fractions.append(sum(self.sgemm(*shape)["seconds"] for shape in shapes) / (batch / a_sps[-1]))
@@ -181,12 +190,14 @@ class Bench:
                 t_sps.append(j["samples_per_s"])
                 t_rss.append(j["peak_rss_mib"])
                 if self.with_bf16:
+                    a_bf.append(self.anneal_json(argv + self.anneal_bf16)["samples_per_s"])
                     b_sps.append(self.torch_json(["mlp", str(batch), updates, "bf16"])["samples_per_s"])
         rss = statistics.median(a_rss), (statistics.median(t_rss) if t_rss else None)
         name = "MLP 784-1024-1024-10, batch %d" % batch
         rows = [pair_row(name, "samples/s", "1/s", a_sps, t_sps, True, *rss, statistics.median(fractions))]
         if self.with_bf16:
-            rows.append(pair_row(name, "samples/s", "1/s", a_sps, b_sps, True, *rss, peer="PyTorch bfloat16 autocast"))
+            rows.append(pair_row(name, "samples/s" + self.bf16_metric, "1/s", a_bf, b_sps, True, *rss,
+                                 peer="PyTorch bfloat16 autocast"))
         rows.append(pair_row(name, "real GFLOP/s", "GFLOP/s", [s * real_flop / 1e9 for s in a_sps],
                              [s * real_flop / 1e9 for s in t_sps], True, *rss))
         return rows
@@ -196,10 +207,11 @@ class Bench:
         Anneal's executor time."""
         model = os.path.join(ROOT, "models", "conv_synthetic.yaml")
         updates = str(max(5, int(30 * self.scale)))
-        a_sps, t_sps, b_sps, a_rss, t_rss, shares = [], [], [], [], [], []
+        a_sps, a_bf, t_sps, b_sps, a_rss, t_rss, shares = [], [], [], [], [], [], []
+        argv = ["train", model, "--updates", updates, "--blocks", "7", "--warmup", "3", "--threads", self.threads] + \
+            self.gemm_args
         for _ in range(self.args.repeats):
-            j = self.anneal_json(["train", model, "--updates", updates, "--blocks", "7", "--warmup", "3", "--threads", self.threads,
-                                  "--profile", "1"] + self.gemm_args)
+            j = self.anneal_json(argv + ["--profile", "1"])
             a_sps.append(j["samples_per_s"])
             a_rss.append(j["peak_rss_mib"])
             shares.append(j["shares"])
@@ -208,6 +220,7 @@ class Bench:
                 t_sps.append(j["samples_per_s"])
                 t_rss.append(j["peak_rss_mib"])
                 if self.with_bf16:
+                    a_bf.append(self.anneal_json(argv + self.anneal_bf16)["samples_per_s"])
                     b_sps.append(self.torch_json(["conv", "64", updates, "bf16"])["samples_per_s"])
         self.conv_shares = {node: [statistics.median(sh[node][k] for sh in shares) for k in (0, 1)] for node in shares[0]}
         conv_flop = 25.46e6  # per training sample, from `anneal check models/conv_synthetic.yaml`
@@ -215,7 +228,8 @@ class Bench:
         name = "conv net [1,28,28], batch 64"
         rows = [pair_row(name, "samples/s", "1/s", a_sps, t_sps, True, *rss)]
         if self.with_bf16:
-            rows.append(pair_row(name, "samples/s", "1/s", a_sps, b_sps, True, *rss, peer="PyTorch bfloat16 autocast"))
+            rows.append(pair_row(name, "samples/s" + self.bf16_metric, "1/s", a_bf, b_sps, True, *rss,
+                                 peer="PyTorch bfloat16 autocast"))
         rows.append(pair_row(name, "real GFLOP/s", "GFLOP/s", [s * conv_flop / 1e9 for s in a_sps],
                              [s * conv_flop / 1e9 for s in t_sps], True, *rss))
         return rows
@@ -224,10 +238,10 @@ class Bench:
         """The MLP's outputs for 100 000 rows at batch 1024, what `anneal predict` computes, against
         PyTorch under torch.inference_mode()."""
         rows_n = str(25000 if self.args.quick else 100000)
-        a_rps, t_rps, b_rps, a_rss, t_rss = [], [], [], [], []
+        a_rps, a_bf, t_rps, b_rps, a_rss, t_rss = [], [], [], [], [], []
+        argv = ["predict", self.mlp_model, "--rows", rows_n, "--batch", "1024", "--threads", self.threads] + self.gemm_args
         for _ in range(self.args.repeats):
-            j = self.anneal_json(["predict", self.mlp_model, "--rows", rows_n, "--batch", "1024", "--threads",
-                                  self.threads] + self.gemm_args)
+            j = self.anneal_json(argv)
             a_rps.append(j["rows_per_s"])
             a_rss.append(j["peak_rss_mib"])
             if self.have_torch:
@@ -235,12 +249,14 @@ class Bench:
                 t_rps.append(j["rows_per_s"])
                 t_rss.append(j["peak_rss_mib"])
                 if self.with_bf16:
+                    a_bf.append(self.anneal_json(argv + self.anneal_bf16)["rows_per_s"])
                     b_rps.append(self.torch_json(["predict", "1024", rows_n, "bf16"])["rows_per_s"])
         rss = statistics.median(a_rss), (statistics.median(t_rss) if t_rss else None)
         name = "MLP inference, %s rows, batch 1024" % rows_n
         rows = [pair_row(name, "rows/s", "1/s", a_rps, t_rps, True, *rss)]
         if self.with_bf16:
-            rows.append(pair_row(name, "rows/s", "1/s", a_rps, b_rps, True, *rss, peer="PyTorch bfloat16 autocast"))
+            rows.append(pair_row(name, "rows/s" + self.bf16_metric, "1/s", a_bf, b_rps, True, *rss,
+                                 peer="PyTorch bfloat16 autocast"))
         return rows
 
     def measure_all(self):
