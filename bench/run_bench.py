@@ -168,6 +168,40 @@ class Bench:
                 pair_row(name, "time per epoch (9 updates + validation)", "us", a_epoch, t_epoch, False, *rss),
                 pair_row(name, "whole process, 50 epochs", "s", a_proc, t_proc, False, *rss)]
 
+    def rounds(self, anneal_argv, torch_argv, key, profile=(), each_round=None):
+        """REPEATS interleaved rounds of separate processes: Anneal, PyTorch and, with the bfloat16
+        rounds, Anneal in mixed_bfloat16 and PyTorch under autocast. `key` is the figure both sides
+        print; `profile` goes to Anneal's float32 run only, whose JSON `each_round` then sees (the
+        sgemm ceiling measured next to it, the conv net's shares)."""
+        r = {"anneal": [], "anneal_bf16": [], "pytorch": [], "pytorch_bf16": [], "anneal_rss": [], "pytorch_rss": []}
+        for _ in range(self.args.repeats):
+            j = self.anneal_json(anneal_argv + list(profile))
+            r["anneal"].append(j[key])
+            r["anneal_rss"].append(j["peak_rss_mib"])
+            if each_round:
+                each_round(j)
+            if self.have_torch:
+                j = self.torch_json(torch_argv)
+                r["pytorch"].append(j[key])
+                r["pytorch_rss"].append(j["peak_rss_mib"])
+                if self.with_bf16:
+                    r["anneal_bf16"].append(self.anneal_json(anneal_argv + self.anneal_bf16)[key])
+                    r["pytorch_bf16"].append(self.torch_json(torch_argv + ["bf16"])[key])
+        return r
+
+    def compared(self, name, metric, r, ceiling=None, flop=None):
+        """The rows of one workload's rounds: float32 against float32, Anneal's mixed_bfloat16 against
+        PyTorch's autocast where those ran, and with `flop` (per sample) the float32 GFLOP/s."""
+        rss = statistics.median(r["anneal_rss"]), (statistics.median(r["pytorch_rss"]) if r["pytorch_rss"] else None)
+        rows = [pair_row(name, metric, "1/s", r["anneal"], r["pytorch"], True, *rss, ceiling)]
+        if self.with_bf16:
+            rows.append(pair_row(name, metric + self.bf16_metric, "1/s", r["anneal_bf16"], r["pytorch_bf16"], True, *rss,
+                                 peer="PyTorch bfloat16 autocast"))
+        if flop:
+            rows.append(pair_row(name, "real GFLOP/s", "GFLOP/s", [v * flop / 1e9 for v in r["anneal"]],
+                                 [v * flop / 1e9 for v in r["pytorch"]], True, *rss))
+        return rows
+
     def mlp(self, batch, updates):
         """The MLP 784-1024-1024-10 at one batch size, with the sgemm ceiling for one update's
         GEMMs, as Anneal issues them, measured in every round next to the training it bounds."""
@@ -177,87 +211,36 @@ class Bench:
         shapes = [(batch, 1024, 784, "n", "n"), (batch, 1024, 1024, "n", "n"), (batch, 10, 1024, "n", "n"),
                   (784, 1024, batch, "t", "n"), (1024, 1024, batch, "t", "n"), (1024, 10, batch, "t", "n"),
                   (batch, 1024, 1024, "n", "t"), (batch, 1024, 10, "n", "t")]
-        a_sps, a_bf, t_sps, b_sps, a_rss, t_rss, fractions = [], [], [], [], [], [], []
-        argv = ["train", self.mlp_model, "--batch", str(batch), "--updates", updates, "--blocks", "7", "--warmup", "5",
-                "--threads", self.threads] + self.gemm_args
-        for _ in range(self.args.repeats):
-            j = self.anneal_json(argv)
-            a_sps.append(j["samples_per_s"])
-            a_rss.append(j["peak_rss_mib"])
-            fractions.append(sum(self.sgemm(*shape)["seconds"] for shape in shapes) / (batch / a_sps[-1]))
-            if self.have_torch:
-                j = self.torch_json(["mlp", str(batch), updates])
-                t_sps.append(j["samples_per_s"])
-                t_rss.append(j["peak_rss_mib"])
-                if self.with_bf16:
-                    a_bf.append(self.anneal_json(argv + self.anneal_bf16)["samples_per_s"])
-                    b_sps.append(self.torch_json(["mlp", str(batch), updates, "bf16"])["samples_per_s"])
-        rss = statistics.median(a_rss), (statistics.median(t_rss) if t_rss else None)
-        name = "MLP 784-1024-1024-10, batch %d" % batch
-        rows = [pair_row(name, "samples/s", "1/s", a_sps, t_sps, True, *rss, statistics.median(fractions))]
-        if self.with_bf16:
-            rows.append(pair_row(name, "samples/s" + self.bf16_metric, "1/s", a_bf, b_sps, True, *rss,
-                                 peer="PyTorch bfloat16 autocast"))
-        rows.append(pair_row(name, "real GFLOP/s", "GFLOP/s", [s * real_flop / 1e9 for s in a_sps],
-                             [s * real_flop / 1e9 for s in t_sps], True, *rss))
-        return rows
+        fractions = []
+
+        def ceiling(j):
+            fractions.append(sum(self.sgemm(*shape)["seconds"] for shape in shapes) / (batch / j["samples_per_s"]))
+        r = self.rounds(["train", self.mlp_model, "--batch", str(batch), "--updates", updates, "--blocks", "7", "--warmup",
+                         "5", "--threads", self.threads] + self.gemm_args, ["mlp", str(batch), updates], "samples_per_s",
+                        each_round=ceiling)
+        return self.compared("MLP 784-1024-1024-10, batch %d" % batch, "samples/s", r, statistics.median(fractions),
+                             flop=real_flop)
 
     def conv(self):
         """The conv net (models/conv_synthetic.yaml), batch 64, with each conv layer's share of
         Anneal's executor time."""
         model = os.path.join(ROOT, "models", "conv_synthetic.yaml")
         updates = str(max(5, int(30 * self.scale)))
-        a_sps, a_bf, t_sps, b_sps, a_rss, t_rss, shares = [], [], [], [], [], [], []
-        argv = ["train", model, "--updates", updates, "--blocks", "7", "--warmup", "3", "--threads", self.threads] + \
-            self.gemm_args
-        for _ in range(self.args.repeats):
-            j = self.anneal_json(argv + ["--profile", "1"])
-            a_sps.append(j["samples_per_s"])
-            a_rss.append(j["peak_rss_mib"])
-            shares.append(j["shares"])
-            if self.have_torch:
-                j = self.torch_json(["conv", "64", updates])
-                t_sps.append(j["samples_per_s"])
-                t_rss.append(j["peak_rss_mib"])
-                if self.with_bf16:
-                    a_bf.append(self.anneal_json(argv + self.anneal_bf16)["samples_per_s"])
-                    b_sps.append(self.torch_json(["conv", "64", updates, "bf16"])["samples_per_s"])
+        shares = []
+        r = self.rounds(["train", model, "--updates", updates, "--blocks", "7", "--warmup", "3", "--threads", self.threads] +
+                        self.gemm_args, ["conv", "64", updates], "samples_per_s", profile=["--profile", "1"],
+                        each_round=lambda j: shares.append(j["shares"]))
         self.conv_shares = {node: [statistics.median(sh[node][k] for sh in shares) for k in (0, 1)] for node in shares[0]}
         conv_flop = 25.46e6  # per training sample, from `anneal check models/conv_synthetic.yaml`
-        rss = statistics.median(a_rss), (statistics.median(t_rss) if t_rss else None)
-        name = "conv net [1,28,28], batch 64"
-        rows = [pair_row(name, "samples/s", "1/s", a_sps, t_sps, True, *rss)]
-        if self.with_bf16:
-            rows.append(pair_row(name, "samples/s" + self.bf16_metric, "1/s", a_bf, b_sps, True, *rss,
-                                 peer="PyTorch bfloat16 autocast"))
-        rows.append(pair_row(name, "real GFLOP/s", "GFLOP/s", [s * conv_flop / 1e9 for s in a_sps],
-                             [s * conv_flop / 1e9 for s in t_sps], True, *rss))
-        return rows
+        return self.compared("conv net [1,28,28], batch 64", "samples/s", r, flop=conv_flop)
 
     def inference(self):
         """The MLP's outputs for 100 000 rows at batch 1024, what `anneal predict` computes, against
         PyTorch under torch.inference_mode()."""
         rows_n = str(25000 if self.args.quick else 100000)
-        a_rps, a_bf, t_rps, b_rps, a_rss, t_rss = [], [], [], [], [], []
-        argv = ["predict", self.mlp_model, "--rows", rows_n, "--batch", "1024", "--threads", self.threads] + self.gemm_args
-        for _ in range(self.args.repeats):
-            j = self.anneal_json(argv)
-            a_rps.append(j["rows_per_s"])
-            a_rss.append(j["peak_rss_mib"])
-            if self.have_torch:
-                j = self.torch_json(["predict", "1024", rows_n])
-                t_rps.append(j["rows_per_s"])
-                t_rss.append(j["peak_rss_mib"])
-                if self.with_bf16:
-                    a_bf.append(self.anneal_json(argv + self.anneal_bf16)["rows_per_s"])
-                    b_rps.append(self.torch_json(["predict", "1024", rows_n, "bf16"])["rows_per_s"])
-        rss = statistics.median(a_rss), (statistics.median(t_rss) if t_rss else None)
-        name = "MLP inference, %s rows, batch 1024" % rows_n
-        rows = [pair_row(name, "rows/s", "1/s", a_rps, t_rps, True, *rss)]
-        if self.with_bf16:
-            rows.append(pair_row(name, "rows/s" + self.bf16_metric, "1/s", a_bf, b_rps, True, *rss,
-                                 peer="PyTorch bfloat16 autocast"))
-        return rows
+        r = self.rounds(["predict", self.mlp_model, "--rows", rows_n, "--batch", "1024", "--threads", self.threads] +
+                        self.gemm_args, ["predict", "1024", rows_n], "rows_per_s")
+        return self.compared("MLP inference, %s rows, batch 1024" % rows_n, "rows/s", r)
 
     def measure_all(self):
         rows = []
