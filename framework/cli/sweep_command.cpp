@@ -265,27 +265,91 @@ PlotPanel mean_panel(const std::vector<ScheduleResults>& results, const std::str
   return panel;
 }
 
-}  // namespace
-
-int sweep_command(const Args& args) {
-  po::options_description options("sweep options");
+// What the command line asks of a sweep.
+struct SweepFlags {
   std::string model, out_dir = "sweep", metric = "val_accuracy", baseline;
   std::vector<std::string> schedules, sets;
   int seeds = 5, jobs = 1;
   Unsigned first_seed{1}, bootstrap_seed{0};
+};
+
+void add_sweep_options(po::options_description& options, SweepFlags& f) {
   options.add_options()
-      ("model", po::value(&model)->required(), "model spec (YAML)")
-      ("schedule", po::value(&schedules)->required()->composing(), "schedule spec (repeatable)")
-      ("seeds", po::value(&seeds)->default_value(5), "seeds per schedule")
-      ("first-seed", po::value(&first_seed)->default_value(Unsigned{1}), "the first seed")
-      ("jobs,j", po::value(&jobs)->default_value(1), "runs at once (separate processes)")
-      ("metric", po::value(&metric)->default_value("val_accuracy"), "the log key to compare")
-      ("baseline", po::value(&baseline), "the schedule the others are compared with (file name without .yaml; default: the first)")
-      ("bootstrap-seed", po::value(&bootstrap_seed)->default_value(Unsigned{0}), "seed of the bootstrap resampling")
+      ("model", po::value(&f.model)->required(), "model spec (YAML)")
+      ("schedule", po::value(&f.schedules)->required()->composing(), "schedule spec (repeatable)")
+      ("seeds", po::value(&f.seeds)->default_value(5), "seeds per schedule")
+      ("first-seed", po::value(&f.first_seed)->default_value(Unsigned{1}), "the first seed")
+      ("jobs,j", po::value(&f.jobs)->default_value(1), "runs at once (separate processes)")
+      ("metric", po::value(&f.metric)->default_value("val_accuracy"), "the log key to compare")
+      ("baseline", po::value(&f.baseline), "the schedule the others are compared with (file name without .yaml; default: the first)")
+      ("bootstrap-seed", po::value(&f.bootstrap_seed)->default_value(Unsigned{0}), "seed of the bootstrap resampling")
       ("epochs", po::value<int64_t>(), "override train.epochs")
-      ("set", po::value(&sets)->composing(), "override a spec field in every run (repeatable)")
-      ("output,o", po::value(&out_dir)->default_value("sweep"), "folder for histories, logs, tables and the plot");
+      ("set", po::value(&f.sets)->composing(), "override a spec field in every run (repeatable)")
+      ("output,o", po::value(&f.out_dir)->default_value("sweep"), "folder for histories, logs, tables and the plot");
   add_distributed_options(options);
+}
+
+// The schedules' names (their file stems), with the flags checked and the baseline resolved;
+// creates the output folder.
+std::vector<std::string> check_sweep(SweepFlags& f, bool distributed) {
+  if (f.seeds < 1 || f.jobs < 1) throw UsageError("--seeds and --jobs must be at least 1");
+  if (distributed && f.jobs > 1)
+    throw UsageError("--jobs " + std::to_string(f.jobs) + ": over MPI ranks each rank runs one training at a time; start "
+                     "more ranks instead");
+  std::vector<std::string> names;
+  for (const auto& schedule : f.schedules) names.push_back(fs::path(schedule).stem().string());
+  if (f.baseline.empty()) f.baseline = names.front();
+  if (std::find(names.begin(), names.end(), f.baseline) == names.end())
+    throw UsageError("--baseline " + f.baseline + ": not one of the sweep's schedules (" + suggest_known(f.baseline, names) + ")");
+  fs::create_directories(fs::path(f.out_dir) / "runs");
+  return names;
+}
+
+// One run's `anneal train` command: its schedule and seed, and the sweep's overrides and plugins.
+std::vector<std::string> train_argv(const std::string& self, const SweepFlags& f, const po::variables_map& vm, const Run& r) {
+  std::vector<std::string> argv{self, "train", f.model, "--schedule", r.schedule, "--seed", std::to_string(r.seed),
+                                "--history", r.history, "--quiet", "--threads", "1"};
+  if (vm.count("epochs")) argv.insert(argv.end(), {"--epochs", std::to_string(vm["epochs"].as<int64_t>())});
+  for (const auto& s : f.sets) argv.insert(argv.end(), {"--set", s});
+  if (vm.count("plugin"))
+    for (const auto& p : vm["plugin"].as<std::vector<std::string>>()) argv.insert(argv.end(), {"--plugin", p});
+  if (load_options(vm).allow_plugins) argv.push_back("--allow-plugins");
+  return argv;
+}
+
+// The comparison of the finished runs: printed, and written as summary.md/.csv/.json and a plot.
+// Exit code 1 when a schedule has no finished run.
+int report_sweep(const std::vector<Run>& runs, const SweepFlags& f, size_t baseline) {
+  std::vector<std::string> failures;
+  std::vector<ScheduleResults> results;
+  for (const auto& schedule : f.schedules) results.push_back(collect(runs, schedule, f.metric, failures));
+  const std::vector<Comparison> comparisons = compare_all(results, baseline, f.bootstrap_seed.value);
+  const size_t tests = static_cast<size_t>(std::count_if(comparisons.begin(), comparisons.end(),
+                                                         [](const Comparison& c) { return !c.baseline && c.pairs > 0; }));
+  const Tables t = tabulate(results, comparisons, f.metric, f.baseline, f.bootstrap_seed.value);
+  const PlotPanel panel = mean_panel(results, f.metric);
+  std::printf("\n%s", t.md.c_str());
+  std::printf("\nCI: 95 %% percentile bootstrap of the mean (10 000 resamples). Δ: mean paired difference from %s over the "
+              "seeds both finished, with its paired bootstrap CI; p: two-sided Wilcoxon signed-rank; Holm p: corrected for %zu "
+              "comparisons; * significant at 0.05 after correction.\n", f.baseline.c_str(), tests);
+  for (const auto& failure : failures) std::printf("failed: %s\n", failure.c_str());
+  const fs::path out(f.out_dir);
+  write_file_atomically((out / "summary.md").string(), t.md);
+  write_file_atomically((out / "summary.csv").string(), t.csv);
+  write_file_atomically((out / "summary.json").string(), t.json);
+  write_file_atomically((out / (f.metric + ".svg")).string(), render_svg({panel}, 1, 760, 440));
+  std::printf("\nwrote %s/summary.md, summary.csv, summary.json, %s.svg and runs/\n", f.out_dir.c_str(), f.metric.c_str());
+  // A schedule none of whose runs finished has no row to compare: the sweep failed for it.
+  const bool schedule_failed = std::any_of(results.begin(), results.end(), [](const ScheduleResults& r) { return r.finals.empty(); });
+  return schedule_failed ? kExitRuntime : kExitOk;
+}
+
+}  // namespace
+
+int sweep_command(const Args& args) {
+  po::options_description options("sweep options");
+  SweepFlags f;
+  add_sweep_options(options, f);
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map vm;
@@ -294,62 +358,20 @@ int sweep_command(const Args& args) {
     return kExitOk;
   const auto session = open_distributed(vm);
   std::vector<std::string> names;
-  if (const int code = agree_on_setup(session.get(), [&] {
-        if (seeds < 1 || jobs < 1) throw UsageError("--seeds and --jobs must be at least 1");
-        if (session && jobs > 1)
-          throw UsageError("--jobs " + std::to_string(jobs) + ": over MPI ranks each rank runs one training at a time; start "
-                           "more ranks instead");
-        for (const auto& schedule : schedules) names.push_back(fs::path(schedule).stem().string());
-        if (baseline.empty()) baseline = names.front();
-        if (std::find(names.begin(), names.end(), baseline) == names.end())
-          throw UsageError("--baseline " + baseline + ": not one of the sweep's schedules (" + suggest_known(baseline, names) + ")");
-        fs::create_directories(fs::path(out_dir) / "runs");
-      }))
-    return code;
-  const bool root = !session || session->rank() == 0;
-  const auto base_at = std::find(names.begin(), names.end(), baseline);
+  if (const int code = agree_on_setup(session.get(), [&] { names = check_sweep(f, session != nullptr); })) return code;
   const std::string self = self_executable();
 
-  std::vector<Run> runs = plan_runs(schedules, seeds, first_seed.value, out_dir);
+  std::vector<Run> runs = plan_runs(f.schedules, f.seeds, f.first_seed.value, f.out_dir);
+  const bool root = !session || session->rank() == 0;
   if (root) {
-    std::printf("sweep: %zu runs (%zu schedules x %d seeds), %d at a time%s\n", runs.size(), schedules.size(), seeds,
-                session ? session->size() : jobs, session ? " (one per MPI rank)" : "");
+    std::printf("sweep: %zu runs (%zu schedules x %d seeds), %d at a time%s\n", runs.size(), f.schedules.size(), f.seeds,
+                session ? session->size() : f.jobs, session ? " (one per MPI rank)" : "");
     std::fflush(stdout);
   }
-  run_all(runs, jobs, session.get(), [&](const Run& r) {
-    std::vector<std::string> argv{self, "train", model, "--schedule", r.schedule, "--seed", std::to_string(r.seed),
-                                  "--history", r.history, "--quiet", "--threads", "1"};
-    if (vm.count("epochs")) argv.insert(argv.end(), {"--epochs", std::to_string(vm["epochs"].as<int64_t>())});
-    for (const auto& s : sets) argv.insert(argv.end(), {"--set", s});
-    if (vm.count("plugin"))
-      for (const auto& p : vm["plugin"].as<std::vector<std::string>>()) argv.insert(argv.end(), {"--plugin", p});
-    if (load_options(vm).allow_plugins) argv.push_back("--allow-plugins");
-    return argv;
-  });
-
+  run_all(runs, f.jobs, session.get(), [&](const Run& r) { return train_argv(self, f, vm, r); });
   if (!root) return kExitOk;  // rank 0 has every run's result and writes the tables
-  std::vector<std::string> failures;
-  std::vector<ScheduleResults> results;
-  for (const auto& schedule : schedules) results.push_back(collect(runs, schedule, metric, failures));
-  const std::vector<Comparison> comparisons =
-      compare_all(results, static_cast<size_t>(base_at - names.begin()), bootstrap_seed.value);
-  const size_t tests = static_cast<size_t>(std::count_if(comparisons.begin(), comparisons.end(),
-                                                         [](const Comparison& c) { return !c.baseline && c.pairs > 0; }));
-  const Tables t = tabulate(results, comparisons, metric, baseline, bootstrap_seed.value);
-  const PlotPanel panel = mean_panel(results, metric);
-  std::printf("\n%s", t.md.c_str());
-  std::printf("\nCI: 95 %% percentile bootstrap of the mean (10 000 resamples). Δ: mean paired difference from %s over the "
-              "seeds both finished, with its paired bootstrap CI; p: two-sided Wilcoxon signed-rank; Holm p: corrected for %zu "
-              "comparisons; * significant at 0.05 after correction.\n", baseline.c_str(), tests);
-  for (const auto& f : failures) std::printf("failed: %s\n", f.c_str());
-  write_file_atomically((fs::path(out_dir) / "summary.md").string(), t.md);
-  write_file_atomically((fs::path(out_dir) / "summary.csv").string(), t.csv);
-  write_file_atomically((fs::path(out_dir) / "summary.json").string(), t.json);
-  write_file_atomically((fs::path(out_dir) / (metric + ".svg")).string(), render_svg({panel}, 1, 760, 440));
-  std::printf("\nwrote %s/summary.md, summary.csv, summary.json, %s.svg and runs/\n", out_dir.c_str(), metric.c_str());
-  // A schedule none of whose runs finished has no row to compare: the sweep failed for it.
-  const bool schedule_failed = std::any_of(results.begin(), results.end(), [](const ScheduleResults& r) { return r.finals.empty(); });
-  return schedule_failed ? kExitRuntime : kExitOk;
+  const auto baseline = std::find(names.begin(), names.end(), f.baseline);
+  return report_sweep(runs, f, static_cast<size_t>(baseline - names.begin()));
 }
 
 }  // namespace anneal::cli
