@@ -94,6 +94,12 @@ TEST_CASE("mixed_bfloat16: the weights' converted copy is made once per pass and
   for (size_t i = 0; i < dy.size(); ++i) dy[i] = 0.13f * static_cast<float>(i % 5) - 0.3f + 1e-3f * static_cast<float>(i);
   GemmRunner plain(&plan), kept(&plan);
   kept.keep_converted(weights.data(), weights.data() + weights.size());
+  // What a runner allocates, as the plan reports it for the memory figures: the rounded operands
+  // (the largest A is x, 28 floats; the largest B is W, 35) and the kept copy of the 38 weights.
+  if (options.emulate_bfloat16)
+    CHECK(plan.runner_bytes(38) == 1 + (28 + 35) * 4 + 38 * 4);
+  else
+    CHECK(plan.runner_bytes(38) >= (28 + 35) * 6 + 38 * 2);
   const auto same = [](const std::vector<float>& p, const std::vector<float>& q) {
     return std::memcmp(p.data(), q.data(), p.size() * sizeof(float)) == 0;
   };

@@ -402,6 +402,41 @@ void GemmPlan::decide_by_timing(const GemmOptions& options) {
 
 // ---- running
 
+// What a runner on the plan allocates, worked out in one place for the runner and for the
+// memory the plan reports.
+struct GemmPlan::RunnerSizes {
+  size_t scratchpad = 1, a = 0, b = 0;  // bytes; the largest declared operands, in elements
+  bool primitives = false;              // some product runs on oneDNN
+  bool native_bfloat16 = false;         // some product runs on oneDNN in bfloat16
+};
+
+GemmPlan::RunnerSizes GemmPlan::runner_sizes() const {
+  RunnerSizes sizes;
+  for (size_t i = 0; i < choices_.size(); ++i) {
+    if (i < primitives_.size() && primitives_[i]) {
+      sizes.primitives = true;
+      sizes.scratchpad = std::max(sizes.scratchpad, primitives_[i]->scratchpad_bytes());
+    }
+    sizes.native_bfloat16 |= choices_[i].backend == GemmBackend::kOneDnnBf16;
+    sizes.a = std::max(sizes.a, a_size(choices_[i].shape));
+    sizes.b = std::max(sizes.b, b_size(choices_[i].shape));
+  }
+  return sizes;
+}
+
+int64_t GemmPlan::runner_bytes(int64_t kept_floats) const {
+  const RunnerSizes s = runner_sizes();
+  if (!s.primitives && !bfloat16_) return 0;
+  size_t bytes = s.scratchpad;
+  if (bfloat16_) {
+    const auto kept = static_cast<size_t>(std::max<int64_t>(kept_floats, 0));
+    bytes += (s.a + s.b) * sizeof(float);  // rounded operands of undeclared (emulated) products
+    if (s.primitives) bytes += (s.a + s.b) * sizeof(uint16_t);
+    bytes += kept * (s.native_bfloat16 ? sizeof(uint16_t) : sizeof(float));
+  }
+  return static_cast<int64_t>(bytes);
+}
+
 struct GemmRunner::State {
   std::vector<std::unique_ptr<detail::OneDnnExecution>> executions;  // per plan entry; null: not on oneDNN
   std::vector<std::byte> scratchpad;                                   // the largest any entry needs
@@ -423,11 +458,11 @@ void GemmRunner::keep_converted(const float* begin, const float* end) {
   s.kept_begin = reinterpret_cast<uintptr_t>(begin);
   s.kept_end = reinterpret_cast<uintptr_t>(end);
   const auto n = static_cast<size_t>(end - begin);
-  const bool native = std::any_of(plan_->choices_.begin(), plan_->choices_.end(),
-                                  [](const GemmChoice& c) { return c.backend == GemmBackend::kOneDnnBf16; });
-  // Undeclared products (a short last batch) are emulated, so emulation keeps its copy in either case.
+  // One copy, in the form the declared products read; an undeclared product (a short last batch,
+  // emulated) of a native plan rounds its operands itself.
+  const bool native = plan_->runner_sizes().native_bfloat16;
   s.kept16.assign(native ? n : 0, 0);
-  s.kept_rounded.assign(n, 0.0f);
+  s.kept_rounded.assign(native ? 0 : n, 0.0f);
   s.current.clear();
   s.current.reserve(2 * plan_->choices_.size() + 8);  // each product's two operands, at most
 }
@@ -479,24 +514,17 @@ void to_rounded(const float* from, size_t n, float* to) {
 
 GemmRunner::GemmRunner(const GemmPlan* plan) : plan_(plan) {
   if (!plan) return;
-  const auto& primitives = plan->primitives_;
-  const bool any_primitive = std::any_of(primitives.begin(), primitives.end(), [](const auto& p) { return p != nullptr; });
-  if (!any_primitive && !plan->bfloat16()) return;
+  const GemmPlan::RunnerSizes sizes = plan->runner_sizes();
+  if (!sizes.primitives && !plan->bfloat16()) return;
   state_ = std::make_unique<State>();
-  size_t scratch = 0, na = 0, nb = 0;
-  for (size_t i = 0; i < primitives.size(); ++i) {
-    const auto& p = primitives[i];
+  for (const auto& p : plan->primitives_)
     state_->executions.push_back(p ? std::make_unique<detail::OneDnnExecution>(*p) : nullptr);
-    if (p) scratch = std::max(scratch, p->scratchpad_bytes());
-    na = std::max(na, a_size(plan->choices_[i].shape));
-    nb = std::max(nb, b_size(plan->choices_[i].shape));
-  }
-  state_->scratchpad.resize(std::max<size_t>(scratch, 1));
+  state_->scratchpad.resize(sizes.scratchpad);
   if (!plan->bfloat16()) return;
-  if (any_primitive) state_->a16.resize(na), state_->b16.resize(nb);
+  if (sizes.primitives) state_->a16.resize(sizes.a), state_->b16.resize(sizes.b);
   // Undeclared products (a short last batch) are emulated in either case.
-  state_->a_rounded.resize(na);
-  state_->b_rounded.resize(nb);
+  state_->a_rounded.resize(sizes.a);
+  state_->b_rounded.resize(sizes.b);
 }
 
 GemmRunner::~GemmRunner() = default;

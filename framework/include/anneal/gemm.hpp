@@ -135,9 +135,14 @@ class GemmPlan {
   int find(const GemmShape& shape) const;
   // Products run with bfloat16 inputs (mixed_bfloat16), undeclared ones included.
   bool bfloat16() const { return bfloat16_; }
+  // Bytes one GemmRunner on this plan allocates: oneDNN's scratchpad and, in mixed_bfloat16, the
+  // converted operands and the kept copy of `kept_floats` weights (GemmRunner::keep_converted).
+  int64_t runner_bytes(int64_t kept_floats) const;
 
  private:
   friend class GemmRunner;
+  struct RunnerSizes;
+  RunnerSizes runner_sizes() const;
   void decide_by_timing(const GemmOptions& options);
   void choose_bfloat16(const GemmOptions& options);
   std::vector<GemmChoice> choices_;

@@ -130,7 +130,8 @@ class CompiledGraph {
   const Shape& input_shape() const { return nodes_[kInputNode].shape; }
   const Shape& output_shape() const { return nodes_[static_cast<size_t>(output_)].shape; }
 
-  // Bytes an executor allocates (training mode) besides the weights.
+  // Bytes an executor allocates (training mode) besides the weights, its matrix-product runner's
+  // buffers included once the products are chosen (choose_gemms).
   int64_t executor_bytes(bool training) const;
 
   // The passes fill the plan through this; nothing else writes it.
