@@ -110,7 +110,7 @@ LoadOptions bench_load(int argc, char** argv, std::vector<ExternalInput> sets) {
   LoadOptions load;
   load.sets = std::move(sets);
   const std::string precision = option(argc, argv, "--precision", "");
-  if (!precision.empty()) load.sets.push_back("train.precision=" + precision);
+  if (!precision.empty()) load.sets.push_back({"train.precision=" + precision, "--precision " + precision});
   return load;
 }
 
