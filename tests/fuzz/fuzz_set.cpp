@@ -9,6 +9,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::string base =
       anneal::fuzz::write_input(reinterpret_cast<const uint8_t*>(spec.data()), spec.size(), ".base.yaml");
   anneal::LoadOptions options;
-  options.sets.emplace_back(reinterpret_cast<const char*>(data), size);
+  options.sets.emplace_back(std::string(reinterpret_cast<const char*>(data), size));
   return anneal::fuzz::guarded([&] { anneal::build_experiment(anneal::load_model_spec(base, options), false, anneal::BuildOptions{int64_t{1} << 30, {}}); });
 }
