@@ -254,10 +254,8 @@ void Study::write_trial_spec(const Trial& t) const {
   const std::string path = (fs::path(t.folder) / "spec.yaml").string();
   if (fs::exists(path)) return;
   fs::create_directories(t.folder);
-  std::vector<ExternalInput> sets(t.sets.begin(), t.sets.end());
-  sets.push_back("train.epochs=" + std::to_string(s_.max_epochs));
   YAML::Emitter out;
-  out << resolved_spec_tree(s_.model, sets);
+  out << resolved_spec_tree(s_.model, trial_load_options(s_, t).sets);
   write_file_atomically(path, "# anneal tune trial " + std::to_string(t.id) + ": " + assignment_text(t.params) + "\n" + out.c_str() + "\n");
 }
 
@@ -491,10 +489,8 @@ int Study::report() {
   if (failed > 0) std::printf("%d configuration(s) failed (see trials.csv and each trial's log)\n", failed);
 
   const Trial& best = trials_[ranked.front()];
-  std::vector<ExternalInput> sets(best.sets.begin(), best.sets.end());
-  sets.push_back("train.epochs=" + std::to_string(s_.max_epochs));
   YAML::Emitter out;
-  out << resolved_spec_tree(s_.model, sets);
+  out << resolved_spec_tree(s_.model, trial_load_options(s_, best).sets);
   const std::string best_path = (fs::path(dir_) / "best.yaml").string();
   const std::string score = best.confirm_values.empty() ? json_number(best.scores.back()) + " in the search"
                                                         : json_number(summarize(best.confirm_values).mean) + " over " +
