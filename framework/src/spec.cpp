@@ -126,10 +126,12 @@ std::vector<AttrMap> callback_list(AttrMap& root) {
   return out;
 }
 
-// How a message names an override: the caller's words for it, or the assignment itself.
-std::string override_name(const ExternalInput& set) {
-  return set.source.empty() ? "override " + set.text : set.source;
+// How a message names text from outside the file: the caller's words for it, or what it is and
+// the text itself ("override train.epochs=0", "callback {...}").
+std::string source_name(const ExternalInput& input, const char* kind) {
+  return input.source.empty() ? kind + (" " + input.text) : input.source;
 }
+std::string override_name(const ExternalInput& set) { return source_name(set, "override"); }
 
 // The list item `part` of an override's path names, checked against the list's length.
 size_t list_index(const YAML::Node& list, const std::string& part, const ExternalInput& set) {
@@ -181,8 +183,9 @@ void apply_set(YAML::Node root, const ExternalInput& set, SpecOrigin& origin) {
       throw InputError(override_name(set) + ": '" + parts[i - 1] + "' is not a mapping or list");
     }
   }
-  origin.overrides[path] = override_name(set);
-  origin.textual.insert(override_name(set));
+  const std::string name = override_name(set);
+  origin.overrides[path] = name;
+  origin.textual.insert(name);
 }
 
 // Bounds on synthetic data, so that a typo is an error at its key rather than an allocation that
@@ -506,7 +509,7 @@ ModelSpec load_model_spec(const std::string& path, const LoadOptions& options) {
   if (schedule_file) spec.callbacks.insert(spec.callbacks.end(), schedule_file->callbacks.begin(), schedule_file->callbacks.end());
   for (const ExternalInput& callback : options.callbacks) {
     YAML::Node node;
-    const std::string name = callback.source.empty() ? "callback " + callback.text : callback.source;
+    const std::string name = source_name(callback, "callback");
     try {
       node = YAML::Load(callback.text);
     } catch (const YAML::Exception& e) {
