@@ -306,14 +306,15 @@ std::vector<std::string> check_sweep(SweepFlags& f, bool distributed) {
 }
 
 // One run's `anneal train` command: its schedule and seed, and the sweep's overrides and plugins.
-std::vector<std::string> train_argv(const std::string& self, const SweepFlags& f, const po::variables_map& vm, const Run& r) {
+std::vector<std::string> train_argv(const std::string& self, const SweepFlags& f, const po::variables_map& vm,
+                                    bool allow_plugins, const Run& r) {
   std::vector<std::string> argv{self, "train", f.model, "--schedule", r.schedule, "--seed", std::to_string(r.seed),
                                 "--history", r.history, "--quiet", "--threads", "1"};
   if (vm.count("epochs")) argv.insert(argv.end(), {"--epochs", std::to_string(vm["epochs"].as<int64_t>())});
   for (const auto& s : f.sets) argv.insert(argv.end(), {"--set", s});
   if (vm.count("plugin"))
     for (const auto& p : vm["plugin"].as<std::vector<std::string>>()) argv.insert(argv.end(), {"--plugin", p});
-  if (load_options(vm).allow_plugins) argv.push_back("--allow-plugins");
+  if (allow_plugins) argv.push_back("--allow-plugins");
   return argv;
 }
 
@@ -368,7 +369,8 @@ int sweep_command(const Args& args) {
                 session ? session->size() : f.jobs, session ? " (one per MPI rank)" : "");
     std::fflush(stdout);
   }
-  run_all(runs, f.jobs, session.get(), [&](const Run& r) { return train_argv(self, f, vm, r); });
+  const bool allow_plugins = load_options(vm).allow_plugins;
+  run_all(runs, f.jobs, session.get(), [&](const Run& r) { return train_argv(self, f, vm, allow_plugins, r); });
   if (!root) return kExitOk;  // rank 0 has every run's result and writes the tables
   const auto baseline = std::find(names.begin(), names.end(), f.baseline);
   return report_sweep(runs, f, static_cast<size_t>(baseline - names.begin()));
