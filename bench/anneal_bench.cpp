@@ -3,6 +3,7 @@
 //   anneal_bench train MODEL [--batch B] [--updates N] [--warmup W] [--threads T] [--profile 1]
 //                            [--blocks K]  (the median of K equal blocks of the updates; default 1)
 //                            [--precision float32|mixed_bfloat16] [--emulate-bf16 1]   (train and predict)
+//                            [--reuse-conversions 0]  (mixed_bfloat16: every product converts its operands)
 //                            [--gemm auto|openblas|onednn] [--gemm-cache FILE]   (auto: what the CLI does)
 //                                                                  time per update of a spec's model
 //                                                                  (and each node's share of it)
@@ -102,6 +103,7 @@ BuildOptions bench_build(int argc, char** argv) {
   const std::string cache = option(argc, argv, "--gemm-cache", "");
   if (!cache.empty()) build.gemm.cache = std::make_shared<FileGemmCache>(cache);
   build.gemm.emulate_bfloat16 = option(argc, argv, "--emulate-bf16", "0") == "1";
+  build.gemm.reuse_conversions = option(argc, argv, "--reuse-conversions", "1") == "1";
   return build;
 }
 
@@ -169,11 +171,15 @@ int train(int argc, char** argv) {
   }
   int on_onednn = 0;
   for (const auto& c : ex.graph.gemm_plan().choices()) on_onednn += c.backend == GemmBackend::kOneDnn;
+  // mixed_bfloat16: values converted to bfloat16 per update, by products and as ops wrote them.
+  const auto& converted = trainer.executor().gemm_runner().conversions();
+  const auto steps = static_cast<double>(std::max<int64_t>(watch.seen, 1));
   std::printf("{\"us_per_update\": %.4f, \"samples_per_s\": %.2f, \"batch\": %lld, \"peak_rss_mib\": %.2f, "
-              "\"gemms_on_onednn\": %d, \"gemms\": %zu, \"shares\": {%s}}\n",
+              "\"gemms_on_onednn\": %d, \"gemms\": %zu, \"converted_per_update\": [%.0f, %.0f], \"shares\": {%s}}\n",
               per_update * 1e6, static_cast<double>(ex.spec.train.batch_size) / per_update,
               static_cast<long long>(ex.spec.train.batch_size), peak_rss_mib(), on_onednn,
-              ex.graph.gemm_plan().choices().size(), shares.c_str());
+              ex.graph.gemm_plan().choices().size(), static_cast<double>(converted.by_products) / steps,
+              static_cast<double>(converted.while_written) / steps, shares.c_str());
   return 0;
 }
 

@@ -72,25 +72,49 @@ class DenseOp : public Op {
     // Z[rows, units] = X[rows, in] · W[in, units]
     gemm(ctx.gemm, forward_gemm(rows), ctx.inputs[0].data, ctx.params[0].data, z);
     const float* bias = use_bias_ ? ctx.params[1].data : nullptr;
-    if (!keeps_preactivation()) {
-      if (bias) activation_->activate_with_bias(y, bias, rows, units_);
-      else if (!activation_->is_identity()) activation_->activate(y, y, rows, units_);
-      return;
+    if (!bias && activation_->is_identity()) return;
+    // The bias and the activation, a block of rows at a time; in mixed_bfloat16 each block is
+    // converted for the products that read y next (the following layer's forward, this layer's
+    // successor's kernel gradient) while it is still in cache.
+    const bool convert = ctx.gemm && ctx.gemm->begin_converted(y, static_cast<size_t>(rows * units_), GemmRunner::ConvertedFor::kLaterOps);
+    const int64_t block = convert ? std::max<int64_t>(1, kBlockFloats / units_) : rows;
+    for (int64_t r = 0; r < rows; r += block) {
+      const int64_t n = std::min(block, rows - r);
+      float* yb = y + r * units_;
+      float* zb = z + r * units_;
+      if (!keeps_preactivation()) {
+        if (bias) activation_->activate_with_bias(yb, bias, n, units_);
+        else activation_->activate(yb, yb, n, units_);
+      } else {
+        if (bias)
+          for (int64_t i = 0; i < n; ++i)
+            for (int64_t j = 0; j < units_; ++j) zb[i * units_ + j] += bias[j];
+        activation_->activate(zb, yb, n, units_);
+      }
+      if (convert) ctx.gemm->convert_block(yb, static_cast<size_t>(n * units_));
     }
-    if (bias)
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t j = 0; j < units_; ++j) z[r * units_ + j] += bias[j];
-    activation_->activate(z, y, rows, units_);
   }
 
   void backward(const OpContext& ctx) const override {
     const int64_t rows = ctx.batch * rows_per_sample_;
     const float* dz = ctx.output_grad.data;
+    const size_t size = static_cast<size_t>(rows * units_);
+    // Both products read dZ: in mixed_bfloat16 it is converted once, as the activation's
+    // derivative writes it, and held for them.
+    const bool products = !ctx.param_grads[0].empty() || !ctx.input_grads[0].empty();
     if (!activation_->is_identity()) {
       float* out = ctx.scratch.data();
-      activation_->activate_backward(keeps_preactivation() ? ctx.saved.data() : nullptr, ctx.output.data, dz, out,
-                                     rows, units_, false);
+      const float* pre = keeps_preactivation() ? ctx.saved.data() : nullptr;
+      const bool convert = products && ctx.gemm && ctx.gemm->begin_converted(out, size, GemmRunner::ConvertedFor::kThisOp);
+      const int64_t block = convert ? std::max<int64_t>(1, kBlockFloats / units_) : rows;
+      for (int64_t r = 0; r < rows; r += block) {
+        const int64_t n = std::min(block, rows - r), at = r * units_;
+        activation_->activate_backward(pre ? pre + at : nullptr, ctx.output.data + at, dz + at, out + at, n, units_, false);
+        if (convert) ctx.gemm->convert_block(out + at, static_cast<size_t>(n * units_));
+      }
       dz = out;
+    } else if (products && ctx.gemm && ctx.gemm->begin_converted(dz, size, GemmRunner::ConvertedFor::kThisOp)) {
+      ctx.gemm->convert_block(dz, size);
     }
     // dW[in, units] = X[rows, in]ᵀ · dZ[rows, units]  (written: the kernel belongs to this node)
     if (!ctx.param_grads[0].empty())
@@ -107,6 +131,9 @@ class DenseOp : public Op {
   }
 
  private:
+  // Rows per block of the elementwise passes in mixed_bfloat16: 16 KiB of values, so a block is
+  // still in the first-level cache when it is converted.
+  static constexpr int64_t kBlockFloats = 4096;
   bool keeps_preactivation() const { return activation_->needs_preactivation(); }
   // The three products, for `rows` rows of input; gemms() declares them at the largest batch.
   GemmShape forward_gemm(int64_t rows) const { return {false, false, rows, units_, in_, in_, units_, units_, false}; }

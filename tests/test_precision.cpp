@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 
+#include "anneal/executor.hpp"
 #include "anneal/experiment.hpp"
 #include "anneal/gemm.hpp"
 #include "helpers.hpp"
@@ -41,13 +42,41 @@ std::string model(const TempDir& d, const std::string& precision) {
   return d.write(precision + ".yaml", text);
 }
 
-RunResult train(const std::string& path, bool emulate) {
+RunResult train(const std::string& path, bool emulate, bool reuse = true, std::vector<float>* weights = nullptr) {
   BuildOptions build;
   build.gemm.emulate_bfloat16 = emulate;
+  build.gemm.reuse_conversions = reuse;
   Experiment ex = build_experiment(load_model_spec(path), true, build);
   RunOptions quiet;
   quiet.verbose = false;
-  return run_experiment(ex, quiet);
+  RunResult r = run_experiment(ex, quiet);
+  if (weights) *weights = ex.weights.params;
+  return r;
+}
+
+// mixed_bfloat16 where this CPU runs it: natively, or emulated.
+bool emulated() { return !bfloat16_unsupported_reason().empty(); }
+
+GemmPlan bfloat16_plan(std::initializer_list<GemmShape> shapes, bool reuse = true) {
+  GemmPlan plan;
+  for (const auto& s : shapes) plan.add(s);
+  GemmOptions options;
+  options.bfloat16 = true;
+  options.emulate_bfloat16 = emulated();
+  options.reuse_conversions = reuse;
+  plan.choose(options);
+  return plan;
+}
+
+bool same_bits(const std::vector<float>& p, const std::vector<float>& q) {
+  return p.size() == q.size() && std::memcmp(p.data(), q.data(), p.size() * sizeof(float)) == 0;
+}
+
+std::vector<float> ramp(size_t n, float step, int period, float offset) {
+  std::vector<float> v(n);
+  for (size_t i = 0; i < n; ++i)
+    v[i] = step * static_cast<float>(static_cast<int>(i) % period) + offset + 1e-3f * static_cast<float>(i);
+  return v;
 }
 
 }  // namespace
@@ -95,11 +124,12 @@ TEST_CASE("mixed_bfloat16: the weights' converted copy is made once per pass and
   GemmRunner plain(&plan), kept(&plan);
   kept.keep_converted(weights.data(), weights.data() + weights.size());
   // What a runner allocates, as the plan reports it for the memory figures: the rounded operands
-  // (the largest A is x, 28 floats; the largest B is W, 35) and the kept copy of the 38 weights.
+  // (the largest A is x, 28 floats; the largest B is W, 35), the kept copy of the 38 weights and
+  // room to hold an operand as large as the largest A (28).
   if (options.emulate_bfloat16)
-    CHECK(plan.runner_bytes(38) == 1 + (28 + 35) * 4 + 38 * 4);
+    CHECK(plan.runner_bytes(38) == 1 + (28 + 35) * 4 + (38 + 28) * 4);
   else
-    CHECK(plan.runner_bytes(38) >= (28 + 35) * 6 + 38 * 2);
+    CHECK(plan.runner_bytes(38) >= (28 + 35) * 6 + (38 + 28) * 2);
   const auto same = [](const std::vector<float>& p, const std::vector<float>& q) {
     return std::memcmp(p.data(), q.data(), p.size() * sizeof(float)) == 0;
   };
@@ -131,6 +161,186 @@ TEST_CASE("mixed_bfloat16: the weights' converted copy is made once per pass and
   kept.run(forward, x.data(), other.data(), c_kept.data());
   plain.run(forward, x.data(), other.data(), c.data());
   CHECK(same(c, c_kept));
+}
+
+TEST_CASE("mixed_bfloat16: an op's output converted as it is written, and an operand held for one op, give the same bits",
+          "[precision][gemm]") {
+  // A dense layer's forward (X W) and kernel gradient (X^T dZ) read X; its input gradient
+  // (dZ W^T) and kernel gradient read dZ. X (4 x 7) lies in a kept range (a training executor's
+  // activations), dZ (4 x 5) outside it (an op's scratch).
+  const GemmShape forward{false, false, 4, 5, 7, 7, 5, 5, false}, kernel_grad{true, false, 7, 5, 4, 7, 5, 5, false},
+      input_grad{false, true, 4, 7, 5, 5, 5, 7, false};
+  const GemmPlan plan = bfloat16_plan({forward, kernel_grad, input_grad});
+  std::vector<float> activations = ramp(2 + 28, 0.21f, 7, -0.6f), w = ramp(35, 0.37f, 11, -1.3f), dz = ramp(20, 0.13f, 5, -0.3f);
+  float* x = activations.data() + 2;
+  std::vector<float> c(35), c_plain(35);
+  GemmRunner plain(&plan), runner(&plan);
+  runner.keep_converted(activations.data(), activations.data() + activations.size());
+  runner.new_pass();
+  // X is written in two blocks (rows 0-2, then row 3), each converted right after.
+  using For = GemmRunner::ConvertedFor;
+  REQUIRE(runner.begin_converted(x, 28, For::kLaterOps));
+  runner.convert_block(x, 21);
+  runner.convert_block(x + 21, 7);
+  runner.end_op();
+  runner.run(forward, x, w.data(), c.data());
+  plain.run(forward, x, w.data(), c_plain.data());
+  CHECK(same_bits(c, c_plain));
+  // The copy is current for the pass: a product later in the pass reads it, not X's values now.
+  const std::vector<float> x_before(x, x + 28);
+  for (int i = 0; i < 28; ++i) x[i] += 0.25f;
+  runner.run(kernel_grad, x, dz.data(), c.data());
+  plain.run(kernel_grad, x_before.data(), dz.data(), c_plain.data());
+  CHECK(same_bits(c, c_plain));
+  runner.new_pass();  // the next pass sees the new values
+  runner.run(kernel_grad, x, dz.data(), c.data());
+  plain.run(kernel_grad, x, dz.data(), c_plain.data());
+  CHECK(same_bits(c, c_plain));
+  // Outside the kept ranges an output for later ops is not converted ahead (nothing would keep
+  // the copy); an operand of the op's own products is held until the op ends.
+  CHECK(!runner.begin_converted(dz.data(), 20, For::kLaterOps));
+  REQUIRE(runner.begin_converted(dz.data(), 20, For::kThisOp));
+  runner.convert_block(dz.data(), 20);
+  const std::vector<float> dz_before = dz;
+  for (auto& v : dz) v *= -2.0f;  // an op breaking its promise, to see which values are read
+  runner.run(input_grad, dz.data(), w.data(), c.data());
+  plain.run(input_grad, dz_before.data(), w.data(), c_plain.data());
+  CHECK(same_bits(c, c_plain));
+  runner.end_op();
+  runner.run(input_grad, dz.data(), w.data(), c.data());
+  plain.run(input_grad, dz.data(), w.data(), c_plain.data());
+  CHECK(same_bits(c, c_plain));
+  // A block outside what begin_converted named is a programming error, reported.
+  REQUIRE(runner.begin_converted(dz.data(), 8, For::kThisOp));
+  CHECK_THROWS_AS(runner.convert_block(dz.data() + 4, 8), RuntimeFailure);
+  runner.end_op();
+  // An operand larger than every declared A has no room to be held.
+  std::vector<float> big(29);
+  CHECK(!runner.begin_converted(big.data(), big.size(), For::kThisOp));
+}
+
+TEST_CASE("mixed_bfloat16 with reuse_conversions off converts every operand of every product", "[precision][gemm]") {
+  const GemmShape forward{false, false, 4, 5, 7, 7, 5, 5, false};
+  const GemmPlan off = bfloat16_plan({forward}, false), on = bfloat16_plan({forward});
+  std::vector<float> weights = ramp(35, 0.37f, 11, -1.3f), x = ramp(28, 0.21f, 7, -0.6f), c(20), c_plain(20);
+  GemmRunner runner(&off);
+  runner.keep_converted(weights.data(), weights.data() + weights.size());
+  CHECK(!runner.begin_converted(x.data(), 28, GemmRunner::ConvertedFor::kThisOp));
+  runner.new_pass();
+  runner.run(forward, x.data(), weights.data(), c.data());
+  const std::vector<float> first = c;
+  for (auto& v : weights) v *= 2.0f;  // seen at once: no copy is kept
+  runner.run(forward, x.data(), weights.data(), c.data());
+  GemmRunner fresh(&off);
+  fresh.run(forward, x.data(), weights.data(), c_plain.data());
+  CHECK(same_bits(c, c_plain));
+  CHECK(!same_bits(c, first));
+  // Memory: no kept copies and no room to hold (A is 28 floats, B 35; emulated: rounded floats).
+  if (emulated()) {
+    CHECK(off.runner_bytes(1000) == 1 + (28 + 35) * 4);
+    CHECK(on.runner_bytes(1000) == 1 + (28 + 35) * 4 + (1000 + 28) * 4);
+  }
+}
+
+TEST_CASE("mixed_bfloat16: a training step converts each weight, activation and gradient once", "[precision][gemm]") {
+  TempDir d;
+  const std::string text = R"(version: 1
+data: {synthetic: {rows: 40, features: 20, classes: 3, seed: 7}}
+input: [20]
+layers:
+  - {type: dense, units: 16, activation: relu}
+  - {type: dense, units: 8}
+  - {type: dense, units: 3, activation: softmax}
+loss: sparse_categorical_crossentropy
+optimizer: {type: sgd, lr: 0.1}
+train: {epochs: 1, batch_size: 10, seed: 2, precision: mixed_bfloat16}
+)";
+  for (const bool reuse : {true, false}) {
+    BuildOptions build;
+    build.gemm.emulate_bfloat16 = emulated();
+    build.gemm.reuse_conversions = reuse;
+    Experiment ex = build_experiment(load_model_spec(d.write("m.yaml", text)), true, build);
+    Executor exec(ex.graph, ex.weights, 1, ExecutorMode::kTraining);
+    const std::vector<float> x = ramp(200, 0.1f, 13, -0.5f), dy = ramp(30, 0.05f, 3, -0.05f);
+    std::copy(x.begin(), x.end(), exec.input());
+    const auto step = [&] {
+      exec.forward(10, true);
+      std::copy(dy.begin(), dy.end(), exec.output_grad());
+      exec.backward(10);
+    };
+    step();
+    const auto first = exec.gemm_runner().conversions();
+    INFO("reuse " << reuse);
+    if (reuse) {
+      // By products: the weights (20x16 + 16x8 + 8x3 = 472) and the model's input (10x20), once
+      // each; the first layer's kernel gradient reuses the input's copy. As they are written:
+      // each layer's output (10x16, 10x8, 10x3; the next layer's forward and kernel gradient
+      // reuse them) and each layer's dZ (10x3, 10x8, 10x16; its two products share it).
+      CHECK(first.by_products == 472 + 200);
+      CHECK(first.while_written == 2 * (160 + 80 + 30));
+    } else {
+      // Every product converts both operands: forward (200+320) + (160+128) + (80+24); backward
+      // kernel and input gradients (80+30) + (30+24), (160+80) + (80+128), and (200+160) for the
+      // first layer, whose input needs no gradient.
+      CHECK(first.by_products == 912 + 972);
+      CHECK(first.while_written == 0);
+    }
+    step();  // the next step converts the updated weights again, and nothing more
+    CHECK(exec.gemm_runner().conversions().by_products == 2 * first.by_products);
+    CHECK(exec.gemm_runner().conversions().while_written == 2 * first.while_written);
+  }
+}
+
+TEST_CASE("mixed_bfloat16 training: reusing converted copies changes no bit of the history or the weights",
+          "[precision][training]") {
+  // Fused activations with and without bias, one that keeps its pre-activation (gelu), a
+  // separate activation layer, a layer with no input gradient, a convolution, and a short last
+  // batch (450 training rows in batches of 200: its products are not the declared ones).
+  const char* models[] = {
+      R"(version: 1
+data: {synthetic: {rows: 600, features: 40, classes: 3, seed: 7}}
+input: [40]
+layers:
+  - {type: dense, units: 64, activation: relu}
+  - {type: dense, units: 48, activation: gelu, use_bias: false}
+  - {type: dense, units: 32}
+  - {type: tanh}
+  - {type: dense, units: 3, activation: softmax}
+loss: sparse_categorical_crossentropy
+metrics: [accuracy]
+optimizer: {type: sgd, lr: 0.1, momentum: 0.9}
+train: {epochs: 3, batch_size: 200, validation_split: 0.25, seed: 2, precision: mixed_bfloat16}
+)",
+      R"(version: 1
+data: {synthetic: {rows: 192, shape: [2, 10, 10], classes: 3, seed: 5}}
+input: [2, 10, 10]
+layers:
+  - {type: conv2d, filters: 6, kernel_size: 3, activation: relu}
+  - {type: flatten}
+  - {type: dense, units: 16, activation: silu}
+  - {type: dense, units: 3, activation: softmax}
+loss: sparse_categorical_crossentropy
+metrics: [accuracy]
+optimizer: {type: adam, lr: 0.01}
+train: {epochs: 2, batch_size: 40, validation_split: 0.25, seed: 3, precision: mixed_bfloat16}
+)"};
+  TempDir d;
+  for (const char* text : models) {
+    const std::string path = d.write("m.yaml", text);
+    std::vector<float> w_reuse, w_plain;
+    const RunResult reuse = train(path, emulated(), true, &w_reuse);
+    const RunResult plain = train(path, emulated(), false, &w_plain);
+    REQUIRE(reuse.history.epochs.size() == plain.history.epochs.size());
+    for (size_t e = 0; e < reuse.history.epochs.size(); ++e)
+      CHECK(reuse.history.epochs[e].logs.values == plain.history.epochs[e].logs.values);
+    CHECK(same_bits(w_reuse, w_plain));
+    // ...and the float32 run differs: the products really were in bfloat16.
+    std::string f32 = text;
+    f32.replace(f32.find("mixed_bfloat16"), 14, "float32");
+    std::vector<float> w_f32;
+    train(d.write("f32.yaml", f32), false, true, &w_f32);
+    CHECK(!same_bits(w_reuse, w_f32));
+  }
 }
 
 TEST_CASE("mixed_bfloat16 products equal float32 products of the rounded inputs", "[precision][gemm]") {

@@ -25,9 +25,12 @@ Executor::Executor(const CompiledGraph& graph, Weights& weights, uint64_t seed, 
   }
   saved_ = arena(sizes.saved);
   scratch_ = arena(sizes.scratch);
-  // The parameters change only between passes: in mixed_bfloat16 their converted copies are reused
-  // by every product of a pass.
+  // The parameters change only between passes, and a training executor's activations are each
+  // written once per pass by their own node (every one has its own place until backward): in
+  // mixed_bfloat16 their converted copies are reused by every product of a pass. An inference
+  // arena is shared by liveness, so its values do not stay put for a pass.
   gemm_.keep_converted(weights.params.data(), weights.params.data() + weights.params.size());
+  if (training) gemm_.keep_converted(activations_.data(), activations_.data() + activations_.size());
 
   const auto& nodes = graph.nodes();
   auto activation = [&](size_t i) {
@@ -94,6 +97,7 @@ void Executor::forward(int64_t batch, bool training) {
     if (!node.op) continue;
     const double start = profiling_ ? wall_seconds() : 0;
     node.op->forward(context(static_cast<size_t>(index), batch, training));
+    gemm_.end_op();
     if (profiling_) times_.forward[static_cast<size_t>(index)] += wall_seconds() - start;
   }
 }
@@ -117,6 +121,7 @@ void Executor::backward(int64_t batch) {
     if (!node.op || !node.requires_grad) continue;
     const double start = profiling_ ? wall_seconds() : 0;
     node.op->backward(context(static_cast<size_t>(*it), batch, true));
+    gemm_.end_op();
     if (profiling_) times_.backward[static_cast<size_t>(*it)] += wall_seconds() - start;
   }
 }

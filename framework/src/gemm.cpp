@@ -9,6 +9,7 @@
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <type_traits>
 
 #include "anneal/atomic_file.hpp"
 #include "anneal/blas.hpp"
@@ -259,6 +260,7 @@ void GemmPlan::choose(const GemmOptions& options) {
   primitives_.clear();
   primitives_.resize(choices_.size());
   bfloat16_ = options.bfloat16;
+  reuse_conversions_ = options.reuse_conversions;
   if (options.bfloat16) {
     choose_bfloat16(options);
     return;
@@ -429,13 +431,39 @@ int64_t GemmPlan::runner_bytes(int64_t kept_floats) const {
   if (!s.primitives && !bfloat16_) return 0;
   size_t bytes = s.scratchpad;
   if (bfloat16_) {
-    const auto kept = static_cast<size_t>(std::max<int64_t>(kept_floats, 0));
     bytes += (s.a + s.b) * sizeof(float);  // rounded operands of undeclared (emulated) products
     if (s.primitives) bytes += (s.a + s.b) * sizeof(uint16_t);
-    bytes += kept * (s.native_bfloat16 ? sizeof(uint16_t) : sizeof(float));
+    if (reuse_conversions()) {  // the kept copies and the held operand, in the declared products' form
+      const auto kept = static_cast<size_t>(std::max<int64_t>(kept_floats, 0));
+      bytes += (kept + s.a) * (s.native_bfloat16 ? sizeof(uint16_t) : sizeof(float));
+    }
   }
   return static_cast<int64_t>(bytes);
 }
+
+namespace {
+
+// A shadow holds converted copies at the offsets of the values they copy: bfloat16 where the
+// plan's declared products run natively, rounded floats where they are emulated (the other vector
+// stays empty; an undeclared product of a native plan, emulated, converts its operands itself).
+struct ConvertedShadow {
+  uintptr_t begin = 0, end = 0;
+  std::vector<uint16_t> b16;
+  std::vector<float> rounded;
+
+  void allocate(size_t n, bool native) {
+    b16.assign(native ? n : 0, 0);
+    rounded.assign(native ? 0 : n, 0.0f);
+  }
+  bool holds(uintptr_t address, size_t n) const { return address >= begin && address + n * sizeof(float) <= end; }
+  template <class T>
+  std::vector<T>& values() {
+    if constexpr (std::is_same_v<T, uint16_t>) return b16;
+    else return rounded;
+  }
+};
+
+}  // namespace
 
 struct GemmRunner::State {
   std::vector<std::unique_ptr<detail::OneDnnExecution>> executions;  // per plan entry; null: not on oneDNN
@@ -444,56 +472,32 @@ struct GemmRunner::State {
   // buffers sized for the largest declared product.
   std::vector<uint16_t> a16, b16;
   std::vector<float> a_rounded, b_rounded;
-  // keep_converted: the range, its converted shadow (same offsets; bfloat16 for oneDNN, rounded
-  // floats for emulation, whichever the plan runs), and which (offset, count) are current.
-  uintptr_t kept_begin = 0, kept_end = 0;
-  std::vector<uint16_t> kept16;
-  std::vector<float> kept_rounded;
-  std::vector<std::pair<size_t, size_t>> current;
-};
+  // keep_converted's ranges, and which of their (address, count) copies are current this pass.
+  std::vector<ConvertedShadow> kept;
+  std::vector<std::pair<uintptr_t, size_t>> current;
+  // begin_converted outside the kept ranges: the op's operand is [held.begin, held.end).
+  ConvertedShadow held;
+  bool held_current = false;
+  ConvertedShadow* writing = nullptr;  // where convert_block writes, after begin_converted
+  bool native = false;                 // the declared products run on oneDNN in bfloat16
 
-void GemmRunner::keep_converted(const float* begin, const float* end) {
-  if (!state_ || !plan_->bfloat16() || begin == end) return;
-  auto& s = *state_;
-  s.kept_begin = reinterpret_cast<uintptr_t>(begin);
-  s.kept_end = reinterpret_cast<uintptr_t>(end);
-  const auto n = static_cast<size_t>(end - begin);
-  // One copy, in the form the declared products read; an undeclared product (a short last batch,
-  // emulated) of a native plan rounds its operands itself.
-  const bool native = plan_->runner_sizes().native_bfloat16;
-  s.kept16.assign(native ? n : 0, 0);
-  s.kept_rounded.assign(native ? 0 : n, 0.0f);
-  s.current.clear();
-  s.current.reserve(2 * plan_->choices_.size() + 8);  // each product's two operands, at most
-}
-
-void GemmRunner::new_pass() {
-  if (state_) state_->current.clear();
-}
-
-template <class T, class Convert>
-const T* GemmRunner::converted(const float* from, size_t n, std::vector<T>& scratch, std::vector<T>& kept,
-                               Convert convert) {
-  auto& s = *state_;
-  const auto address = reinterpret_cast<uintptr_t>(from);
-  if (!kept.empty() && address >= s.kept_begin && address + n * sizeof(float) <= s.kept_end) {
-    const size_t offset = (address - s.kept_begin) / sizeof(float);
-    T* copy = kept.data() + offset;
-    const std::pair<size_t, size_t> range{offset, n};
-    if (std::find(s.current.begin(), s.current.end(), range) == s.current.end()) {
-      convert(from, n, copy);
-      s.current.push_back(range);
-    }
-    return copy;
+  ConvertedShadow* kept_for(uintptr_t address, size_t n) {
+    for (auto& k : kept)
+      if (k.holds(address, n)) return &k;
+    return nullptr;
   }
-  if (scratch.size() < n) scratch.resize(n);  // only for a product larger than every declared one
-  convert(from, n, scratch.data());
-  return scratch.data();
-}
+  void mark_current(uintptr_t address, size_t n) {
+    const std::pair<uintptr_t, size_t> range{address, n};
+    if (std::find(current.begin(), current.end(), range) == current.end()) current.push_back(range);
+  }
+  bool is_current(uintptr_t address, size_t n) const {
+    return std::find(current.begin(), current.end(), std::pair<uintptr_t, size_t>{address, n}) != current.end();
+  }
+};
 
 namespace {
 
-void to_bfloat16(const float* from, size_t n, uint16_t* to) {
+void convert(const float* from, size_t n, uint16_t* to) {
   for (size_t i = 0; i < n; ++i) {
     uint32_t u;
     std::memcpy(&u, from + i, sizeof u);
@@ -501,7 +505,7 @@ void to_bfloat16(const float* from, size_t n, uint16_t* to) {
   }
 }
 
-void to_rounded(const float* from, size_t n, float* to) {
+void convert(const float* from, size_t n, float* to) {
   for (size_t i = 0; i < n; ++i) {
     uint32_t u;
     std::memcpy(&u, from + i, sizeof u);
@@ -512,6 +516,79 @@ void to_rounded(const float* from, size_t n, float* to) {
 
 }  // namespace
 
+void GemmRunner::keep_converted(const float* begin, const float* end) {
+  if (!state_ || !plan_->reuse_conversions() || begin >= end) return;
+  auto& s = *state_;
+  ConvertedShadow& k = s.kept.emplace_back();
+  k.begin = reinterpret_cast<uintptr_t>(begin);
+  k.end = reinterpret_cast<uintptr_t>(end);
+  k.allocate(static_cast<size_t>(end - begin), s.native);
+  s.current.clear();
+  // Each product's two operands and a copy per node written: reserved well past what a pass marks,
+  // so that passes do not allocate.
+  s.current.reserve(4 * plan_->choices_.size() + 256);
+}
+
+void GemmRunner::new_pass() {
+  if (state_) state_->current.clear();
+}
+
+bool GemmRunner::begin_converted(const float* data, size_t n, ConvertedFor use) {
+  if (!state_ || !plan_->reuse_conversions()) return false;
+  auto& s = *state_;
+  const auto address = reinterpret_cast<uintptr_t>(data);
+  s.writing = s.kept_for(address, n);
+  if (s.writing) {
+    s.mark_current(address, n);
+    return true;
+  }
+  if (use == ConvertedFor::kLaterOps || n > std::max(s.held.b16.size(), s.held.rounded.size())) return false;
+  s.held.begin = address;
+  s.held.end = address + n * sizeof(float);
+  s.held_current = true;
+  s.writing = &s.held;
+  return true;
+}
+
+void GemmRunner::convert_block(const float* block, size_t count) {
+  if (!state_ || !state_->writing) return;
+  ConvertedShadow& w = *state_->writing;
+  const auto address = reinterpret_cast<uintptr_t>(block);
+  if (!w.holds(address, count)) throw RuntimeFailure("convert_block: a block outside what begin_converted named");
+  const size_t offset = (address - w.begin) / sizeof(float);
+  conversions_.while_written += static_cast<int64_t>(count);
+  if (!w.b16.empty()) convert(block, count, w.b16.data() + offset);
+  else convert(block, count, w.rounded.data() + offset);
+}
+
+void GemmRunner::end_op() {
+  if (!state_) return;
+  state_->held_current = false;
+  state_->writing = nullptr;
+}
+
+template <class T>
+const T* GemmRunner::converted(const float* from, size_t n, std::vector<T>& scratch) {
+  auto& s = *state_;
+  const auto address = reinterpret_cast<uintptr_t>(from);
+  if (s.held_current && address == s.held.begin && address + n * sizeof(float) == s.held.end &&
+      !s.held.values<T>().empty())
+    return s.held.values<T>().data();
+  if (ConvertedShadow* k = s.kept_for(address, n); k && !k->values<T>().empty()) {
+    T* copy = k->values<T>().data() + (address - k->begin) / sizeof(float);
+    if (!s.is_current(address, n)) {
+      conversions_.by_products += static_cast<int64_t>(n);
+      convert(from, n, copy);
+      s.mark_current(address, n);
+    }
+    return copy;
+  }
+  if (scratch.size() < n) scratch.resize(n);  // only for a product larger than every declared one
+  conversions_.by_products += static_cast<int64_t>(n);
+  convert(from, n, scratch.data());
+  return scratch.data();
+}
+
 GemmRunner::GemmRunner(const GemmPlan* plan) : plan_(plan) {
   if (!plan) return;
   const GemmPlan::RunnerSizes sizes = plan->runner_sizes();
@@ -521,6 +598,10 @@ GemmRunner::GemmRunner(const GemmPlan* plan) : plan_(plan) {
     state_->executions.push_back(p ? std::make_unique<detail::OneDnnExecution>(*p) : nullptr);
   state_->scratchpad.resize(sizes.scratchpad);
   if (!plan->bfloat16()) return;
+  state_->native = sizes.native_bfloat16;
+  // Room to hold an operand as large as the largest A: what an op holds is a gradient its
+  // products share (a dense layer's dZ, the A of its input-gradient product), not weights (B).
+  if (plan->reuse_conversions()) state_->held.allocate(sizes.a, sizes.native_bfloat16);
   if (sizes.primitives) state_->a16.resize(sizes.a), state_->b16.resize(sizes.b);
   // Undeclared products (a short last batch) are emulated in either case.
   state_->a_rounded.resize(sizes.a);
@@ -543,13 +624,11 @@ void GemmRunner::run(const GemmShape& shape, const float* a, const float* b, flo
       s.executions[static_cast<size_t>(i)]->run(a, b, c, s.scratchpad.data());
       return;
     case GemmBackend::kOneDnnBf16:
-      s.executions[static_cast<size_t>(i)]->run(converted(a, a_size(shape), s.a16, s.kept16, to_bfloat16),
-                                                converted(b, b_size(shape), s.b16, s.kept16, to_bfloat16), c,
+      s.executions[static_cast<size_t>(i)]->run(converted(a, a_size(shape), s.a16), converted(b, b_size(shape), s.b16), c,
                                                 s.scratchpad.data());
       return;
     case GemmBackend::kEmulatedBf16:
-      run_openblas(shape, converted(a, a_size(shape), s.a_rounded, s.kept_rounded, to_rounded),
-                   converted(b, b_size(shape), s.b_rounded, s.kept_rounded, to_rounded), c);
+      run_openblas(shape, converted(a, a_size(shape), s.a_rounded), converted(b, b_size(shape), s.b_rounded), c);
       return;
     case GemmBackend::kOpenBlas:
       run_openblas(shape, a, b, c);

@@ -44,8 +44,10 @@ int64_t CompiledGraph::executor_bytes(bool training) const {
   int64_t floats = checked_add(s.saved, s.scratch);
   floats = training ? checked_add(floats, checked_add(checked_add(s.activations, s.gradients), s.trainable))
                     : checked_add(floats, s.inference);
-  // The executor's matrix-product runner: oneDNN's scratchpad, mixed_bfloat16's converted operands.
-  return checked_add(checked_mul(floats, static_cast<int64_t>(sizeof(float))), gemm_plan_.runner_bytes(s.params));
+  // The executor's matrix-product runner: oneDNN's scratchpad, mixed_bfloat16's converted operands
+  // and the copies it keeps (of the weights, and of a training executor's activations).
+  const int64_t kept = training ? checked_add(s.params, s.activations) : s.params;
+  return checked_add(checked_mul(floats, static_cast<int64_t>(sizeof(float))), gemm_plan_.runner_bytes(kept));
 }
 
 void ErrorList::add(const SourceLocation& where, const std::string& what) { messages_.push_back(format_error(where, what)); }

@@ -1,6 +1,7 @@
 #pragma once
 // Activations: ops of one input that map each row of the last axis to a row of the same width
-// (most of them element by element). Every registered op derived from ActivationOp can be used
+// (most of them element by element), each row on its own: fused users (dense) may call them on
+// a block of rows at a time. Every registered op derived from ActivationOp can be used
 // both as a layer ({type: gelu}) and as the `activation:` of dense or conv2d, whether it is
 // built in or comes from a plugin: the core keeps no list of them.
 

@@ -45,6 +45,8 @@ class Executor {
   };
   void set_profiling(bool on);
   const NodeTimes& node_times() const { return times_; }
+  // The runner of this executor's matrix products (what mixed_bfloat16 converted, for reports).
+  const GemmRunner& gemm_runner() const { return gemm_; }
 
  private:
   struct NodeViews {

@@ -99,6 +99,11 @@ struct GemmOptions {
   // feature named, where oneDNN has no bfloat16 support), or emulated when asked to.
   bool bfloat16 = false;
   bool emulate_bfloat16 = false;
+  // mixed_bfloat16: whether a runner reuses an operand's converted copy within a pass (weights,
+  // training activations, an operand an op holds) and lets ops convert what they write as they
+  // write it. Off, every product converts both its operands: the numbers are the same, which is
+  // what turning it off is for (checking that, and measuring what the reuse saves).
+  bool reuse_conversions = true;
 };
 
 // Whether this build has oneDNN, and its version ("oneDNN 2.6.3") or why not.
@@ -135,8 +140,10 @@ class GemmPlan {
   int find(const GemmShape& shape) const;
   // Products run with bfloat16 inputs (mixed_bfloat16), undeclared ones included.
   bool bfloat16() const { return bfloat16_; }
+  bool reuse_conversions() const { return bfloat16_ && reuse_conversions_; }
   // Bytes one GemmRunner on this plan allocates: oneDNN's scratchpad and, in mixed_bfloat16, the
-  // converted operands and the kept copy of `kept_floats` weights (GemmRunner::keep_converted).
+  // converted operands, the held one and the kept copies of `kept_floats` values
+  // (GemmRunner::keep_converted).
   int64_t runner_bytes(int64_t kept_floats) const;
 
  private:
@@ -148,6 +155,7 @@ class GemmPlan {
   std::vector<GemmChoice> choices_;
   std::string decision_;
   bool bfloat16_ = false;
+  bool reuse_conversions_ = true;
   // oneDNN's primitive for each choice that runs on it (null elsewhere), created at compile time.
   std::vector<std::unique_ptr<detail::OneDnnMatmul>> primitives_;
 };
@@ -162,20 +170,46 @@ class GemmRunner {
 
   void run(const GemmShape& shape, const float* a, const float* b, float* c);
 
-  // mixed_bfloat16: an operand lying inside [begin, end) (the weights) is converted once and its
-  // copy reused until new_pass(). A dense layer's forward and input-gradient products read the
-  // same weights, which change only between steps, so a step converts them once, not twice.
-  // Without a range every product converts both its operands; for float32 plans it is a no-op.
+  // mixed_bfloat16's conversions, made once and reused (no-ops for float32 plans, and when the
+  // plan's reuse_conversions is off). A product reads an operand as the values data[0, n); it
+  // reuses a converted copy of exactly those values when one is current, and converts otherwise.
+  //
+  // keep_converted: values inside [begin, end) change only between passes (the weights; a
+  // training executor's activations, each written once by its node's forward). Their copies live
+  // in a shadow of the range at the same offsets and stay current until new_pass(), so a dense
+  // layer's forward and input-gradient products convert its weights once, and its forward and
+  // kernel-gradient products its input once. May be called for several disjoint ranges.
   void keep_converted(const float* begin, const float* end);
-  // The kept range may have changed (the executor calls it at every forward pass).
+  // Every kept copy is out of date (the executor calls it at the start of every forward pass).
   void new_pass();
+  // An op that writes data[0, n), which products read later, converts it as it writes, while the
+  // values are in cache, instead of leaving a product to read them again: when begin_converted
+  // says so (false: nothing to do, or no room), it calls convert_block for each block it writes,
+  // right after writing it, until it has covered all of data[0, n). The copy is then current: in
+  // a kept range until new_pass(). Elsewhere only for `kThisOp` (an op's own operand, such as a
+  // gradient in its scratch that two of its products read): held until end_op(), during which
+  // the op must not change those values. An output read by later ops (`kLaterOps`) outside a
+  // kept range is not converted ahead: nothing would keep the copy that long.
+  enum class ConvertedFor { kLaterOps, kThisOp };
+  bool begin_converted(const float* data, size_t n, ConvertedFor use);
+  void convert_block(const float* block, size_t count);
+  // The op that held a copy has returned (the executor calls it after every op).
+  void end_op();
+
+  // mixed_bfloat16: values converted so far, by products (a separate pass over them) and by ops
+  // as they wrote them (convert_block). For tests and reports of what the reuse saves.
+  struct Conversions {
+    int64_t by_products = 0, while_written = 0;
+  };
+  const Conversions& conversions() const { return conversions_; }
 
  private:
   struct State;
-  template <class T, class Convert>
-  const T* converted(const float* from, size_t n, std::vector<T>& scratch, std::vector<T>& kept, Convert convert);
+  template <class T>
+  const T* converted(const float* from, size_t n, std::vector<T>& scratch);
   const GemmPlan* plan_ = nullptr;
   std::unique_ptr<State> state_;
+  Conversions conversions_;
 };
 
 // What an op calls: through its executor's runner, or straight on OpenBLAS without one.
