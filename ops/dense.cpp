@@ -54,6 +54,8 @@ class DenseOp : public Op {
     return {keeps_preactivation() ? z : 0, z};
   }
 
+  bool product_reads_input(size_t) const override { return true; }  // X in forward and kernel gradient
+
   std::vector<GemmShape> gemms(int64_t max_batch) const override {
     const int64_t rows = max_batch * rows_per_sample_;
     return {forward_gemm(rows), kernel_gradient_gemm(rows), input_gradient_gemm(rows)};
@@ -73,10 +75,11 @@ class DenseOp : public Op {
     gemm(ctx.gemm, forward_gemm(rows), ctx.inputs[0].data, ctx.params[0].data, z);
     const float* bias = use_bias_ ? ctx.params[1].data : nullptr;
     if (!bias && activation_->is_identity()) return;
-    // The bias and the activation, a block of rows at a time; in mixed_bfloat16 each block is
-    // converted for the products that read y next (the following layer's forward, this layer's
-    // successor's kernel gradient) while it is still in cache.
-    const bool convert = ctx.gemm && ctx.gemm->begin_converted(y, static_cast<size_t>(rows * units_), GemmRunner::ConvertedFor::kLaterOps);
+    // The bias and the activation, a block of rows at a time; in mixed_bfloat16, when products
+    // read y next (a following dense layer's forward and kernel gradient), each block is
+    // converted for them while it is still in cache.
+    const bool convert = ctx.output_feeds_products && ctx.gemm &&
+                         ctx.gemm->begin_converted(y, static_cast<size_t>(rows * units_), GemmRunner::ConvertedFor::kLaterOps);
     const int64_t block = convert ? std::max<int64_t>(1, kBlockFloats / units_) : rows;
     for (int64_t r = 0; r < rows; r += block) {
       const int64_t n = std::min(block, rows - r);

@@ -274,10 +274,11 @@ train: {epochs: 1, batch_size: 10, seed: 2, precision: mixed_bfloat16}
     if (reuse) {
       // By products: the weights (20x16 + 16x8 + 8x3 = 472) and the model's input (10x20), once
       // each; the first layer's kernel gradient reuses the input's copy. As they are written:
-      // each layer's output (10x16, 10x8, 10x3; the next layer's forward and kernel gradient
-      // reuse them) and each layer's dZ (10x3, 10x8, 10x16; its two products share it).
+      // the hidden layers' outputs (10x16, 10x8; the next layer's forward and kernel gradient
+      // reuse them; the last layer's output feeds no product and is not converted) and each
+      // layer's dZ (10x3, 10x8, 10x16; its two products share it).
       CHECK(first.by_products == 472 + 200);
-      CHECK(first.while_written == 2 * (160 + 80 + 30));
+      CHECK(first.while_written == (160 + 80) + (30 + 80 + 160));
     } else {
       // Every product converts both operands: forward (200+320) + (160+128) + (80+24); backward
       // kernel and input gradients (80+30) + (30+24), (160+80) + (80+128), and (200+160) for the
@@ -289,6 +290,63 @@ train: {epochs: 1, batch_size: 10, seed: 2, precision: mixed_bfloat16}
     CHECK(exec.gemm_runner().conversions().by_products == 2 * first.by_products);
     CHECK(exec.gemm_runner().conversions().while_written == 2 * first.while_written);
   }
+}
+
+TEST_CASE("mixed_bfloat16 inference: copies kept in an arena shared by liveness are dropped when their place is rewritten",
+          "[precision][gemm]") {
+  // Forward only, the arena shares places: tanh's output takes the place of an earlier value of
+  // its size that was converted (the model input, or the first layer's output), and the dense
+  // layer after it reads it through a product. That earlier copy must not stand in for it.
+  TempDir d;
+  const std::string text = R"(version: 1
+data: {synthetic: {rows: 40, features: 8, classes: 3, seed: 7}}
+input: [8]
+layers:
+  - {type: dense, units: 8, activation: relu, name: d1}
+  - {type: dense, units: 8, activation: relu, name: d2}
+  - {type: tanh, name: t}
+  - {type: dense, units: 8, use_bias: false, name: d3}
+  - {type: dense, units: 3, name: d4}
+loss: sparse_categorical_crossentropy
+optimizer: {type: sgd, lr: 0.1}
+train: {epochs: 1, batch_size: 10, seed: 2, precision: mixed_bfloat16}
+)";
+  const auto path = d.write("m.yaml", text);
+  std::vector<std::vector<float>> outputs;
+  std::vector<GemmRunner::Conversions> counts;
+  for (const bool reuse : {true, false}) {
+    BuildOptions build;
+    build.gemm.emulate_bfloat16 = emulated();
+    build.gemm.reuse_conversions = reuse;
+    Experiment ex = build_experiment(load_model_spec(path), true, build);
+    const auto offset = [&](const std::string& name) {
+      for (const auto& n : ex.graph.nodes())
+        if (n.name == name) return n.inference_offset;
+      FAIL("no node " << name);
+      return int64_t{-1};
+    };
+    const auto& input = ex.graph.nodes()[CompiledGraph::kInputNode];
+    REQUIRE((offset("t") == input.inference_offset || offset("t") == offset("d1")));
+    Executor exec(ex.graph, ex.weights, 1, ExecutorMode::kInference);
+    for (const float scale : {1.0f, -0.5f}) {  // two passes, different inputs
+      const std::vector<float> x = ramp(80, 0.3f * scale, 7, -0.9f * scale);
+      std::copy(x.begin(), x.end(), exec.input());
+      exec.forward(10, false);
+      outputs.emplace_back(exec.output(), exec.output() + 30);
+    }
+    counts.push_back(exec.gemm_runner().conversions());
+  }
+  CHECK(same_bits(outputs[0], outputs[2]));
+  CHECK(same_bits(outputs[1], outputs[3]));
+  CHECK(!same_bits(outputs[0], outputs[1]));
+  // Per pass, with reuse: by products the weights (64 x 3 + 24), the input, tanh's output and
+  // d3's (which has no elementwise pass to convert it in); as written, d1's output, which d2's
+  // product reads (d2's feeds tanh and d4's nothing: neither is converted). Without: every
+  // operand of every product, (80 + 64) x 3 + 80 + 24.
+  CHECK(counts[0].by_products == 2 * (216 + 80 + 80 + 80));
+  CHECK(counts[0].while_written == 2 * 80);
+  CHECK(counts[1].by_products == 2 * 536);
+  CHECK(counts[1].while_written == 0);
 }
 
 TEST_CASE("mixed_bfloat16 training: reusing converted copies changes no bit of the history or the weights",

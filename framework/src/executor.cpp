@@ -25,12 +25,12 @@ Executor::Executor(const CompiledGraph& graph, Weights& weights, uint64_t seed, 
   }
   saved_ = arena(sizes.saved);
   scratch_ = arena(sizes.scratch);
-  // The parameters change only between passes, and a training executor's activations are each
-  // written once per pass by their own node (every one has its own place until backward): in
-  // mixed_bfloat16 their converted copies are reused by every product of a pass. An inference
-  // arena is shared by liveness, so its values do not stay put for a pass.
+  // In mixed_bfloat16 the products of a pass reuse converted copies of the parameters, which
+  // change only between passes, and of the activations, which change only when a node writes its
+  // output: forward() says so before each node runs, since an inference arena gives a node the
+  // place of values that are dead by then.
   gemm_.keep_converted(weights.params.data(), weights.params.data() + weights.params.size());
-  if (training) gemm_.keep_converted(activations_.data(), activations_.data() + activations_.size());
+  gemm_.keep_converted(activations_.data(), activations_.data() + activations_.size());
 
   const auto& nodes = graph.nodes();
   auto activation = [&](size_t i) {
@@ -79,6 +79,7 @@ OpContext Executor::context(size_t node, int64_t batch, bool training) {
   ctx.param_grads = v.param_grads;
   ctx.rng = &dropout_rng_;
   ctx.gemm = &gemm_;
+  ctx.output_feeds_products = graph_.nodes()[node].output_feeds_products;
   return ctx;
 }
 
@@ -96,6 +97,8 @@ void Executor::forward(int64_t batch, bool training) {
     const auto& node = nodes[static_cast<size_t>(index)];
     if (!node.op) continue;
     const double start = profiling_ ? wall_seconds() : 0;
+    const auto& output = views_[static_cast<size_t>(index)].output;
+    gemm_.overwritten(output.data, static_cast<size_t>(batch * output.sample_size()));
     node.op->forward(context(static_cast<size_t>(index), batch, training));
     gemm_.end_op();
     if (profiling_) times_.forward[static_cast<size_t>(index)] += wall_seconds() - start;

@@ -533,6 +533,14 @@ void GemmRunner::new_pass() {
   if (state_) state_->current.clear();
 }
 
+void GemmRunner::overwritten(const float* data, size_t n) {
+  if (!state_ || state_->current.empty()) return;
+  const auto begin = reinterpret_cast<uintptr_t>(data), end = begin + n * sizeof(float);
+  std::erase_if(state_->current, [&](const std::pair<uintptr_t, size_t>& c) {
+    return c.first < end && begin < c.first + c.second * sizeof(float);
+  });
+}
+
 bool GemmRunner::begin_converted(const float* data, size_t n, ConvertedFor use) {
   if (!state_ || !plan_->reuse_conversions()) return false;
   auto& s = *state_;

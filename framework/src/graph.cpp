@@ -45,8 +45,8 @@ int64_t CompiledGraph::executor_bytes(bool training) const {
   floats = training ? checked_add(floats, checked_add(checked_add(s.activations, s.gradients), s.trainable))
                     : checked_add(floats, s.inference);
   // The executor's matrix-product runner: oneDNN's scratchpad, mixed_bfloat16's converted operands
-  // and the copies it keeps (of the weights, and of a training executor's activations).
-  const int64_t kept = training ? checked_add(s.params, s.activations) : s.params;
+  // and the copies it keeps (of the weights and the activations).
+  const int64_t kept = checked_add(s.params, training ? s.activations : s.inference);
   return checked_add(checked_mul(floats, static_cast<int64_t>(sizeof(float))), gemm_plan_.runner_bytes(kept));
 }
 
@@ -491,10 +491,13 @@ void check_initializers(GraphBuilder b, ErrorList& errors) {
 
 void plan_gemms(GraphBuilder b) {
   GemmPlan& plan = b.gemm_plan();
+  auto& nodes = b.nodes();
   for (int index : b.order()) {
-    const auto& node = b.nodes()[static_cast<size_t>(index)];
-    if (node.op)
-      for (const GemmShape& shape : node.op->gemms(b.max_batch())) plan.add(shape);
+    const auto& node = nodes[static_cast<size_t>(index)];
+    if (!node.op) continue;
+    for (const GemmShape& shape : node.op->gemms(b.max_batch())) plan.add(shape);
+    for (size_t k = 0; k < node.inputs.size(); ++k)
+      if (node.op->product_reads_input(k)) nodes[static_cast<size_t>(node.inputs[k])].output_feeds_products = true;
   }
   plan.choose({});
 }

@@ -174,14 +174,18 @@ class GemmRunner {
   // plan's reuse_conversions is off). A product reads an operand as the values data[0, n); it
   // reuses a converted copy of exactly those values when one is current, and converts otherwise.
   //
-  // keep_converted: values inside [begin, end) change only between passes (the weights; a
-  // training executor's activations, each written once by its node's forward). Their copies live
-  // in a shadow of the range at the same offsets and stay current until new_pass(), so a dense
-  // layer's forward and input-gradient products convert its weights once, and its forward and
-  // kernel-gradient products its input once. May be called for several disjoint ranges.
+  // keep_converted: values inside [begin, end) change only between passes (the weights), or only
+  // where the runner is told (an executor's activations: overwritten() before each node writes
+  // its output). Their copies live in a shadow of the range at the same offsets and stay current
+  // until then, so a dense layer's forward and input-gradient products convert its weights once,
+  // and its forward and kernel-gradient products its input once. May be called for several
+  // disjoint ranges.
   void keep_converted(const float* begin, const float* end);
   // Every kept copy is out of date (the executor calls it at the start of every forward pass).
   void new_pass();
+  // The kept copies of anything in data[0, n) are out of date: those values are about to be
+  // written (a node's output, whose place an inference arena shares with values now dead).
+  void overwritten(const float* data, size_t n);
   // An op that writes data[0, n), which products read later, converts it as it writes, while the
   // values are in cache, instead of leaving a product to read them again: when begin_converted
   // says so (false: nothing to do, or no room), it calls convert_block for each block it writes,

@@ -90,6 +90,7 @@ struct CompiledNode {
   int64_t inference_offset = 0;    // forward-only arena (shared by liveness)
   int64_t gradient_offset = -1;    // -1: no gradient buffer
   int64_t saved_offset = 0;        // saved-workspace arena
+  bool output_feeds_products = false;  // a consumer's matrix products read the output as it is
   int64_t parameter_count() const;
 };
 

@@ -75,6 +75,10 @@ struct OpContext {
   Rng* rng = nullptr;  // for stochastic ops (dropout)
   // The executor's GEMM runner: pass it to anneal::gemm() (null runs on OpenBLAS).
   GemmRunner* gemm = nullptr;
+  // Forward: some consumer's matrix products read this node's output as it is (Op::
+  // product_reads_input), so under mixed_bfloat16 converting it as it is written saves them a
+  // pass (GemmRunner::begin_converted); otherwise that conversion would be wasted.
+  bool output_feeds_products = false;
 };
 
 class ExportGraph;
@@ -99,6 +103,10 @@ class Op {
   // them to anneal::gemm(): the planner picks a library for each (gemm.hpp). A product not
   // declared still runs, on OpenBLAS.
   virtual std::vector<GemmShape> gemms(int64_t /*max_batch*/) const { return {}; }
+  // Whether a declared product reads input `i` as it is, in place (dense's input; not conv2d's,
+  // whose products read im2col columns). Tells producers that converting their output as they
+  // write it will be used (OpContext::output_feeds_products); false is always safe.
+  virtual bool product_reads_input(size_t /*i*/) const { return false; }
   // Default: one operation per output element forward, two backward.
   virtual Flops flops(const std::vector<Shape>& inputs, const Shape& output) const;
 
