@@ -30,7 +30,7 @@ TEST_CASE("sizes: overflow is an error naming the node, plans above the memory l
   // Fits the arithmetic, not the machine: refused before anything is allocated.
   r = run_cli("train " + model() + " --set layers.0.units=2147483648 --max-memory 8G");
   CHECK(r.exit_code == 2);
-  CHECK_THAT(r.err, Contains("the model needs ") && Contains(" GiB to train at batch 28 (activations ") &&
+  CHECK_THAT(r.err, Contains("the model needs ") && Contains(" TiB to train at batch 28 (activations 224.0 GiB)") &&
                         Contains("8.0 GiB available") && Contains("; --max-memory SIZE sets the limit"));
   // The core's refusal is typed and names no command-line flag: the CLI adds it.
   try {

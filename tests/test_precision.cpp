@@ -349,6 +349,29 @@ train: {epochs: 1, batch_size: 10, seed: 2, precision: mixed_bfloat16}
   CHECK(counts[1].while_written == 0);
 }
 
+TEST_CASE("the memory limit counts mixed_bfloat16's converted copies, known once the products are chosen",
+          "[precision][hardening]") {
+  TempDir d;
+  const auto planned = [&](const std::string& precision, int64_t limit) {
+    BuildOptions build;
+    build.memory_limit = limit;
+    build.gemm.emulate_bfloat16 = emulated();
+    return training_memory(build_experiment(load_model_spec(model(d, precision)), true, build).graph);
+  };
+  const int64_t f32 = planned("float32", 0), bf16 = planned("mixed_bfloat16", 0);
+  // The copies of the weights and activations, and room for the operands: more than float32's plan.
+  REQUIRE(bf16 > f32);
+  const int64_t between = (f32 + bf16) / 2;
+  CHECK(planned("float32", between) == f32);
+  try {
+    planned("mixed_bfloat16", between);
+    FAIL("a mixed_bfloat16 plan above the limit was built");
+  } catch (const MemoryLimitExceeded& e) {
+    CHECK_THAT(e.what(), Contains("the matrix products' buffers"));
+  }
+  CHECK(planned("mixed_bfloat16", bf16) == bf16);
+}
+
 TEST_CASE("mixed_bfloat16 training: reusing converted copies changes no bit of the history or the weights",
           "[precision][training]") {
   // Fused activations with and without bias, one that keeps its pre-activation (gelu), a

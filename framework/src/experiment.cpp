@@ -43,9 +43,13 @@ int64_t training_memory(const CompiledGraph& g) {
 }
 
 namespace {
-std::string gib(double bytes) {
+// "224.5 GiB", "57.3 MiB": one decimal, in the largest binary unit the size reaches.
+std::string size_text(double bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (bytes >= 1024.0 && u < 4) bytes /= 1024.0, ++u;
   char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.1f GiB", bytes / (1024.0 * 1024.0 * 1024.0));
+  std::snprintf(buffer, sizeof buffer, "%.1f %s", bytes, units[u]);
   return buffer;
 }
 }  // namespace
@@ -55,9 +59,11 @@ void check_memory(const CompiledGraph& g, int64_t limit) {
   const int64_t need = training_memory(g);
   if (need <= limit) return;
   const double activations = static_cast<double>(g.sizes().activations) * sizeof(float);
-  throw MemoryLimitExceeded("the model needs " + gib(static_cast<double>(need)) + " to train at batch " +
-                            std::to_string(g.max_batch()) + " (activations " + gib(activations) + "); " +
-                            gib(static_cast<double>(limit)) + " available (lower train.batch_size or the layer sizes, or raise the limit)");
+  const int64_t runner = g.runner_bytes(true);
+  const std::string products = runner > 0 ? ", the matrix products' buffers " + size_text(static_cast<double>(runner)) : "";
+  throw MemoryLimitExceeded("the model needs " + size_text(static_cast<double>(need)) + " to train at batch " +
+                            std::to_string(g.max_batch()) + " (activations " + size_text(activations) + products + "); " +
+                            size_text(static_cast<double>(limit)) + " available (lower train.batch_size or the layer sizes, or raise the limit)");
 }
 
 RawSplit load_raw_split(const ModelSpec& spec) {
@@ -201,6 +207,16 @@ void check_labels(const Loss& loss, const std::string& loss_name, const Dataset&
   }
 }
 
+namespace {
+void check_planned_memory(const CompiledGraph& graph, int64_t limit) {
+  try {
+    check_memory(graph, limit);
+  } catch (const SizeOverflow& e) {
+    throw InputError(std::string("the model is too large to plan: ") + e.what());
+  }
+}
+}  // namespace
+
 Experiment build_experiment_on(ModelSpec spec, std::optional<Dataset> train, std::optional<Dataset> validation,
                                const BuildOptions& options, const FeatureEncoding* fixed) {
   Experiment ex;
@@ -213,11 +229,10 @@ Experiment build_experiment_on(ModelSpec spec, std::optional<Dataset> train, std
     largest_batch = std::min(largest_batch, rows);
   }
   ex.graph = compile(spec, largest_batch);
-  try {
-    check_memory(ex.graph, options.memory_limit);
-  } catch (const SizeOverflow& e) {
-    throw InputError(std::string("the model is too large to plan: ") + e.what());
-  }
+  // Checked before the products are chosen, so that timing them (--gemm auto) never allocates for
+  // a model that does not fit, and again after: their runner's buffers (mixed_bfloat16's
+  // converted copies, oneDNN's scratchpad) are only known then.
+  check_planned_memory(ex.graph, options.memory_limit);
   GemmOptions gemm = options.gemm;
   gemm.bfloat16 = spec.train.precision == "mixed_bfloat16";
   if (gemm.emulate_bfloat16 && !gemm.bfloat16)
@@ -229,6 +244,7 @@ Experiment build_experiment_on(ModelSpec spec, std::optional<Dataset> train, std
     throw Bfloat16Unsupported(spec.train.precision_location, std::string("train.precision: ") + e.what() +
                                                                  "; train in float32, or emulate bfloat16 to check the numbers");
   }
+  check_planned_memory(ex.graph, options.memory_limit);
   ex.weights = initialize_weights(ex.graph, spec.train.seed);
 
   ex.loss = create_from<LossRegistry>(spec.loss, "loss");

@@ -44,10 +44,14 @@ int64_t CompiledGraph::executor_bytes(bool training) const {
   int64_t floats = checked_add(s.saved, s.scratch);
   floats = training ? checked_add(floats, checked_add(checked_add(s.activations, s.gradients), s.trainable))
                     : checked_add(floats, s.inference);
-  // The executor's matrix-product runner: oneDNN's scratchpad, mixed_bfloat16's converted operands
-  // and the copies it keeps (of the weights and the activations).
-  const int64_t kept = checked_add(s.params, training ? s.activations : s.inference);
-  return checked_add(checked_mul(floats, static_cast<int64_t>(sizeof(float))), gemm_plan_.runner_bytes(kept));
+  return checked_add(checked_mul(floats, static_cast<int64_t>(sizeof(float))), runner_bytes(training));
+}
+
+int64_t CompiledGraph::runner_bytes(bool training) const {
+  // oneDNN's scratchpad, mixed_bfloat16's converted operands and the copies the runner keeps (of
+  // the weights and the activations).
+  const auto& s = sizes_;
+  return gemm_plan_.runner_bytes(checked_add(s.params, training ? s.activations : s.inference));
 }
 
 void ErrorList::add(const SourceLocation& where, const std::string& what) { messages_.push_back(format_error(where, what)); }

@@ -66,11 +66,12 @@ RawSplit load_raw_split(const ModelSpec& spec);
 // offending row and the classes found).
 void check_labels(const Loss& loss, const std::string& loss_name, const Dataset& data, int64_t output_width);
 
-// Bytes a training run of the plan needs: weights, one training executor and up to three
-// optimizer buffers per trainable parameter (Adam with amsgrad).
+// Bytes a training run of the plan needs: weights, one training executor (its product runner's
+// buffers included once the products are chosen) and up to three optimizer buffers per trainable
+// parameter (Adam with amsgrad).
 int64_t training_memory(const CompiledGraph& graph);
-// Throws InputError when training_memory exceeds the limit, naming the batch, the total, the
-// activations and the limit.
+// Throws MemoryLimitExceeded when training_memory exceeds the limit, naming the batch, the total,
+// the activations, the product runner's buffers (when chosen) and the limit.
 void check_memory(const CompiledGraph& graph, int64_t memory_limit);
 
 // What a schedule built for this run may know: the optimizer's rate and momentum, the run's

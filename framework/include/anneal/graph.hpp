@@ -134,6 +134,8 @@ class CompiledGraph {
   // Bytes an executor allocates (training mode) besides the weights, its matrix-product runner's
   // buffers included once the products are chosen (choose_gemms).
   int64_t executor_bytes(bool training) const;
+  // The part of it that the matrix-product runner allocates (0 until the products are chosen).
+  int64_t runner_bytes(bool training) const;
 
   // The passes fill the plan through this; nothing else writes it.
   friend struct GraphBuilder;
