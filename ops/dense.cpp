@@ -83,18 +83,8 @@ class DenseOp : public Op {
     const int64_t block = convert ? std::max<int64_t>(1, kBlockFloats / units_) : rows;
     for (int64_t r = 0; r < rows; r += block) {
       const int64_t n = std::min(block, rows - r);
-      float* yb = y + r * units_;
-      float* zb = z + r * units_;
-      if (!keeps_preactivation()) {
-        if (bias) activation_->activate_with_bias(yb, bias, n, units_);
-        else activation_->activate(yb, yb, n, units_);
-      } else {
-        if (bias)
-          for (int64_t i = 0; i < n; ++i)
-            for (int64_t j = 0; j < units_; ++j) zb[i * units_ + j] += bias[j];
-        activation_->activate(zb, yb, n, units_);
-      }
-      if (convert) ctx.gemm->convert_block(yb, static_cast<size_t>(n * units_));
+      activate_rows(z + r * units_, y + r * units_, bias, n);
+      if (convert) ctx.gemm->convert_block(y + r * units_, static_cast<size_t>(n * units_));
     }
   }
 
@@ -138,6 +128,18 @@ class DenseOp : public Op {
   // still in the first-level cache when it is converted.
   static constexpr int64_t kBlockFloats = 4096;
   bool keeps_preactivation() const { return activation_->needs_preactivation(); }
+  // y = f(z + bias) over n rows; z is y unless the pre-activation is kept (then z keeps z + bias).
+  void activate_rows(float* z, float* y, const float* bias, int64_t n) const {
+    if (!keeps_preactivation()) {
+      if (bias) activation_->activate_with_bias(y, bias, n, units_);
+      else activation_->activate(y, y, n, units_);
+      return;
+    }
+    if (bias)
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = 0; j < units_; ++j) z[i * units_ + j] += bias[j];
+    activation_->activate(z, y, n, units_);
+  }
   // The three products, for `rows` rows of input; gemms() declares them at the largest batch.
   GemmShape forward_gemm(int64_t rows) const { return {false, false, rows, units_, in_, in_, units_, units_, false}; }
   GemmShape kernel_gradient_gemm(int64_t rows) const { return {true, false, in_, units_, rows, in_, units_, units_, false}; }
