@@ -360,24 +360,16 @@ std::string extension_problem(const Experiment& ex, int64_t old_epochs, int64_t 
   return "";
 }
 
-}  // namespace
-
-RunResult run_experiment(Experiment& ex, const RunOptions& options) {
-  if (!ex.train) throw SpecError(SourceLocation{ex.spec.file, 0, 0}, "the model spec has no 'data' to train on");
-  const bool writer = !options.comm || options.comm->rank() == 0;
-  TrainOptions train_options{ex.spec.train.epochs, ex.spec.train.batch_size, ex.spec.train.shuffle, ex.spec.train.seed,
-                             options.stop_request, options.pause_at, options.comm};
-  Trainer trainer(ex.graph, ex.weights, *ex.loss, ex.metrics, *ex.optimizer, train_options);
-
-  // Order: the scheduler sets the rate first; the progress line prints before other callbacks
-  // speak (as in Keras); then the NaN guard and the spec's callbacks.
+// The run's callbacks in the order they are called: the scheduler sets the rate first; the
+// progress line prints before other callbacks speak (as in Keras); then the NaN guard and the
+// spec's callbacks.
+std::vector<NamedCallback> run_callbacks(Experiment& ex, const RunOptions& options) {
   const ScheduleContext ctx = schedule_context(ex, ex.spec);
   std::vector<NamedCallback> callbacks;
   if (ex.schedule) callbacks.push_back({"lr_scheduler", std::make_unique<LrScheduler>(std::move(ex.schedule))});
   bool has_progress = false, has_nan_guard = false;
   for (const auto& attrs : ex.spec.callbacks) {
-    AttrMap copy = attrs;
-    const auto type = type_of(copy);
+    const auto type = type_of(attrs);
     has_progress = has_progress || type == "progress";
     has_nan_guard = has_nan_guard || type == "terminate_on_nan";
   }
@@ -386,85 +378,110 @@ RunResult run_experiment(Experiment& ex, const RunOptions& options) {
     AttrMap none;
     callbacks.push_back({"terminate_on_nan", std::make_unique<TerminateOnNan>(none, ctx)});
   }
-  for (auto& attrs : ex.spec.callbacks) {
+  for (const auto& attrs : ex.spec.callbacks) {
     AttrMap copy = attrs;
     const auto type = type_of(copy);
     if (!options.verbose && type == "progress") continue;
     callbacks.push_back({type, create_from<CallbackRegistry>(copy, "callback", ctx)});
   }
+  return callbacks;
+}
+
+// A checkpoint of the run at `state`. The weights saved are the model point (schedule-free's
+// average): what evaluate, predict and export load.
+Checkpoint snapshot(const Experiment& ex, uint64_t hash, const std::vector<NamedCallback>& callbacks, const TrainState& state) {
+  Checkpoint c;
+  c.model_hash = hash;
+  c.graph_hash = graph_hash(ex);
+  c.model_name = ex.spec.name;
+  c.params = ex.weights.params;
+  ex.optimizer->to_model_point(std::span<float>(c.params).first(static_cast<size_t>(ex.graph.sizes().trainable)));
+  c.state = ex.weights.state;
+  c.optimizer_iterations = ex.optimizer->iterations();
+  c.optimizer_lr = ex.optimizer->lr();
+  const auto momentum = ex.optimizer->momentum();
+  c.has_momentum = momentum.has_value();
+  c.optimizer_momentum = momentum.value_or(0);
+  for (const auto& buffer : ex.optimizer->state()) c.optimizer_state.emplace_back(buffer.begin(), buffer.end());
+  c.callback_state = save_callback_states(callbacks);
+  c.train = state;
+  c.encoding = ex.encoding.empty() ? std::string() : encoding_to_yaml(ex.encoding);
+  return c;
+}
+
+void restore_optimizer(Optimizer& optimizer, const Checkpoint& c, const std::string& path) {
+  optimizer.set_iterations(c.optimizer_iterations);
+  optimizer.set_lr(c.optimizer_lr);
+  if (c.has_momentum) optimizer.set_momentum(c.optimizer_momentum);
+  auto buffers = optimizer.state();
+  const auto mismatch = [&] { return CheckpointError("checkpoint '" + path + "': optimizer state does not match"); };
+  if (buffers.size() != c.optimizer_state.size()) throw mismatch();
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    if (buffers[i].size() != c.optimizer_state[i].size()) throw mismatch();
+    std::copy(c.optimizer_state[i].begin(), c.optimizer_state[i].end(), buffers[i].begin());
+  }
+}
+
+// Refusals of a checkpoint that matches the model but not this run: its history is missing, its
+// data was encoded otherwise, its run cannot be extended into this one, or it is already done.
+void check_resumable(const Experiment& ex, const Checkpoint& c, const RunOptions& options) {
+  const std::string& path = options.resume_path;
+  if (!c.history_problem.empty())
+    throw CheckpointError("checkpoint '" + path + "' cannot be resumed without its history: " + c.history_problem +
+                          " (copy a checkpoint together with its NAME.history-G file)");
+  if (!c.encoding.empty() && c.encoding != encoding_to_yaml(ex.encoding))
+    throw CheckpointError("checkpoint '" + path + "' was trained on differently encoded data (normalize, "
+                          "categories or missing-value fill differ); resume with the same data: section");
+  if (options.extended_from > 0)
+    if (const auto problem = extension_problem(ex, options.extended_from, c.train.step); !problem.empty())
+      throw InputError("extending the run: checkpoint '" + path + "' cannot continue into a longer run: " + problem +
+                       "; the schedule's shape depends on the run's length and this checkpoint is past the point where "
+                       "the two runs part (for wsd: extend from a checkpoint taken before the decay phase)");
+  if (c.train.epoch >= ex.spec.train.epochs)
+    throw InputError("checkpoint '" + path + "' has already trained " + std::to_string(c.train.epoch) + " epochs and this run is " +
+                     std::to_string(ex.spec.train.epochs) + " long: nothing to train (raise train.epochs to continue)");
+}
+
+// Loads options.resume_path into the experiment and its callbacks; returns the state to go on from.
+TrainState resume(Experiment& ex, const RunOptions& options, std::vector<NamedCallback>& callbacks) {
+  Checkpoint c = load_checkpoint(options.resume_path);
+  check_matching(ex, c, options.resume_path, true);
+  check_resumable(ex, c, options);
+  ex.weights.params = c.params;
+  ex.weights.state = c.state;
+  restore_optimizer(*ex.optimizer, c, options.resume_path);
+  // The checkpoint holds the model point; training continues from the training point.
+  ex.optimizer->to_training_point(std::span<float>(ex.weights.params).first(static_cast<size_t>(ex.graph.sizes().trainable)));
+  try {
+    load_callback_states(c.callback_state, callbacks, [&](const std::string& what) {
+      if (options.verbose) std::printf("note: resuming %s: %s\n", options.resume_path.c_str(), what.c_str());
+    });
+  } catch (const InputError& e) {
+    throw CheckpointError("checkpoint '" + options.resume_path + "': " + e.what());
+  }
+  return std::move(c.train);
+}
+
+}  // namespace
+
+RunResult run_experiment(Experiment& ex, const RunOptions& options) {
+  if (!ex.train) throw SpecError(SourceLocation{ex.spec.file, 0, 0}, "the model spec has no 'data' to train on");
+  const bool writer = !options.comm || options.comm->rank() == 0;
+  TrainOptions train_options{ex.spec.train.epochs, ex.spec.train.batch_size, ex.spec.train.shuffle, ex.spec.train.seed,
+                             options.stop_request, options.pause_at, options.comm};
+  Trainer trainer(ex.graph, ex.weights, *ex.loss, ex.metrics, *ex.optimizer, train_options);
+  std::vector<NamedCallback> callbacks = run_callbacks(ex, options);
   for (auto& cb : callbacks)
     if (writer || !cb.callback->writes_output()) trainer.add_callback(cb.callback.get());
 
+  TrainState state = options.resume_path.empty() ? trainer.initial_state() : resume(ex, options, callbacks);
   const uint64_t hash = model_hash(ex);
-  auto snapshot = [&](const TrainState& state) {
-    Checkpoint c;
-    c.model_hash = hash;
-    c.graph_hash = graph_hash(ex);
-    c.model_name = ex.spec.name;
-    c.params = ex.weights.params;
-    // The model point (schedule-free's average): what evaluate, predict and export load.
-    ex.optimizer->to_model_point(std::span<float>(c.params).first(static_cast<size_t>(ex.graph.sizes().trainable)));
-    c.state = ex.weights.state;
-    c.optimizer_iterations = ex.optimizer->iterations();
-    c.optimizer_lr = ex.optimizer->lr();
-    const auto momentum = ex.optimizer->momentum();
-    c.has_momentum = momentum.has_value();
-    c.optimizer_momentum = momentum.value_or(0);
-    for (const auto& buffer : ex.optimizer->state()) c.optimizer_state.emplace_back(buffer.begin(), buffer.end());
-    c.callback_state = save_callback_states(callbacks);
-    c.train = state;
-    c.encoding = ex.encoding.empty() ? std::string() : encoding_to_yaml(ex.encoding);
-    return c;
-  };
-
-  TrainState state = trainer.initial_state();
-  if (!options.resume_path.empty()) {
-    Checkpoint c = load_checkpoint(options.resume_path);
-    check_matching(ex, c, options.resume_path, true);
-    if (!c.history_problem.empty())
-      throw CheckpointError("checkpoint '" + options.resume_path + "' cannot be resumed without its history: " +
-                            c.history_problem + " (copy a checkpoint together with its NAME.history-G file)");
-    if (!c.encoding.empty() && c.encoding != encoding_to_yaml(ex.encoding))
-      throw CheckpointError("checkpoint '" + options.resume_path + "' was trained on differently encoded data (normalize, "
-                            "categories or missing-value fill differ); resume with the same data: section");
-    ex.weights.params = c.params;
-    ex.weights.state = c.state;
-    ex.optimizer->set_iterations(c.optimizer_iterations);
-    ex.optimizer->set_lr(c.optimizer_lr);
-    if (c.has_momentum) ex.optimizer->set_momentum(c.optimizer_momentum);
-    auto buffers = ex.optimizer->state();
-    if (buffers.size() != c.optimizer_state.size()) throw CheckpointError("checkpoint '" + options.resume_path + "': optimizer state does not match");
-    for (size_t i = 0; i < buffers.size(); ++i) {
-      if (buffers[i].size() != c.optimizer_state[i].size()) throw CheckpointError("checkpoint '" + options.resume_path + "': optimizer state does not match");
-      std::copy(c.optimizer_state[i].begin(), c.optimizer_state[i].end(), buffers[i].begin());
-    }
-    // The checkpoint holds the model point; training continues from the training point.
-    ex.optimizer->to_training_point(std::span<float>(ex.weights.params).first(static_cast<size_t>(ex.graph.sizes().trainable)));
-    try {
-      load_callback_states(c.callback_state, callbacks, [&](const std::string& what) {
-        if (options.verbose) std::printf("note: resuming %s: %s\n", options.resume_path.c_str(), what.c_str());
-      });
-    } catch (const InputError& e) {
-      throw CheckpointError("checkpoint '" + options.resume_path + "': " + e.what());
-    }
-    state = std::move(c.train);
-    if (options.extended_from > 0)
-      if (const auto problem = extension_problem(ex, options.extended_from, state.step); !problem.empty())
-        throw InputError("extending the run: checkpoint '" + options.resume_path + "' cannot continue into a longer run: " + problem +
-                         "; the schedule's shape depends on the run's length and this checkpoint is past the point where "
-                         "the two runs part (for wsd: extend from a checkpoint taken before the decay phase)");
-    if (state.epoch >= ex.spec.train.epochs)
-      throw InputError("checkpoint '" + options.resume_path + "' has already trained " + std::to_string(state.epoch) +
-                       " epochs and this run is " + std::to_string(ex.spec.train.epochs) +
-                       " long: nothing to train (raise train.epochs to continue)");
-  }
-
   RunResult out;
   // One store for the run: a checkpoint rewritten every epoch appends only that epoch's history.
   CheckpointStore store;
   out.result = trainer.fit(*ex.train, ex.validation ? &*ex.validation : nullptr, state,
                            [&](const TrainState& committed, const std::string& path) {
-                             if (writer) store.save(path, snapshot(committed));
+                             if (writer) store.save(path, snapshot(ex, hash, callbacks, committed));
                            });
   out.failure = state.failure;
   if (out.result == FitResult::kInterrupted) {
@@ -473,7 +490,7 @@ RunResult run_experiment(Experiment& ex, const RunOptions& options) {
   } else if (!options.save_path.empty()) {
     out.checkpoint_path = options.save_path;
   }
-  if (!out.checkpoint_path.empty() && writer) store.save(out.checkpoint_path, snapshot(state));
+  if (!out.checkpoint_path.empty() && writer) store.save(out.checkpoint_path, snapshot(ex, hash, callbacks, state));
   out.history = std::move(state.history);
   return out;
 }
