@@ -216,6 +216,70 @@ std::vector<int> steps_of(const std::vector<int>& order, size_t nodes, bool back
   return step_of;
 }
 
+// A spec node made into a graph node: its op created from the registry with the node's
+// attributes (an unknown op or bad attributes are recorded and leave `op` empty).
+CompiledNode lowered_node(const NodeSpec& node_spec, ErrorList& errors) {
+  CompiledNode node;
+  node.name = node_spec.name;
+  node.op_type = node_spec.op;
+  node.location = node_spec.location;
+  const auto* entry = OpRegistry::instance().find(node_spec.op);
+  if (!entry) {
+    errors.add(node_spec.op_location, "node '" + node_spec.name + "': " + OpRegistry::instance().unknown_message("op", node_spec.op));
+    return node;
+  }
+  try {
+    AttrMap attrs = node_spec.attrs;
+    node.training = read_training(attrs);
+    node.op = entry->factory(attrs);
+    attrs.finish();
+  } catch (const SpecError& e) {
+    errors.add_formatted(e.what());
+  }
+  return node;
+}
+
+void check_arity(const CompiledNode& node, const NodeSpec& node_spec, ErrorList& errors) {
+  const int arity = node.op->arity();
+  const int given = static_cast<int>(node.inputs.size());
+  if (arity == Op::kVariadic ? given >= 2 : given == arity) return;
+  errors.add(node_spec.location, "node '" + node.name + "': op '" + node.op_type + "' takes " +
+                                     (arity == Op::kVariadic ? "two or more inputs"
+                                                             : std::to_string(arity) + " input" + (arity == 1 ? "" : "s")) +
+                                     ", got " + std::to_string(given));
+}
+
+// Resolves each node's inputs by name into graph edges; `node_of_spec` is each spec node's graph
+// node, -1 for one whose name was already taken.
+void connect(const ModelSpec& spec, const std::map<std::string, int>& index_of, const std::vector<int>& node_of_spec,
+             GraphBuilder& b, ErrorList& errors) {
+  auto& nodes = b.nodes();
+  std::string known;
+  for (const auto& [name, index] : index_of) known += (known.empty() ? "" : ", ") + name;
+  b.graph() = Graph(nodes.size());
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    b.graph()[i].name = nodes[i].name;
+    b.graph()[i].op = nodes[i].op_type;
+  }
+  for (size_t s = 0; s < spec.nodes.size(); ++s) {
+    const auto& node_spec = spec.nodes[s];
+    const int self = node_of_spec[s];
+    if (self < 0) continue;
+    auto& node = nodes[static_cast<size_t>(self)];
+    for (size_t k = 0; k < node_spec.inputs.size(); ++k) {
+      auto source = index_of.find(node_spec.inputs[k]);
+      if (source == index_of.end()) {
+        errors.add(node_spec.input_locations[k], "node '" + node_spec.name + "': input '" + node_spec.inputs[k] +
+                                                      "' is not defined (known: " + known + ")");
+        continue;
+      }
+      node.inputs.push_back(source->second);
+      boost::add_edge(static_cast<size_t>(source->second), static_cast<size_t>(self), b.graph());
+    }
+    if (node.op && node.inputs.size() == node_spec.inputs.size()) check_arity(node, node_spec, errors);
+  }
+}
+
 }  // namespace
 
 namespace passes {
@@ -240,62 +304,10 @@ void lower(const ModelSpec& spec, GraphBuilder b, ErrorList& errors) {
     }
     index_of[node_spec.name] = static_cast<int>(nodes.size());
     node_of_spec.back() = static_cast<int>(nodes.size());
-    CompiledNode node;
-    node.name = node_spec.name;
-    node.op_type = node_spec.op;
-    node.location = node_spec.location;
-    const auto* entry = OpRegistry::instance().find(node_spec.op);
-    if (!entry) {
-      errors.add(node_spec.op_location, "node '" + node_spec.name + "': " +
-                                            OpRegistry::instance().unknown_message("op", node_spec.op));
-    } else {
-      try {
-        AttrMap attrs = node_spec.attrs;
-        node.training = read_training(attrs);
-        node.op = entry->factory(attrs);
-        attrs.finish();
-      } catch (const SpecError& e) {
-        errors.add_formatted(e.what());
-      }
-    }
-    nodes.push_back(std::move(node));
+    nodes.push_back(lowered_node(node_spec, errors));
   }
-
-  // Resolve inputs by name and build the graph's topology.
-  std::string known;
-  for (const auto& [name, index] : index_of) known += (known.empty() ? "" : ", ") + name;
-  b.graph() = Graph(nodes.size());
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    b.graph()[i].name = nodes[i].name;
-    b.graph()[i].op = nodes[i].op_type;
-  }
-  for (size_t s = 0; s < spec.nodes.size(); ++s) {
-    const auto& node_spec = spec.nodes[s];
-    const int self = node_of_spec[s];
-    if (self < 0) continue;
-    auto& node = nodes[static_cast<size_t>(self)];
-    for (size_t k = 0; k < node_spec.inputs.size(); ++k) {
-      auto source = index_of.find(node_spec.inputs[k]);
-      if (source == index_of.end()) {
-        errors.add(node_spec.input_locations[k], "node '" + node_spec.name + "': input '" + node_spec.inputs[k] +
-                                                      "' is not defined (known: " + known + ")");
-        continue;
-      }
-      node.inputs.push_back(source->second);
-      boost::add_edge(static_cast<size_t>(source->second), static_cast<size_t>(self), b.graph());
-    }
-    if (node.op && node.inputs.size() == node_spec.inputs.size()) {
-      const int arity = node.op->arity();
-      const int given = static_cast<int>(node.inputs.size());
-      if (arity == Op::kVariadic ? given < 2 : given != arity)
-        errors.add(node_spec.location, "node '" + node.name + "': op '" + node.op_type + "' takes " +
-                                           (arity == Op::kVariadic ? "two or more inputs"
-                                                                   : std::to_string(arity) + " input" + (arity == 1 ? "" : "s")) +
-                                           ", got " + std::to_string(given));
-    }
-  }
-  const std::string output = spec.output;
-  auto found = index_of.find(output);
+  connect(spec, index_of, node_of_spec, b, errors);
+  const auto found = index_of.find(spec.output);
   b.output() = found == index_of.end() ? -1 : found->second;
 }
 

@@ -423,45 +423,33 @@ ScheduleFile load_schedule_file(const std::string& path, bool allow_plugins) {
   return out;
 }
 
-ModelSpec load_model_spec(const std::string& path, const LoadOptions& options) {
-  auto origin = std::make_shared<SpecOrigin>(SpecOrigin{path, {}, {}});
-  YAML::Node tree = load_yaml_file(path);
-  if (!tree.IsMap())
-    throw SpecError(SourceLocation{path, 1, 1}, "a model spec must be a YAML mapping");
-  for (const auto& assignment : options.sets) apply_set(tree, assignment, *origin);
+namespace {
 
-  std::optional<ScheduleFile> schedule_file;
-  if (options.schedule_file) {
-    schedule_file = load_schedule_file(*options.schedule_file, options.allow_plugins);
-    // The schedule file's optimizer fields override the model's, key by key.
-    if (schedule_file->optimizer) {
-      if (!tree["optimizer"].IsMap()) tree["optimizer"] = YAML::Node(YAML::NodeType::Map);
-      for (const auto& item : schedule_file->optimizer->node()) {
-        const std::string key = item.first.Scalar();
-        // Replace the model's entry; the schedule file's key node keeps its place for messages.
-        tree["optimizer"].remove(key);
-        tree["optimizer"][item.first] = item.second;
-        origin->overrides["optimizer." + key] = *options.schedule_file;
-      }
-    }
+// The schedule file's optimizer fields override the model's, key by key; the schedule file's
+// key node keeps its place for messages.
+void merge_schedule_optimizer(YAML::Node& tree, const ScheduleFile& schedule_file, const std::string& schedule_path,
+                              SpecOrigin& origin) {
+  if (!schedule_file.optimizer) return;
+  if (!tree["optimizer"].IsMap()) tree["optimizer"] = YAML::Node(YAML::NodeType::Map);
+  for (const auto& item : schedule_file.optimizer->node()) {
+    const std::string key = item.first.Scalar();
+    tree["optimizer"].remove(key);
+    tree["optimizer"][item.first] = item.second;
+    origin.overrides["optimizer." + key] = schedule_path;
   }
+}
 
-  AttrMap root(tree, origin, "", "model spec");
-  check_version(root);
-  load_spec_plugins(root, path, options.allow_plugins);
-  ModelSpec spec;
-  spec.file = path;
-  spec.name = root.get<std::string>("name", fs::path(path).stem().string());
-  // A name, not a path: files named after it (an interrupted run's checkpoint) stay where the
-  // user runs Anneal.
-  root.require(!spec.name.empty() && spec.name.find_first_of("/\\") == std::string::npos && spec.name != "." &&
-                   spec.name != "..",
-               "name", "must be a plain name (no '/' or '\\', not '.' or '..'), got '" + spec.name + "'");
+// A name, not a path: files named after it (an interrupted run's checkpoint) stay where the user
+// runs Anneal.
+std::string spec_name(AttrMap& root, const std::string& path) {
+  const auto name = root.get<std::string>("name", fs::path(path).stem().string());
+  root.require(!name.empty() && name.find_first_of("/\\") == std::string::npos && name != "." && name != "..", "name",
+               "must be a plain name (no '/' or '\\', not '.' or '..'), got '" + name + "'");
+  return name;
+}
 
-  if (root.has("data")) spec.data = parse_data(root.child("data"), path);
-
+Shape input_shape(AttrMap& root) {
   const auto input = root.get<std::vector<int64_t>>("input");
-  spec.input_location = root.location_of("input");
   if (input.empty() || input.size() > static_cast<size_t>(Shape::kMaxRank))
     root.fail("input", "must list 1 to " + std::to_string(Shape::kMaxRank) + " dimensions");
   for (int64_t d : input) root.require(d > 0, "input", "dimensions must be positive");
@@ -471,8 +459,12 @@ ModelSpec load_model_spec(const std::string& path, const LoadOptions& options) {
   } catch (const SizeOverflow&) {
     root.fail("input", "has more values per sample than 64-bit arithmetic holds");
   }
-  spec.input = Shape(input);
+  return Shape(input);
+}
 
+// The model's body: a sequential 'layers' list (each layer reads the one before) or a 'nodes'
+// graph (each node names its inputs); exactly one of them.
+std::vector<NodeSpec> body_nodes(AttrMap& root) {
   const bool has_layers = root.has("layers"), has_nodes = root.has("nodes");
   if (has_layers == has_nodes)
     root.fail_here(has_layers ? "give either 'layers' or 'nodes', not both"
@@ -482,21 +474,68 @@ ModelSpec load_model_spec(const std::string& path, const LoadOptions& options) {
   std::string previous = "input";
   auto items = root.child_list(list_key);
   if (items.empty()) root.fail(list_key, "must list at least one " + std::string(has_layers ? "layer" : "node"));
-  for (size_t i = 0; i < items.size(); ++i) {
-    spec.nodes.push_back(parse_node(std::move(items[i]), has_nodes, previous, type_counts));
-    previous = spec.nodes.back().name;
+  std::vector<NodeSpec> nodes;
+  for (auto& item : items) {
+    nodes.push_back(parse_node(std::move(item), has_nodes, previous, type_counts));
+    previous = nodes.back().name;
   }
+  return nodes;
+}
+
+std::vector<AttrMap> metric_list(AttrMap& root, const std::shared_ptr<SpecOrigin>& origin) {
+  std::vector<AttrMap> metrics;
+  const YAML::Node node = root.raw("metrics");
+  if (!node.IsDefined() || node.IsNull()) return metrics;
+  if (!node.IsSequence()) root.fail("metrics", "must be a list");
+  for (size_t i = 0; i < node.size(); ++i)
+    metrics.push_back(typed_attrs(node[i], origin, "metrics." + std::to_string(i), "metric"));
+  return metrics;
+}
+
+// A callback given outside the spec (the command line's --callback); its locations name the text
+// it came from, which has no lines in any file.
+AttrMap external_callback(const ExternalInput& callback) {
+  YAML::Node node;
+  const std::string name = source_name(callback, "callback");
+  try {
+    node = YAML::Load(callback.text);
+  } catch (const YAML::Exception& e) {
+    throw InputError(name + ": invalid YAML: " + e.msg);
+  }
+  auto external = std::make_shared<SpecOrigin>(SpecOrigin{name, {}, {}});
+  return typed_attrs(node, external, "", "callback");
+}
+
+}  // namespace
+
+ModelSpec load_model_spec(const std::string& path, const LoadOptions& options) {
+  auto origin = std::make_shared<SpecOrigin>(SpecOrigin{path, {}, {}});
+  YAML::Node tree = load_yaml_file(path);
+  if (!tree.IsMap())
+    throw SpecError(SourceLocation{path, 1, 1}, "a model spec must be a YAML mapping");
+  for (const auto& assignment : options.sets) apply_set(tree, assignment, *origin);
+  std::optional<ScheduleFile> schedule_file;
+  if (options.schedule_file) {
+    schedule_file = load_schedule_file(*options.schedule_file, options.allow_plugins);
+    merge_schedule_optimizer(tree, *schedule_file, *options.schedule_file, *origin);
+  }
+
+  AttrMap root(tree, origin, "", "model spec");
+  check_version(root);
+  load_spec_plugins(root, path, options.allow_plugins);
+  ModelSpec spec;
+  spec.file = path;
+  spec.name = spec_name(root, path);
+  if (root.has("data")) spec.data = parse_data(root.child("data"), path);
+  spec.input = input_shape(root);
+  spec.input_location = root.location_of("input");
+  spec.nodes = body_nodes(root);
   spec.output = root.get<std::string>("output", spec.nodes.back().name);
   spec.output_location = root.location_of("output");
 
   if (!root.has("loss")) root.fail_here("missing required key 'loss'");
   spec.loss = typed_attrs(root.raw("loss"), origin, "loss", "loss");
-  const YAML::Node metrics = root.raw("metrics");
-  if (metrics.IsDefined() && !metrics.IsNull()) {
-    if (!metrics.IsSequence()) root.fail("metrics", "must be a list");
-    for (size_t i = 0; i < metrics.size(); ++i)
-      spec.metrics.push_back(typed_attrs(metrics[i], origin, "metrics." + std::to_string(i), "metric"));
-  }
+  spec.metrics = metric_list(root, origin);
   if (!root.has("optimizer")) root.fail_here("missing required key 'optimizer'");
   spec.optimizer = typed_attrs(root.raw("optimizer"), origin, "optimizer", "optimizer");
   spec.train = parse_train(root.child("train"));
@@ -507,18 +546,7 @@ ModelSpec load_model_spec(const std::string& path, const LoadOptions& options) {
   if (schedule_file) spec.schedule = schedule_file->schedule;
   spec.callbacks = callback_list(root);
   if (schedule_file) spec.callbacks.insert(spec.callbacks.end(), schedule_file->callbacks.begin(), schedule_file->callbacks.end());
-  for (const ExternalInput& callback : options.callbacks) {
-    YAML::Node node;
-    const std::string name = source_name(callback, "callback");
-    try {
-      node = YAML::Load(callback.text);
-    } catch (const YAML::Exception& e) {
-      throw InputError(name + ": invalid YAML: " + e.msg);
-    }
-    // Its locations name the text it came from; it has no lines in any file.
-    auto external = std::make_shared<SpecOrigin>(SpecOrigin{name, {}, {}});
-    spec.callbacks.push_back(typed_attrs(node, external, "", "callback"));
-  }
+  for (const ExternalInput& callback : options.callbacks) spec.callbacks.push_back(external_callback(callback));
   root.finish();
   return spec;
 }

@@ -110,11 +110,17 @@ double legend_width(const PlotPanel& panel, double w) {
   return std::clamp(widest + 40, 90.0, w / 3);
 }
 
-void render_panel(std::string& svg, const PlotPanel& panel, double ox, double oy, double w, double h) {
-  // The legend sits in its own column right of the plotting area, so it never covers a curve.
-  const bool any_named = std::any_of(panel.series.begin(), panel.series.end(), [](const PlotSeries& s) { return s.legend; });
-  const double legend = any_named ? legend_width(panel, w) : 0;
-  const double left = ox + 70, right = ox + w - 20 - legend, top = oy + 36, bottom = oy + h - 52;
+// A panel's plotting area in page coordinates and its two axes; `at` maps a data point into it.
+struct Frame {
+  double left, right, top, bottom;
+  Axis ax, ay;
+  bool usable(double x, double y) const {
+    return std::isfinite(x) && std::isfinite(y) && (!ax.log || x > 0) && (!ay.log || y > 0);
+  }
+  std::string at(double x, double y) const { return num(ax.map(x, left, right)) + "," + num(ay.map(y, bottom, top)); }
+};
+
+Frame frame_of(const PlotPanel& panel, double left, double right, double top, double bottom) {
   std::vector<const std::vector<double>*> xs, ys;
   for (const auto& s : panel.series) {
     xs.push_back(&s.x);
@@ -124,65 +130,69 @@ void render_panel(std::string& svg, const PlotPanel& panel, double ox, double oy
       ys.push_back(&s.band_high);
     }
   }
-  const Axis ax = fit_axis(xs, panel.log_x), ay = fit_axis(ys, panel.log_y);
-  svg += "<rect x=\"" + num(left) + "\" y=\"" + num(top) + "\" width=\"" + num(right - left) + "\" height=\"" +
-         num(bottom - top) + "\" fill=\"white\" stroke=\"#333\"/>\n";
-  svg += "<text x=\"" + num((left + right) / 2) + "\" y=\"" + num(oy + 22) +
+  return Frame{left, right, top, bottom, fit_axis(xs, panel.log_x), fit_axis(ys, panel.log_y)};
+}
+
+// The frame, title, grid lines with their tick labels and the axis labels.
+void draw_axes(std::string& svg, const PlotPanel& panel, const Frame& f, double ox, double oy) {
+  svg += "<rect x=\"" + num(f.left) + "\" y=\"" + num(f.top) + "\" width=\"" + num(f.right - f.left) + "\" height=\"" +
+         num(f.bottom - f.top) + "\" fill=\"white\" stroke=\"#333\"/>\n";
+  svg += "<text x=\"" + num((f.left + f.right) / 2) + "\" y=\"" + num(oy + 22) +
          "\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">" + xml_escape(panel.title) + "</text>\n";
-  for (double t : ax.ticks()) {
-    const double x = ax.map(t, left, right);
-    svg += "<line x1=\"" + num(x) + "\" y1=\"" + num(top) + "\" x2=\"" + num(x) + "\" y2=\"" + num(bottom) +
-           "\" stroke=\"#e5e5e5\"/>\n<text x=\"" + num(x) + "\" y=\"" + num(bottom + 16) +
+  for (double t : f.ax.ticks()) {
+    const double x = f.ax.map(t, f.left, f.right);
+    svg += "<line x1=\"" + num(x) + "\" y1=\"" + num(f.top) + "\" x2=\"" + num(x) + "\" y2=\"" + num(f.bottom) +
+           "\" stroke=\"#e5e5e5\"/>\n<text x=\"" + num(x) + "\" y=\"" + num(f.bottom + 16) +
            "\" text-anchor=\"middle\" font-size=\"11\">" + tick_label(t) + "</text>\n";
   }
-  for (double t : ay.ticks()) {
-    const double y = ay.map(t, bottom, top);
-    svg += "<line x1=\"" + num(left) + "\" y1=\"" + num(y) + "\" x2=\"" + num(right) + "\" y2=\"" + num(y) +
-           "\" stroke=\"#e5e5e5\"/>\n<text x=\"" + num(left - 6) + "\" y=\"" + num(y + 4) +
+  for (double t : f.ay.ticks()) {
+    const double y = f.ay.map(t, f.bottom, f.top);
+    svg += "<line x1=\"" + num(f.left) + "\" y1=\"" + num(y) + "\" x2=\"" + num(f.right) + "\" y2=\"" + num(y) +
+           "\" stroke=\"#e5e5e5\"/>\n<text x=\"" + num(f.left - 6) + "\" y=\"" + num(y + 4) +
            "\" text-anchor=\"end\" font-size=\"11\">" + tick_label(t) + "</text>\n";
   }
-  svg += "<text x=\"" + num((left + right) / 2) + "\" y=\"" + num(bottom + 38) +
+  svg += "<text x=\"" + num((f.left + f.right) / 2) + "\" y=\"" + num(f.bottom + 38) +
          "\" text-anchor=\"middle\" font-size=\"13\">" + xml_escape(panel.x_label) + "</text>\n";
-  svg += "<text transform=\"translate(" + num(ox + 18) + "," + num((top + bottom) / 2) +
+  svg += "<text transform=\"translate(" + num(ox + 18) + "," + num((f.top + f.bottom) / 2) +
          ") rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">" + xml_escape(panel.y_label) + "</text>\n";
+}
 
-  auto usable = [&](double x, double y) {
-    return std::isfinite(x) && std::isfinite(y) && (!ax.log || x > 0) && (!ay.log || y > 0);
-  };
-  for (size_t k = 0; k < panel.series.size(); ++k) {
-    const auto& s = panel.series[k];
-    const Stroke st = stroke_of(s, k);
-    const char* color = st.color;
-    if (!s.band_low.empty()) {
-      std::string points;
-      for (size_t i = 0; i < s.x.size(); ++i)
-        if (usable(s.x[i], s.band_high[i])) points += num(ax.map(s.x[i], left, right)) + "," + num(ay.map(s.band_high[i], bottom, top)) + " ";
-      for (size_t i = s.x.size(); i-- > 0;)
-        if (usable(s.x[i], s.band_low[i])) points += num(ax.map(s.x[i], left, right)) + "," + num(ay.map(s.band_low[i], bottom, top)) + " ";
-      svg += std::string("<polygon points=\"") + points + "\" fill=\"" + color + "\" fill-opacity=\"0.18\" stroke=\"none\"/>\n";
-    }
-    if (s.points) {
-      for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
-        if (usable(s.x[i], s.y[i]))
-          svg += "<circle cx=\"" + num(ax.map(s.x[i], left, right)) + "\" cy=\"" + num(ay.map(s.y[i], bottom, top)) +
-                 "\" r=\"3\" fill=\"" + color + "\" fill-opacity=\"0.7\"/>\n";
-      continue;
-    }
+// One series: its band (if any) under it, then its points or its line. Points a log axis cannot
+// show, and non-finite ones, are left out.
+void draw_series(std::string& svg, const PlotSeries& s, const Stroke& st, const Frame& f) {
+  if (!s.band_low.empty()) {
     std::string points;
-    for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
-      if (usable(s.x[i], s.y[i])) points += num(ax.map(s.x[i], left, right)) + "," + num(ay.map(s.y[i], bottom, top)) + " ";
-    svg += std::string("<polyline points=\"") + points + "\" fill=\"none\" stroke=\"" + color +
-           "\" stroke-width=\"" + (s.legend ? "2" : "1") + "\"" + dash_attribute(st) + "/>\n";
+    for (size_t i = 0; i < s.x.size(); ++i)
+      if (f.usable(s.x[i], s.band_high[i])) points += f.at(s.x[i], s.band_high[i]) + " ";
+    for (size_t i = s.x.size(); i-- > 0;)
+      if (f.usable(s.x[i], s.band_low[i])) points += f.at(s.x[i], s.band_low[i]) + " ";
+    svg += std::string("<polygon points=\"") + points + "\" fill=\"" + st.color + "\" fill-opacity=\"0.18\" stroke=\"none\"/>\n";
   }
-  // Legend: as many rows as the panel's height holds, then "+N more".
-  const double lx = right + 12;
-  const auto fits = static_cast<size_t>(std::max(1.0, (bottom - top - 10) / 18));
+  if (s.points) {
+    for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
+      if (f.usable(s.x[i], s.y[i]))
+        svg += "<circle cx=\"" + num(f.ax.map(s.x[i], f.left, f.right)) + "\" cy=\"" + num(f.ay.map(s.y[i], f.bottom, f.top)) +
+               "\" r=\"3\" fill=\"" + st.color + "\" fill-opacity=\"0.7\"/>\n";
+    return;
+  }
+  std::string points;
+  for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
+    if (f.usable(s.x[i], s.y[i])) points += f.at(s.x[i], s.y[i]) + " ";
+  svg += std::string("<polyline points=\"") + points + "\" fill=\"none\" stroke=\"" + st.color + "\" stroke-width=\"" +
+         (s.legend ? "2" : "1") + "\"" + dash_attribute(st) + "/>\n";
+}
+
+// The legend, in its column right of the plotting area: as many rows as the panel's height
+// holds, then "+N more".
+void draw_legend(std::string& svg, const PlotPanel& panel, const Frame& f) {
+  const double lx = f.right + 12;
+  const auto fits = static_cast<size_t>(std::max(1.0, (f.bottom - f.top - 10) / 18));
   std::vector<size_t> named;
   for (size_t k = 0; k < panel.series.size(); ++k)
     if (panel.series[k].legend) named.push_back(k);
   for (size_t row = 0; row < named.size(); ++row) {
     const size_t k = named[row];
-    const double ly = top + 12 + 18 * static_cast<double>(row);
+    const double ly = f.top + 12 + 18 * static_cast<double>(row);
     if (row + 1 == fits && named.size() > fits) {
       svg += "<text x=\"" + num(lx) + "\" y=\"" + num(ly) + "\" font-size=\"12\">+" +
              std::to_string(named.size() - row) + " more</text>\n";
@@ -196,6 +206,16 @@ void render_panel(std::string& svg, const PlotPanel& panel, double ox, double oy
              num(ly - 4) + "\" stroke=\"" + st.color + "\" stroke-width=\"3\"" + dash_attribute(st) + "/>\n";
     svg += "<text x=\"" + num(lx + 30) + "\" y=\"" + num(ly) + "\" font-size=\"12\">" + xml_escape(panel.series[k].name) + "</text>\n";
   }
+}
+
+void render_panel(std::string& svg, const PlotPanel& panel, double ox, double oy, double w, double h) {
+  // The legend sits in its own column right of the plotting area, so it never covers a curve.
+  const bool any_named = std::any_of(panel.series.begin(), panel.series.end(), [](const PlotSeries& s) { return s.legend; });
+  const double legend = any_named ? legend_width(panel, w) : 0;
+  const Frame f = frame_of(panel, ox + 70, ox + w - 20 - legend, oy + 36, oy + h - 52);
+  draw_axes(svg, panel, f, ox, oy);
+  for (size_t k = 0; k < panel.series.size(); ++k) draw_series(svg, panel.series[k], stroke_of(panel.series[k], k), f);
+  draw_legend(svg, panel, f);
 }
 
 }  // namespace
