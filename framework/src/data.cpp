@@ -28,8 +28,9 @@ uint64_t mix64(uint64_t z) {  // splitmix64's finaliser
 // One row of values, each the sum of four uniform 16-bit draws (two 32-bit hashes of the row's
 // key and the position) centred and scaled to unit variance: close to N(0, 1) (range +-3.46,
 // kurtosis 2.7), and integer arithmetic up to one exact conversion and one rounding, so the
-// AVX-512, AVX2 and baseline clones give the same bits. A batch of 256 MNIST-sized rows costs about 0.15 ms
-// with AVX2 (0.4 ms without): about 0.6 % (2 %) of the bench MLP's update at that batch.
+// AVX-512, AVX2 and baseline clones give the same bits. A batch of 256 MNIST-sized rows costs
+// about 0.15 ms with AVX2 (0.4 ms without): about 0.6 % (2 %) of the bench MLP's update at that
+// batch.
 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void hash_normal_row(uint64_t key, float* out, int64_t width) {
   const auto a = static_cast<uint32_t>(key), b = static_cast<uint32_t>(key >> 32);
   const float scale = 1.7320508f / 65536.0f;  // sqrt(3) / 2^16: a sum of four has variance 2^32 / 3

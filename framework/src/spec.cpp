@@ -116,15 +116,18 @@ void load_spec_plugins(AttrMap& root, const std::string& spec_file, bool allowed
 }
 
 // A `callbacks:` list: each item a name or a mapping with type:.
-std::vector<AttrMap> callback_list(AttrMap& root) {
+// The typed entries of a list key (callbacks, metrics); none when the key is absent or null.
+std::vector<AttrMap> typed_list(AttrMap& root, const std::string& key, const char* kind, const std::string& not_a_list) {
   std::vector<AttrMap> out;
-  const YAML::Node list = root.raw("callbacks");
+  const YAML::Node list = root.raw(key);
   if (!list.IsDefined() || list.IsNull()) return out;
-  if (!list.IsSequence()) root.fail("callbacks", "must be a list of callbacks");
+  if (!list.IsSequence()) root.fail(key, not_a_list);
   for (size_t i = 0; i < list.size(); ++i)
-    out.push_back(typed_attrs(list[i], root.origin(), "callbacks." + std::to_string(i), "callback"));
+    out.push_back(typed_attrs(list[i], root.origin(), key + "." + std::to_string(i), kind));
   return out;
 }
+
+std::vector<AttrMap> callback_list(AttrMap& root) { return typed_list(root, "callbacks", "callback", "must be a list of callbacks"); }
 
 // How a message names text from outside the file: the caller's words for it, or what it is and
 // the text itself ("override train.epochs=0", "callback {...}").
@@ -482,16 +485,6 @@ std::vector<NodeSpec> body_nodes(AttrMap& root) {
   return nodes;
 }
 
-std::vector<AttrMap> metric_list(AttrMap& root, const std::shared_ptr<SpecOrigin>& origin) {
-  std::vector<AttrMap> metrics;
-  const YAML::Node node = root.raw("metrics");
-  if (!node.IsDefined() || node.IsNull()) return metrics;
-  if (!node.IsSequence()) root.fail("metrics", "must be a list");
-  for (size_t i = 0; i < node.size(); ++i)
-    metrics.push_back(typed_attrs(node[i], origin, "metrics." + std::to_string(i), "metric"));
-  return metrics;
-}
-
 // A callback given outside the spec (the command line's --callback); its locations name the text
 // it came from, which has no lines in any file.
 AttrMap external_callback(const ExternalInput& callback) {
@@ -535,7 +528,7 @@ ModelSpec load_model_spec(const std::string& path, const LoadOptions& options) {
 
   if (!root.has("loss")) root.fail_here("missing required key 'loss'");
   spec.loss = typed_attrs(root.raw("loss"), origin, "loss", "loss");
-  spec.metrics = metric_list(root, origin);
+  spec.metrics = typed_list(root, "metrics", "metric", "must be a list");
   if (!root.has("optimizer")) root.fail_here("missing required key 'optimizer'");
   spec.optimizer = typed_attrs(root.raw("optimizer"), origin, "optimizer", "optimizer");
   spec.train = parse_train(root.child("train"));

@@ -110,14 +110,17 @@ double legend_width(const PlotPanel& panel, double w) {
   return std::clamp(widest + 40, 90.0, w / 3);
 }
 
-// A panel's plotting area in page coordinates and its two axes; `at` maps a data point into it.
+// A panel's plotting area in page coordinates and its two axes; px and py map a data point into
+// it, `at` as an SVG "x,y" pair.
 struct Frame {
   double left, right, top, bottom;
   Axis ax, ay;
   bool usable(double x, double y) const {
     return std::isfinite(x) && std::isfinite(y) && (!ax.log || x > 0) && (!ay.log || y > 0);
   }
-  std::string at(double x, double y) const { return num(ax.map(x, left, right)) + "," + num(ay.map(y, bottom, top)); }
+  double px(double x) const { return ax.map(x, left, right); }
+  double py(double y) const { return ay.map(y, bottom, top); }
+  std::string at(double x, double y) const { return num(px(x)) + "," + num(py(y)); }
 };
 
 Frame frame_of(const PlotPanel& panel, double left, double right, double top, double bottom) {
@@ -140,13 +143,13 @@ void draw_axes(std::string& svg, const PlotPanel& panel, const Frame& f, double 
   svg += "<text x=\"" + num((f.left + f.right) / 2) + "\" y=\"" + num(oy + 22) +
          "\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">" + xml_escape(panel.title) + "</text>\n";
   for (double t : f.ax.ticks()) {
-    const double x = f.ax.map(t, f.left, f.right);
+    const double x = f.px(t);
     svg += "<line x1=\"" + num(x) + "\" y1=\"" + num(f.top) + "\" x2=\"" + num(x) + "\" y2=\"" + num(f.bottom) +
            "\" stroke=\"#e5e5e5\"/>\n<text x=\"" + num(x) + "\" y=\"" + num(f.bottom + 16) +
            "\" text-anchor=\"middle\" font-size=\"11\">" + tick_label(t) + "</text>\n";
   }
   for (double t : f.ay.ticks()) {
-    const double y = f.ay.map(t, f.bottom, f.top);
+    const double y = f.py(t);
     svg += "<line x1=\"" + num(f.left) + "\" y1=\"" + num(y) + "\" x2=\"" + num(f.right) + "\" y2=\"" + num(y) +
            "\" stroke=\"#e5e5e5\"/>\n<text x=\"" + num(f.left - 6) + "\" y=\"" + num(y + 4) +
            "\" text-anchor=\"end\" font-size=\"11\">" + tick_label(t) + "</text>\n";
@@ -171,8 +174,8 @@ void draw_series(std::string& svg, const PlotSeries& s, const Stroke& st, const 
   if (s.points) {
     for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
       if (f.usable(s.x[i], s.y[i]))
-        svg += "<circle cx=\"" + num(f.ax.map(s.x[i], f.left, f.right)) + "\" cy=\"" + num(f.ay.map(s.y[i], f.bottom, f.top)) +
-               "\" r=\"3\" fill=\"" + st.color + "\" fill-opacity=\"0.7\"/>\n";
+        svg += "<circle cx=\"" + num(f.px(s.x[i])) + "\" cy=\"" + num(f.py(s.y[i])) + "\" r=\"3\" fill=\"" + st.color +
+               "\" fill-opacity=\"0.7\"/>\n";
     return;
   }
   std::string points;
