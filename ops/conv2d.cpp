@@ -89,7 +89,7 @@ class Conv2dOp : public Op {
     const int64_t p = win_.out_size(), n = ctx.batch * p;
     float* col = ctx.saved.data();
     float* z = ctx.scratch.data();
-    im2col(ctx.inputs[0].data, ctx.batch, col);
+    im2col(ctx.inputs[0].data, ctx.batch, col, ctx.gemm);
     // Z[F, N] = W[F, K] · col[K, N]
     gemm(ctx.gemm, forward_gemm(n), ctx.params[0].data, col, z);
     const float* bias = use_bias_ ? ctx.params[1].data : nullptr;
@@ -112,7 +112,11 @@ class Conv2dOp : public Op {
     const float* col = ctx.saved.data();
     float* dz = ctx.scratch.data();
     float* dcol = dz + filters_ * n;
-    // dZ in [F, N] order, through the activation's derivative.
+    // dZ in [F, N] order, through the activation's derivative. Both products read it: in
+    // mixed_bfloat16 each block is converted once, while it is in cache, and held for them.
+    const bool products = !ctx.param_grads[0].empty() || !ctx.input_grads[0].empty();
+    const bool convert = products && ctx.gemm &&
+                         ctx.gemm->begin_converted(dz, static_cast<size_t>(filters_ * n), GemmRunner::ConvertedFor::kThisOp);
     for (int64_t b = 0; b < ctx.batch; ++b)
       for (int64_t f = 0; f < filters_; ++f) {
         const int64_t block = (b * filters_ + f) * p;
@@ -124,6 +128,7 @@ class Conv2dOp : public Op {
           const float* x = keeps_preactivation() ? col + k_ * n + block : nullptr;
           activation_->activate_backward(x, ctx.output.data + block, dy, to, win_.out_h, win_.out_w, false);
         }
+        if (convert) ctx.gemm->convert_block(to, static_cast<size_t>(p));
       }
     // dW[F, K] = dZ[F, N] · col[K, N]ᵀ
     if (!ctx.param_grads[0].empty())
@@ -150,8 +155,12 @@ class Conv2dOp : public Op {
   GemmShape column_gradient_gemm(int64_t n) const { return {true, false, k_, n, filters_, k_, n, n, false}; }
 
   // col[(c, i, j), (b, oh, ow)] = x[b, c, oh sh - pad_top + i dh, ow sw - pad_left + j dw], 0 outside.
-  void im2col(const float* x, int64_t batch, float* col) const {
+  // In mixed_bfloat16 each row is converted as soon as it is written: the forward product and the
+  // kernel gradient's then read the one copy (col lives in the saved workspace, which the runner
+  // keeps until the next pass) instead of each converting all of col from memory.
+  void im2col(const float* x, int64_t batch, float* col, GemmRunner* gemm) const {
     const int64_t p = win_.out_size(), n = batch * p, image = channels_ * win_.h * win_.w;
+    const bool convert = gemm && gemm->begin_converted(col, static_cast<size_t>(k_ * n), GemmRunner::ConvertedFor::kLaterOps);
     for (int64_t c = 0; c < channels_; ++c)
       for (int64_t i = 0; i < win_.kh; ++i)
         for (int64_t j = 0; j < win_.kw; ++j) {
@@ -178,6 +187,7 @@ class Conv2dOp : public Op {
               std::fill(out + last, out + win_.out_w, 0.0f);
             }
           }
+          if (convert) gemm->convert_block(row, static_cast<size_t>(n));
         }
   }
 

@@ -292,6 +292,50 @@ train: {epochs: 1, batch_size: 10, seed: 2, precision: mixed_bfloat16}
   }
 }
 
+TEST_CASE("mixed_bfloat16: a convolution converts its columns once, as im2col writes them, for both products",
+          "[precision][gemm]") {
+  TempDir d;
+  // conv2d: K = 2x3x3 = 18 rows of columns, N = 5 samples x 4x4 positions = 80, 4 filters.
+  const std::string text = R"(version: 1
+data: {synthetic: {rows: 20, shape: [2, 6, 6], classes: 3, seed: 7}}
+input: [2, 6, 6]
+layers:
+  - {type: conv2d, filters: 4, kernel_size: 3, activation: relu}
+  - {type: flatten}
+  - {type: dense, units: 3, activation: softmax}
+loss: sparse_categorical_crossentropy
+optimizer: {type: sgd, lr: 0.1}
+train: {epochs: 1, batch_size: 5, seed: 2, precision: mixed_bfloat16}
+)";
+  for (const bool reuse : {true, false}) {
+    BuildOptions build;
+    build.gemm.emulate_bfloat16 = emulated();
+    build.gemm.reuse_conversions = reuse;
+    Experiment ex = build_experiment(load_model_spec(d.write("m.yaml", text)), true, build);
+    Executor exec(ex.graph, ex.weights, 1, ExecutorMode::kTraining);
+    const std::vector<float> x = ramp(360, 0.1f, 13, -0.5f), dy = ramp(15, 0.05f, 3, -0.05f);
+    std::copy(x.begin(), x.end(), exec.input());
+    exec.forward(5, true);
+    std::copy(dy.begin(), dy.end(), exec.output_grad());
+    exec.backward(5);
+    const auto c = exec.gemm_runner().conversions();
+    INFO("reuse " << reuse);
+    if (reuse) {
+      // By products: the kernels (4x18 + 64x3) and the dense layer's input (5x64, reused by its
+      // kernel gradient). As written: the columns (18x80, read by the forward product and the
+      // kernel gradient's, a pass apart), the dense layer's dZ (5x3) and the convolution's dZ
+      // (4x80, gathered for its kernel gradient; the first layer's input needs no gradient).
+      CHECK(c.by_products == (72 + 192) + 320);
+      CHECK(c.while_written == 1440 + 15 + 320);
+    } else {
+      // Both operands of every product: conv forward (72+1440), dense forward (320+192), dense
+      // kernel and input gradients (320+15) + (15+192), conv kernel gradient (320+1440).
+      CHECK(c.by_products == 1512 + 512 + 335 + 207 + 1760);
+      CHECK(c.while_written == 0);
+    }
+  }
+}
+
 TEST_CASE("mixed_bfloat16 inference: copies kept in an arena shared by liveness are dropped when their place is rewritten",
           "[precision][gemm]") {
   // Forward only, the arena shares places: tanh's output takes the place of an earlier value of

@@ -26,11 +26,14 @@ Executor::Executor(const CompiledGraph& graph, Weights& weights, uint64_t seed, 
   saved_ = arena(sizes.saved);
   scratch_ = arena(sizes.scratch);
   // In mixed_bfloat16 the products of a pass reuse converted copies of the parameters, which
-  // change only between passes, and of the activations, which change only when a node writes its
-  // output: forward() says so before each node runs, since an inference arena gives a node the
-  // place of values that are dead by then.
+  // change only between passes, of the activations, which change only when a node writes its
+  // output (forward() says so before each node runs, since an inference arena gives a node the
+  // place of values that are dead by then), and of the saved workspaces, which only their own
+  // node's forward writes, once per pass, for its backward to read (a convolution's columns feed
+  // a product in each).
   gemm_.keep_converted(weights.params.data(), weights.params.data() + weights.params.size());
   gemm_.keep_converted(activations_.data(), activations_.data() + activations_.size());
+  gemm_.keep_converted(saved_.data(), saved_.data() + saved_.size());
 
   const auto& nodes = graph.nodes();
   auto activation = [&](size_t i) {

@@ -49,9 +49,9 @@ int64_t CompiledGraph::executor_bytes(bool training) const {
 
 int64_t CompiledGraph::runner_bytes(bool training) const {
   // oneDNN's scratchpad, mixed_bfloat16's converted operands and the copies the runner keeps (of
-  // the weights and the activations).
+  // the weights, the activations and the saved workspaces).
   const auto& s = sizes_;
-  return gemm_plan_.runner_bytes(checked_add(s.params, training ? s.activations : s.inference));
+  return gemm_plan_.runner_bytes(checked_add(checked_add(s.params, s.saved), training ? s.activations : s.inference));
 }
 
 void ErrorList::add(const SourceLocation& where, const std::string& what) { messages_.push_back(format_error(where, what)); }
