@@ -9,13 +9,12 @@
 // col is kept from forward to backward in the saved workspace (recomputing it cost more than the
 // memory: it is K/C times the input's size, 14 MiB for the bench net's second layer at batch 64):
 //   dZ[F, N]       = dy · f'  (gathered from [B, F, P] into [F, N])
-//   dW[F, K]       = dZ[F, N] · col[K, N]ᵀ,  db[f] = sum of dZ[f, :]
+//   dW[F, K]       = dZ[F, N] · col[K, N]ᵀ,  db[f] = sum of dZ[f, :] (added up while gathering)
 //   dcol[K, N]     = W[F, K]ᵀ · dZ[F, N],  then col2im adds it into dX.
 #include <algorithm>
 #include <cstring>
 
 #include "anneal/activation.hpp"
-#include "anneal/blas.hpp"
 #include "anneal/gemm.hpp"
 #include "window2d.hpp"
 
@@ -67,10 +66,10 @@ class Conv2dOp : public Op {
   }
 
   // saved: col [K, N], then the pre-activation [B, F, P] when the activation needs it.
-  // scratch: Z or dZ [F, N], then dcol [K, N] (backward), or a row of N ones (the bias gradient).
+  // scratch: Z or dZ [F, N], then dcol [K, N] (backward).
   Workspace workspace(int64_t max_batch) const override {
     const int64_t n = checked_mul(max_batch, win_.out_size()), col = checked_mul(k_, n), z = checked_mul(filters_, n);
-    return {checked_add(col, keeps_preactivation() ? z : 0), checked_add(z, std::max(col, n))};
+    return {checked_add(col, keeps_preactivation() ? z : 0), checked_add(z, col)};
   }
 
   std::vector<GemmShape> gemms(int64_t max_batch) const override {
@@ -113,10 +112,15 @@ class Conv2dOp : public Op {
     float* dz = ctx.scratch.data();
     float* dcol = dz + filters_ * n;
     // dZ in [F, N] order, through the activation's derivative. Both products read it: in
-    // mixed_bfloat16 each block is converted once, while it is in cache, and held for them.
+    // mixed_bfloat16 each block is converted once, while it is in cache, and held for them. The
+    // bias gradient adds each block up there too, rather than a BLAS call reading dZ again (in
+    // mixed_bfloat16 the only OpenBLAS call of a pass, whose threads then spin on the cores
+    // oneDNN's products need).
     const bool products = !ctx.param_grads[0].empty() || !ctx.input_grads[0].empty();
     const bool convert = products && ctx.gemm &&
                          ctx.gemm->begin_converted(dz, static_cast<size_t>(filters_ * n), GemmRunner::ConvertedFor::kThisOp);
+    float* db = use_bias_ && !ctx.param_grads[1].empty() ? ctx.param_grads[1].data : nullptr;
+    if (db) std::fill(db, db + filters_, 0.0f);
     for (int64_t b = 0; b < ctx.batch; ++b)
       for (int64_t f = 0; f < filters_; ++f) {
         const int64_t block = (b * filters_ + f) * p;
@@ -129,16 +133,11 @@ class Conv2dOp : public Op {
           activation_->activate_backward(x, ctx.output.data + block, dy, to, win_.out_h, win_.out_w, false);
         }
         if (convert) ctx.gemm->convert_block(to, static_cast<size_t>(p));
+        if (db) db[f] += block_sum(to, p);
       }
     // dW[F, K] = dZ[F, N] · col[K, N]ᵀ
     if (!ctx.param_grads[0].empty())
       gemm(ctx.gemm, kernel_gradient_gemm(n), dz, col, ctx.param_grads[0].data);
-    if (use_bias_ && !ctx.param_grads[1].empty()) {
-      // db[F] = dZ[F, N] · 1[N]
-      float* ones = dcol;
-      std::fill(ones, ones + n, 1.0f);
-      blas::gemv(false, filters_, n, 1.0f, dz, ones, 0.0f, ctx.param_grads[1].data);
-    }
     if (!ctx.input_grads[0].empty()) {
       // dcol[K, N] = W[F, K]ᵀ · dZ[F, N]
       gemm(ctx.gemm, column_gradient_gemm(n), ctx.params[0].data, dz, dcol);
@@ -148,6 +147,18 @@ class Conv2dOp : public Op {
 
  private:
   bool keeps_preactivation() const { return activation_->needs_preactivation(); }
+  // Sixteen running sums the compiler keeps in one vector register, then their total: as fast as
+  // memory, and each sum takes p/16 terms rather than p.
+  static float block_sum(const float* x, int64_t p) {
+    float lanes[16] = {};
+    int64_t i = 0;
+    for (; i + 16 <= p; i += 16)
+      for (int l = 0; l < 16; ++l) lanes[l] += x[i + l];
+    float total = 0.0f;
+    for (float lane : lanes) total += lane;
+    for (; i < p; ++i) total += x[i];
+    return total;
+  }
   // The three products over n = batch x output positions; gemms() declares them at the largest
   // batch.
   GemmShape forward_gemm(int64_t n) const { return {false, false, filters_, n, k_, k_, n, n, false}; }
