@@ -65,47 +65,64 @@ std::string run_fold(const CvPlan& plan, uint64_t seed, int fold) {
   return pack_fields({text, std::to_string(ex.validation->rows())});
 }
 
+struct CvOptions {
+  std::string model, schedule, output;
+  int folds = 10, seeds = 1;
+  Unsigned first_seed{1};
+};
+
+void add_cv_options(po::options_description& options, CvOptions& o) {
+  options.add_options()
+      ("model", po::value(&o.model)->required(), "model spec (YAML)")
+      ("folds", po::value(&o.folds)->default_value(10), "number of folds k")
+      ("stratified", po::bool_switch(), "keep each class's share in every fold")
+      ("schedule", po::value(&o.schedule), "schedule spec (YAML)")
+      ("seeds", po::value(&o.seeds)->default_value(1), "repeat with this many seeds (folds and weights change)")
+      ("first-seed", po::value(&o.first_seed)->default_value(Unsigned{1}), "the first seed")
+      ("epochs", po::value<int64_t>(), "override train.epochs")
+      ("set", set_option(), kSetHelp)
+      ("output,o", po::value(&o.output), "write per-fold results as CSV");
+  add_distributed_options(options);
+}
+
+void print_cv_summary(const std::vector<double>& values, const CvOptions& o, const std::string& metric) {
+  const Summary sum = summarize(values);
+  const Interval ci = bootstrap_mean_interval(values, 0);
+  std::printf("%s over %d folds x %d seeds: mean %.4f +- %.4f (std), 95%% CI [%.4f, %.4f] (percentile bootstrap, "
+              "10 000 resamples), median %.4f, min %.4f, max %.4f\n",
+              metric.c_str(), o.folds, o.seeds, sum.mean, sum.stddev, ci.low, ci.high, sum.median, sum.min, sum.max);
+}
+
 }  // namespace
 
 int cv_command(const Args& args) {
   po::options_description options("cv options");
-  std::string model, schedule, output;
-  int folds = 10, seeds = 1;
-  Unsigned first_seed{1};
-  options.add_options()
-      ("model", po::value(&model)->required(), "model spec (YAML)")
-      ("folds", po::value(&folds)->default_value(10), "number of folds k")
-      ("stratified", po::bool_switch(), "keep each class's share in every fold")
-      ("schedule", po::value(&schedule), "schedule spec (YAML)")
-      ("seeds", po::value(&seeds)->default_value(1), "repeat with this many seeds (folds and weights change)")
-      ("first-seed", po::value(&first_seed)->default_value(Unsigned{1}), "the first seed")
-      ("epochs", po::value<int64_t>(), "override train.epochs")
-      ("set", set_option(), kSetHelp)
-      ("output,o", po::value(&output), "write per-fold results as CSV");
-  add_distributed_options(options);
+  CvOptions o;
+  add_cv_options(options, o);
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map vm;
   if (!parse(args, "cv MODEL --folds K [--stratified] [--schedule FILE] [--seeds N]", options, positional, vm)) return kExitOk;
   const auto session = open_distributed(vm);
   std::optional<CvPlan> plan;
-  if (const int code = agree_on_setup(session.get(), [&] { plan.emplace(plan_cv(vm, model, schedule, folds, seeds)); }))
+  if (const int code = agree_on_setup(session.get(), [&] { plan.emplace(plan_cv(vm, o.model, o.schedule, o.folds, o.seeds)); }))
     return code;
   const bool root = !session || session->rank() == 0;
   const std::string& metric = plan->metric;
   if (root) {
-    std::printf("%d-fold%s cross-validation of %s on %lld rows, %d seed%s; metric %s\n", folds, plan->stratified ? " stratified" : "",
-                plan->base.name.c_str(), static_cast<long long>(plan->all.rows()), seeds, seeds == 1 ? "" : "s", metric.c_str());
+    std::printf("%d-fold%s cross-validation of %s on %lld rows, %d seed%s; metric %s\n", o.folds, plan->stratified ? " stratified" : "",
+                plan->base.name.c_str(), static_cast<long long>(plan->all.rows()), o.seeds, o.seeds == 1 ? "" : "s", metric.c_str());
     std::printf("%6s %6s %8s %10s\n", "seed", "fold", "rows", metric.c_str());
     std::fflush(stdout);
   }
   std::vector<double> values;
   std::string csv = "seed,fold,rows," + metric + "\n";
   // Task s * folds + f: fold f of seed s, on whichever rank is free; rank 0 prints them in order.
-  const auto seed_of = [&](size_t task) { return first_seed.value + static_cast<uint64_t>(task / static_cast<size_t>(folds)); };
-  const auto fold_of_task = [&](size_t task) { return static_cast<int>(task % static_cast<size_t>(folds)); };
+  const auto folds = static_cast<size_t>(o.folds);
+  const auto seed_of = [&](size_t task) { return o.first_seed.value + static_cast<uint64_t>(task / folds); };
+  const auto fold_of_task = [&](size_t task) { return static_cast<int>(task % folds); };
   share_tasks(
-      session ? &session->comm() : nullptr, static_cast<size_t>(seeds) * static_cast<size_t>(folds),
+      session ? &session->comm() : nullptr, static_cast<size_t>(o.seeds) * folds,
       [&](size_t task) { return run_fold(*plan, seed_of(task), fold_of_task(task)); },
       [&](size_t task, const std::string& bytes) {
         const auto fields = unpack_fields(bytes);
@@ -120,12 +137,8 @@ int cv_command(const Args& args) {
         csv += line;
       });
   if (!root) return kExitOk;
-  const Summary sum = summarize(values);
-  const Interval ci = bootstrap_mean_interval(values, 0);
-  std::printf("%s over %d folds x %d seeds: mean %.4f +- %.4f (std), 95%% CI [%.4f, %.4f] (percentile bootstrap, "
-              "10 000 resamples), median %.4f, min %.4f, max %.4f\n",
-              metric.c_str(), folds, seeds, sum.mean, sum.stddev, ci.low, ci.high, sum.median, sum.min, sum.max);
-  if (!output.empty()) write_file_atomically(output, csv);
+  print_cv_summary(values, o, metric);
+  if (!o.output.empty()) write_file_atomically(o.output, csv);
   return kExitOk;
 }
 

@@ -31,60 +31,76 @@ struct PreviewOptions {
   LrScaling scaling;  // --ranks with --scale-lr: the rate a data-parallel run will set
 };
 
+// The schedule a run would set, with the run's length and its updates per epoch.
+struct BuiltSchedule {
+  std::unique_ptr<Schedule> schedule;
+  int64_t epochs = 0, steps_per_epoch = 0;
+};
+
 // Builds the schedule as a run would: with the model (data, optimizer, epochs) when given,
 // otherwise from the schedule file alone.
-Preview preview(const std::string& path, const PreviewOptions& o) {
+BuiltSchedule build_schedule(const std::string& path, const PreviewOptions& o) {
   ScheduleContext ctx;
-  std::unique_ptr<Schedule> schedule;
-  int64_t epochs = o.epochs, steps_per_epoch = o.steps_per_epoch;
+  BuiltSchedule b{nullptr, o.epochs, o.steps_per_epoch};
   if (!o.model.empty()) {
     LoadOptions load;
     load.allow_plugins = o.allow_plugins;
     load.schedule_file = path;
-    if (epochs > 0) load.sets.push_back(flag_override("--epochs", std::to_string(epochs), "train.epochs"));
+    if (b.epochs > 0) load.sets.push_back(flag_override("--epochs", std::to_string(b.epochs), "train.epochs"));
     ModelSpec spec = load_model_spec(o.model, load);
     scale_batch(spec, o.scaling);
     Experiment ex = build_experiment(std::move(spec), true, BuildOptions{o.memory_limit, {}});
     ctx = schedule_context(ex, ex.spec);
-    schedule = std::move(ex.schedule);
-    if (epochs == 0) epochs = ex.spec.train.epochs;
-    if (steps_per_epoch == 0) steps_per_epoch = ctx.steps_per_epoch;
+    b.schedule = std::move(ex.schedule);
+    if (b.epochs == 0) b.epochs = ex.spec.train.epochs;
+    if (b.steps_per_epoch == 0) b.steps_per_epoch = ctx.steps_per_epoch;
   } else {
-    if (epochs <= 0) throw UsageError("schedule: --epochs is required without --model");
-    if (steps_per_epoch <= 0) steps_per_epoch = 1;
+    if (b.epochs <= 0) throw UsageError("schedule: --epochs is required without --model");
+    if (b.steps_per_epoch <= 0) b.steps_per_epoch = 1;
     ScheduleFile file = load_schedule_file(path, o.allow_plugins);
     if (file.optimizer) {
       if (auto lr = file.optimizer->get_optional<double>("lr")) ctx.optimizer_lr = *lr;
     }
-    ctx.epochs = epochs;
-    ctx.steps_per_epoch = steps_per_epoch;
-    schedule = make_schedule(file.schedule, ctx);
+    ctx.epochs = b.epochs;
+    ctx.steps_per_epoch = b.steps_per_epoch;
+    b.schedule = make_schedule(file.schedule, ctx);
   }
   // Without a model, --steps-per-epoch is taken as already counting the scaled (global) batch.
-  schedule = scale_schedule(std::move(schedule), ctx.optimizer_lr, steps_per_epoch, o.scaling);
-  if (schedule->metric_driven())
-    std::fprintf(stderr, "note: %s is metric-driven; showing its base schedule (reductions depend on the run)\n",
-                 path.c_str());
-  const Schedule& shown = schedule->preview();
-  Preview out;
-  out.name = std::filesystem::path(path).stem().string();
-  out.steps_per_epoch = steps_per_epoch;
-  Progress p;
-  p.steps_per_epoch = steps_per_epoch;
-  p.epochs = epochs;
-  // A preview is for reading: refuse a table nobody could (and the memory it would take).
+  b.schedule = scale_schedule(std::move(b.schedule), ctx.optimizer_lr, b.steps_per_epoch, o.scaling);
+  return b;
+}
+
+// Rows of the table: one per epoch, or per update. A preview is for reading: refuse a table
+// nobody could (and the memory it would take).
+int64_t preview_rows(int64_t epochs, int64_t steps_per_epoch, bool per_step) {
   constexpr int64_t kMaxRows = 10'000'000;
   int64_t rows = epochs;
   try {
     checked_mul(epochs, steps_per_epoch);  // the step counter of the last row must fit
-    if (o.per_step) rows = checked_mul(epochs, steps_per_epoch);
+    if (per_step) rows = checked_mul(epochs, steps_per_epoch);
   } catch (const SizeOverflow&) {
     throw UsageError("schedule: " + std::to_string(epochs) + " epochs x " + std::to_string(steps_per_epoch) +
                      " steps do not fit 64-bit arithmetic");
   }
   if (rows > kMaxRows)
     throw UsageError("schedule: " + std::to_string(rows) + " rows is more than a preview shows (" + std::to_string(kMaxRows) +
-                     "); ask for fewer epochs" + (o.per_step ? std::string(", or drop --per-step") : std::string()));
+                     "); ask for fewer epochs" + (per_step ? std::string(", or drop --per-step") : std::string()));
+  return rows;
+}
+
+Preview preview(const std::string& path, const PreviewOptions& o) {
+  const BuiltSchedule built = build_schedule(path, o);
+  if (built.schedule->metric_driven())
+    std::fprintf(stderr, "note: %s is metric-driven; showing its base schedule (reductions depend on the run)\n",
+                 path.c_str());
+  const Schedule& shown = built.schedule->preview();
+  const int64_t steps_per_epoch = built.steps_per_epoch, rows = preview_rows(built.epochs, steps_per_epoch, o.per_step);
+  Preview out;
+  out.name = std::filesystem::path(path).stem().string();
+  out.steps_per_epoch = steps_per_epoch;
+  Progress p;
+  p.steps_per_epoch = steps_per_epoch;
+  p.epochs = built.epochs;
   for (int64_t i = 0; i < rows; ++i) {
     p.step = o.per_step ? i : i * steps_per_epoch;
     p.epoch = o.per_step ? i / steps_per_epoch : i;

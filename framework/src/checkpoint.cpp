@@ -74,6 +74,13 @@ class Reader {
     at_ += n * sizeof(T);
     return v;
   }
+  // A count of items that follow: each takes at least a byte, so a count above the data's size is
+  // damage (reading on would only fail later, item by item).
+  uint64_t count() {
+    const auto n = pod<uint64_t>();
+    if (n > size_) fail("a field's length is corrupt");
+    return n;
+  }
   bool done() const { return at_ == size_; }
   [[noreturn]] void fail(const std::string& why) const { throw CheckpointError(kind_ + " '" + path_ + "': " + why); }
 
@@ -202,8 +209,7 @@ std::string read_sidecar(const std::string& file, uint64_t records, uint32_t crc
       chained = crc_of(chained, payload);
       Reader p(payload.data(), payload.size(), file, "history sidecar");
       EpochRecord record;
-      const auto n = p.pod<uint64_t>();
-      if (n > payload.size()) p.fail("a field's length is corrupt");
+      const auto n = p.count();
       for (uint64_t i = 0; i < n; ++i) {
         std::string key = p.string();
         record.logs.values.emplace_back(std::move(key), p.pod<double>());
@@ -298,12 +304,10 @@ void CheckpointStore::save(const std::string& path, const Checkpoint& c) {
 }
 
 
-Checkpoint load_checkpoint(const std::string& path) {
-  if (const auto problem = regular_file_problem(path); !problem.empty())
-    throw CheckpointError("checkpoint '" + path + "' " + problem);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw CheckpointError("checkpoint '" + path + "' cannot be opened");
-  const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+namespace {
+
+// The file's payload, once its magic, format version, length and checksum are right.
+std::string_view verified_payload(const std::string& file, const std::string& path) {
   Reader head(file.data(), file.size(), path);
   if (file.size() < sizeof kMagic || std::memcmp(file.data(), kMagic, sizeof kMagic) != 0)
     head.fail("not an Anneal checkpoint (bad magic)");
@@ -319,22 +323,19 @@ Checkpoint load_checkpoint(const std::string& path) {
   std::memcpy(&stored, file.data() + payload_at + length, sizeof stored);
   if (stored != crc32(0, reinterpret_cast<const Bytef*>(file.data() + payload_at), static_cast<uInt>(length)))
     r.fail("corrupted (checksum mismatch)");
+  return {file.data() + payload_at, length};
+}
 
-  Reader p(file.data() + payload_at, length, path);
-  Checkpoint c;
-  c.model_hash = p.pod<uint64_t>();
-  c.graph_hash = p.pod<uint64_t>();
-  c.model_name = p.string();
-  c.params = p.vector<float>();
-  c.state = p.vector<float>();
+void read_optimizer(Reader& p, Checkpoint& c) {
   c.optimizer_iterations = p.pod<int64_t>();
   c.optimizer_lr = p.pod<double>();
   c.has_momentum = p.pod<uint8_t>() != 0;
   c.optimizer_momentum = p.pod<double>();
-  const auto buffers = p.pod<uint64_t>();
+  const auto buffers = p.count();
   for (uint64_t i = 0; i < buffers; ++i) c.optimizer_state.push_back(p.vector<float>());
-  c.callback_state = p.vector<double>();
-  TrainState& t = c.train;
+}
+
+void read_train_state(Reader& p, TrainState& t) {
   t.epoch = p.pod<int64_t>();
   t.step = p.pod<int64_t>();
   t.batch_in_epoch = p.pod<int64_t>();
@@ -345,9 +346,31 @@ Checkpoint load_checkpoint(const std::string& path) {
   t.lr_used = p.pod<double>();
   t.time_s = p.pod<double>();
   t.seen = p.pod<int64_t>();
-  const auto metric_count = p.pod<uint64_t>();
-  if (metric_count > length) p.fail("a field's length is corrupt");
+  const auto metric_count = p.count();
   for (uint64_t i = 0; i < metric_count; ++i) t.metric_states.push_back(p.vector<double>());
+}
+
+}  // namespace
+
+Checkpoint load_checkpoint(const std::string& path) {
+  if (const auto problem = regular_file_problem(path); !problem.empty())
+    throw CheckpointError("checkpoint '" + path + "' " + problem);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw CheckpointError("checkpoint '" + path + "' cannot be opened");
+  const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string_view payload = verified_payload(file, path);
+
+  // The fields in write_checkpoint_file's order.
+  Reader p(payload.data(), payload.size(), path);
+  Checkpoint c;
+  c.model_hash = p.pod<uint64_t>();
+  c.graph_hash = p.pod<uint64_t>();
+  c.model_name = p.string();
+  c.params = p.vector<float>();
+  c.state = p.vector<float>();
+  read_optimizer(p, c);
+  c.callback_state = p.vector<double>();
+  read_train_state(p, c.train);
   const std::string history_file = p.string();
   const auto history_records = p.pod<uint64_t>();
   const auto history_crc = p.pod<uint32_t>();
@@ -356,8 +379,8 @@ Checkpoint load_checkpoint(const std::string& path) {
   if (history_file.find('/') != std::string::npos || (history_file.empty() != (history_records == 0)))
     p.fail("names an invalid history sidecar");
   if (history_records > 0) {
-    c.history_problem = read_sidecar((folder_of(path) / history_file).string(), history_records, history_crc, t.history);
-    if (!c.history_problem.empty()) t.history = {};
+    c.history_problem = read_sidecar((folder_of(path) / history_file).string(), history_records, history_crc, c.train.history);
+    if (!c.history_problem.empty()) c.train.history = {};
   }
   return c;
 }

@@ -237,6 +237,28 @@ EpochRecord Trainer::epoch_record(const Dataset& train, const Dataset* validatio
   return record;
 }
 
+void Trainer::reset_epoch_sums(TrainState& state, int64_t rows, int64_t target_width) {
+  state.loss_sum = 0;
+  state.reg_loss_sum = 0;
+  state.seen = 0;
+  state.lr_used = optimizer_.logged_lr();
+  reset_metrics(state.metric_states, rows, target_width);
+}
+
+bool Trainer::run_batches(const Dataset& train, TrainState& state, Progress& progress, TrainingContext& ctx) {
+  const int64_t n = train.rows(), batch = options_.batch_size;
+  for (int64_t begin = state.batch_in_epoch * batch; begin < n; begin += batch) {
+    ctx.batch_in_epoch = state.batch_in_epoch;
+    for (auto* cb : callbacks_) cb->on_batch_begin(ctx);
+    const double loss = train_batch(train, begin, std::min(batch, n - begin), state);
+    progress.step = state.step;
+    for (auto* cb : callbacks_) cb->on_batch_end(ctx, loss);
+    if (ctx.stop_requested()) break;  // a callback's stop ends the epoch; its record is still kept
+    if (stop_requested() && begin + batch < n) return false;
+  }
+  return true;
+}
+
 FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainState& state,
                        const CheckpointWriter& writer) {
   const int64_t n = train.rows(), batch = options_.batch_size;
@@ -260,26 +282,11 @@ FitResult Trainer::fit(const Dataset& train, const Dataset* validation, TrainSta
     const bool fresh_epoch = state.batch_in_epoch == 0;
     if (fresh_epoch) for (auto* cb : callbacks_) cb->on_epoch_begin(ctx);
     Rng shuffle_rng = shuffle(state);
-    if (fresh_epoch) {
-      state.loss_sum = 0;
-      state.reg_loss_sum = 0;
-      state.seen = 0;
-      state.lr_used = optimizer_.logged_lr();
-      reset_metrics(state.metric_states, n, train.targets.sample_shape().numel());
-    }
-
-    for (int64_t begin = state.batch_in_epoch * batch; begin < n; begin += batch) {
-      ctx.batch_in_epoch = state.batch_in_epoch;
-      for (auto* cb : callbacks_) cb->on_batch_begin(ctx);
-      const double loss = train_batch(train, begin, std::min(batch, n - begin), state);
-      progress.step = state.step;
-      for (auto* cb : callbacks_) cb->on_batch_end(ctx, loss);
-      if (ctx.stop_requested()) break;
-      if (stop_requested() && begin + batch < n) {
-        state.dropout = executor_.dropout_rng().state();
-        state.time_s = wall_seconds() - start;
-        return FitResult::kInterrupted;
-      }
+    if (fresh_epoch) reset_epoch_sums(state, n, train.targets.sample_shape().numel());
+    if (!run_batches(train, state, progress, ctx)) {
+      state.dropout = executor_.dropout_rng().state();
+      state.time_s = wall_seconds() - start;
+      return FitResult::kInterrupted;
     }
 
     EpochRecord record = epoch_record(train, validation, state);

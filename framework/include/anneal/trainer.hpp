@@ -112,6 +112,11 @@ class Trainer {
   void prepare_fit(const Dataset& train, TrainState& state);
   Rng shuffle(const TrainState& state);
   double train_batch(const Dataset& train, int64_t begin, int64_t count, TrainState& state);
+  // The running sums and metric states an epoch starts from.
+  void reset_epoch_sums(TrainState& state, int64_t rows, int64_t target_width);
+  // The epoch's batches from state.batch_in_epoch on; false when a stop request interrupts the
+  // epoch before its last batch.
+  bool run_batches(const Dataset& train, TrainState& state, Progress& progress, TrainingContext& ctx);
   EpochRecord epoch_record(const Dataset& train, const Dataset* validation, const TrainState& state);
   // The batch's targets (and sample weights) at [0, count), and the features of its rows
   // [begin, end) in the executor's input.
