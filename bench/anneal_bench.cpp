@@ -4,6 +4,7 @@
 //                            [--blocks K]  (the median of K equal blocks of the updates; default 1)
 //                            [--precision float32|mixed_bfloat16] [--emulate-bf16 1]   (train and predict)
 //                            [--reuse-conversions 0]  (mixed_bfloat16: every product converts its operands)
+//                            [--parallel-passes 0]  (ops' elementwise passes on the calling thread only)
 //                            [--gemm auto|openblas|onednn] [--gemm-cache FILE]   (auto: what the CLI does)
 //                                                                  time per update of a spec's model
 //                                                                  (and each node's share of it)
@@ -104,6 +105,7 @@ BuildOptions bench_build(int argc, char** argv) {
   if (!cache.empty()) build.gemm.cache = std::make_shared<FileGemmCache>(cache);
   build.gemm.emulate_bfloat16 = option(argc, argv, "--emulate-bf16", "0") == "1";
   build.gemm.reuse_conversions = option(argc, argv, "--reuse-conversions", "1") == "1";
+  build.gemm.parallel_passes = option(argc, argv, "--parallel-passes", "1") == "1";
   return build;
 }
 
@@ -170,15 +172,18 @@ int train(int argc, char** argv) {
     }
   }
   int on_onednn = 0;
-  for (const auto& c : ex.graph.gemm_plan().choices()) on_onednn += c.backend == GemmBackend::kOneDnn;
+  for (const auto& c : ex.graph.gemm_plan().choices())
+    on_onednn += c.backend == GemmBackend::kOneDnn || c.backend == GemmBackend::kOneDnnBf16;
   // mixed_bfloat16: values converted to bfloat16 per update, by products and as ops wrote them.
   const auto& converted = trainer.executor().gemm_runner().conversions();
   const auto steps = static_cast<double>(std::max<int64_t>(watch.seen, 1));
   std::printf("{\"us_per_update\": %.4f, \"samples_per_s\": %.2f, \"batch\": %lld, \"peak_rss_mib\": %.2f, "
-              "\"gemms_on_onednn\": %d, \"gemms\": %zu, \"converted_per_update\": [%.0f, %.0f], \"shares\": {%s}}\n",
+              "\"gemms_on_onednn\": %d, \"gemms\": %zu, \"pass_threads\": %d, \"converted_per_update\": [%.0f, %.0f], "
+              "\"shares\": {%s}}\n",
               per_update * 1e6, static_cast<double>(ex.spec.train.batch_size) / per_update,
               static_cast<long long>(ex.spec.train.batch_size), peak_rss_mib(), on_onednn,
-              ex.graph.gemm_plan().choices().size(), static_cast<double>(converted.by_products) / steps,
+              ex.graph.gemm_plan().choices().size(), trainer.executor().gemm_runner().pass_threads(),
+              static_cast<double>(converted.by_products) / steps,
               static_cast<double>(converted.while_written) / steps, shares.c_str());
   return 0;
 }

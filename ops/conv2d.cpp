@@ -16,6 +16,7 @@
 
 #include "anneal/activation.hpp"
 #include "anneal/gemm.hpp"
+#include "anneal/parallel.hpp"
 #include "window2d.hpp"
 
 namespace anneal {
@@ -88,22 +89,24 @@ class Conv2dOp : public Op {
     const int64_t p = win_.out_size(), n = ctx.batch * p;
     float* col = ctx.saved.data();
     float* z = ctx.scratch.data();
-    im2col(ctx.inputs[0].data, ctx.batch, col, ctx.gemm);
+    im2col(ctx.inputs[0].data, ctx.batch, col, ctx.gemm, ctx.threads);
     // Z[F, N] = W[F, K] · col[K, N]
     gemm(ctx.gemm, forward_gemm(n), ctx.params[0].data, col, z);
     const float* bias = use_bias_ ? ctx.params[1].data : nullptr;
     float* pre = keeps_preactivation() ? col + k_ * n : ctx.output.data;
     // Scatter each (sample, filter) block to [B, F, P] with its bias, and activate it while it
-    // is still in cache.
-    for (int64_t b = 0; b < ctx.batch; ++b)
-      for (int64_t f = 0; f < filters_; ++f) {
-        const float* from = z + f * n + b * p;
-        const int64_t block = (b * filters_ + f) * p;
-        float* to = pre + block;
-        const float add = bias ? bias[f] : 0.0f;
-        for (int64_t i = 0; i < p; ++i) to[i] = from[i] + add;
-        if (!activation_->is_identity()) activation_->activate(to, ctx.output.data + block, win_.out_h, win_.out_w);
-      }
+    // is still in cache; the samples split over the pass's threads.
+    parallel_for(ctx.threads, ctx.batch, [&](int64_t first, int64_t last) {
+      for (int64_t b = first; b < last; ++b)
+        for (int64_t f = 0; f < filters_; ++f) {
+          const float* from = z + f * n + b * p;
+          const int64_t block = (b * filters_ + f) * p;
+          float* to = pre + block;
+          const float add = bias ? bias[f] : 0.0f;
+          for (int64_t i = 0; i < p; ++i) to[i] = from[i] + add;
+          if (!activation_->is_identity()) activation_->activate(to, ctx.output.data + block, win_.out_h, win_.out_w);
+        }
+    });
   }
 
   void backward(const OpContext& ctx) const override {
@@ -120,28 +123,33 @@ class Conv2dOp : public Op {
     const bool convert = products && ctx.gemm &&
                          ctx.gemm->begin_converted(dz, static_cast<size_t>(filters_ * n), GemmRunner::ConvertedFor::kThisOp);
     float* db = use_bias_ && !ctx.param_grads[1].empty() ? ctx.param_grads[1].data : nullptr;
-    if (db) std::fill(db, db + filters_, 0.0f);
-    for (int64_t b = 0; b < ctx.batch; ++b)
-      for (int64_t f = 0; f < filters_; ++f) {
-        const int64_t block = (b * filters_ + f) * p;
-        float* to = dz + f * n + b * p;
-        const float* dy = ctx.output_grad.data + block;
-        if (activation_->is_identity()) {
-          std::copy(dy, dy + p, to);
-        } else {
-          const float* x = keeps_preactivation() ? col + k_ * n + block : nullptr;
-          activation_->activate_backward(x, ctx.output.data + block, dy, to, win_.out_h, win_.out_w, false);
+    // The filters split over the pass's threads: each row of dZ, and each filter's bias sum (in
+    // sample order, whatever the split), is one thread's.
+    parallel_for(ctx.threads, filters_, [&](int64_t first, int64_t last) {
+      for (int64_t f = first; f < last; ++f) {
+        if (db) db[f] = 0.0f;
+        for (int64_t b = 0; b < ctx.batch; ++b) {
+          const int64_t block = (b * filters_ + f) * p;
+          float* to = dz + f * n + b * p;
+          const float* dy = ctx.output_grad.data + block;
+          if (activation_->is_identity()) {
+            std::copy(dy, dy + p, to);
+          } else {
+            const float* x = keeps_preactivation() ? col + k_ * n + block : nullptr;
+            activation_->activate_backward(x, ctx.output.data + block, dy, to, win_.out_h, win_.out_w, false);
+          }
+          if (convert) ctx.gemm->convert_block(to, static_cast<size_t>(p));
+          if (db) db[f] += block_sum(to, p);
         }
-        if (convert) ctx.gemm->convert_block(to, static_cast<size_t>(p));
-        if (db) db[f] += block_sum(to, p);
       }
+    });
     // dW[F, K] = dZ[F, N] · col[K, N]ᵀ
     if (!ctx.param_grads[0].empty())
       gemm(ctx.gemm, kernel_gradient_gemm(n), dz, col, ctx.param_grads[0].data);
     if (!ctx.input_grads[0].empty()) {
       // dcol[K, N] = W[F, K]ᵀ · dZ[F, N]
       gemm(ctx.gemm, column_gradient_gemm(n), ctx.params[0].data, dz, dcol);
-      col2im(dcol, ctx.batch, ctx.input_grads[0].data);
+      col2im(dcol, ctx.batch, ctx.input_grads[0].data, ctx.threads);
     }
   }
 
@@ -165,64 +173,75 @@ class Conv2dOp : public Op {
   GemmShape kernel_gradient_gemm(int64_t n) const { return {false, true, filters_, k_, n, n, n, k_, false}; }
   GemmShape column_gradient_gemm(int64_t n) const { return {true, false, k_, n, filters_, k_, n, n, false}; }
 
-  // col[(c, i, j), (b, oh, ow)] = x[b, c, oh sh - pad_top + i dh, ow sw - pad_left + j dw], 0 outside.
-  // In mixed_bfloat16 each row is converted as soon as it is written: the forward product and the
-  // kernel gradient's then read the one copy (col lives in the saved workspace, which the runner
-  // keeps until the next pass) instead of each converting all of col from memory.
-  void im2col(const float* x, int64_t batch, float* col, GemmRunner* gemm) const {
-    const int64_t p = win_.out_size(), n = batch * p, image = channels_ * win_.h * win_.w;
+  // col[(c, i, j), (b, oh, ow)] = x[b, c, oh sh - pad_top + i dh, ow sw - pad_left + j dw], 0 outside;
+  // the rows split over the pass's threads. In mixed_bfloat16 each row is converted as soon as it
+  // is written: the forward product and the kernel gradient's then read the one copy (col lives in
+  // the saved workspace, which the runner keeps until the next pass) instead of each converting
+  // all of col from memory.
+  void im2col(const float* x, int64_t batch, float* col, GemmRunner* gemm, int threads) const {
+    const int64_t n = batch * win_.out_size();
     const bool convert = gemm && gemm->begin_converted(col, static_cast<size_t>(k_ * n), GemmRunner::ConvertedFor::kLaterOps);
-    for (int64_t c = 0; c < channels_; ++c)
-      for (int64_t i = 0; i < win_.kh; ++i)
-        for (int64_t j = 0; j < win_.kw; ++j) {
-          float* row = col + ((c * win_.kh + i) * win_.kw + j) * n;
-          const int64_t col_offset = j * win_.dw - win_.pad_left;
-          int64_t first, last;
-          valid_outputs(col_offset, win_.sw, win_.w, win_.out_w, first, last);
-          for (int64_t b = 0; b < batch; ++b) {
-            const float* plane = x + b * image + c * win_.h * win_.w;
-            for (int64_t oh = 0; oh < win_.out_h; ++oh) {
-              float* out = row + b * p + oh * win_.out_w;
-              const int64_t ih = oh * win_.sh - win_.pad_top + i * win_.dh;
-              if (ih < 0 || ih >= win_.h) {
-                std::fill(out, out + win_.out_w, 0.0f);
-                continue;
-              }
-              const float* line = plane + ih * win_.w + col_offset;
-              std::fill(out, out + first, 0.0f);
-              if (win_.sw == 1) {
-                std::copy(line + first, line + last, out + first);
-              } else {
-                for (int64_t ow = first; ow < last; ++ow) out[ow] = line[ow * win_.sw];
-              }
-              std::fill(out + last, out + win_.out_w, 0.0f);
-            }
-          }
-          if (convert) gemm->convert_block(row, static_cast<size_t>(n));
-        }
+    parallel_for(threads, k_, [&](int64_t first, int64_t last) {
+      for (int64_t r = first; r < last; ++r) {
+        float* row = col + r * n;
+        im2col_row(x, batch, r, row);
+        if (convert) gemm->convert_block(row, static_cast<size_t>(n));
+      }
+    });
   }
 
-  // The adjoint of im2col: dx[b, c, ih, iw] += dcol[(c, i, j), (b, oh, ow)].
-  void col2im(const float* dcol, int64_t batch, float* dx) const {
+  // Row r = (c, i, j) of col: input channel c seen through kernel cell (i, j) at every position.
+  void im2col_row(const float* x, int64_t batch, int64_t r, float* row) const {
+    const int64_t p = win_.out_size(), image = channels_ * win_.h * win_.w;
+    const int64_t c = r / (win_.kh * win_.kw), i = r / win_.kw % win_.kh, j = r % win_.kw;
+    const int64_t col_offset = j * win_.dw - win_.pad_left;
+    int64_t first, last;
+    valid_outputs(col_offset, win_.sw, win_.w, win_.out_w, first, last);
+    for (int64_t b = 0; b < batch; ++b) {
+      const float* plane = x + b * image + c * win_.h * win_.w;
+      for (int64_t oh = 0; oh < win_.out_h; ++oh) {
+        float* out = row + b * p + oh * win_.out_w;
+        const int64_t ih = oh * win_.sh - win_.pad_top + i * win_.dh;
+        if (ih < 0 || ih >= win_.h) {
+          std::fill(out, out + win_.out_w, 0.0f);
+          continue;
+        }
+        const float* line = plane + ih * win_.w + col_offset;
+        std::fill(out, out + first, 0.0f);
+        if (win_.sw == 1) {
+          std::copy(line + first, line + last, out + first);
+        } else {
+          for (int64_t ow = first; ow < last; ++ow) out[ow] = line[ow * win_.sw];
+        }
+        std::fill(out + last, out + win_.out_w, 0.0f);
+      }
+    }
+  }
+
+  // The adjoint of im2col: dx[b, c, ih, iw] += dcol[(c, i, j), (b, oh, ow)]. The channels split
+  // over the pass's threads: each adds into its own planes, in the same order whatever the split.
+  void col2im(const float* dcol, int64_t batch, float* dx, int threads) const {
     const int64_t p = win_.out_size(), n = batch * p, image = channels_ * win_.h * win_.w;
-    for (int64_t c = 0; c < channels_; ++c)
-      for (int64_t i = 0; i < win_.kh; ++i)
-        for (int64_t j = 0; j < win_.kw; ++j) {
-          const float* row = dcol + ((c * win_.kh + i) * win_.kw + j) * n;
-          const int64_t col_offset = j * win_.dw - win_.pad_left;
-          int64_t first, last;
-          valid_outputs(col_offset, win_.sw, win_.w, win_.out_w, first, last);
-          for (int64_t b = 0; b < batch; ++b) {
-            float* plane = dx + b * image + c * win_.h * win_.w;
-            for (int64_t oh = 0; oh < win_.out_h; ++oh) {
-              const int64_t ih = oh * win_.sh - win_.pad_top + i * win_.dh;
-              if (ih < 0 || ih >= win_.h) continue;
-              const float* in = row + b * p + oh * win_.out_w;
-              float* line = plane + ih * win_.w + col_offset;
-              for (int64_t ow = first; ow < last; ++ow) line[ow * win_.sw] += in[ow];
+    parallel_for(threads, channels_, [&](int64_t first_channel, int64_t last_channel) {
+      for (int64_t c = first_channel; c < last_channel; ++c)
+        for (int64_t i = 0; i < win_.kh; ++i)
+          for (int64_t j = 0; j < win_.kw; ++j) {
+            const float* row = dcol + ((c * win_.kh + i) * win_.kw + j) * n;
+            const int64_t col_offset = j * win_.dw - win_.pad_left;
+            int64_t first, last;
+            valid_outputs(col_offset, win_.sw, win_.w, win_.out_w, first, last);
+            for (int64_t b = 0; b < batch; ++b) {
+              float* plane = dx + b * image + c * win_.h * win_.w;
+              for (int64_t oh = 0; oh < win_.out_h; ++oh) {
+                const int64_t ih = oh * win_.sh - win_.pad_top + i * win_.dh;
+                if (ih < 0 || ih >= win_.h) continue;
+                const float* in = row + b * p + oh * win_.out_w;
+                float* line = plane + ih * win_.w + col_offset;
+                for (int64_t ow = first; ow < last; ++ow) line[ow * win_.sw] += in[ow];
+              }
             }
           }
-        }
+    });
   }
 
   int64_t filters_;

@@ -3,12 +3,17 @@
 // the same model, and the CLI names what it chose.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <map>
 
+#include "anneal/blas.hpp"
 #include "anneal/experiment.hpp"
 #include "anneal/gemm.hpp"
+#include "anneal/parallel.hpp"
 #include "allocation_counter.hpp"
 #include "helpers.hpp"
 
@@ -275,4 +280,77 @@ TEST_CASE("anneal check lists the products and their library, and --gemm takes o
   const auto bad = run_cli("check " + path + " --gemm mkl");
   CHECK(bad.exit_code == 2);
   CHECK_THAT(bad.err, Contains("--gemm mkl: expected auto, openblas or onednn"));
+}
+
+TEST_CASE("parallel_for covers every index once, in at most as many contiguous ranges as threads", "[gemm][parallel]") {
+  for (const int threads : {0, 1, 2, 3, 8})
+    for (const int64_t n : {0, 1, 2, 7, 64}) {
+      std::vector<int> hits(static_cast<size_t>(n), 0);
+      std::vector<std::pair<int64_t, int64_t>> ranges(16, {-1, -1});
+      std::atomic<int> calls{0};
+      parallel_for(threads, n, [&](int64_t begin, int64_t end) {
+        ranges[static_cast<size_t>(calls++)] = {begin, end};
+        for (int64_t i = begin; i < end; ++i) ++hits[static_cast<size_t>(i)];
+      });
+      INFO("threads " << threads << ", n " << n);
+      CHECK(std::all_of(hits.begin(), hits.end(), [](int h) { return h == 1; }));
+      CHECK(calls == (n == 0 ? 0 : std::min<int64_t>(std::max(threads, 1), n)));
+      for (int c = 0; c < calls; ++c) CHECK(ranges[static_cast<size_t>(c)].first < ranges[static_cast<size_t>(c)].second);
+    }
+}
+
+TEST_CASE("ops' passes on the products' threads give the same bits as on one, and run there only when every product is on oneDNN",
+          "[gemm][parallel][training]") {
+  if (!onednn_available()) return;
+  // Both convolution paths (valid and same, with and without bias), max pooling on planes that do
+  // not split evenly, and a short last batch (its products are undeclared: OpenBLAS).
+  const char* text = R"(version: 1
+data: {synthetic: {rows: 150, shape: [3, 9, 9], classes: 3, seed: 4}}
+input: [3, 9, 9]
+layers:
+  - {type: conv2d, filters: 5, kernel_size: 3, padding: same, activation: relu}
+  - {type: max_pool2d, pool_size: 2}
+  - {type: conv2d, filters: 7, kernel_size: 2, activation: tanh, use_bias: false}
+  - {type: flatten}
+  - {type: dense, units: 3, activation: softmax}
+loss: sparse_categorical_crossentropy
+metrics: [accuracy]
+optimizer: {type: sgd, lr: 0.05, momentum: 0.9}
+train: {epochs: 2, batch_size: 32, validation_split: 0.2, seed: 3, precision: PRECISION}
+)";
+  const int threads = blas::threads();
+  blas::set_threads(2);
+  TempDir d;
+  for (const std::string precision : {"float32", "mixed_bfloat16"}) {
+    if (precision == "mixed_bfloat16" && !bfloat16_unsupported_reason().empty()) continue;  // emulated: on OpenBLAS
+    std::string yaml = text;
+    yaml.replace(yaml.find("PRECISION"), 9, precision);
+    const std::string path = d.write("m.yaml", yaml);
+    const auto run = [&](bool parallel, GemmPolicy policy, int& pass_threads) {
+      BuildOptions build;
+      build.gemm.policy = policy;
+      build.gemm.parallel_passes = parallel;
+      Experiment ex = build_experiment(load_model_spec(path), true, build);
+      pass_threads = Executor(ex.graph, ex.weights, 1, ExecutorMode::kTraining).gemm_runner().pass_threads();
+      RunOptions quiet;
+      quiet.verbose = false;
+      RunResult r = run_experiment(ex, quiet);
+      return std::make_pair(std::move(r.history), ex.weights.params);
+    };
+    INFO(precision);
+    int on_pool = 0, off = 0, on_blas = 0;
+    const auto [h_parallel, w_parallel] = run(true, GemmPolicy::kOneDnn, on_pool);
+    const auto [h_serial, w_serial] = run(false, GemmPolicy::kOneDnn, off);
+    CHECK(on_pool == 2);
+    CHECK(off == 1);
+    REQUIRE(h_parallel.epochs.size() == h_serial.epochs.size());
+    for (size_t e = 0; e < h_parallel.epochs.size(); ++e) CHECK(h_parallel.epochs[e].logs.values == h_serial.epochs[e].logs.values);
+    REQUIRE(w_parallel.size() == w_serial.size());
+    CHECK(std::memcmp(w_parallel.data(), w_serial.data(), w_parallel.size() * sizeof(float)) == 0);
+    if (precision == "float32") {
+      run(true, GemmPolicy::kOpenBlas, on_blas);
+      CHECK(on_blas == 1);  // OpenBLAS's threads would compete with the pool
+    }
+  }
+  blas::set_threads(threads);
 }

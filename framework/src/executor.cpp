@@ -82,6 +82,7 @@ OpContext Executor::context(size_t node, int64_t batch, bool training) {
   ctx.param_grads = v.param_grads;
   ctx.rng = &dropout_rng_;
   ctx.gemm = &gemm_;
+  ctx.threads = gemm_.pass_threads();
   ctx.output_feeds_products = graph_.nodes()[node].output_feeds_products;
   return ctx;
 }

@@ -261,6 +261,7 @@ void GemmPlan::choose(const GemmOptions& options) {
   primitives_.resize(choices_.size());
   bfloat16_ = options.bfloat16;
   reuse_conversions_ = options.reuse_conversions;
+  parallel_passes_ = options.parallel_passes;
   if (options.bfloat16) {
     choose_bfloat16(options);
     return;
@@ -338,23 +339,52 @@ void GemmPlan::choose_bfloat16(const GemmOptions& options) {
 // (all on OpenBLAS, all on oneDNN, each on its faster library) and keeps the fastest sequence:
 // switching libraries costs something of its own (each keeps its threads spinning for a while
 // after a call), which timing products one by one does not see.
-void GemmPlan::decide_by_timing(const GemmOptions& options) {
-  const int threads = options.threads > 0 ? options.threads : blas::threads();
+namespace {
+
+// all openblas, all onednn, each its faster: the index of the fastest sequence, where it beats
+// all-OpenBLAS (the baseline) by the margin, and the timings in words.
+size_t fastest_assignment(const std::vector<std::vector<GemmBackend>>& assignments,
+                          const std::function<void(size_t, GemmBackend)>& product, std::string& decision) {
+  std::vector<std::function<void()>> sequences;
+  for (const auto& assignment : assignments)
+    sequences.push_back([&product, assignment] {
+      for (size_t i = 0; i < assignment.size(); ++i) product(i, assignment[i]);
+    });
+  const auto t = time_alternating(sequences);
+  const char* names[] = {"all openblas", "all onednn", "each its faster"};
+  size_t best = 0;
+  for (size_t a = 1; a < 3; ++a)
+    if (t[a] * kMargin < t[0] && t[a] < t[best]) best = a;
+  char text[160];
+  std::snprintf(text, sizeof text, "timed sequences: all openblas %.2f ms, all onednn %.2f ms, each its faster %.2f ms -> %s",
+                t[0] * 1e3, t[1] * 1e3, t[2] * 1e3, names[best]);
+  decision = text;
+  return best;
+}
+
+}  // namespace
+
+// The plan's key in the cache: the machine, the threads and every product, in order.
+std::string GemmPlan::cache_key(int threads) const {
   std::string key = cpu_model() + "\t" + std::to_string(threads) + "\t";
   for (size_t i = 0; i < choices_.size(); ++i) key += (i ? ";" : "") + choices_[i].shape.key();
-  if (options.cache) {
-    const auto cached = options.cache->find(key);
-    std::string decision;
-    if (cached && decode_decision(*cached, choices_, decision)) {
-      bool usable = true;  // a product cached on oneDNN must still have its primitive
-      for (size_t i = 0; i < choices_.size(); ++i)
-        usable = usable && (choices_[i].backend == GemmBackend::kOpenBlas || primitives_[i]);
-      if (usable) {
-        decision_ = "cache " + options.cache->name() + ": " + decision;
-        return;
-      }
-    }
-  }
+  return key;
+}
+
+bool GemmPlan::take_cached(const GemmOptions& options, const std::string& key) {
+  if (!options.cache) return false;
+  const auto cached = options.cache->find(key);
+  std::string decision;
+  if (!cached || !decode_decision(*cached, choices_, decision)) return false;
+  for (size_t i = 0; i < choices_.size(); ++i)  // a product cached on oneDNN must still have its primitive
+    if (choices_[i].backend != GemmBackend::kOpenBlas && !primitives_[i]) return false;
+  decision_ = "cache " + options.cache->name() + ": " + decision;
+  return true;
+}
+
+void GemmPlan::decide_by_timing(const GemmOptions& options) {
+  const std::string key = cache_key(options.threads > 0 ? options.threads : blas::threads());
+  if (take_cached(options, key)) return;
   std::vector<size_t> candidates;  // products oneDNN can run
   size_t scratch = 0;
   for (size_t i = 0; i < choices_.size(); ++i) {
@@ -378,26 +408,13 @@ void GemmPlan::decide_by_timing(const GemmOptions& options) {
     choices_[i].onednn_gflops = choices_[i].shape.flops() / t[1] / 1e9;
     choices_[i].source = "timed";
   }
-  // The three assignments, as the library of each product.
+  // The three assignments, as the library of each product, timed as whole sequences.
   std::vector<std::vector<GemmBackend>> assignments(3, std::vector<GemmBackend>(choices_.size(), GemmBackend::kOpenBlas));
   for (size_t i : candidates) {
     assignments[1][i] = GemmBackend::kOneDnn;
     if (choices_[i].onednn_gflops > kMargin * choices_[i].openblas_gflops) assignments[2][i] = GemmBackend::kOneDnn;
   }
-  std::vector<std::function<void()>> sequences;
-  for (const auto& assignment : assignments)
-    sequences.push_back([&, assignment] {
-      for (size_t i = 0; i < choices_.size(); ++i) product(i, assignment[i]);
-    });
-  const auto t = time_alternating(sequences);
-  const char* names[] = {"all openblas", "all onednn", "each its faster"};
-  size_t best = 0;
-  for (size_t a = 1; a < 3; ++a)
-    if (t[a] * kMargin < t[0] && t[a] < t[best]) best = a;
-  char text[160];
-  std::snprintf(text, sizeof text, "timed sequences: all openblas %.2f ms, all onednn %.2f ms, each its faster %.2f ms -> %s",
-                t[0] * 1e3, t[1] * 1e3, t[2] * 1e3, names[best]);
-  decision_ = text;
+  const size_t best = fastest_assignment(assignments, product, decision_);
   for (size_t i = 0; i < choices_.size(); ++i) choices_[i].backend = assignments[best][i];
   if (options.cache) options.cache->remember(key, encode_decision(choices_, decision_));
 }
@@ -424,6 +441,18 @@ GemmPlan::RunnerSizes GemmPlan::runner_sizes() const {
     sizes.b = std::max(sizes.b, b_size(choices_[i].shape));
   }
   return sizes;
+}
+
+// OpenBLAS 0.3.21 runs a product of at most 65 536 x 4 multiply-adds on the calling thread alone
+// (interface/gemm.c: SMP_THRESHOLD_MIN x GEMM_MULTITHREAD_THRESHOLD), so its threads stay asleep.
+constexpr double kOpenBlasOneThreadMacs = 65536.0 * 4;
+
+bool GemmPlan::passes_share_pool() const {
+  if (!parallel_passes_ || !detail::onednn_built()) return false;
+  return std::all_of(choices_.begin(), choices_.end(), [](const GemmChoice& c) {
+    const double macs = static_cast<double>(c.shape.m) * static_cast<double>(c.shape.n) * static_cast<double>(c.shape.k);
+    return c.backend == GemmBackend::kOneDnn || c.backend == GemmBackend::kOneDnnBf16 || macs <= kOpenBlasOneThreadMacs;
+  });
 }
 
 int64_t GemmPlan::runner_bytes(int64_t kept_floats) const {
@@ -551,13 +580,16 @@ bool GemmRunner::begin_converted(const float* data, size_t n, ConvertedFor use) 
   s.writing = s.kept_for(address, n);
   if (s.writing) {
     s.mark_current(address, n);
-    return true;
+  } else {
+    if (use == ConvertedFor::kLaterOps || n > std::max(s.held.b16.size(), s.held.rounded.size())) return false;
+    s.held.begin = address;
+    s.held.end = address + n * sizeof(float);
+    s.held_current = true;
+    s.writing = &s.held;
   }
-  if (use == ConvertedFor::kLaterOps || n > std::max(s.held.b16.size(), s.held.rounded.size())) return false;
-  s.held.begin = address;
-  s.held.end = address + n * sizeof(float);
-  s.held_current = true;
-  s.writing = &s.held;
+  // Counted here, for all of data[0, n) the op will cover, so that convert_block writes nothing
+  // shared but its block's copy and an op may call it from several threads.
+  conversions_.while_written += static_cast<int64_t>(n);
   return true;
 }
 
@@ -567,7 +599,6 @@ void GemmRunner::convert_block(const float* block, size_t count) {
   const auto address = reinterpret_cast<uintptr_t>(block);
   if (!w.holds(address, count)) throw RuntimeFailure("convert_block: a block outside what begin_converted named");
   const size_t offset = (address - w.begin) / sizeof(float);
-  conversions_.while_written += static_cast<int64_t>(count);
   if (!w.b16.empty()) convert(block, count, w.b16.data() + offset);
   else convert(block, count, w.rounded.data() + offset);
 }
@@ -622,6 +653,8 @@ GemmRunner::GemmRunner(const GemmPlan* plan) : plan_(plan) {
 GemmRunner::~GemmRunner() = default;
 GemmRunner::GemmRunner(GemmRunner&&) noexcept = default;
 GemmRunner& GemmRunner::operator=(GemmRunner&&) noexcept = default;
+
+int GemmRunner::pass_threads() const { return plan_ && plan_->passes_share_pool() ? detail::onednn_threads() : 1; }
 
 void GemmRunner::run(const GemmShape& shape, const float* a, const float* b, float* c) {
   if (!state_) return run_openblas(shape, a, b, c);

@@ -126,6 +126,8 @@ void onednn_set_threads(int threads) {
   if (threads > 0) omp_set_num_threads(threads);
 }
 
+int onednn_threads() { return omp_get_max_threads(); }
+
 std::string onednn_isa() {
   switch (dnnl_get_effective_cpu_isa()) {
     case dnnl_cpu_isa_sse41: return "sse41";
@@ -164,6 +166,7 @@ void OneDnnExecution::run(const void*, const void*, float*, void*) { throw Runti
 bool onednn_built() { return false; }
 std::string onednn_version() { return "no oneDNN in this build (install libdnnl-dev and rebuild)"; }
 void onednn_set_threads(int) {}
+int onednn_threads() { return 1; }
 std::string onednn_isa() { return "none (no oneDNN in this build)"; }
 bool onednn_has_bfloat16() { return false; }
 

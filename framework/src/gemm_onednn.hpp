@@ -52,6 +52,8 @@ bool onednn_built();
 std::string onednn_version();
 // Sets the threads oneDNN's OpenMP runtime uses from the calling thread on.
 void onednn_set_threads(int threads);
+// The threads oneDNN's products use when called from this thread (1 without oneDNN).
+int onednn_threads();
 // The instruction set oneDNN dispatches to on this CPU ("avx2", "avx512_core_amx", ...), and
 // whether it computes bfloat16 products natively (AVX-512 at least: AMX, AVX512-BF16, or
 // AVX-512 core, in oneDNN's order of preference).

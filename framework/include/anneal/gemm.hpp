@@ -104,6 +104,10 @@ struct GemmOptions {
   // write it. Off, every product converts both its operands: the numbers are the same, which is
   // what turning it off is for (checking that, and measuring what the reuse saves).
   bool reuse_conversions = true;
+  // Whether ops' elementwise passes use the products' OpenMP threads when every product runs on
+  // oneDNN (GemmPlan::passes_share_pool). Off, they run on the calling thread: the same numbers,
+  // for checking that and measuring what it gains.
+  bool parallel_passes = true;
 };
 
 // Whether this build has oneDNN, and its version ("oneDNN 2.6.3") or why not.
@@ -141,6 +145,11 @@ class GemmPlan {
   // Products run with bfloat16 inputs (mixed_bfloat16), undeclared ones included.
   bool bfloat16() const { return bfloat16_; }
   bool reuse_conversions() const { return bfloat16_ && reuse_conversions_; }
+  // Every declared product runs on oneDNN, whose OpenMP threads wait between products, or is small
+  // enough for OpenBLAS to run on the calling thread: the ops' elementwise passes may then use
+  // those threads too (OpContext::threads). Where OpenBLAS splits a product over its own threads,
+  // they spin after each call and would compete with the pool for the cores.
+  bool passes_share_pool() const;
   // Bytes one GemmRunner on this plan allocates: oneDNN's scratchpad and, in mixed_bfloat16, the
   // converted operands, the held one and the kept copies of `kept_floats` values
   // (GemmRunner::keep_converted).
@@ -150,12 +159,15 @@ class GemmPlan {
   friend class GemmRunner;
   struct RunnerSizes;
   RunnerSizes runner_sizes() const;
+  std::string cache_key(int threads) const;
+  bool take_cached(const GemmOptions& options, const std::string& key);  // true: the cache decided
   void decide_by_timing(const GemmOptions& options);
   void choose_bfloat16(const GemmOptions& options);
   std::vector<GemmChoice> choices_;
   std::string decision_;
   bool bfloat16_ = false;
   bool reuse_conversions_ = true;
+  bool parallel_passes_ = true;
   // oneDNN's primitive for each choice that runs on it (null elsewhere), created at compile time.
   std::vector<std::unique_ptr<detail::OneDnnMatmul>> primitives_;
 };
@@ -169,6 +181,9 @@ class GemmRunner {
   GemmRunner& operator=(GemmRunner&&) noexcept;
 
   void run(const GemmShape& shape, const float* a, const float* b, float* c);
+  // Threads an op's elementwise passes may use from the calling thread: those its products run on
+  // when the plan's passes share their pool, otherwise 1.
+  int pass_threads() const;
 
   // mixed_bfloat16's conversions, made once and reused (no-ops for float32 plans, and when the
   // plan's reuse_conversions is off). A product reads an operand as the values data[0, n); it
@@ -196,6 +211,7 @@ class GemmRunner {
   // kept range is not converted ahead: nothing would keep the copy that long.
   enum class ConvertedFor { kLaterOps, kThisOp };
   bool begin_converted(const float* data, size_t n, ConvertedFor use);
+  // Safe to call from several threads at once for disjoint blocks (an op's parallel passes).
   void convert_block(const float* block, size_t count);
   // The op that held a copy has returned (the executor calls it after every op).
   void end_op();

@@ -75,6 +75,9 @@ struct OpContext {
   Rng* rng = nullptr;  // for stochastic ops (dropout)
   // The executor's GEMM runner: pass it to anneal::gemm() (null runs on OpenBLAS).
   GemmRunner* gemm = nullptr;
+  // Threads the op's elementwise passes may use (anneal/parallel.hpp's parallel_for): the pool the
+  // products run on when every product of the plan runs there, otherwise 1.
+  int threads = 1;
   // Forward: some consumer's matrix products read this node's output as it is (Op::
   // product_reads_input), so under mixed_bfloat16 converting it as it is written saves them a
   // pass (GemmRunner::begin_converted); otherwise that conversion would be wasted.
