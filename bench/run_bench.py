@@ -357,7 +357,12 @@ def readme_table(result):
     """The README's performance table, from a results.json. A refused measure (a side's rounds
     spread by more than 15 % in every attempt) shows that spread instead of its figures."""
     def value(v, unit):
-        return "—" if v is None else ("%.3g %s" % (v, unit) if unit in ("us", "s") else "{:,.0f}".format(v).replace(",", " "))
+        """A figure with its unit: times to three digits ("5.36 µs"), rates as whole numbers ("18 748")."""
+        if v is None:
+            return "—"
+        if unit in ("us", "s"):
+            return "%.3g %s" % (v, "µs" if unit == "us" else "s")
+        return "{:,.0f}".format(v).replace(",", " ")
 
     shown = [r for r in result["rows"]
              if r["metric"] not in ("real GFLOP/s", "time per epoch (9 updates + validation)")]
@@ -377,7 +382,6 @@ def readme_table(result):
     lines += ["", "| workload | measure | Anneal | peer | peer's figure | ratio (range) | sgemm ceiling | peak RSS Anneal / peer |",
               "|---|---|---|---|---|---|---|---|"]
     for r in shown:
-        unit = {"us": "µs", "s": "s"}.get(r["unit"], "")
         rss = "%.0f / %s MiB" % (r["anneal_rss_mib"], "—" if r["pytorch_rss_mib"] is None else "%.0f" % r["pytorch_rss_mib"])
         if r in refused:
             why = "refused: rounds spread %.0f %% (Anneal) / %.0f %% (peer)" % (100 * r["anneal_spread"],
@@ -386,8 +390,8 @@ def readme_table(result):
             continue
         ratio = "—" if r["ratio"] is None else "%.2f× (%.2f–%.2f)" % (r["ratio"], r["ratio_min"], r["ratio_max"])
         ceiling = "" if r["ceiling_fraction"] is None else "%.0f %%" % (100 * r["ceiling_fraction"])
-        lines.append("| %s | %s | %s %s | %s | %s %s | %s | %s | %s |" % (
-            r["workload"], r["metric"], value(r["anneal"], r["unit"]), unit, r["peer"], value(r["pytorch"], r["unit"]), unit,
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["workload"], r["metric"], value(r["anneal"], r["unit"]), r["peer"], value(r["pytorch"], r["unit"]),
             ratio, ceiling, rss))
     return "\n".join(lines)
 

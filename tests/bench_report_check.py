@@ -70,6 +70,13 @@ check(len(quiet_line) == 1 and "2.00× (1.98–2.02)" in quiet_line[0] and "1 00
       "a quiet row shows its figures: %s" % quiet_line)
 check("1 of the 2 measures below are **refused**" in lines[0] and "3 attempts" in lines[0], "the header counts refusals: %s" % lines[0])
 
+# A time shows its unit once: "5.36 µs", not the unit's code as well.
+timed = run_bench.pair_row("lesson", "time per update", "us", [5.36] * 5, [112.0] * 5, False, 15.0, 240.0)
+timed.update(attempts=1, refused=False)
+timed_line = [line for line in run_bench.readme_table(dict(result, rows=[timed])).splitlines() if line.startswith("| lesson |")]
+check(len(timed_line) == 1 and "| 5.36 µs | PyTorch | 112 µs |" in timed_line[0] and " us" not in timed_line[0],
+      "a time's unit is written once: %s" % timed_line)
+
 # The README is rewritten between its markers and nowhere else.
 with tempfile.TemporaryDirectory() as tmp:
     os.makedirs(os.path.join(tmp, "bench"))

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "anneal/op.hpp"
+#include "anneal/parallel.hpp"
 #include <anneal/testing/gradient_check.hpp>
 
 using namespace anneal;
@@ -91,4 +92,37 @@ TEST_CASE("the gradient checker reports a parameter gradient that is added to, n
   AccumulatingOp op(none);
   const auto report = check_gradients(op, {"accumulating", "", {Shape{3}}});
   CHECK_THAT(report.contract, Catch::Matchers::Contains("parameter 'w' has a NaN gradient"));
+}
+
+TEST_CASE("the gradient checker reports an op whose split passes give other numbers than one thread", "[gradient][parallel]") {
+  // y = the sum of a sample's values, its terms split over ctx.threads and the ranges' partial
+  // sums then added: a different order of additions, so other rounding, for each split. The
+  // derivative is right; only the contract is broken.
+  struct SplitSumOp : Op {
+    explicit SplitSumOp(AttrMap&) {}
+    Shape infer_shape(const std::vector<Shape>&) const override { return Shape{1}; }
+    void forward(const OpContext& ctx) const override {
+      const int64_t n = ctx.inputs[0].sample_size();
+      for (int64_t b = 0; b < ctx.batch; ++b) {
+        const float* x = ctx.inputs[0].data + b * n;
+        std::vector<float> partial(static_cast<size_t>(n), 0.0f);  // at each range's first index
+        parallel_for(ctx.threads, n, [&](int64_t begin, int64_t end) {
+          for (int64_t j = begin; j < end; ++j) partial[static_cast<size_t>(begin)] += x[j];
+        });
+        float total = 0;
+        for (float p : partial) total += p;
+        ctx.output.data[b] = total;
+      }
+    }
+    void backward(const OpContext& ctx) const override {
+      const int64_t n = ctx.inputs[0].sample_size();
+      for (int64_t b = 0; b < ctx.batch; ++b)
+        for (int64_t j = 0; j < n; ++j) ctx.input_grads[0].data[b * n + j] += ctx.output_grad.data[b];
+    }
+  };
+  AttrMap none;
+  SplitSumOp op(none);
+  const auto report = check_gradients(op, {"split_sum", "", {Shape{12}}, InputFill::kSigned, 4});
+  CHECK(report.relative_error < 1e-2);
+  CHECK_THAT(report.contract, Catch::Matchers::Contains("split over 3 threads"));
 }

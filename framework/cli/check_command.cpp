@@ -94,6 +94,11 @@ void print_gemms(const CompiledGraph& g, const BuildOptions& build) {
                 rate(c.onednn_gflops).c_str(), why.c_str());
   }
   if (!g.gemm_plan().decision().empty()) std::printf("  decided by: %s\n", g.gemm_plan().decision().c_str());
+  if (g.gemm_plan().passes_share_pool())
+    std::printf("  ops' elementwise passes: split over the products' %d threads (no product splits over OpenBLAS's)\n",
+                build.gemm.threads);
+  else if (onednn_available())
+    std::printf("  ops' elementwise passes: one thread (OpenBLAS splits a product over its own threads, which would compete)\n");
 }
 
 // Which source line became which side: lets another tool (bench/bundled_models.py) use exactly

@@ -4,6 +4,7 @@
 
 #include "anneal/clock.hpp"
 #include "anneal/errors.hpp"
+#include "anneal/parallel.hpp"
 
 namespace anneal {
 
@@ -117,12 +118,18 @@ void Executor::backward(int64_t batch) {
   // gradients are never live at once. Parameter gradients are written by their one owner.
   const auto& order = graph_.order();
   const auto& zero = graph_.zero_before_step();
+  // Large buffers are cleared on the passes' threads (a convolution's input gradient is megabytes).
+  constexpr int64_t kSplitFloats = 1 << 16;
+  const int threads = gemm_.pass_threads();
   size_t step = 0;
   for (auto it = order.rbegin(); it != order.rend(); ++it, ++step) {
     for (int index : zero[step]) {
       const auto& cleared = nodes[static_cast<size_t>(index)];
-      std::memset(activation_grads_.data() + cleared.gradient_offset, 0,
-                  sizeof(float) * static_cast<size_t>(batch * cleared.shape.numel()));
+      float* data = activation_grads_.data() + cleared.gradient_offset;
+      const int64_t n = batch * cleared.shape.numel();
+      parallel_for(n >= kSplitFloats ? threads : 1, n, [data](int64_t begin, int64_t end) {
+        std::memset(data + begin, 0, sizeof(float) * static_cast<size_t>(end - begin));
+      });
     }
     const auto& node = nodes[static_cast<size_t>(*it)];
     if (!node.op || !node.requires_grad) continue;

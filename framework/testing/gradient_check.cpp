@@ -1,6 +1,8 @@
 #include "anneal/testing/gradient_check.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <sstream>
 
@@ -154,29 +156,76 @@ GradientReport check_op_gradients(const GradientCase& c, uint64_t seed) {
   return check_gradients(*op, c, seed);
 }
 
-GradientReport check_gradients(Op& op, const GradientCase& c, uint64_t seed) {
-  Harness h(op, c.inputs, c.batch);
-  Rng rng(seed, 99);
+namespace {
+
+// Random inputs and parameters, non-zero input gradients to start from (backward must add to
+// them), and the random projection of the outputs (the output gradient). Returns the starting
+// input gradients.
+std::vector<std::vector<float>> fill_case(Harness& h, const GradientCase& c, Rng& rng, std::vector<double>& projection) {
   for (auto& x : h.inputs)
     for (auto& v : x) v = draw(rng, c.fill);
   for (auto& w : h.params)
     for (auto& v : w) v = static_cast<float>(rng.uniform(-0.5, 0.5));
-  // Input gradients start non-zero: backward must add to them.
   std::vector<std::vector<float>> initial_grads;
   for (auto& g : h.input_grads) {
     for (auto& v : g) v = static_cast<float>(rng.uniform(-1.0, 1.0));
     initial_grads.push_back(g);
   }
-  std::vector<double> projection(h.output.size());
+  projection.resize(h.output.size());
   for (size_t i = 0; i < projection.size(); ++i) {
     projection[i] = rng.normal();
     h.output_grad[i] = static_cast<float>(projection[i]);
   }
+  return initial_grads;
+}
 
-  // Stochastic ops (dropout) see the same random stream on every evaluation.
-  Rng op_rng(seed, 7);
+// forward then backward with the op's passes on `threads` threads; the input gradients are left
+// as what backward added, the parameter gradients as it wrote them (started at NaN).
+void analytic_gradients(Harness& h, Op& op, const GradientCase& c, uint64_t seed, int threads,
+                        const std::vector<std::vector<float>>& initial_grads) {
+  h.input_grads = initial_grads;
+  for (auto& g : h.param_grads) std::fill(g.begin(), g.end(), kNaN);
+  for (const bool backward : {false, true}) {
+    Rng op_rng(seed, 7);  // stochastic ops (dropout) see the same stream in both passes
+    h.poison_scratch();
+    OpContext ctx = h.context(c.training);
+    ctx.rng = &op_rng;
+    ctx.threads = threads;
+    if (backward) op.backward(ctx);
+    else op.forward(ctx);
+  }
+  for (size_t i = 0; i < h.input_grads.size(); ++i)
+    for (size_t k = 0; k < h.input_grads[i].size(); ++k) h.input_grads[i][k] -= initial_grads[i][k];
+}
+
+bool same_bits(const std::vector<std::vector<float>>& a, const std::vector<std::vector<float>>& b) {
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i].size() != b[i].size() || std::memcmp(a[i].data(), b[i].data(), a[i].size() * sizeof(float)) != 0) return false;
+  return a.size() == b.size();
+}
+
+}  // namespace
+
+GradientReport check_gradients(Op& op, const GradientCase& c, uint64_t seed) {
+  Harness h(op, c.inputs, c.batch);
+  Rng rng(seed, 99);
+  std::vector<double> projection;
+  const auto initial_grads = fill_case(h, c, rng, projection);
+  GradientReport report;
+
+  // An op may split its passes over OpContext::threads, and must give the same bits as on one:
+  // three threads, so that the splits are uneven.
+  analytic_gradients(h, op, c, seed, 3, initial_grads);
+  const std::vector<std::vector<float>> split_out{h.output}, split_inputs = h.input_grads, split_params = h.param_grads;
+  analytic_gradients(h, op, c, seed, 1, initial_grads);
+  if (!same_bits({h.output}, split_out) || !same_bits(h.input_grads, split_inputs) || !same_bits(h.param_grads, split_params))
+    report.contract = "its passes split over 3 threads (OpContext::threads) give other numbers than on one thread";
+  for (size_t i = 0; i < h.param_grads.size(); ++i)
+    for (float v : h.param_grads[i])
+      if (std::isnan(v)) report.contract = "parameter '" + h.param_specs[i].name + "' has a NaN gradient: backward must write every parameter gradient (=, not +=)";
+
   auto objective = [&]() {
-    op_rng = Rng(seed, 7);
+    Rng op_rng(seed, 7);
     h.poison_scratch();
     OpContext ctx = h.context(c.training);
     ctx.rng = &op_rng;
@@ -185,22 +234,6 @@ GradientReport check_gradients(Op& op, const GradientCase& c, uint64_t seed) {
     for (size_t i = 0; i < h.output.size(); ++i) f += projection[i] * h.output[i];
     return f;
   };
-
-  objective();
-  op_rng = Rng(seed, 7);
-  h.poison_scratch();
-  {
-    OpContext ctx = h.context(c.training);
-    ctx.rng = &op_rng;
-    op.backward(ctx);
-  }
-  GradientReport report;
-  for (size_t i = 0; i < h.input_grads.size(); ++i)
-    for (size_t k = 0; k < h.input_grads[i].size(); ++k) h.input_grads[i][k] -= initial_grads[i][k];
-  for (size_t i = 0; i < h.param_grads.size(); ++i)
-    for (float v : h.param_grads[i])
-      if (std::isnan(v)) report.contract = "parameter '" + h.param_specs[i].name + "' has a NaN gradient: backward must write every parameter gradient (=, not +=)";
-
   double diff2 = 0, analytic2 = 0, numeric2 = 0, worst = -1;
   auto compare = [&](std::vector<float>& values, const std::vector<float>& analytic, const std::string& label) {
     for (size_t i = 0; i < values.size(); ++i) {

@@ -10,8 +10,10 @@
 // over a random projection of its outputs to a scalar, by relative error
 // ||g - g_hat|| / (||g|| + ||g_hat||), and reports the worst element. It also enforces the op
 // contract: input gradients start non-zero (an op that overwrites instead of accumulating
-// fails), parameter gradients start as NaN (an op that accumulates into them fails), and the
-// scratch workspace is NaN before every call (an op that reads scratch it did not write fails).
+// fails), parameter gradients start as NaN (an op that accumulates into them fails), the
+// scratch workspace is NaN before every call (an op that reads scratch it did not write fails),
+// and forward and backward with the passes split over three threads (OpContext::threads) give
+// the same bits as on one (an op whose split ranges overlap or reorder a sum fails).
 // It depends on no test framework.
 
 #include <memory>
