@@ -79,6 +79,28 @@ std::vector<float> ramp(size_t n, float step, int period, float offset) {
   return v;
 }
 
+// The runner's conversion counts after each of `steps` training steps of the model at `path` on
+// fixed inputs and output gradients (ramps), with or without reusing converted copies.
+std::vector<GemmRunner::Conversions> conversions_per_step(const std::string& path, bool reuse, int64_t batch, int steps) {
+  BuildOptions build;
+  build.gemm.emulate_bfloat16 = emulated();
+  build.gemm.reuse_conversions = reuse;
+  Experiment ex = build_experiment(load_model_spec(path), true, build);
+  Executor exec(ex.graph, ex.weights, 1, ExecutorMode::kTraining);
+  const auto inputs = static_cast<size_t>(batch * ex.graph.input_shape().numel());
+  const auto outputs = static_cast<size_t>(batch * ex.graph.output_shape().numel());
+  const std::vector<float> x = ramp(inputs, 0.1f, 13, -0.5f), dy = ramp(outputs, 0.05f, 3, -0.05f);
+  std::copy(x.begin(), x.end(), exec.input());
+  std::vector<GemmRunner::Conversions> counts;
+  for (int s = 0; s < steps; ++s) {
+    exec.forward(batch, true);
+    std::copy(dy.begin(), dy.end(), exec.output_grad());
+    exec.backward(batch);
+    counts.push_back(exec.gemm_runner().conversions());
+  }
+  return counts;
+}
+
 }  // namespace
 
 TEST_CASE("rounding to bfloat16 keeps 8 significant bits, ties to even, and NaN", "[precision]") {
@@ -256,20 +278,8 @@ optimizer: {type: sgd, lr: 0.1}
 train: {epochs: 1, batch_size: 10, seed: 2, precision: mixed_bfloat16}
 )";
   for (const bool reuse : {true, false}) {
-    BuildOptions build;
-    build.gemm.emulate_bfloat16 = emulated();
-    build.gemm.reuse_conversions = reuse;
-    Experiment ex = build_experiment(load_model_spec(d.write("m.yaml", text)), true, build);
-    Executor exec(ex.graph, ex.weights, 1, ExecutorMode::kTraining);
-    const std::vector<float> x = ramp(200, 0.1f, 13, -0.5f), dy = ramp(30, 0.05f, 3, -0.05f);
-    std::copy(x.begin(), x.end(), exec.input());
-    const auto step = [&] {
-      exec.forward(10, true);
-      std::copy(dy.begin(), dy.end(), exec.output_grad());
-      exec.backward(10);
-    };
-    step();
-    const auto first = exec.gemm_runner().conversions();
+    const auto counts = conversions_per_step(d.write("m.yaml", text), reuse, 10, 2);
+    const auto& first = counts[0];
     INFO("reuse " << reuse);
     if (reuse) {
       // By products: the weights (20x16 + 16x8 + 8x3 = 472) and the model's input (10x20), once
@@ -286,9 +296,9 @@ train: {epochs: 1, batch_size: 10, seed: 2, precision: mixed_bfloat16}
       CHECK(first.by_products == 912 + 972);
       CHECK(first.while_written == 0);
     }
-    step();  // the next step converts the updated weights again, and nothing more
-    CHECK(exec.gemm_runner().conversions().by_products == 2 * first.by_products);
-    CHECK(exec.gemm_runner().conversions().while_written == 2 * first.while_written);
+    // The next step converts the updated weights again, and nothing more.
+    CHECK(counts[1].by_products == 2 * first.by_products);
+    CHECK(counts[1].while_written == 2 * first.while_written);
   }
 }
 
@@ -308,17 +318,7 @@ optimizer: {type: sgd, lr: 0.1}
 train: {epochs: 1, batch_size: 5, seed: 2, precision: mixed_bfloat16}
 )";
   for (const bool reuse : {true, false}) {
-    BuildOptions build;
-    build.gemm.emulate_bfloat16 = emulated();
-    build.gemm.reuse_conversions = reuse;
-    Experiment ex = build_experiment(load_model_spec(d.write("m.yaml", text)), true, build);
-    Executor exec(ex.graph, ex.weights, 1, ExecutorMode::kTraining);
-    const std::vector<float> x = ramp(360, 0.1f, 13, -0.5f), dy = ramp(15, 0.05f, 3, -0.05f);
-    std::copy(x.begin(), x.end(), exec.input());
-    exec.forward(5, true);
-    std::copy(dy.begin(), dy.end(), exec.output_grad());
-    exec.backward(5);
-    const auto c = exec.gemm_runner().conversions();
+    const auto c = conversions_per_step(d.write("m.yaml", text), reuse, 5, 1)[0];
     INFO("reuse " << reuse);
     if (reuse) {
       // By products: the kernels (4x18 + 64x3) and the dense layer's input (5x64, reused by its
