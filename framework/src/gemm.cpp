@@ -335,10 +335,6 @@ void GemmPlan::choose_bfloat16(const GemmOptions& options) {
   }
 }
 
-// Times each product on both libraries, then the plan's whole sequence of products three ways
-// (all on OpenBLAS, all on oneDNN, each on its faster library) and keeps the fastest sequence:
-// switching libraries costs something of its own (each keeps its threads spinning for a while
-// after a call), which timing products one by one does not see.
 namespace {
 
 // all openblas, all onednn, each its faster: the index of the fastest sequence, where it beats
@@ -382,6 +378,10 @@ bool GemmPlan::take_cached(const GemmOptions& options, const std::string& key) {
   return true;
 }
 
+// Times each product on both libraries, then the plan's whole sequence of products three ways
+// (all on OpenBLAS, all on oneDNN, each on its faster library) and keeps the fastest sequence:
+// switching libraries costs something of its own (each keeps its threads spinning for a while
+// after a call), which timing products one by one does not see.
 void GemmPlan::decide_by_timing(const GemmOptions& options) {
   const std::string key = cache_key(options.threads > 0 ? options.threads : blas::threads());
   if (take_cached(options, key)) return;
@@ -631,7 +631,7 @@ const T* GemmRunner::converted(const float* from, size_t n, std::vector<T>& scra
   return scratch.data();
 }
 
-GemmRunner::GemmRunner(const GemmPlan* plan) : plan_(plan) {
+GemmRunner::GemmRunner(const GemmPlan* plan) : plan_(plan), passes_share_pool_(plan && plan->passes_share_pool()) {
   if (!plan) return;
   const GemmPlan::RunnerSizes sizes = plan->runner_sizes();
   if (!sizes.primitives && !plan->bfloat16()) return;
@@ -654,7 +654,7 @@ GemmRunner::~GemmRunner() = default;
 GemmRunner::GemmRunner(GemmRunner&&) noexcept = default;
 GemmRunner& GemmRunner::operator=(GemmRunner&&) noexcept = default;
 
-int GemmRunner::pass_threads() const { return plan_ && plan_->passes_share_pool() ? detail::onednn_threads() : 1; }
+int GemmRunner::pass_threads() const { return passes_share_pool_ ? detail::onednn_threads() : 1; }
 
 void GemmRunner::run(const GemmShape& shape, const float* a, const float* b, float* c) {
   if (!state_) return run_openblas(shape, a, b, c);

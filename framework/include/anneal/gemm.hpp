@@ -228,6 +228,7 @@ class GemmRunner {
   template <class T>
   const T* converted(const float* from, size_t n, std::vector<T>& scratch);
   const GemmPlan* plan_ = nullptr;
+  bool passes_share_pool_ = false;  // the plan's, fixed once it is chosen: worked out once, not per op
   std::unique_ptr<State> state_;
   Conversions conversions_;
 };
