@@ -69,7 +69,7 @@ int sgemm(int argc, char** argv) {
     times.push_back((wall_seconds() - t0) / reps);
   }
   const double t = median(times);
-  std::printf("{\"seconds\": %.9g, \"gflops\": %.4f}\n", t, flop / t / 1e9);
+  std::printf("{\"seconds\": %.9g, \"gflops\": %.4f, \"openblas_core\": \"%s\"}\n", t, flop / t / 1e9, blas::core().c_str());
   return 0;
 }
 

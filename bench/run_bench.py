@@ -9,7 +9,11 @@ the conv net and inference twice per round: in float32, and with bfloat16 autoca
 user gets from one line; by default only on CPUs with bfloat16 units, since elsewhere oneDNN
 emulates it about a hundred times slower than float32), against which Anneal runs in
 mixed_bfloat16 (emulated, and labelled so, where the CPU has no bfloat16 products). The CPU's
-model and ISA flags go with the results. When a side's runs of a measure
+model and ISA flags go with the results, and the kernel set OpenBLAS ran (both sides load the same
+libopenblas: Anneal for its OpenBLAS products, PyTorch for every float32 product). An
+OPENBLAS_CORETYPE in the environment forces a kernel set instead of the one OpenBLAS picks for the
+CPU (Haswell's AVX2 kernels on an AVX-512 CPU run sgemm at about half the rate); it is cleared for
+both sides, and the table says so, unless --keep-blas-env keeps it. When a side's runs of a measure
 spread by more than 15 % (max - min over the median) the machine was busy: that workload's rounds
 are measured again (--attempts, default 3), and a measure still spread after the last attempt is
 refused: the table shows its spread instead of its figures. The README's table (between its
@@ -78,6 +82,14 @@ def pair_row(workload, metric, unit, a_values, t_values, higher_is_better, a_rss
             "anneal_rss_mib": a_rss, "pytorch_rss_mib": t_rss, "ceiling_fraction": ceiling}
 
 
+def measuring_env(environ, keep_blas_env):
+    """The environment both sides run in, and the OPENBLAS_CORETYPE it cleared (None if none)."""
+    forced = environ.get("OPENBLAS_CORETYPE") or None
+    if forced is None or keep_blas_env:
+        return dict(environ), None
+    return {k: v for k, v in environ.items() if k != "OPENBLAS_CORETYPE"}, forced
+
+
 def busy_sides(row):
     return [side for side in ("anneal", "pytorch") if row[side + "_spread"] > SPREAD_LIMIT]
 
@@ -111,7 +123,8 @@ class Bench:
         self.threads = str(args.threads)
         os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
         self.gemm_args = ["--gemm", args.gemm, "--gemm-cache", os.path.join(HERE, "results", "gemm-plans.tsv")]
-        self.env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", ANNEAL_BENCH_THREADS=self.threads,
+        self.base_env, self.cleared_coretype = measuring_env(os.environ, args.keep_blas_env)
+        self.env = dict(self.base_env, OMP_WAIT_POLICY="PASSIVE", ANNEAL_BENCH_THREADS=self.threads,
                         OMP_NUM_THREADS=self.threads)
         # Checked in a child, so this process stays small.
         self.have_torch = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
@@ -130,7 +143,7 @@ class Bench:
         self.bf16_metric = " in mixed_bfloat16" + ("" if native else " (emulated)")
 
     def anneal_json(self, argv):
-        return last_json(run_measured([self.bench] + argv)[0])
+        return last_json(run_measured([self.bench] + argv, self.base_env)[0])
 
     def torch_json(self, argv):
         return last_json(run_measured(self.torch_script + argv, self.env)[0])
@@ -150,7 +163,8 @@ class Bench:
             j = self.anneal_json(["epochs", model, "--threads", "1"])  # the whole 50-epoch run, in-process
             a_epoch.append(j["us_per_epoch"])
             a_rss.append(j["peak_rss_mib"])
-            a_proc.append(run_measured([self.anneal, "train", model, "--schedule", drop, "--quiet", "--threads", "1"])[1])
+            a_proc.append(run_measured([self.anneal, "train", model, "--schedule", drop, "--quiet", "--threads", "1"],
+                                       self.base_env)[1])
             if self.have_torch:
                 j = self.torch_json(["lesson-timing"])
                 t_upd.append(j["us_per_update"])
@@ -254,7 +268,8 @@ def print_table(rows, bench, sq, mid):
     args = bench.args
     print("\nAnneal vs PyTorch %s, %s thread(s), medians of %d runs (ratio > 1: Anneal ahead)\n" %
           ("(python3-torch)" if bench.have_torch else "(not installed)", bench.threads, args.repeats))
-    print("CPU: %s; ISA: %s" % (bench.cpu["model"], " ".join(bench.cpu["isa"]) or "no AVX"))
+    print("CPU: %s; ISA: %s; OpenBLAS kernels: %s" % (bench.cpu["model"], " ".join(bench.cpu["isa"]) or "no AVX",
+                                                     bench.sgemm(64, 64, 64).get("openblas_core", "?")))
     print("sgemm in this run: %.1f GFLOP/s at 1024^3, %.1f at 256x1024x1024\n" % (sq, mid))
     print("| workload | metric | Anneal | PyTorch | ratio (median of pairs) | pair range | sgemm-ceiling fraction | "
           "peak RSS Anneal / PyTorch (MiB) | spread Anneal / PyTorch | attempts |")
@@ -290,6 +305,9 @@ def main():
     parser.add_argument("--gemm", choices=["auto", "openblas", "onednn"], default="auto",
                         help="Anneal's GEMM library (auto, as the CLI: timed once per machine, kept in "
                              "bench/results/gemm-plans.tsv)")
+    parser.add_argument("--keep-blas-env", action="store_true",
+                        help="keep OPENBLAS_CORETYPE from the environment (by default it is cleared for both sides, "
+                             "so OpenBLAS runs the kernels it picks for this CPU)")
     parser.add_argument("--table-from", help="print (and with --write-readme, write) the table of an earlier results.json")
     parser.add_argument("--write-readme", action="store_true", help="with --table-from: write it into README.md")
     args = parser.parse_args()
@@ -310,15 +328,22 @@ def main():
         print("PyTorch (Debian's python3-torch) is not installed: showing Anneal's side only.")
     if bench.have_torch and not bench.with_bf16:
         print("PyTorch's bfloat16 autocast: skipped (this CPU has no bfloat16 units; --bf16 always runs it emulated)")
+    if bench.cleared_coretype:
+        print("OPENBLAS_CORETYPE=%s in the environment: cleared for both sides (--keep-blas-env keeps it)" %
+              bench.cleared_coretype)
     rows = bench.measure_all()
-    sq = bench.sgemm(1024, 1024, 1024)["gflops"]
+    ceiling = bench.sgemm(1024, 1024, 1024)
+    sq = ceiling["gflops"]
     mid = bench.sgemm(256, 1024, 1024)["gflops"]
     print_table(rows, bench, sq, mid)
 
     busy = [("%s, %s: %s runs spread %.0f %%" % (r["workload"], r["metric"], side, 100 * r[side + "_spread"]))
             for r in rows for side in busy_sides(r)]
     result = {"threads": args.threads, "repeats": args.repeats, "attempts": args.attempts, "cpu": bench.cpu,
-              "bf16_autocast_run": bench.with_bf16, "sgemm_gflops_1024": sq, "sgemm_gflops_256x1024x1024": mid,
+              "bf16_autocast_run": bench.with_bf16, "openblas_core": ceiling.get("openblas_core"),
+              "openblas_coretype_cleared": bench.cleared_coretype,
+              "openblas_coretype_kept": None if bench.cleared_coretype else bench.base_env.get("OPENBLAS_CORETYPE"),
+              "sgemm_gflops_1024": sq, "sgemm_gflops_256x1024x1024": mid,
               "rows": rows, "conv_shares": bench.conv_shares, "busy": busy}
     out_dir = os.path.join(HERE, "results")
     write_atomically(os.path.join(out_dir, "results.json"), lambda f: json.dump(result, f, indent=1))
@@ -372,6 +397,7 @@ def readme_table(result):
              "(their range in brackets). Regenerated from `bench/results/results.json`." %
              (result["cpu"]["model"], " ".join(result["cpu"]["isa"]), result["threads"], result["repeats"],
               result["sgemm_gflops_1024"])]
+    lines[0] += blas_note(result)
     if refused:
         lines[0] += (" %d of the %d measures below are **refused**: in each of %d attempts one side's rounds spread by "
                      "more than 15 %% (a busy machine), so their figures are not shown." %
@@ -394,6 +420,20 @@ def readme_table(result):
             r["workload"], r["metric"], value(r["anneal"], r["unit"]), r["peer"], value(r["pytorch"], r["unit"]),
             ratio, ceiling, rss))
     return "\n".join(lines)
+
+
+def blas_note(result):
+    """Which kernels OpenBLAS ran, and whether the environment's OPENBLAS_CORETYPE was cleared or kept."""
+    core = result.get("openblas_core")
+    if not core:
+        return ""
+    note = " OpenBLAS ran its %s kernels" % core
+    if result.get("openblas_coretype_cleared"):
+        note += (", the ones it picks for this CPU (OPENBLAS_CORETYPE=%s in the environment was cleared for both sides)" %
+                 result["openblas_coretype_cleared"])
+    elif result.get("openblas_coretype_kept"):
+        note += ", forced by OPENBLAS_CORETYPE=%s for both sides (--keep-blas-env)" % result["openblas_coretype_kept"]
+    return note + "."
 
 
 def write_atomically(path, write):

@@ -77,6 +77,20 @@ timed_line = [line for line in run_bench.readme_table(dict(result, rows=[timed])
 check(len(timed_line) == 1 and "| 5.36 µs | PyTorch | 112 µs |" in timed_line[0] and " us" not in timed_line[0],
       "a time's unit is written once: %s" % timed_line)
 
+# OPENBLAS_CORETYPE is cleared for both sides unless kept, and the table says which kernels ran.
+env, cleared = run_bench.measuring_env({"OPENBLAS_CORETYPE": "Haswell", "PATH": "/bin"}, False)
+check(cleared == "Haswell" and env == {"PATH": "/bin"}, "a forced kernel set is cleared: %s %s" % (env, cleared))
+env, cleared = run_bench.measuring_env({"OPENBLAS_CORETYPE": "Haswell"}, True)
+check(cleared is None and env == {"OPENBLAS_CORETYPE": "Haswell"}, "--keep-blas-env keeps it: %s %s" % (env, cleared))
+env, cleared = run_bench.measuring_env({"PATH": "/bin"}, False)
+check(cleared is None and env == {"PATH": "/bin"}, "nothing to clear: %s %s" % (env, cleared))
+header = run_bench.readme_table(dict(result, openblas_core="Cooperlake", openblas_coretype_cleared="Haswell")).splitlines()[0]
+check("OpenBLAS ran its Cooperlake kernels, the ones it picks for this CPU (OPENBLAS_CORETYPE=Haswell in the environment "
+      "was cleared for both sides)." in header, "the header says the kernel set was cleared: %s" % header)
+header = run_bench.readme_table(dict(result, openblas_core="Haswell", openblas_coretype_kept="Haswell")).splitlines()[0]
+check("OpenBLAS ran its Haswell kernels, forced by OPENBLAS_CORETYPE=Haswell for both sides" in header,
+      "the header says the kernel set was kept: %s" % header)
+
 # The README is rewritten between its markers and nowhere else.
 with tempfile.TemporaryDirectory() as tmp:
     os.makedirs(os.path.join(tmp, "bench"))

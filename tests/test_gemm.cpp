@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -170,6 +171,10 @@ TEST_CASE("auto times a plan once, then takes its decision from the cache", "[ge
   CHECK(first.choices()[1].backend == GemmBackend::kOpenBlas);
   const std::string key = cache->entries.begin()->first;
   CHECK_THAT(key, Contains(cpu_model()));
+  // OpenBLAS's kernel set is part of the machine: OPENBLAS_CORETYPE=Haswell on an AVX-512 CPU
+  // halves its sgemm rate, and a decision timed under one set does not hold under another.
+  CHECK_THAT(key, Contains("OpenBLAS " + blas::core()));
+  CHECK(blas::core() != "unknown");
   CHECK_THAT(key, Contains("\t2\t"));
 
   // The same plan again: the decision and the rates come back without timing.
@@ -264,6 +269,18 @@ TEST_CASE("anneal check lists the products and their library, and --gemm takes o
   CHECK_THAT(blas.out, Contains("NN 128x128x96"));
   CHECK_THAT(blas.out, Contains("NT 128x96x128 +="));
   CHECK_THAT(blas.out, Contains("decided by: policy openblas"));
+  {  // It names OpenBLAS's kernel set, and says when the environment forced it.
+    const char* was = std::getenv("OPENBLAS_CORETYPE");
+    const std::string saved = was ? was : "";
+    setenv("OPENBLAS_CORETYPE", "Haswell", 1);
+    const auto forced = run_cli("check " + path + " --gemm openblas");
+    unsetenv("OPENBLAS_CORETYPE");
+    const auto own = run_cli("check " + path + " --gemm openblas");
+    if (was) setenv("OPENBLAS_CORETYPE", saved.c_str(), 1);
+    CHECK_THAT(forced.out, Contains("OpenBLAS's Haswell kernels, forced by OPENBLAS_CORETYPE;"));
+    CHECK_THAT(own.out, Contains("OpenBLAS's "));
+    CHECK_THAT(own.out, !Contains("forced by"));
+  }
   if (onednn_available()) {
     const auto dnnl = run_cli("check " + path + " --gemm onednn");
     REQUIRE(dnnl.exit_code == 0);

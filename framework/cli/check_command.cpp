@@ -1,8 +1,10 @@
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "anneal/atomic_file.hpp"
+#include "anneal/blas.hpp"
 #include "anneal/experiment.hpp"
 #include "options.hpp"
 
@@ -83,8 +85,13 @@ void print_gemms(const CompiledGraph& g, const BuildOptions& build) {
   const auto& choices = g.gemm_plan().choices();
   if (choices.empty()) return;
   const char* policy = build.gemm.policy == GemmPolicy::kAuto ? "auto" : build.gemm.policy == GemmPolicy::kOneDnn ? "onednn" : "openblas";
-  std::printf("matrix products at batch %lld (--gemm %s; %s; %d threads; %s):\n", static_cast<long long>(g.max_batch()), policy,
-              onednn_description().c_str(), build.gemm.threads, cpu_model().c_str());
+  // OPENBLAS_CORETYPE overrides the kernels OpenBLAS would pick for this CPU (an AVX2 set on an
+  // AVX-512 CPU halves its rate); say so, since it moves every decision below.
+  const char* forced = std::getenv("OPENBLAS_CORETYPE");
+  const std::string kernels = "OpenBLAS's " + blas::core() + " kernels" +
+                              (forced && *forced ? std::string(", forced by OPENBLAS_CORETYPE") : std::string());
+  std::printf("matrix products at batch %lld (--gemm %s; %s; %s; %d threads; %s):\n", static_cast<long long>(g.max_batch()),
+              policy, onednn_description().c_str(), kernels.c_str(), build.gemm.threads, cpu_model().c_str());
   std::printf("  %-28s %-9s %12s %12s  %s\n", "op(A)op(B) m x n x k", "runs on", "openblas", "onednn", "chosen by");
   for (const auto& c : choices) {
     auto rate = [](double gflops) { return gflops > 0 ? std::to_string(static_cast<int>(gflops + 0.5)) + " GF/s" : std::string("-"); };

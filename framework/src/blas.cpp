@@ -35,4 +35,9 @@ void set_threads(int threads) {
 
 int threads() { return openblas_get_num_threads(); }
 
+std::string core() {
+  const char* name = openblas_get_corename();
+  return name && *name ? name : "unknown";
+}
+
 }  // namespace anneal::blas

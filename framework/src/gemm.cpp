@@ -360,9 +360,10 @@ size_t fastest_assignment(const std::vector<std::vector<GemmBackend>>& assignmen
 
 }  // namespace
 
-// The plan's key in the cache: the machine, the threads and every product, in order.
+// The plan's key in the cache: the machine (its CPU and the kernels OpenBLAS runs on it), the
+// threads and every product, in order.
 std::string GemmPlan::cache_key(int threads) const {
-  std::string key = cpu_model() + "\t" + std::to_string(threads) + "\t";
+  std::string key = cpu_model() + " / OpenBLAS " + blas::core() + "\t" + std::to_string(threads) + "\t";
   for (size_t i = 0; i < choices_.size(); ++i) key += (i ? ";" : "") + choices_[i].shape.key();
   return key;
 }

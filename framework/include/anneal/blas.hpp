@@ -2,6 +2,7 @@
 // The only door to BLAS. Row-major throughout; transposes are flags, never copies.
 
 #include <cstdint>
+#include <string>
 
 namespace anneal::blas {
 
@@ -20,5 +21,10 @@ void scal(int64_t n, float alpha, float* x);                  // x *= alpha
 // Called once per process (the CLI's --threads); 0 keeps OpenBLAS's default.
 void set_threads(int threads);
 int threads();
+
+// The kernel set OpenBLAS runs on this CPU ("Haswell", "SkylakeX", "Cooperlake", ...): chosen by
+// OpenBLAS from the CPU, or forced by OPENBLAS_CORETYPE in the environment. Its products can run at
+// half the rate or less under an older set, so a timed decision holds only for the set it was timed on.
+std::string core();
 
 }  // namespace anneal::blas
