@@ -5,10 +5,12 @@
 #include <cmath>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <thread>
 #include <type_traits>
 
 #include "anneal/atomic_file.hpp"
@@ -42,24 +44,40 @@ void run_openblas(const GemmShape& s, const float* a, const float* b, float* c) 
   blas::gemm(s.trans_a, s.trans_b, s.m, s.n, s.k, 1.0f, a, s.lda, b, s.ldb, s.accumulate ? 1.0f : 0.0f, c, s.ldc);
 }
 
+// Seconds per call of `call` over a block of at least 10 ms (at most 1000 calls); the caller makes
+// the untimed first call.
+double time_block(const std::function<void()>& call) {
+  int count = 0;
+  const double start = wall_seconds();
+  double elapsed = 0;
+  do {
+    call();
+    ++count;
+    elapsed = wall_seconds() - start;
+  } while (elapsed < 0.01 && count < 1000);
+  return elapsed / count;
+}
+
+// OpenBLAS's pthreads keep spinning (sched_yield) after its last call until their timeout, about
+// 2^28 cycles, before they sleep: oneDNN's OpenMP threads timed in that window share the cores
+// with them. On a 2-core EPYC a oneDNN product timed right after an OpenBLAS block ran at a third
+// of its rate on some shapes (NT 256x784x1024 += at 51 GF/s, against about 300 when timed after
+// a pause), and the plan then showed rates no run of it would see. So a oneDNN phase starts after
+// a pause long enough for them to sleep.
+void let_openblas_threads_sleep() { std::this_thread::sleep_for(std::chrono::milliseconds(200)); }
+
 // Seconds per call of each of `calls`, best of three blocks of at least 10 ms each; the blocks
 // of the candidates alternate so that all see the same machine, and each block's first call is
-// not counted (it pays for the other library's threads still spinning).
-std::vector<double> time_alternating(const std::vector<std::function<void()>>& calls) {
+// not counted. `pause_before[i]` asks for the pause above before each of call i's blocks.
+std::vector<double> time_alternating(const std::vector<std::function<void()>>& calls,
+                                     const std::vector<bool>& pause_before) {
   std::vector<double> best(calls.size(), 1e300);
   for (const auto& call : calls) call();
   for (int round = 0; round < 3; ++round)
     for (size_t i = 0; i < calls.size(); ++i) {
+      if (pause_before[i]) let_openblas_threads_sleep();
       calls[i]();
-      int count = 0;
-      const double start = wall_seconds();
-      double elapsed = 0;
-      do {
-        calls[i]();
-        ++count;
-        elapsed = wall_seconds() - start;
-      } while (elapsed < 0.01 && count < 1000);
-      best[i] = std::min(best[i], elapsed / count);
+      best[i] = std::min(best[i], time_block(calls[i]));
     }
   return best;
 }
@@ -346,7 +364,9 @@ size_t fastest_assignment(const std::vector<std::vector<GemmBackend>>& assignmen
     sequences.push_back([&product, assignment] {
       for (size_t i = 0; i < assignment.size(); ++i) product(i, assignment[i]);
     });
-  const auto t = time_alternating(sequences);
+  // All oneDNN follows all OpenBLAS in each round: it starts once OpenBLAS's threads sleep, as
+  // they would in a run of it. The mixed sequence pays for its own switches.
+  const auto t = time_alternating(sequences, {false, true, false});
   const char* names[] = {"all openblas", "all onednn", "each its faster"};
   size_t best = 0;
   for (size_t a = 1; a < 3; ++a)
@@ -379,6 +399,31 @@ bool GemmPlan::take_cached(const GemmOptions& options, const std::string& key) {
   return true;
 }
 
+// Each product's rate on both libraries, best of three rounds. A round times every product on
+// OpenBLAS, then (after OpenBLAS's threads sleep) every product on oneDNN: one switch of
+// libraries per round rather than per product, so that each library's blocks see the machine as
+// a run on that library does.
+void GemmPlan::time_each_product(const std::vector<size_t>& candidates,
+                                 const std::function<void(size_t, GemmBackend)>& product) {
+  std::vector<double> openblas(choices_.size(), 1e300), onednn(choices_.size(), 1e300);
+  for (int round = 0; round < 3; ++round) {
+    for (size_t i : candidates) {
+      product(i, GemmBackend::kOpenBlas);
+      openblas[i] = std::min(openblas[i], time_block([&] { product(i, GemmBackend::kOpenBlas); }));
+    }
+    let_openblas_threads_sleep();
+    for (size_t i : candidates) {
+      product(i, GemmBackend::kOneDnn);
+      onednn[i] = std::min(onednn[i], time_block([&] { product(i, GemmBackend::kOneDnn); }));
+    }
+  }
+  for (size_t i : candidates) {
+    choices_[i].openblas_gflops = choices_[i].shape.flops() / openblas[i] / 1e9;
+    choices_[i].onednn_gflops = choices_[i].shape.flops() / onednn[i] / 1e9;
+    choices_[i].source = "timed";
+  }
+}
+
 // Times each product on both libraries, then the plan's whole sequence of products three ways
 // (all on OpenBLAS, all on oneDNN, each on its faster library) and keeps the fastest sequence:
 // switching libraries costs something of its own (each keeps its threads spinning for a while
@@ -403,12 +448,7 @@ void GemmPlan::decide_by_timing(const GemmOptions& options) {
     if (backend == GemmBackend::kOneDnn) runs[i]->run(x.a.data(), x.b.data(), x.c.data(), x.scratchpad.data());
     else run_openblas(choices_[i].shape, x.a.data(), x.b.data(), x.c.data());
   };
-  for (size_t i : candidates) {
-    const auto t = time_alternating({[&] { product(i, GemmBackend::kOpenBlas); }, [&] { product(i, GemmBackend::kOneDnn); }});
-    choices_[i].openblas_gflops = choices_[i].shape.flops() / t[0] / 1e9;
-    choices_[i].onednn_gflops = choices_[i].shape.flops() / t[1] / 1e9;
-    choices_[i].source = "timed";
-  }
+  time_each_product(candidates, product);
   // The three assignments, as the library of each product, timed as whole sequences.
   std::vector<std::vector<GemmBackend>> assignments(3, std::vector<GemmBackend>(choices_.size(), GemmBackend::kOpenBlas));
   for (size_t i : candidates) {

@@ -13,6 +13,7 @@
 // choices `anneal check` prints.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -162,6 +163,7 @@ class GemmPlan {
   std::string cache_key(int threads) const;
   bool take_cached(const GemmOptions& options, const std::string& key);  // true: the cache decided
   void decide_by_timing(const GemmOptions& options);
+  void time_each_product(const std::vector<size_t>& candidates, const std::function<void(size_t, GemmBackend)>& product);
   void choose_bfloat16(const GemmOptions& options);
   std::vector<GemmChoice> choices_;
   std::string decision_;
