@@ -13,7 +13,14 @@ model and ISA flags go with the results, and the kernel set OpenBLAS ran (both s
 libopenblas: Anneal for its OpenBLAS products, PyTorch for every float32 product). An
 OPENBLAS_CORETYPE in the environment forces a kernel set instead of the one OpenBLAS picks for the
 CPU (Haswell's AVX2 kernels on an AVX-512 CPU run sgemm at about half the rate); it is cleared for
-both sides, and the table says so, unless --keep-blas-env keeps it. When a side's runs of a measure
+both sides, and the table says so, unless --keep-blas-env keeps it. Both sides also run with glibc's
+malloc told to keep freed memory (KEEP_FREED_MALLOC): PyTorch allocates its activations and
+gradients afresh every step, and with glibc's defaults the larger blocks go back to the kernel
+when freed and fault in again page by page on the next step, which on a virtual machine cost
+PyTorch up to two thirds of its speed and made its rounds spread by up to 269 %; PyTorch's CPU
+tuning advice (a caching allocator such as tcmalloc) has the same effect. Anneal plans its buffers
+once and allocates nothing per step, so the setting does not move it. --malloc default measures
+with glibc's defaults. When a side's runs of a measure
 spread by more than 15 % (max - min over the median) the machine was busy: that workload's rounds
 are measured again (--attempts, default 3), and a measure still spread after the last attempt is
 refused: the table shows its spread instead of its figures. The README's table (between its
@@ -77,17 +84,28 @@ def pair_row(workload, metric, unit, a_values, t_values, higher_is_better, a_rss
     pairs = [(x / y if higher_is_better else y / x) for x, y in zip(a_values, t_values)]
     ratio = statistics.median(pairs) if pairs else None
     return {"workload": workload, "metric": metric, "unit": unit, "peer": peer, "anneal": a, "pytorch": t,
+            "anneal_values": list(a_values), "pytorch_values": list(t_values),
             "anneal_spread": spread(a_values), "pytorch_spread": spread(t_values),
             "ratio": ratio, "ratio_min": min(pairs) if pairs else None, "ratio_max": max(pairs) if pairs else None,
             "anneal_rss_mib": a_rss, "pytorch_rss_mib": t_rss, "ceiling_fraction": ceiling}
 
 
-def measuring_env(environ, keep_blas_env):
-    """The environment both sides run in, and the OPENBLAS_CORETYPE it cleared (None if none)."""
+# glibc's malloc keeping what is freed: blocks up to 32 MiB come from the heap rather than from
+# their own mappings, and the heap is not trimmed below 1 GiB.
+KEEP_FREED_MALLOC = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824"
+
+
+def measuring_env(environ, keep_blas_env, malloc="keep-freed"):
+    """The environment both sides run in, and the OPENBLAS_CORETYPE it cleared (None if none).
+    With malloc "keep-freed", GLIBC_TUNABLES gets KEEP_FREED_MALLOC (after any tunables already set)."""
+    env = dict(environ)
+    if malloc == "keep-freed":
+        env["GLIBC_TUNABLES"] = ":".join(t for t in (environ.get("GLIBC_TUNABLES"), KEEP_FREED_MALLOC) if t)
     forced = environ.get("OPENBLAS_CORETYPE") or None
     if forced is None or keep_blas_env:
-        return dict(environ), None
-    return {k: v for k, v in environ.items() if k != "OPENBLAS_CORETYPE"}, forced
+        return env, None
+    del env["OPENBLAS_CORETYPE"]
+    return env, forced
 
 
 def busy_sides(row):
@@ -123,7 +141,7 @@ class Bench:
         self.threads = str(args.threads)
         os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
         self.gemm_args = ["--gemm", args.gemm, "--gemm-cache", os.path.join(HERE, "results", "gemm-plans.tsv")]
-        self.base_env, self.cleared_coretype = measuring_env(os.environ, args.keep_blas_env)
+        self.base_env, self.cleared_coretype = measuring_env(os.environ, args.keep_blas_env, args.malloc)
         self.env = dict(self.base_env, OMP_WAIT_POLICY="PASSIVE", ANNEAL_BENCH_THREADS=self.threads,
                         OMP_NUM_THREADS=self.threads)
         # Checked in a child, so this process stays small.
@@ -308,6 +326,9 @@ def main():
     parser.add_argument("--keep-blas-env", action="store_true",
                         help="keep OPENBLAS_CORETYPE from the environment (by default it is cleared for both sides, "
                              "so OpenBLAS runs the kernels it picks for this CPU)")
+    parser.add_argument("--malloc", choices=["keep-freed", "default"], default="keep-freed",
+                        help="glibc malloc for both sides: keep-freed (default) keeps freed memory, so PyTorch's "
+                             "per-step allocations do not fault in afresh; default measures with glibc's defaults")
     parser.add_argument("--table-from", help="print (and with --write-readme, write) the table of an earlier results.json")
     parser.add_argument("--write-readme", action="store_true", help="with --table-from: write it into README.md")
     args = parser.parse_args()
@@ -341,7 +362,7 @@ def main():
             for r in rows for side in busy_sides(r)]
     result = {"threads": args.threads, "repeats": args.repeats, "attempts": args.attempts, "cpu": bench.cpu,
               "bf16_autocast_run": bench.with_bf16, "openblas_core": ceiling.get("openblas_core"),
-              "openblas_coretype_cleared": bench.cleared_coretype,
+              "openblas_coretype_cleared": bench.cleared_coretype, "malloc": args.malloc,
               "openblas_coretype_kept": None if bench.cleared_coretype else bench.base_env.get("OPENBLAS_CORETYPE"),
               "sgemm_gflops_1024": sq, "sgemm_gflops_256x1024x1024": mid,
               "rows": rows, "conv_shares": bench.conv_shares, "busy": busy}
@@ -397,7 +418,7 @@ def readme_table(result):
              "(their range in brackets). Regenerated from `bench/results/results.json`." %
              (result["cpu"]["model"], " ".join(result["cpu"]["isa"]), result["threads"], result["repeats"],
               result["sgemm_gflops_1024"])]
-    lines[0] += blas_note(result)
+    lines[0] += environment_note(result)
     if refused:
         lines[0] += (" %d of the %d measures below are **refused**: in each of %d attempts one side's rounds spread by "
                      "more than 15 %% (a busy machine), so their figures are not shown." %
@@ -422,18 +443,25 @@ def readme_table(result):
     return "\n".join(lines)
 
 
-def blas_note(result):
-    """Which kernels OpenBLAS ran, and whether the environment's OPENBLAS_CORETYPE was cleared or kept."""
+def environment_note(result):
+    """Which kernels OpenBLAS ran (and whether the environment's OPENBLAS_CORETYPE was cleared or
+    kept), and how glibc's malloc was set."""
+    note = ""
     core = result.get("openblas_core")
-    if not core:
-        return ""
-    note = " OpenBLAS ran its %s kernels" % core
-    if result.get("openblas_coretype_cleared"):
-        note += (", the ones it picks for this CPU (OPENBLAS_CORETYPE=%s in the environment was cleared for both sides)" %
-                 result["openblas_coretype_cleared"])
-    elif result.get("openblas_coretype_kept"):
-        note += ", forced by OPENBLAS_CORETYPE=%s for both sides (--keep-blas-env)" % result["openblas_coretype_kept"]
-    return note + "."
+    if core:
+        note += " OpenBLAS ran its %s kernels" % core
+        if result.get("openblas_coretype_cleared"):
+            note += (", the ones it picks for this CPU (OPENBLAS_CORETYPE=%s in the environment was cleared for both "
+                     "sides)" % result["openblas_coretype_cleared"])
+        elif result.get("openblas_coretype_kept"):
+            note += ", forced by OPENBLAS_CORETYPE=%s for both sides (--keep-blas-env)" % result["openblas_coretype_kept"]
+        note += "."
+    if result.get("malloc") == "keep-freed":
+        note += (" Both sides ran with glibc's malloc keeping freed memory (PyTorch's per-step allocations "
+                 "otherwise fault in afresh: see bench/README.md).")
+    elif result.get("malloc") == "default":
+        note += " Both sides ran with glibc's default malloc (--malloc default)."
+    return note
 
 
 def write_atomically(path, write):

@@ -78,12 +78,22 @@ check(len(timed_line) == 1 and "| 5.36 µs | PyTorch | 112 µs |" in timed_line[
       "a time's unit is written once: %s" % timed_line)
 
 # OPENBLAS_CORETYPE is cleared for both sides unless kept, and the table says which kernels ran.
-env, cleared = run_bench.measuring_env({"OPENBLAS_CORETYPE": "Haswell", "PATH": "/bin"}, False)
+env, cleared = run_bench.measuring_env({"OPENBLAS_CORETYPE": "Haswell", "PATH": "/bin"}, False, "default")
 check(cleared == "Haswell" and env == {"PATH": "/bin"}, "a forced kernel set is cleared: %s %s" % (env, cleared))
-env, cleared = run_bench.measuring_env({"OPENBLAS_CORETYPE": "Haswell"}, True)
+env, cleared = run_bench.measuring_env({"OPENBLAS_CORETYPE": "Haswell"}, True, "default")
 check(cleared is None and env == {"OPENBLAS_CORETYPE": "Haswell"}, "--keep-blas-env keeps it: %s %s" % (env, cleared))
-env, cleared = run_bench.measuring_env({"PATH": "/bin"}, False)
+env, cleared = run_bench.measuring_env({"PATH": "/bin"}, False, "default")
 check(cleared is None and env == {"PATH": "/bin"}, "nothing to clear: %s %s" % (env, cleared))
+# Both sides keep freed memory by default, after any tunables the environment already sets.
+env, _ = run_bench.measuring_env({"PATH": "/bin"}, False)
+check(env == {"PATH": "/bin", "GLIBC_TUNABLES": run_bench.KEEP_FREED_MALLOC}, "malloc keeps freed memory: %s" % env)
+env, _ = run_bench.measuring_env({"GLIBC_TUNABLES": "glibc.cpu.x86_shstk=off"}, False)
+check(env["GLIBC_TUNABLES"] == "glibc.cpu.x86_shstk=off:" + run_bench.KEEP_FREED_MALLOC,
+      "tunables already set are kept: %s" % env)
+check("mmap_threshold=33554432" in run_bench.KEEP_FREED_MALLOC and "trim_threshold=" in run_bench.KEEP_FREED_MALLOC,
+      "the tunables name glibc's mmap and trim thresholds: %s" % run_bench.KEEP_FREED_MALLOC)
+note = run_bench.environment_note({"malloc": "keep-freed"})
+check("glibc's malloc keeping freed memory" in note, "the header says how malloc was set: %s" % note)
 header = run_bench.readme_table(dict(result, openblas_core="Cooperlake", openblas_coretype_cleared="Haswell")).splitlines()[0]
 check("OpenBLAS ran its Cooperlake kernels, the ones it picks for this CPU (OPENBLAS_CORETYPE=Haswell in the environment "
       "was cleared for both sides)." in header, "the header says the kernel set was cleared: %s" % header)
