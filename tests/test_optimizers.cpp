@@ -1,7 +1,10 @@
 // Optimizer steps against values worked out by hand.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <mutex>
 
 #include "anneal/optimizer.hpp"
 #include "helpers.hpp"
@@ -239,4 +242,77 @@ TEST_CASE("lr_mult and decay_mult scale each tensor's rate and weight decay (Caf
   CHECK(w[0] == Approx(1 - 0.05 - 0.1));     // both multipliers 1
   CHECK(w[1] == Approx(1 - 0.2));            // twice the rate, no decay
   CHECK(w[2] == 1.0f);                      // rate 0: nothing moves (decay is scaled by the rate, as in Caffe)
+}
+
+namespace {
+// Records the slices update() is given; elementwise or not, as asked.
+class RecordingOptimizer : public Optimizer {
+ public:
+  RecordingOptimizer(AttrMap& a, bool elementwise) : Optimizer(a, 0.1), elementwise_(elementwise) {}
+  void prepare(int64_t) override {}
+  std::vector<std::pair<size_t, size_t>> slices;  // offset, size
+
+ protected:
+  bool update_is_elementwise() const override { return elementwise_; }
+  void update(const UpdateSlice& s) override {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    slices.emplace_back(s.offset, s.w.size());
+  }
+
+ private:
+  bool elementwise_;
+  std::mutex mutex_;
+};
+}  // namespace
+
+TEST_CASE("a step splits large runs over threads only for elementwise optimizers, with the same bits", "[optimizers][parallel]") {
+  // Three runs (the middle one with other multipliers), two of them large enough to split, with
+  // sizes that leave partial blocks.
+  const int64_t n = 200003;
+  const std::vector<ParamGroup> groups{{0, 70000, 1, 1}, {70000, 80001, 2, 0}, {150001, 49000, 1, 1}, {199001, 1002, 1, 1}};
+  SECTION("every optimizer gives the same parameters and state on one thread and on three") {
+    for (const char* yaml : {"{type: sgd, lr: 0.1, momentum: 0.9, weight_decay: 0.01}",
+                             "{type: sgd, lr: 0.1, momentum: 0.9, nesterov: true, momentum_form: pytorch, weight_decay: 0.01}",
+                             "{type: adam, lr: 0.01, amsgrad: true}", "{type: adamw, lr: 0.01}", "{type: rmsprop, lr: 0.01}",
+                             "{type: adagrad, lr: 0.1}", "{type: nadam, lr: 0.01}", "{type: sgd, lr: 0.1, clipnorm: 1.0}"}) {
+      INFO(yaml);
+      auto one = make_optimizer(yaml, n), three = make_optimizer(yaml, n);
+      one->set_groups(groups);
+      three->set_groups(groups);
+      std::vector<float> w1(static_cast<size_t>(n)), w3, g(static_cast<size_t>(n)), g1, g3;
+      for (size_t i = 0; i < w1.size(); ++i) w1[i] = std::sin(0.37f * static_cast<float>(i));
+      w3 = w1;
+      for (int t = 0; t < 3; ++t) {
+        for (size_t i = 0; i < g.size(); ++i) g[i] = std::cos(0.11f * static_cast<float>(i) + static_cast<float>(t));
+        g1 = g3 = g;
+        one->step(w1, g1, 1);
+        three->step(w3, g3, 3);
+      }
+      CHECK(std::memcmp(w1.data(), w3.data(), w1.size() * sizeof(float)) == 0);
+      const auto s1 = one->state(), s3 = three->state();
+      REQUIRE(s1.size() == s3.size());
+      for (size_t k = 0; k < s1.size(); ++k)
+        CHECK(std::memcmp(s1[k].data(), s3[k].data(), s1[k].size() * sizeof(float)) == 0);
+    }
+  }
+  SECTION("an optimizer that does not declare an elementwise update gets one call per run") {
+    for (const bool elementwise : {false, true}) {
+      AttrMap a = attrs_from("{lr: 0.1}", "optimizer");
+      RecordingOptimizer opt(a, elementwise);
+      opt.set_groups(groups);
+      std::vector<float> w(static_cast<size_t>(n)), g(static_cast<size_t>(n));
+      opt.step(w, g, 3);
+      std::sort(opt.slices.begin(), opt.slices.end());
+      // The slices cover every parameter once, in order.
+      size_t next = 0;
+      for (const auto& [offset, size] : opt.slices) {
+        CHECK(offset == next);
+        next = offset + size;
+      }
+      CHECK(next == static_cast<size_t>(n));
+      const size_t runs = 3;  // the last two groups share their multipliers: one run
+      if (elementwise) CHECK(opt.slices.size() > runs);  // the large runs were split
+      else CHECK(opt.slices.size() == runs);
+    }
+  }
 }

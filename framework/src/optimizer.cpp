@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "anneal/parallel.hpp"
+
 namespace anneal {
 
 Optimizer::Optimizer(AttrMap& attrs, double default_lr)
@@ -59,17 +61,34 @@ void Optimizer::clip(std::span<float> grads) const {
   }
 }
 
-void Optimizer::step(std::span<float> params, std::span<float> grads) {
+// A run is split only when it is large enough for the pool's start to pay (64 Ki values, as the
+// executor's split clears), into parts of whole 4 Ki-value blocks.
+void Optimizer::update_run(const UpdateSlice& run, int threads) {
+  constexpr size_t kSplitFloats = size_t{1} << 16, kBlock = 4096;
+  const size_t n = run.w.size();
+  if (threads <= 1 || n < kSplitFloats || !update_is_elementwise()) {
+    update(run);
+    return;
+  }
+  const auto blocks = static_cast<int64_t>((n + kBlock - 1) / kBlock);
+  parallel_for(threads, blocks, [&](int64_t begin, int64_t end) {
+    const size_t from = static_cast<size_t>(begin) * kBlock, count = std::min(n, static_cast<size_t>(end) * kBlock) - from;
+    update({run.w.subspan(from, count), run.g.subspan(from, count), run.offset + from, run.lr, run.decay_mult});
+  });
+}
+
+void Optimizer::step(std::span<float> params, std::span<float> grads, int threads) {
   clip(grads);
   const double lr = effective_lr();
   begin_step(lr, params, grads);
   if (runs_.empty()) {
-    update({params, grads, 0, static_cast<float>(lr), 1.0f});
+    update_run({params, grads, 0, static_cast<float>(lr), 1.0f}, threads);
   } else {
     for (const auto& r : runs_) {
       const auto at = static_cast<size_t>(r.offset), n = static_cast<size_t>(r.size);
-      update({params.subspan(at, n), std::span<const float>(grads).subspan(at, n), at, static_cast<float>(lr * r.lr_mult),
-              static_cast<float>(r.decay_mult)});
+      update_run({params.subspan(at, n), std::span<const float>(grads).subspan(at, n), at, static_cast<float>(lr * r.lr_mult),
+                  static_cast<float>(r.decay_mult)},
+                 threads);
     }
   }
   end_step();

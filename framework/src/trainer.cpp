@@ -206,7 +206,9 @@ double Trainer::train_batch(const Dataset& train, int64_t begin, int64_t count, 
     state.reg_loss_sum += reg * static_cast<double>(count);
   }
   state.lr_used = optimizer_.logged_lr();
-  optimizer_.step(params, grads);
+  // The step runs on the products' threads where the passes do (GemmRunner::pass_threads): on
+  // one, where OpenBLAS's threads would compete for the cores.
+  optimizer_.step(params, grads, executor_.gemm_runner().pass_threads());
   ++state.step;
   ++state.batch_in_epoch;
   state.loss_sum += loss * static_cast<double>(count);

@@ -43,7 +43,10 @@ class Optimizer {
   // covers the whole arena.
   void set_groups(std::vector<ParamGroup> groups);
   // One update: clips `grads` in place when asked to, uses effective_lr(), then counts the update.
-  void step(std::span<float> params, std::span<float> grads);
+  // With `threads` > 1 an optimizer whose update is elementwise (below) updates large runs of
+  // parameters in parts on that many threads of the products' pool (parallel_for): the same bits
+  // as on one thread.
+  void step(std::span<float> params, std::span<float> grads, int threads = 1);
 
   double lr() const { return lr_; }
   void set_lr(double lr) { lr_ = lr; }
@@ -77,9 +80,15 @@ class Optimizer {
   virtual void begin_step(double /*lr*/, std::span<const float> /*params*/, std::span<const float> /*grads*/) {}
   virtual void end_step() {}
   virtual void update(const UpdateSlice& slice) = 0;
+  // Whether update() reads and writes only its slice's elements (of the parameters, gradients and
+  // state from `offset`) and no other member, so that disjoint parts of a run may be updated on
+  // several threads at once. False by default: an optimizer that sums over the step inside
+  // update() (D-Adaptation) or keeps a per-update scalar there (Nadam) must stay on one thread.
+  virtual bool update_is_elementwise() const { return false; }
 
  private:
   void clip(std::span<float> grads) const;
+  void update_run(const UpdateSlice& run, int threads);
 
   double lr_;
   double decay_;

@@ -21,6 +21,7 @@ class Adagrad : public Optimizer {
   std::vector<std::span<float>> state() override { return {acc_}; }
 
  protected:
+  bool update_is_elementwise() const override { return true; }
   void update(const UpdateSlice& s) override {
     const float eps = static_cast<float>(epsilon_), lr = s.lr;
     float* acc = acc_.data() + s.offset;

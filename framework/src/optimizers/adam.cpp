@@ -24,6 +24,7 @@ class Adam : public MomentOptimizer {
   }
 
  protected:
+  bool update_is_elementwise() const override { return true; }
   void update(const UpdateSlice& s) override {
     const double t = static_cast<double>(iterations() + 1);
     const float lr_t = static_cast<float>(s.lr * std::sqrt(1 - std::pow(beta_2_, t)) / (1 - std::pow(beta_1_, t)));

@@ -31,6 +31,7 @@ class AdamW : public MomentOptimizer {
   }
 
  protected:
+  bool update_is_elementwise() const override { return true; }
   void update(const UpdateSlice& s) override {
     const double t = static_cast<double>(iterations() + 1);
     const float step = static_cast<float>(s.lr / (1 - std::pow(beta_1_, t)));

@@ -33,6 +33,7 @@ class Sgd : public Optimizer {
   std::vector<std::span<float>> state() override { return {velocity_}; }
 
  protected:
+  bool update_is_elementwise() const override { return true; }
   void update(const UpdateSlice& s) override {
     const float m = static_cast<float>(momentum_), lr = s.lr;
     const float wd = static_cast<float>(weight_decay_) * s.decay_mult;
