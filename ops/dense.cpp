@@ -9,6 +9,7 @@
 #include "anneal/blas.hpp"
 #include "anneal/gemm.hpp"
 #include "anneal/op.hpp"
+#include "anneal/parallel.hpp"
 #include "anneal/spec.hpp"
 
 namespace anneal {
@@ -80,12 +81,10 @@ class DenseOp : public Op {
     // converted for them while it is still in cache.
     const bool convert = ctx.output_feeds_products && ctx.gemm &&
                          ctx.gemm->begin_converted(y, static_cast<size_t>(rows * units_), GemmRunner::ConvertedFor::kLaterOps);
-    const int64_t block = convert ? std::max<int64_t>(1, kBlockFloats / units_) : rows;
-    for (int64_t r = 0; r < rows; r += block) {
-      const int64_t n = std::min(block, rows - r);
+    for_row_blocks(ctx, rows, convert, [&](int64_t r, int64_t n) {
       activate_rows(z + r * units_, y + r * units_, bias, n);
       if (convert) ctx.gemm->convert_block(y + r * units_, static_cast<size_t>(n * units_));
-    }
+    });
   }
 
   void backward(const OpContext& ctx) const override {
@@ -99,12 +98,11 @@ class DenseOp : public Op {
       float* out = ctx.scratch.data();
       const float* pre = keeps_preactivation() ? ctx.saved.data() : nullptr;
       const bool convert = products && ctx.gemm && ctx.gemm->begin_converted(out, size, GemmRunner::ConvertedFor::kThisOp);
-      const int64_t block = convert ? std::max<int64_t>(1, kBlockFloats / units_) : rows;
-      for (int64_t r = 0; r < rows; r += block) {
-        const int64_t n = std::min(block, rows - r), at = r * units_;
+      for_row_blocks(ctx, rows, convert, [&](int64_t r, int64_t n) {
+        const int64_t at = r * units_;
         activation_->activate_backward(pre ? pre + at : nullptr, ctx.output.data + at, dz + at, out + at, n, units_, false);
         if (convert) ctx.gemm->convert_block(out + at, static_cast<size_t>(n * units_));
-      }
+      });
       dz = out;
     } else if (products && ctx.gemm && ctx.gemm->begin_converted(dz, size, GemmRunner::ConvertedFor::kThisOp)) {
       ctx.gemm->convert_block(dz, size);
@@ -113,10 +111,13 @@ class DenseOp : public Op {
     if (!ctx.param_grads[0].empty())
       gemm(ctx.gemm, kernel_gradient_gemm(rows), ctx.inputs[0].data, dz, ctx.param_grads[0].data);
     if (use_bias_ && !ctx.param_grads[1].empty()) {
+      // Each column summed over the rows in order; the columns split over the pass's threads.
       float* db = ctx.param_grads[1].data;
-      std::copy(dz, dz + units_, db);
-      for (int64_t r = 1; r < rows; ++r)
-        for (int64_t j = 0; j < units_; ++j) db[j] += dz[r * units_ + j];
+      parallel_for(rows * units_ >= kSplitFloats ? ctx.threads : 1, units_, [&](int64_t first, int64_t last) {
+        std::copy(dz + first, dz + last, db + first);
+        for (int64_t r = 1; r < rows; ++r)
+          for (int64_t j = first; j < last; ++j) db[j] += dz[r * units_ + j];
+      });
     }
     // dX[rows, in] += dZ[rows, units] · W[in, units]ᵀ
     if (!ctx.input_grads[0].empty())
@@ -127,6 +128,24 @@ class DenseOp : public Op {
   // Rows per block of the elementwise passes in mixed_bfloat16: 16 KiB of values, so a block is
   // still in the first-level cache when it is converted.
   static constexpr int64_t kBlockFloats = 4096;
+  // Passes over fewer values stay on one thread: the pool's start would cost more than it saves.
+  static constexpr int64_t kSplitFloats = int64_t{1} << 16;
+  // Calls pass(first_row, row_count) over blocks of rows covering [0, rows): blocks of 16 KiB when
+  // converting (each converted while in cache) or when the pass splits over the context's threads
+  // (the blocks then divide between them), else one block. Each row is computed on its own, so
+  // the bits do not depend on the split.
+  template <class Pass>
+  void for_row_blocks(const OpContext& ctx, int64_t rows, bool convert, Pass&& pass) const {
+    const int threads = rows * units_ >= kSplitFloats ? ctx.threads : 1;
+    const int64_t block = convert || threads > 1 ? std::max<int64_t>(1, kBlockFloats / units_) : rows;
+    const int64_t blocks = (rows + block - 1) / block;
+    parallel_for(threads, blocks, [&](int64_t first, int64_t last) {
+      for (int64_t b = first; b < last; ++b) {
+        const int64_t r = b * block;
+        pass(r, std::min(block, rows - r));
+      }
+    });
+  }
   bool keeps_preactivation() const { return activation_->needs_preactivation(); }
   // y = f(z + bias) over n rows; z is y unless the pre-activation is kept (then z keeps z + bias).
   void activate_rows(float* z, float* y, const float* bias, int64_t n) const {

@@ -320,7 +320,9 @@ TEST_CASE("ops' passes on the products' threads give the same bits as on one, an
           "[gemm][parallel][training]") {
   if (!onednn_available()) return;
   // Both convolution paths (valid and same, with and without bias), max pooling on planes that do
-  // not split evenly, and a short last batch (its products are undeclared: OpenBLAS).
+  // not split evenly, a dense layer wide enough for its passes and its parameters' SGD step to
+  // split (32 x 2048 values, 129 Ki weights), and a short last batch (its products are
+  // undeclared: OpenBLAS).
   const char* text = R"(version: 1
 data: {synthetic: {rows: 150, shape: [3, 9, 9], classes: 3, seed: 4}}
 input: [3, 9, 9]
@@ -329,6 +331,7 @@ layers:
   - {type: max_pool2d, pool_size: 2}
   - {type: conv2d, filters: 7, kernel_size: 2, activation: tanh, use_bias: false}
   - {type: flatten}
+  - {type: dense, units: 2048, activation: gelu}
   - {type: dense, units: 3, activation: softmax}
 loss: sparse_categorical_crossentropy
 metrics: [accuracy]
