@@ -207,6 +207,40 @@ TEST_CASE("auto times a plan once, then takes its decision from the cache", "[ge
   CHECK(cache->entries.size() == 2);
 }
 
+TEST_CASE("a product too small to time that OpenBLAS would thread follows the others onto oneDNN, and only then", "[gemm]") {
+  if (!onednn_available()) return;
+  const GemmShape big{false, false, 128, 128, 128, 128, 128, 128, false};
+  const GemmShape threaded{false, false, 32, 10, 1024, 1024, 10, 10, false};  // 327 680 multiply-adds, 0.66 MFLOP
+  const GemmShape tiny{false, false, 4, 4, 4, 4, 4, 4, false};                // on OpenBLAS's calling thread
+  auto plan_of = [&](const std::shared_ptr<MemoryCache>& cache) {
+    auto plan = std::make_unique<GemmPlan>();
+    plan->add(big);
+    plan->add(threaded);
+    plan->add(tiny);
+    plan->choose({GemmPolicy::kAuto, cache, 2});
+    return plan;
+  };
+  auto cache = std::make_shared<MemoryCache>();
+  const auto timed = plan_of(cache);
+  CHECK_THAT(timed->decision(), StartsWith("timed sequences"));
+  CHECK(timed->choices()[1].source.rfind("below threshold", 0) == 0);
+  CHECK(timed->choices()[2].backend == GemmBackend::kOpenBlas);
+  // With all of the timed products on oneDNN the threaded one joins them; otherwise it stays.
+  const bool all_onednn = timed->decision().find("-> all onednn") != std::string::npos;
+  CHECK((timed->choices()[1].backend == GemmBackend::kOneDnn) == all_onednn);
+  CHECK(timed->passes_share_pool() == all_onednn);
+  const std::string key = cache->entries.begin()->first;
+  // A stored decision that puts it on oneDNN is taken (it has its primitive), and then the ops'
+  // passes share the pool; one that puts the tiny product there is measured again.
+  cache->entries[key] = "onednn:100.0:120.0;onednn:0.0:0.0;openblas:0.0:0.0|stored";
+  const auto cached = plan_of(cache);
+  CHECK(cached->decision() == "cache memory: stored");
+  CHECK(cached->choices()[1].backend == GemmBackend::kOneDnn);
+  CHECK(cached->passes_share_pool());
+  cache->entries[key] = "onednn:100.0:120.0;onednn:0.0:0.0;onednn:0.0:0.0|stored";
+  CHECK_THAT(plan_of(cache)->decision(), StartsWith("timed sequences"));
+}
+
 TEST_CASE("the cache file keeps each plan's line, skips lines it cannot read and rewrites atomically", "[gemm]") {
   TempDir d;
   const std::string path = d.write("plans.tsv", "not a line of ours\ncpu\t2\tNN 1x1x1\tonednn:1:2|x\n");

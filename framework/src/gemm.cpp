@@ -27,6 +27,10 @@ namespace {
 // (a few microseconds) is then a large part of the product, and timing every small product of
 // every small model would cost more than it could gain.
 constexpr double kMinTimedFlops = 4e6;
+// OpenBLAS 0.3.21 runs a product of at most 65 536 x 4 multiply-adds on the calling thread alone
+// (interface/gemm.c: SMP_THRESHOLD_MIN x GEMM_MULTITHREAD_THRESHOLD), so its threads stay asleep.
+constexpr double kOpenBlasOneThreadMacs = 65536.0 * 4;
+double macs(const GemmShape& s) { return static_cast<double>(s.m) * static_cast<double>(s.n) * static_cast<double>(s.k); }
 // oneDNN must beat OpenBLAS by this much to be chosen: ties stay on the baseline.
 constexpr double kMargin = 1.05;
 
@@ -292,12 +296,13 @@ void GemmPlan::choose(const GemmOptions& options) {
     return;
   }
   const bool timed = options.policy == GemmPolicy::kAuto;
-  // oneDNN's primitive for every product it may run.
+  // oneDNN's primitive for every product it may run. Under auto, a product too small to time gets
+  // one only if OpenBLAS would split it over its threads: it then follows the others (below).
   for (size_t i = 0; i < choices_.size(); ++i) {
     GemmChoice& c = choices_[i];
     if (timed && c.shape.flops() < kMinTimedFlops) {
       c.source = "below threshold";
-      continue;
+      if (macs(c.shape) <= kOpenBlasOneThreadMacs) continue;
     }
     std::string why_not;
     primitives_[i] = detail::OneDnnMatmul::create(c.shape, false, why_not);
@@ -306,6 +311,7 @@ void GemmPlan::choose(const GemmOptions& options) {
       continue;
     }
     c.implementation = primitives_[i]->implementation();
+    if (timed && c.shape.flops() < kMinTimedFlops) continue;
     c.source = "policy onednn";
     c.backend = GemmBackend::kOneDnn;
   }
@@ -431,10 +437,19 @@ void GemmPlan::time_each_product(const std::vector<size_t>& candidates,
 void GemmPlan::decide_by_timing(const GemmOptions& options) {
   const std::string key = cache_key(options.threads > 0 ? options.threads : blas::threads());
   if (take_cached(options, key)) return;
-  std::vector<size_t> candidates;  // products oneDNN can run
+  // Products oneDNN can run: those worth timing, and those too small to time that OpenBLAS would
+  // still split over its threads. The latter go to oneDNN only with all the rest: left on OpenBLAS
+  // among products on oneDNN, its threads would spin against oneDNN's after each of them, and the
+  // ops' passes could not use the pool (passes_share_pool); in the batch-32 MLP's plan, three
+  // such products made training twice as slow as all on OpenBLAS, though the products alone
+  // timed faster.
+  std::vector<size_t> candidates, followers;
   size_t scratch = 0;
   for (size_t i = 0; i < choices_.size(); ++i) {
-    if (primitives_[i]) candidates.push_back(i), scratch = std::max(scratch, primitives_[i]->scratchpad_bytes());
+    if (primitives_[i]) {
+      (choices_[i].shape.flops() < kMinTimedFlops ? followers : candidates).push_back(i);
+      scratch = std::max(scratch, primitives_[i]->scratchpad_bytes());
+    }
     choices_[i].backend = GemmBackend::kOpenBlas;
   }
   if (candidates.empty()) {
@@ -444,6 +459,7 @@ void GemmPlan::decide_by_timing(const GemmOptions& options) {
   Operands x(choices_, scratch);
   std::vector<std::unique_ptr<detail::OneDnnExecution>> runs(choices_.size());
   for (size_t i : candidates) runs[i] = std::make_unique<detail::OneDnnExecution>(*primitives_[i]);
+  for (size_t i : followers) runs[i] = std::make_unique<detail::OneDnnExecution>(*primitives_[i]);
   auto product = [&](size_t i, GemmBackend backend) {
     if (backend == GemmBackend::kOneDnn) runs[i]->run(x.a.data(), x.b.data(), x.c.data(), x.scratchpad.data());
     else run_openblas(choices_[i].shape, x.a.data(), x.b.data(), x.c.data());
@@ -455,8 +471,11 @@ void GemmPlan::decide_by_timing(const GemmOptions& options) {
     assignments[1][i] = GemmBackend::kOneDnn;
     if (choices_[i].onednn_gflops > kMargin * choices_[i].openblas_gflops) assignments[2][i] = GemmBackend::kOneDnn;
   }
+  for (size_t i : followers) assignments[1][i] = GemmBackend::kOneDnn;
   const size_t best = fastest_assignment(assignments, product, decision_);
   for (size_t i = 0; i < choices_.size(); ++i) choices_[i].backend = assignments[best][i];
+  for (size_t i : followers)
+    if (choices_[i].backend == GemmBackend::kOneDnn) choices_[i].source = "below threshold, with the rest";
   if (options.cache) options.cache->remember(key, encode_decision(choices_, decision_));
 }
 
@@ -484,15 +503,10 @@ GemmPlan::RunnerSizes GemmPlan::runner_sizes() const {
   return sizes;
 }
 
-// OpenBLAS 0.3.21 runs a product of at most 65 536 x 4 multiply-adds on the calling thread alone
-// (interface/gemm.c: SMP_THRESHOLD_MIN x GEMM_MULTITHREAD_THRESHOLD), so its threads stay asleep.
-constexpr double kOpenBlasOneThreadMacs = 65536.0 * 4;
-
 bool GemmPlan::passes_share_pool() const {
   if (!parallel_passes_ || !detail::onednn_built()) return false;
   return std::all_of(choices_.begin(), choices_.end(), [](const GemmChoice& c) {
-    const double macs = static_cast<double>(c.shape.m) * static_cast<double>(c.shape.n) * static_cast<double>(c.shape.k);
-    return c.backend == GemmBackend::kOneDnn || c.backend == GemmBackend::kOneDnnBf16 || macs <= kOpenBlasOneThreadMacs;
+    return c.backend == GemmBackend::kOneDnn || c.backend == GemmBackend::kOneDnnBf16 || macs(c.shape) <= kOpenBlasOneThreadMacs;
   });
 }
 
