@@ -308,10 +308,13 @@ TEST_CASE("anneal check lists the products and their library, and --gemm takes o
     const std::string saved = was ? was : "";
     setenv("OPENBLAS_CORETYPE", "Haswell", 1);
     const auto forced = run_cli("check " + path + " --gemm openblas");
+    setenv("OPENBLAS_CORETYPE", "Nonsense", 1);
+    const auto unknown = run_cli("check " + path + " --gemm openblas");
     unsetenv("OPENBLAS_CORETYPE");
     const auto own = run_cli("check " + path + " --gemm openblas");
     if (was) setenv("OPENBLAS_CORETYPE", saved.c_str(), 1);
     CHECK_THAT(forced.out, Contains("OpenBLAS's Haswell kernels, forced by OPENBLAS_CORETYPE;"));
+    CHECK_THAT(unknown.out, Contains(" kernels, OPENBLAS_CORETYPE=Nonsense not recognised;"));
     CHECK_THAT(own.out, Contains("OpenBLAS's "));
     CHECK_THAT(own.out, !Contains("forced by"));
   }

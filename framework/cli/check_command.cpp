@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <string>
 
+#include <strings.h>
+
 #include "anneal/atomic_file.hpp"
 #include "anneal/blas.hpp"
 #include "anneal/experiment.hpp"
@@ -87,9 +89,13 @@ void print_gemms(const CompiledGraph& g, const BuildOptions& build) {
   const char* policy = build.gemm.policy == GemmPolicy::kAuto ? "auto" : build.gemm.policy == GemmPolicy::kOneDnn ? "onednn" : "openblas";
   // OPENBLAS_CORETYPE overrides the kernels OpenBLAS would pick for this CPU (an AVX2 set on an
   // AVX-512 CPU halves its rate); say so, since it moves every decision below.
+  // OpenBLAS ignores a name it does not know (and compares names without case).
   const char* forced = std::getenv("OPENBLAS_CORETYPE");
-  const std::string kernels = "OpenBLAS's " + blas::core() + " kernels" +
-                              (forced && *forced ? std::string(", forced by OPENBLAS_CORETYPE") : std::string());
+  const std::string core = blas::core();
+  std::string kernels = "OpenBLAS's " + core + " kernels";
+  if (forced && *forced)
+    kernels += strcasecmp(forced, core.c_str()) == 0 ? ", forced by OPENBLAS_CORETYPE"
+                                                     : std::string(", OPENBLAS_CORETYPE=") + forced + " not recognised";
   std::printf("matrix products at batch %lld (--gemm %s; %s; %s; %d threads; %s):\n", static_cast<long long>(g.max_batch()),
               policy, onednn_description().c_str(), kernels.c_str(), build.gemm.threads, cpu_model().c_str());
   std::printf("  %-28s %-9s %12s %12s  %s\n", "op(A)op(B) m x n x k", "runs on", "openblas", "onednn", "chosen by");
