@@ -113,7 +113,7 @@ class DenseOp : public Op {
     if (use_bias_ && !ctx.param_grads[1].empty()) {
       // Each column summed over the rows in order; the columns split over the pass's threads.
       float* db = ctx.param_grads[1].data;
-      parallel_for(rows * units_ >= kSplitFloats ? ctx.threads : 1, units_, [&](int64_t first, int64_t last) {
+      parallel_for(split_threads(ctx.threads, rows * units_), units_, [&](int64_t first, int64_t last) {
         std::copy(dz + first, dz + last, db + first);
         for (int64_t r = 1; r < rows; ++r)
           for (int64_t j = first; j < last; ++j) db[j] += dz[r * units_ + j];
@@ -128,15 +128,13 @@ class DenseOp : public Op {
   // Rows per block of the elementwise passes in mixed_bfloat16: 16 KiB of values, so a block is
   // still in the first-level cache when it is converted.
   static constexpr int64_t kBlockFloats = 4096;
-  // Passes over fewer values stay on one thread: the pool's start would cost more than it saves.
-  static constexpr int64_t kSplitFloats = int64_t{1} << 16;
   // Calls pass(first_row, row_count) over blocks of rows covering [0, rows): blocks of 16 KiB when
   // converting (each converted while in cache) or when the pass splits over the context's threads
   // (the blocks then divide between them), else one block. Each row is computed on its own, so
   // the bits do not depend on the split.
   template <class Pass>
   void for_row_blocks(const OpContext& ctx, int64_t rows, bool convert, Pass&& pass) const {
-    const int threads = rows * units_ >= kSplitFloats ? ctx.threads : 1;
+    const int threads = split_threads(ctx.threads, rows * units_);
     const int64_t block = convert || threads > 1 ? std::max<int64_t>(1, kBlockFloats / units_) : rows;
     const int64_t blocks = (rows + block - 1) / block;
     parallel_for(threads, blocks, [&](int64_t first, int64_t last) {

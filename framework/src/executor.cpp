@@ -119,7 +119,6 @@ void Executor::backward(int64_t batch) {
   const auto& order = graph_.order();
   const auto& zero = graph_.zero_before_step();
   // Large buffers are cleared on the passes' threads (a convolution's input gradient is megabytes).
-  constexpr int64_t kSplitFloats = 1 << 16;
   const int threads = gemm_.pass_threads();
   size_t step = 0;
   for (auto it = order.rbegin(); it != order.rend(); ++it, ++step) {
@@ -127,7 +126,7 @@ void Executor::backward(int64_t batch) {
       const auto& cleared = nodes[static_cast<size_t>(index)];
       float* data = activation_grads_.data() + cleared.gradient_offset;
       const int64_t n = batch * cleared.shape.numel();
-      parallel_for(n >= kSplitFloats ? threads : 1, n, [data](int64_t begin, int64_t end) {
+      parallel_for(split_threads(threads, n), n, [data](int64_t begin, int64_t end) {
         std::memset(data + begin, 0, sizeof(float) * static_cast<size_t>(end - begin));
       });
     }

@@ -61,12 +61,13 @@ void Optimizer::clip(std::span<float> grads) const {
   }
 }
 
-// A run is split only when it is large enough for the pool's start to pay (64 Ki values, as the
-// executor's split clears), into parts of whole 4 Ki-value blocks.
+// A run is split only when it is large enough for the pool's start to pay (split_threads), into
+// parts of whole 4 Ki-value blocks.
 void Optimizer::update_run(const UpdateSlice& run, int threads) {
-  constexpr size_t kSplitFloats = size_t{1} << 16, kBlock = 4096;
+  constexpr size_t kBlock = 4096;
   const size_t n = run.w.size();
-  if (threads <= 1 || n < kSplitFloats || !update_is_elementwise()) {
+  threads = split_threads(threads, static_cast<int64_t>(n));
+  if (threads <= 1 || !update_is_elementwise()) {
     update(run);
     return;
   }

@@ -14,6 +14,13 @@ namespace anneal {
 // throw. No allocation: the body is passed by address, not in a std::function.
 void parallel_ranges(int threads, int64_t n, void (*call)(void* body, int64_t begin, int64_t end), void* body);
 
+// A pass over fewer values than this stays on one thread: starting the pool's threads costs more
+// than splitting such a pass saves. dense's passes, the executor's gradient clears and the
+// optimizer's step ask split_threads.
+constexpr int64_t kMinSplitValues = int64_t{1} << 16;
+// `threads` for a pass over `values` values of at least kMinSplitValues, else 1.
+inline int split_threads(int threads, int64_t values) { return values >= kMinSplitValues ? threads : 1; }
+
 template <class Body>
 void parallel_for(int threads, int64_t n, Body&& body) {
   using B = std::remove_reference_t<Body>;
