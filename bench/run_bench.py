@@ -282,12 +282,11 @@ class Bench:
         return rows
 
 
-def print_table(rows, bench, sq, mid):
+def print_table(rows, bench, sq, mid, core):
     args = bench.args
     print("\nAnneal vs PyTorch %s, %s thread(s), medians of %d runs (ratio > 1: Anneal ahead)\n" %
           ("(python3-torch)" if bench.have_torch else "(not installed)", bench.threads, args.repeats))
-    print("CPU: %s; ISA: %s; OpenBLAS kernels: %s" % (bench.cpu["model"], " ".join(bench.cpu["isa"]) or "no AVX",
-                                                     bench.sgemm(64, 64, 64).get("openblas_core", "?")))
+    print("CPU: %s; ISA: %s; OpenBLAS kernels: %s" % (bench.cpu["model"], " ".join(bench.cpu["isa"]) or "no AVX", core))
     print("sgemm in this run: %.1f GFLOP/s at 1024^3, %.1f at 256x1024x1024\n" % (sq, mid))
     print("| workload | metric | Anneal | PyTorch | ratio (median of pairs) | pair range | sgemm-ceiling fraction | "
           "peak RSS Anneal / PyTorch (MiB) | spread Anneal / PyTorch | attempts |")
@@ -356,7 +355,7 @@ def main():
     ceiling = bench.sgemm(1024, 1024, 1024)
     sq = ceiling["gflops"]
     mid = bench.sgemm(256, 1024, 1024)["gflops"]
-    print_table(rows, bench, sq, mid)
+    print_table(rows, bench, sq, mid, ceiling.get("openblas_core", "?"))
 
     busy = [("%s, %s: %s runs spread %.0f %%" % (r["workload"], r["metric"], side, 100 * r[side + "_spread"]))
             for r in rows for side in busy_sides(r)]

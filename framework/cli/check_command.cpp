@@ -88,8 +88,8 @@ void print_gemms(const CompiledGraph& g, const BuildOptions& build) {
   if (choices.empty()) return;
   const char* policy = build.gemm.policy == GemmPolicy::kAuto ? "auto" : build.gemm.policy == GemmPolicy::kOneDnn ? "onednn" : "openblas";
   // OPENBLAS_CORETYPE overrides the kernels OpenBLAS would pick for this CPU (an AVX2 set on an
-  // AVX-512 CPU halves its rate); say so, since it moves every decision below.
-  // OpenBLAS ignores a name it does not know (and compares names without case).
+  // AVX-512 CPU halves its rate); say so, since it moves every decision below. OpenBLAS ignores a
+  // name it does not know, and compares names without case.
   const char* forced = std::getenv("OPENBLAS_CORETYPE");
   const std::string core = blas::core();
   std::string kernels = "OpenBLAS's " + core + " kernels";

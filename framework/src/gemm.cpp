@@ -31,6 +31,7 @@ constexpr double kMinTimedFlops = 4e6;
 // (interface/gemm.c: SMP_THRESHOLD_MIN x GEMM_MULTITHREAD_THRESHOLD), so its threads stay asleep.
 constexpr double kOpenBlasOneThreadMacs = 65536.0 * 4;
 double macs(const GemmShape& s) { return static_cast<double>(s.m) * static_cast<double>(s.n) * static_cast<double>(s.k); }
+bool too_small_to_time(const GemmShape& s) { return s.flops() < kMinTimedFlops; }
 // oneDNN must beat OpenBLAS by this much to be chosen: ties stay on the baseline.
 constexpr double kMargin = 1.05;
 
@@ -300,7 +301,8 @@ void GemmPlan::choose(const GemmOptions& options) {
   // one only if OpenBLAS would split it over its threads: it then follows the others (below).
   for (size_t i = 0; i < choices_.size(); ++i) {
     GemmChoice& c = choices_[i];
-    if (timed && c.shape.flops() < kMinTimedFlops) {
+    const bool untimed = timed && too_small_to_time(c.shape);
+    if (untimed) {
       c.source = "below threshold";
       if (macs(c.shape) <= kOpenBlasOneThreadMacs) continue;
     }
@@ -311,7 +313,7 @@ void GemmPlan::choose(const GemmOptions& options) {
       continue;
     }
     c.implementation = primitives_[i]->implementation();
-    if (timed && c.shape.flops() < kMinTimedFlops) continue;
+    if (untimed) continue;
     c.source = "policy onednn";
     c.backend = GemmBackend::kOneDnn;
   }
@@ -447,7 +449,7 @@ void GemmPlan::decide_by_timing(const GemmOptions& options) {
   size_t scratch = 0;
   for (size_t i = 0; i < choices_.size(); ++i) {
     if (primitives_[i]) {
-      (choices_[i].shape.flops() < kMinTimedFlops ? followers : candidates).push_back(i);
+      (too_small_to_time(choices_[i].shape) ? followers : candidates).push_back(i);
       scratch = std::max(scratch, primitives_[i]->scratchpad_bytes());
     }
     choices_[i].backend = GemmBackend::kOpenBlas;
@@ -458,8 +460,8 @@ void GemmPlan::decide_by_timing(const GemmOptions& options) {
   }
   Operands x(choices_, scratch);
   std::vector<std::unique_ptr<detail::OneDnnExecution>> runs(choices_.size());
-  for (size_t i : candidates) runs[i] = std::make_unique<detail::OneDnnExecution>(*primitives_[i]);
-  for (size_t i : followers) runs[i] = std::make_unique<detail::OneDnnExecution>(*primitives_[i]);
+  for (size_t i = 0; i < choices_.size(); ++i)
+    if (primitives_[i]) runs[i] = std::make_unique<detail::OneDnnExecution>(*primitives_[i]);
   auto product = [&](size_t i, GemmBackend backend) {
     if (backend == GemmBackend::kOneDnn) runs[i]->run(x.a.data(), x.b.data(), x.c.data(), x.scratchpad.data());
     else run_openblas(choices_[i].shape, x.a.data(), x.b.data(), x.c.data());
