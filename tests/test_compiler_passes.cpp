@@ -185,3 +185,98 @@ TEST_CASE("the plan is immutable: two executors over one plan keep their own buf
   CHECK(std::vector<float>(evaluation.output(), evaluation.output() + 6) == first);
   CHECK_THROWS_WITH(evaluation.forward(3, true), Contains("training pass on an inference executor"));
 }
+
+namespace {
+// A sum of its inputs that offers to write each input's gradient (Op::writes_fresh_input_gradient),
+// to plan a node that reads one value through two inputs.
+class FreshSumOp : public Op {
+ public:
+  explicit FreshSumOp(AttrMap&) {}
+  int arity() const override { return kVariadic; }
+  Shape infer_shape(const std::vector<Shape>& in) const override { return common_shape(in); }
+  bool writes_fresh_input_gradient(size_t) const override { return true; }
+  void forward(const OpContext& ctx) const override {
+    const int64_t n = ctx.batch * ctx.output.sample_size();
+    std::fill(ctx.output.data, ctx.output.data + n, 0.0f);
+    for (const auto& in : ctx.inputs)
+      for (int64_t k = 0; k < n; ++k) ctx.output.data[k] += in.data[k];
+  }
+  void backward(const OpContext& ctx) const override {
+    const int64_t n = ctx.batch * ctx.output.sample_size();
+    for (size_t i = 0; i < ctx.input_grads.size(); ++i) {
+      float* dx = ctx.input_grads[i].data;
+      if (!dx) continue;
+      for (int64_t k = 0; k < n; ++k) dx[k] = ctx.fresh_input_grad(i) ? ctx.output_grad.data[k] : dx[k] + ctx.output_grad.data[k];
+    }
+  }
+};
+ANNEAL_REGISTER(OpRegistry, "test_fresh_sum", FreshSumOp);
+
+// conv -> pool, the pooled value read by two flattens, summed, then summed with itself.
+const char* kFreshNodes = R"(nodes:
+  - {name: c, op: conv2d, inputs: [input], filters: 2, kernel_size: 3, padding: same, activation: relu}
+  - {name: p, op: max_pool2d, inputs: [c]}
+  - {name: f1, op: flatten, inputs: [p]}
+  - {name: f2, op: flatten, inputs: [p]}
+  - {name: s, op: test_fresh_sum, inputs: [f1, f2]}
+  - {name: t, op: test_fresh_sum, inputs: [s, s]}
+  - {name: out, op: dense, inputs: [t], units: 2}
+)";
+
+ModelSpec image_spec(const TempDir& dir, const std::string& body) {
+  return load_model_spec(dir.write("model.yaml", "version: 1\ninput: [1, 6, 6]\n" + body + "loss: mse\noptimizer: {type: sgd}\n"));
+}
+}  // namespace
+ANNEAL_GRADIENT_CASE("test_fresh_sum", "{type: test_fresh_sum}", {Shape{3}, Shape{3}}, testing::InputFill::kSigned);
+
+TEST_CASE("plan_gradient_buffers: a buffer's first contributor writes it where its op offers to", "[compiler][passes]") {
+  TempDir dir;
+  const CompiledGraph g = compile(image_spec(dir, kFreshNodes), 4);
+  auto node = [&](const std::string& name) -> const CompiledNode& { return g.nodes()[static_cast<size_t>(index_of(g, name))]; };
+  using Flags = std::vector<uint8_t>;
+  // The pool writes the convolution's gradient, the sum both flattens' ones; t reads s twice, so
+  // s's buffer is cleared and added to; dense (out) adds into t's.
+  CHECK(node("p").fresh_input_grads == Flags{1});
+  CHECK(node("s").fresh_input_grads == Flags{1, 1});
+  CHECK(node("t").fresh_input_grads == Flags{0, 0});
+  CHECK(node("out").fresh_input_grads == Flags{0});
+  CHECK(node("c").gradient_written_first);
+  CHECK(node("f1").gradient_written_first);
+  CHECK(node("f2").gradient_written_first);
+  CHECK_FALSE(node("s").gradient_written_first);
+  CHECK_FALSE(node("t").gradient_written_first);
+  // Of the pool's two readers, the one whose backward runs first writes; the other adds.
+  auto position = [&](const std::string& name) { return std::find(g.order().begin(), g.order().end(), index_of(g, name)) - g.order().begin(); };
+  const bool f2_first = position("f2") > position("f1");  // backward runs the order in reverse
+  CHECK(node("f2").fresh_input_grads == Flags{static_cast<uint8_t>(f2_first)});
+  CHECK(node("f1").fresh_input_grads == Flags{static_cast<uint8_t>(!f2_first)});
+  CHECK(node("p").gradient_written_first);
+  // Every buffer is still listed for clearing, for an executor that does not let ops write.
+  size_t listed = 0;
+  for (const auto& step : g.zero_before_step()) listed += step.size();
+  CHECK(listed == 6);  // c, p, f1, f2, s, t (the loss writes out's)
+}
+
+TEST_CASE("an executor whose ops write fresh gradients gives the same gradients as one clearing every buffer", "[compiler][executor]") {
+  TempDir dir;
+  const CompiledGraph g = compile(image_spec(dir, kFreshNodes), 4);
+  Weights w = initialize_weights(g, 3);
+  Executor writing(g, w, 1), adding(g, w, 1);
+  adding.set_fresh_gradient_writes(false);
+  Rng rng(5, 1);
+  // Two steps, the second with a short batch: its buffers hold the first step's gradients, which
+  // an op told to write must not add to.
+  for (const int64_t batch : {4, 3}) {
+    for (int64_t k = 0; k < batch * 36; ++k) writing.input()[k] = adding.input()[k] = static_cast<float>(rng.uniform(-1.0, 1.0));
+    writing.forward(batch, true);
+    adding.forward(batch, true);
+    for (int64_t k = 0; k < batch * 2; ++k) writing.output_grad()[k] = adding.output_grad()[k] = static_cast<float>(rng.uniform(-1.0, 1.0));
+    writing.backward(batch);
+    adding.backward(batch);
+    const std::vector<float> written(writing.param_grads().begin(), writing.param_grads().end());
+    const std::vector<float> added(adding.param_grads().begin(), adding.param_grads().end());
+    CHECK(written == added);
+    // The convolution's kernel gradient depends on what the pool wrote into its buffer.
+    CHECK(std::any_of(written.begin(), written.begin() + 18, [](float v) { return v != 0.0f; }));
+  }
+}
