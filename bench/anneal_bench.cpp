@@ -5,7 +5,6 @@
 //                            [--precision float32|mixed_bfloat16] [--emulate-bf16 1]   (train and predict)
 //                            [--reuse-conversions 0]  (mixed_bfloat16: every product converts its operands)
 //                            [--parallel-passes 0]  (ops' elementwise passes on the calling thread only)
-//                            [--fresh-gradients 0]  (every activation gradient cleared, every op adding)
 //                            [--gemm auto|openblas|onednn] [--gemm-cache FILE]   (auto: what the CLI does)
 //                                                                  time per update of a spec's model
 //                                                                  (and each node's share of it)
@@ -155,7 +154,6 @@ int train(int argc, char** argv) {
   trainer.add_callback(&watch);
   const bool profile = option(argc, argv, "--profile", "0") == "1";
   trainer.executor().set_profiling(profile);
-  trainer.executor().set_fresh_gradient_writes(option(argc, argv, "--fresh-gradients", "1") == "1");
   trainer.fit(*ex.train, nullptr);
   const double per_update = watch.per_update();
   // With --profile 1: each node's share of the executor's time (forward + backward), by name.

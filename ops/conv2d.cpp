@@ -73,8 +73,6 @@ class Conv2dOp : public Op {
     return {checked_add(col, keeps_preactivation() ? z : 0), checked_add(z, col)};
   }
 
-  bool writes_fresh_input_gradient(size_t) const override { return true; }
-
   std::vector<GemmShape> gemms(int64_t max_batch) const override {
     const int64_t n = max_batch * win_.out_size();
     return {forward_gemm(n), kernel_gradient_gemm(n), column_gradient_gemm(n)};
@@ -151,7 +149,7 @@ class Conv2dOp : public Op {
     if (!ctx.input_grads[0].empty()) {
       // dcol[K, N] = W[F, K]ᵀ · dZ[F, N]
       gemm(ctx.gemm, column_gradient_gemm(n), ctx.params[0].data, dz, dcol);
-      col2im(dcol, ctx.batch, ctx.input_grads[0].data, ctx.fresh_input_grad(0), ctx.threads);
+      col2im(dcol, ctx.batch, ctx.input_grads[0].data, ctx.threads);
     }
   }
 
@@ -222,14 +220,10 @@ class Conv2dOp : public Op {
 
   // The adjoint of im2col: dx[b, c, ih, iw] += dcol[(c, i, j), (b, oh, ow)]. The channels split
   // over the pass's threads: each adds into its own planes, in the same order whatever the split.
-  // `fresh` (asked to write dx): a channel's planes are zeroed just before the first adds, while
-  // they stay in cache for the rest, instead of in a pass of the executor's over all of dx.
-  void col2im(const float* dcol, int64_t batch, float* dx, bool fresh, int threads) const {
-    const int64_t p = win_.out_size(), n = batch * p, image = channels_ * win_.h * win_.w, plane_size = win_.h * win_.w;
+  void col2im(const float* dcol, int64_t batch, float* dx, int threads) const {
+    const int64_t p = win_.out_size(), n = batch * p, image = channels_ * win_.h * win_.w;
     parallel_for(threads, channels_, [&](int64_t first_channel, int64_t last_channel) {
-      for (int64_t c = first_channel; c < last_channel; ++c) {
-        if (fresh)
-          for (int64_t b = 0; b < batch; ++b) std::fill_n(dx + b * image + c * plane_size, plane_size, 0.0f);
+      for (int64_t c = first_channel; c < last_channel; ++c)
         for (int64_t i = 0; i < win_.kh; ++i)
           for (int64_t j = 0; j < win_.kw; ++j) {
             const float* row = dcol + ((c * win_.kh + i) * win_.kw + j) * n;
@@ -237,7 +231,7 @@ class Conv2dOp : public Op {
             int64_t first, last;
             valid_outputs(col_offset, win_.sw, win_.w, win_.out_w, first, last);
             for (int64_t b = 0; b < batch; ++b) {
-              float* plane = dx + b * image + c * plane_size;
+              float* plane = dx + b * image + c * win_.h * win_.w;
               for (int64_t oh = 0; oh < win_.out_h; ++oh) {
                 const int64_t ih = oh * win_.sh - win_.pad_top + i * win_.dh;
                 if (ih < 0 || ih >= win_.h) continue;
@@ -247,7 +241,6 @@ class Conv2dOp : public Op {
               }
             }
           }
-      }
     });
   }
 

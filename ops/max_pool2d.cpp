@@ -16,7 +16,6 @@ class MaxPool2dOp : public Pool2dOp {
   std::string export_onnx(ExportGraph& g, const ExportNode& node) const override { return export_pool(g, node, "MaxPool"); }
   explicit MaxPool2dOp(AttrMap& a) : Pool2dOp(a, "max_pool2d") {}
   Workspace workspace(int64_t max_batch) const override { return {max_batch * channels_ * win_.out_size(), 0}; }
-  bool writes_fresh_input_gradient(size_t) const override { return true; }
 
   void forward(const OpContext& ctx) const override {
     const int64_t planes = ctx.batch * channels_;
@@ -32,13 +31,9 @@ class MaxPool2dOp : public Pool2dOp {
   void backward(const OpContext& ctx) const override {
     if (ctx.input_grads[0].empty()) return;
     const int64_t planes = ctx.batch * channels_, in_plane = win_.h * win_.w, out_plane = win_.out_size();
-    // Asked to write the gradient, each plane is zeroed just before its winners get theirs: in
-    // cache, rather than in the executor's separate pass over the whole buffer.
-    const bool fresh = ctx.fresh_input_grad(0);
     parallel_for(ctx.threads, planes, [&](int64_t first, int64_t last) {
       for (int64_t pl = first; pl < last; ++pl) {
         float* dx = ctx.input_grads[0].data + pl * in_plane;
-        if (fresh) std::fill(dx, dx + in_plane, 0.0f);
         const float* dy = ctx.output_grad.data + pl * out_plane;
         const float* where = ctx.saved.data() + pl * out_plane;
         for (int64_t o = 0; o < out_plane; ++o) dx[std::bit_cast<int32_t>(where[o])] += dy[o];

@@ -21,14 +21,9 @@ class ViewOp : public Op {
     const float* x = ctx.inputs[0].data;
     std::copy(x, x + ctx.batch * ctx.output.sample_size(), ctx.output.data);
   }
-  bool writes_fresh_input_gradient(size_t) const override { return true; }
   void backward(const OpContext& ctx) const override {
     if (ctx.input_grads[0].empty()) return;
     const int64_t n = ctx.batch * ctx.output.sample_size();
-    if (ctx.fresh_input_grad(0)) {
-      std::copy(ctx.output_grad.data, ctx.output_grad.data + n, ctx.input_grads[0].data);
-      return;
-    }
     for (int64_t i = 0; i < n; ++i) ctx.input_grads[0].data[i] += ctx.output_grad.data[i];
   }
 };

@@ -81,7 +81,6 @@ OpContext Executor::context(size_t node, int64_t batch, bool training) {
   ctx.output_grad = v.output_grad;
   ctx.input_grads = v.input_grads;
   ctx.param_grads = v.param_grads;
-  if (fresh_gradient_writes_) ctx.fresh_input_grads = graph_.nodes()[node].fresh_input_grads;
   ctx.rng = &dropout_rng_;
   ctx.gemm = &gemm_;
   ctx.threads = gemm_.pass_threads();
@@ -115,9 +114,8 @@ void Executor::backward(int64_t batch) {
   if (mode_ == ExecutorMode::kInference) throw RuntimeFailure("backward() on an inference executor");
   const auto& nodes = graph_.nodes();
   // Activation gradients accumulate (a value may feed several nodes), so each buffer is cleared
-  // just before the first node that accumulates into it runs, unless that node writes it
-  // (OpContext::fresh_input_grads); buffers are shared by nodes whose gradients are never live at
-  // once. Parameter gradients are written by their one owner.
+  // just before the first node that accumulates into it runs; buffers are shared by nodes whose
+  // gradients are never live at once. Parameter gradients are written by their one owner.
   const auto& order = graph_.order();
   const auto& zero = graph_.zero_before_step();
   // Large buffers are cleared on the passes' threads (a convolution's input gradient is megabytes).
@@ -126,7 +124,6 @@ void Executor::backward(int64_t batch) {
   for (auto it = order.rbegin(); it != order.rend(); ++it, ++step) {
     for (int index : zero[step]) {
       const auto& cleared = nodes[static_cast<size_t>(index)];
-      if (fresh_gradient_writes_ && cleared.gradient_written_first) continue;
       float* data = activation_grads_.data() + cleared.gradient_offset;
       const int64_t n = batch * cleared.shape.numel();
       parallel_for(split_threads(threads, n), n, [data](int64_t begin, int64_t end) {

@@ -444,25 +444,6 @@ void plan_workspaces(GraphBuilder b) {
   b.sizes().scratch = scratch;
 }
 
-namespace {
-
-// The node whose backward first contributes to node i's gradient runs at `first_step`; when it
-// reads i through one input only and offers to write that gradient (Op::writes_fresh_input_gradient),
-// it may write the buffer uncleared. Returns whether it may, marking the slot.
-bool first_contributor_writes(std::vector<CompiledNode>& nodes, const std::vector<int>& order, size_t i, int first_step) {
-  auto& consumer = nodes[static_cast<size_t>(order[order.size() - 1 - static_cast<size_t>(first_step)])];
-  if (!consumer.op) return false;
-  // Reading i twice (add(x, x)), its second slot must add to what the first wrote.
-  const auto slot = std::find(consumer.inputs.begin(), consumer.inputs.end(), static_cast<int>(i));
-  if (std::count(slot, consumer.inputs.end(), static_cast<int>(i)) != 1) return false;
-  const auto index = static_cast<size_t>(slot - consumer.inputs.begin());
-  if (!consumer.op->writes_fresh_input_gradient(index)) return false;
-  consumer.fresh_input_grads[index] = 1;
-  return true;
-}
-
-}  // namespace
-
 void plan_gradient_buffers(GraphBuilder b) {
   auto& nodes = b.nodes();
   const auto& order = b.order();
@@ -486,15 +467,11 @@ void plan_gradient_buffers(GraphBuilder b) {
   b.sizes().gradients = share_buffers(intervals, offsets);
   b.sizes().unshared_gradients = unshared;
   b.zero_before_step().assign(static_cast<size_t>(steps), {});
-  for (auto& node : nodes) node.fresh_input_grads.assign(node.inputs.size(), 0);
   for (const auto& iv : intervals) {
-    const auto node = static_cast<size_t>(iv.node);
-    nodes[node].gradient_offset = offsets[node];
+    nodes[static_cast<size_t>(iv.node)].gradient_offset = offsets[static_cast<size_t>(iv.node)];
     // Accumulation starts at step iv.first: clear the buffer just before it (the loss writes the
-    // output's own gradient), unless the executor lets the node running then write it.
-    if (iv.first < 0) continue;
-    b.zero_before_step()[static_cast<size_t>(iv.first)].push_back(iv.node);
-    nodes[node].gradient_written_first = first_contributor_writes(nodes, order, node, iv.first);
+    // output's own gradient).
+    if (iv.first >= 0) b.zero_before_step()[static_cast<size_t>(iv.first)].push_back(iv.node);
   }
 }
 

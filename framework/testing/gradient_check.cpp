@@ -116,7 +116,6 @@ struct Harness {
     ctx.output_grad = {output_grad.data(), out_shape};
     ctx.input_grads = in_grad_views;
     ctx.param_grads = param_grad_views;
-    ctx.fresh_input_grads = fresh;
     return ctx;
   }
   void poison_scratch() { std::fill(scratch.begin(), scratch.end(), kNaN); }
@@ -129,7 +128,6 @@ struct Harness {
   std::vector<Shape> state_shapes;
   std::vector<std::vector<float>> inputs, input_grads, params, param_grads, state;
   std::vector<float> saved, scratch, output, output_grad;
-  std::vector<uint8_t> fresh;  // OpContext::fresh_input_grads (empty: every input accumulates)
   std::vector<ConstTensorView> in_views;
   std::vector<TensorView> in_grad_views, param_views, param_grad_views, state_views;
 };
@@ -182,8 +180,7 @@ std::vector<std::vector<float>> fill_case(Harness& h, const GradientCase& c, Rng
 }
 
 // forward then backward with the op's passes on `threads` threads; the input gradients are left
-// as what backward added (or, for an input h.fresh marks, wrote), the parameter gradients as it
-// wrote them (started at NaN).
+// as what backward added, the parameter gradients as it wrote them (started at NaN).
 void analytic_gradients(Harness& h, Op& op, const GradientCase& c, uint64_t seed, int threads,
                         const std::vector<std::vector<float>>& initial_grads) {
   h.input_grads = initial_grads;
@@ -198,40 +195,7 @@ void analytic_gradients(Harness& h, Op& op, const GradientCase& c, uint64_t seed
     else op.forward(ctx);
   }
   for (size_t i = 0; i < h.input_grads.size(); ++i)
-    if (i >= h.fresh.size() || h.fresh[i] == 0)
-      for (size_t k = 0; k < h.input_grads[i].size(); ++k) h.input_grads[i][k] -= initial_grads[i][k];
-}
-
-// An op that offers to write input i's gradient (Op::writes_fresh_input_gradient) must, when told
-// to, write every value of it (the buffer starts as NaN here) and give what adding into a cleared
-// buffer gives (compared as values: a written -0 reads as the +0 that 0 + -0 makes).
-std::string check_fresh_writes(Harness& h, Op& op, const GradientCase& c, uint64_t seed,
-                               const std::vector<std::vector<float>>& initial_grads) {
-  for (size_t i = 0; i < h.input_grads.size(); ++i) {
-    if (!op.writes_fresh_input_gradient(i)) continue;
-    auto start = initial_grads;
-    std::fill(start[i].begin(), start[i].end(), 0.0f);
-    h.fresh.clear();
-    analytic_gradients(h, op, c, seed, 3, start);
-    const auto added = h.input_grads;
-    std::fill(start[i].begin(), start[i].end(), kNaN);
-    h.fresh.assign(h.input_grads.size(), 0);
-    h.fresh[i] = 1;
-    analytic_gradients(h, op, c, seed, 3, start);
-    h.fresh.clear();
-    const std::string which = "input " + std::to_string(i) + "'s gradient";
-    for (size_t k = 0; k < h.input_grads[i].size(); ++k)
-      if (std::isnan(h.input_grads[i][k]) && !std::isnan(added[i][k]))
-        return which + " keeps element " + std::to_string(k) +
-               " unwritten when backward is asked to write it (OpContext::fresh_input_grad): an op that offers "
-               "writes_fresh_input_gradient must write every value";
-    for (size_t j = 0; j < added.size(); ++j)
-      for (size_t k = 0; k < added[j].size(); ++k)
-        if (!(h.input_grads[j][k] == added[j][k]) && !(std::isnan(h.input_grads[j][k]) && std::isnan(added[j][k])))
-          return which + " written (OpContext::fresh_input_grad) differs from the one added into a cleared buffer at input " +
-                 std::to_string(j) + " element " + std::to_string(k);
-  }
-  return "";
+    for (size_t k = 0; k < h.input_grads[i].size(); ++k) h.input_grads[i][k] -= initial_grads[i][k];
 }
 
 bool same_bits(const std::vector<std::vector<float>>& a, const std::vector<std::vector<float>>& b) {
@@ -259,10 +223,6 @@ GradientReport check_gradients(Op& op, const GradientCase& c, uint64_t seed) {
   for (size_t i = 0; i < h.param_grads.size(); ++i)
     for (float v : h.param_grads[i])
       if (std::isnan(v)) report.contract = "parameter '" + h.param_specs[i].name + "' has a NaN gradient: backward must write every parameter gradient (=, not +=)";
-  const auto analytic_inputs = h.input_grads, analytic_params = h.param_grads;
-  if (const std::string fresh = check_fresh_writes(h, op, c, seed, initial_grads); !fresh.empty()) report.contract = fresh;
-  h.input_grads = analytic_inputs;
-  h.param_grads = analytic_params;
 
   auto objective = [&]() {
     Rng op_rng(seed, 7);

@@ -32,11 +32,6 @@ class Executor {
   // Clears the activation gradients that backward accumulates into (not output_grad), just
   // before their first use, and writes every trainable parameter's gradient.
   void backward(int64_t batch);
-  // Whether a buffer's first contributor writes it uncleared where its op offers to
-  // (Op::writes_fresh_input_gradient; on by default). Off, every buffer is cleared and every op
-  // adds: the same numbers, which is what turning it off is for (checking that, and measuring
-  // what it saves).
-  void set_fresh_gradient_writes(bool on) { fresh_gradient_writes_ = on; }
 
   // Gradients of the trainable parameters (Weights::params[0, trainable)), same offsets.
   std::span<float> param_grads() { return param_grads_; }
@@ -76,7 +71,6 @@ class Executor {
   Rng dropout_rng_;
   GemmRunner gemm_;
   bool profiling_ = false;
-  bool fresh_gradient_writes_ = true;
   NodeTimes times_;
 };
 

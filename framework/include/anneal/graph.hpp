@@ -91,11 +91,6 @@ struct CompiledNode {
   int64_t gradient_offset = -1;    // -1: no gradient buffer
   int64_t saved_offset = 0;        // saved-workspace arena
   bool output_feeds_products = false;  // a consumer's matrix products read the output as it is
-  // Per input: 1 where this node is the first to contribute to that input's gradient and its op
-  // can write it (OpContext::fresh_input_grads); then the input's gradient_written_first is set,
-  // and the executor need not clear that buffer.
-  std::vector<uint8_t> fresh_input_grads;
-  bool gradient_written_first = false;
   int64_t parameter_count() const;
 };
 
@@ -129,8 +124,7 @@ class CompiledGraph {
   // any executor runs the plan.
   void choose_gemms(const GemmOptions& options) { gemm_plan_.choose(options); }
   // Nodes whose gradient buffer must be cleared before backward step k (step k runs
-  // order()[size - 1 - k]) when its first contributor adds to it; buffers are shared where
-  // lifetimes do not overlap. A node's buffer with gradient_written_first may be written instead.
+  // order()[size - 1 - k]); buffers are shared where lifetimes do not overlap.
   const std::vector<std::vector<int>>& zero_before_step() const { return zero_before_step_; }
   bool has_regularizers() const;
 

@@ -7,10 +7,7 @@
 // backward() ACCUMULATES into input gradients (+=), so a value that feeds several nodes needs no
 // split node, and WRITES its own parameters' gradients (a parameter belongs to one node, so
 // nothing needs clearing first). A gradient slot with data == nullptr is not needed (a frozen
-// parameter, or an input that leads back to no parameter): skip it. An op may also offer to
-// WRITE an input's gradient when it is the first node to contribute to it
-// (Op::writes_fresh_input_gradient, OpContext::fresh_input_grad): the executor then does not
-// clear that buffer beforehand, which saves a pass over memory for a large activation.
+// parameter, or an input that leads back to no parameter): skip it.
 //
 // ops/README.md is the guide to writing one.
 
@@ -81,12 +78,6 @@ struct OpContext {
   // Threads the op's elementwise passes may use (anneal/parallel.hpp's parallel_for): the pool the
   // products run on when every product of the plan runs there, otherwise 1.
   int threads = 1;
-  // Backward: fresh_input_grads[i] != 0 when this node is the first to contribute to input i's
-  // gradient and the op offered to write it (Op::writes_fresh_input_gradient): the buffer then
-  // holds whatever was there (it is not cleared), and backward must WRITE (=) every value of it
-  // for the batch. Elsewhere (and when the span is empty) backward adds, as always.
-  std::span<const uint8_t> fresh_input_grads;
-  bool fresh_input_grad(size_t i) const { return i < fresh_input_grads.size() && fresh_input_grads[i] != 0; }
   // Forward: some consumer's matrix products read this node's output as it is (Op::
   // product_reads_input), so under mixed_bfloat16 converting it as it is written saves them a
   // pass (GemmRunner::begin_converted); otherwise that conversion would be wasted.
@@ -119,13 +110,6 @@ class Op {
   // whose products read im2col columns). Tells producers that converting their output as they
   // write it will be used (OpContext::output_feeds_products); false is always safe.
   virtual bool product_reads_input(size_t /*i*/) const { return false; }
-  // Whether backward can WRITE every value of input i's gradient, rather than add to it, when
-  // told the buffer holds no other node's contribution yet (OpContext::fresh_input_grad). Where
-  // it can, the executor skips clearing that buffer before the op runs: an op whose backward
-  // scatters into its input's gradient (a pooling or a convolution) zeroes each part just before
-  // adding to it, while it is in cache, instead of the executor clearing megabytes in a pass of
-  // its own. false (the default) is always safe. The gradient checker holds an op to its offer.
-  virtual bool writes_fresh_input_gradient(size_t /*i*/) const { return false; }
   // Default: one operation per output element forward, two backward.
   virtual Flops flops(const std::vector<Shape>& inputs, const Shape& output) const;
 

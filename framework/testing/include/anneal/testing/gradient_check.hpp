@@ -12,8 +12,7 @@
 // contract: input gradients start non-zero (an op that overwrites instead of accumulating
 // fails), parameter gradients start as NaN (an op that accumulates into them fails), the
 // scratch workspace is NaN before every call (an op that reads scratch it did not write fails),
-// an op that offers to write an input's gradient (Op::writes_fresh_input_gradient) writes every
-// value of it, starting from NaN, and gives what adding into zeros gives, and forward and backward with the passes split over three threads (OpContext::threads) give
+// and forward and backward with the passes split over three threads (OpContext::threads) give
 // the same bits as on one (an op whose split ranges overlap or reorder a sum fails).
 // It depends on no test framework.
 
