@@ -9,9 +9,11 @@
 //     layout Anneal's activations have);
 //   - direct, blocked: the same primitives on the layouts oneDNN prefers (format_tag::any), not
 //     counting the reorders to and from them that using them would add.
-// It prints one JSON object per layer and kind: milliseconds per call (median of the rounds) and
-// GFLOP/s. The first layer's input needs no gradient, so its column gradient / backward data is
-// reported but not counted in "total_ms". Usage: anneal_onednn_conv [float32|bfloat16] [rounds].
+// It prints one JSON object per line: for each layer, kind and pass the milliseconds per call
+// (median of the rounds) and GFLOP/s, then each kind's "total_ms" for the layer. The first layer's
+// input needs no gradient, so its column gradient / backward data is reported but not counted in
+// the total. Usage: anneal_onednn_conv [float32|bfloat16] [rounds]; exit 2 on a usage error, 1
+// when oneDNN cannot create a primitive here (bfloat16 on a CPU without it).
 #include <dnnl.hpp>
 
 #include <algorithm>
@@ -108,15 +110,7 @@ void add_direct(std::vector<Timed>& out, const Layer& l, bool blocked, dt in, co
                  }});
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const std::string precision = argc > 1 ? argv[1] : "bfloat16";
-  if (precision != "bfloat16" && precision != "float32") {
-    std::fprintf(stderr, "usage: anneal_onednn_conv [float32|bfloat16] [rounds]\n");
-    return 2;
-  }
-  const int rounds = argc > 2 ? std::max(1, std::atoi(argv[2])) : 7;
+void measure(const std::string& precision, int rounds) {
   const dt in = precision == "bfloat16" ? dt::bf16 : dt::f32;
   dnnl::engine eng(dnnl::engine::kind::cpu, 0);
   dnnl::stream s(eng);
@@ -151,6 +145,26 @@ int main(int argc, char** argv) {
                   t.kind.c_str(), t.pass.c_str(), ms, t.flops / ms / 1e6, t.counted ? "true" : "false");
     }
     flush();
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string precision = argc > 1 ? argv[1] : "bfloat16";
+  const std::string rounds_text = argc > 2 ? argv[2] : "7";
+  char* end = nullptr;
+  const long rounds = std::strtol(rounds_text.c_str(), &end, 10);
+  if ((precision != "bfloat16" && precision != "float32") || *end != '\0' || rounds < 1 || rounds > 1000 || argc > 3) {
+    std::fprintf(stderr, "usage: anneal_onednn_conv [float32|bfloat16] [rounds, 1 to 1000]\n");
+    return 2;
+  }
+  try {
+    measure(precision, static_cast<int>(rounds));
+  } catch (const dnnl::error& e) {
+    // A CPU without bfloat16 support, for one: oneDNN has no implementation to create.
+    std::fprintf(stderr, "anneal_onednn_conv: oneDNN cannot run this measurement here (%s precision): %s\n", precision.c_str(), e.what());
+    return 1;
   }
   return 0;
 }
