@@ -110,6 +110,24 @@ void add_direct(std::vector<Timed>& out, const Layer& l, bool blocked, dt in, co
                  }});
 }
 
+// One JSON line per pass (median of the rounds), then each kind's total over its counted passes.
+void report(const Layer& l, const std::string& precision, const std::vector<Timed>& timed) {
+  std::string kind;
+  double total = 0;
+  auto flush = [&]() {
+    if (!kind.empty())
+      std::printf("{\"layer\": \"%s\", \"precision\": \"%s\", \"kind\": \"%s\", \"total_ms\": %.3f}\n", l.name, precision.c_str(), kind.c_str(), total);
+  };
+  for (const auto& t : timed) {
+    if (t.kind != kind) flush(), kind = t.kind, total = 0;
+    const double ms = median(t.ms);
+    if (t.counted) total += ms;
+    std::printf("{\"layer\": \"%s\", \"kind\": \"%s\", \"pass\": \"%s\", \"ms\": %.3f, \"gflops\": %.0f, \"counted\": %s}\n", l.name,
+                t.kind.c_str(), t.pass.c_str(), ms, t.flops / ms / 1e6, t.counted ? "true" : "false");
+  }
+  flush();
+}
+
 void measure(const std::string& precision, int rounds) {
   const dt in = precision == "bfloat16" ? dt::bf16 : dt::f32;
   dnnl::engine eng(dnnl::engine::kind::cpu, 0);
@@ -132,19 +150,7 @@ void measure(const std::string& precision, int rounds) {
         s.wait();
         t.ms.push_back((seconds() - start) / calls * 1e3);
       }
-    std::string kind;
-    double total = 0;
-    auto flush = [&]() {
-      if (!kind.empty()) std::printf("{\"layer\": \"%s\", \"precision\": \"%s\", \"kind\": \"%s\", \"total_ms\": %.3f}\n", l.name, precision.c_str(), kind.c_str(), total);
-    };
-    for (const auto& t : timed) {
-      if (t.kind != kind) flush(), kind = t.kind, total = 0;
-      const double ms = median(t.ms);
-      if (t.counted) total += ms;
-      std::printf("{\"layer\": \"%s\", \"kind\": \"%s\", \"pass\": \"%s\", \"ms\": %.3f, \"gflops\": %.0f, \"counted\": %s}\n", l.name,
-                  t.kind.c_str(), t.pass.c_str(), ms, t.flops / ms / 1e6, t.counted ? "true" : "false");
-    }
-    flush();
+    report(l, precision, timed);
   }
 }
 
