@@ -26,6 +26,7 @@
 #include "anneal/errors.hpp"
 #include "anneal/experiment.hpp"
 #include "anneal/predict.hpp"
+#include "anneal/stats.hpp"
 
 using namespace anneal;
 
@@ -44,10 +45,7 @@ double peak_rss_mib() {
   return kib / 1024;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
+double median(const std::vector<double>& v) { return summarize(v).median; }
 
 std::string option(int argc, char** argv, const char* name, const std::string& fallback) {
   for (int i = 0; i + 1 < argc; ++i)

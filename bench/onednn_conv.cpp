@@ -17,27 +17,20 @@
 #include <dnnl.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "anneal/clock.hpp"
+#include "anneal/stats.hpp"
+
 namespace {
 
 using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
-
-double seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 struct Layer {
   const char* name;
@@ -120,7 +113,7 @@ void report(const Layer& l, const std::string& precision, const std::vector<Time
   };
   for (const auto& t : timed) {
     if (t.kind != kind) flush(), kind = t.kind, total = 0;
-    const double ms = median(t.ms);
+    const double ms = anneal::summarize(t.ms).median;
     if (t.counted) total += ms;
     std::printf("{\"layer\": \"%s\", \"kind\": \"%s\", \"pass\": \"%s\", \"ms\": %.3f, \"gflops\": %.0f, \"counted\": %s}\n", l.name,
                 t.kind.c_str(), t.pass.c_str(), ms, t.flops / ms / 1e6, t.counted ? "true" : "false");
@@ -145,10 +138,10 @@ void measure(const std::string& precision, int rounds) {
     for (auto& t : timed) t.run(), s.wait();  // created and warmed before the rounds
     for (int r = 0; r < rounds; ++r)
       for (auto& t : timed) {
-        const double start = seconds();
+        const double start = anneal::wall_seconds();
         for (int c = 0; c < calls; ++c) t.run();
         s.wait();
-        t.ms.push_back((seconds() - start) / calls * 1e3);
+        t.ms.push_back((anneal::wall_seconds() - start) / calls * 1e3);
       }
     report(l, precision, timed);
   }
