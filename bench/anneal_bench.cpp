@@ -5,6 +5,8 @@
 //                            [--precision float32|mixed_bfloat16] [--emulate-bf16 1]   (train and predict)
 //                            [--reuse-conversions 0]  (mixed_bfloat16: every product converts its operands)
 //                            [--parallel-passes 0]  (ops' elementwise passes on the calling thread only)
+//                            [--direct-conv 0]  (conv2d on im2col and products where oneDNN's direct
+//                                                convolution would run)
 //                            [--gemm auto|openblas|onednn] [--gemm-cache FILE]   (auto: what the CLI does)
 //                                                                  time per update of a spec's model
 //                                                                  (and each node's share of it)
@@ -104,6 +106,7 @@ BuildOptions bench_build(int argc, char** argv) {
   build.gemm.emulate_bfloat16 = option(argc, argv, "--emulate-bf16", "0") == "1";
   build.gemm.reuse_conversions = option(argc, argv, "--reuse-conversions", "1") == "1";
   build.gemm.parallel_passes = option(argc, argv, "--parallel-passes", "1") == "1";
+  build.gemm.direct_convolutions = option(argc, argv, "--direct-conv", "1") == "1";
   return build;
 }
 

@@ -11,6 +11,10 @@
 //   dZ[F, N]       = dy · f'  (gathered from [B, F, P] into [F, N])
 //   dW[F, K]       = dZ[F, N] · col[K, N]ᵀ,  db[f] = sum of dZ[f, :] (added up while gathering)
 //   dcol[K, N]     = W[F, K]ᵀ · dZ[F, N],  then col2im adds it into dX.
+// Where the plan runs the convolution direct (oneDNN's kernels on blocked layouts, GemmPlan::
+// direct; at the planned batch only), the runner computes Z in [B, F, P] order and, backward, dW
+// and dX from dZ in that order: no im2col, col2im, scatter or gather. The bias and the activation
+// stay here, in the same passes.
 #include <algorithm>
 #include <cstring>
 
@@ -73,6 +77,8 @@ class Conv2dOp : public Op {
     return {checked_add(col, keeps_preactivation() ? z : 0), checked_add(z, col)};
   }
 
+  std::vector<ConvShape> convolutions(int64_t max_batch) const override { return {conv_shape(max_batch)}; }
+
   std::vector<GemmShape> gemms(int64_t max_batch) const override {
     const int64_t n = max_batch * win_.out_size();
     return {forward_gemm(n), kernel_gradient_gemm(n), column_gradient_gemm(n)};
@@ -86,6 +92,7 @@ class Conv2dOp : public Op {
   }
 
   void forward(const OpContext& ctx) const override {
+    if (ctx.gemm && ctx.gemm->direct(conv_shape(ctx.batch))) return forward_direct(ctx);
     const int64_t p = win_.out_size(), n = ctx.batch * p;
     float* col = ctx.saved.data();
     float* z = ctx.scratch.data();
@@ -110,6 +117,7 @@ class Conv2dOp : public Op {
   }
 
   void backward(const OpContext& ctx) const override {
+    if (ctx.gemm && ctx.gemm->direct(conv_shape(ctx.batch))) return backward_direct(ctx);
     const int64_t p = win_.out_size(), n = ctx.batch * p;
     const float* col = ctx.saved.data();
     float* dz = ctx.scratch.data();
@@ -155,6 +163,62 @@ class Conv2dOp : public Op {
 
  private:
   bool keeps_preactivation() const { return activation_->needs_preactivation(); }
+
+  // The geometry oneDNN takes: padding after the image is what the last window reaches past it
+  // (negative where a `valid` window with a stride leaves rows out).
+  ConvShape conv_shape(int64_t batch) const {
+    ConvShape s{batch, channels_, win_.h, win_.w, filters_, win_.kh, win_.kw, win_.sh, win_.sw, win_.dh, win_.dw,
+                win_.pad_top, win_.pad_left, 0, 0, win_.out_h, win_.out_w};
+    s.pad_bottom = (win_.out_h - 1) * win_.sh + (win_.kh - 1) * win_.dh + 1 - win_.h - win_.pad_top;
+    s.pad_right = (win_.out_w - 1) * win_.sw + (win_.kw - 1) * win_.dw + 1 - win_.w - win_.pad_left;
+    return s;
+  }
+
+  // Z straight into [B, F, P] (the saved pre-activation, or the output), then the bias and the
+  // activation block by block, in place.
+  void forward_direct(const OpContext& ctx) const {
+    const int64_t p = win_.out_size(), n = ctx.batch * p;
+    float* pre = keeps_preactivation() ? ctx.saved.data() + k_ * n : ctx.output.data;
+    ctx.gemm->convolve_forward(conv_shape(ctx.batch), ctx.inputs[0].data, ctx.params[0].data, pre);
+    const float* bias = use_bias_ ? ctx.params[1].data : nullptr;
+    parallel_for(ctx.threads, ctx.batch, [&](int64_t first, int64_t last) {
+      for (int64_t b = first; b < last; ++b)
+        for (int64_t f = 0; f < filters_; ++f) {
+          const int64_t block = (b * filters_ + f) * p;
+          float* z = pre + block;
+          if (bias)
+            for (int64_t i = 0; i < p; ++i) z[i] += bias[f];
+          if (!activation_->is_identity()) activation_->activate(z, ctx.output.data + block, win_.out_h, win_.out_w);
+        }
+    });
+  }
+
+  // dZ in [B, F, P] order in the scratch, the bias gradient added up per filter as it is written,
+  // then both gradients from the runner.
+  void backward_direct(const OpContext& ctx) const {
+    const int64_t p = win_.out_size(), n = ctx.batch * p;
+    float* dz = ctx.scratch.data();
+    float* db = use_bias_ && !ctx.param_grads[1].empty() ? ctx.param_grads[1].data : nullptr;
+    parallel_for(ctx.threads, filters_, [&](int64_t first, int64_t last) {
+      for (int64_t f = first; f < last; ++f) {
+        if (db) db[f] = 0.0f;
+        for (int64_t b = 0; b < ctx.batch; ++b) {
+          const int64_t block = (b * filters_ + f) * p;
+          const float* dy = ctx.output_grad.data + block;
+          if (activation_->is_identity()) {
+            std::copy(dy, dy + p, dz + block);
+          } else {
+            const float* x = keeps_preactivation() ? ctx.saved.data() + k_ * n + block : nullptr;
+            activation_->activate_backward(x, ctx.output.data + block, dy, dz + block, win_.out_h, win_.out_w, false);
+          }
+          if (db) db[f] += block_sum(dz + block, p);
+        }
+      }
+    });
+    ctx.gemm->convolve_backward(conv_shape(ctx.batch), ctx.inputs[0].data, ctx.params[0].data, dz,
+                                ctx.param_grads[0].empty() ? nullptr : ctx.param_grads[0].data,
+                                ctx.input_grads[0].empty() ? nullptr : ctx.input_grads[0].data);
+  }
   // Sixteen running sums the compiler keeps in one vector register, then their total: as fast as
   // memory, and each sum takes p/16 terms rather than p.
   static float block_sum(const float* x, int64_t p) {

@@ -81,10 +81,12 @@ std::vector<float> ramp(size_t n, float step, int period, float offset) {
 
 // The runner's conversion counts after each of `steps` training steps of the model at `path` on
 // fixed inputs and output gradients (ramps), with or without reusing converted copies.
-std::vector<GemmRunner::Conversions> conversions_per_step(const std::string& path, bool reuse, int64_t batch, int steps) {
+std::vector<GemmRunner::Conversions> conversions_per_step(const std::string& path, bool reuse, int64_t batch, int steps,
+                                                           bool direct_convolutions = true) {
   BuildOptions build;
   build.gemm.emulate_bfloat16 = emulated();
   build.gemm.reuse_conversions = reuse;
+  build.gemm.direct_convolutions = direct_convolutions;
   Experiment ex = build_experiment(load_model_spec(path), true, build);
   Executor exec(ex.graph, ex.weights, 1, ExecutorMode::kTraining);
   const auto inputs = static_cast<size_t>(batch * ex.graph.input_shape().numel());
@@ -302,7 +304,8 @@ train: {epochs: 1, batch_size: 10, seed: 2, precision: mixed_bfloat16}
   }
 }
 
-TEST_CASE("mixed_bfloat16: a convolution converts its columns once, as im2col writes them, for both products",
+TEST_CASE("mixed_bfloat16: a convolution on im2col converts its columns once, as im2col writes them, for both products, and run direct "
+          "it converts nothing through the runner",
           "[precision][gemm]") {
   TempDir d;
   // conv2d: K = 2x3x3 = 18 rows of columns, N = 5 samples x 4x4 positions = 80, 4 filters.
@@ -317,8 +320,9 @@ loss: sparse_categorical_crossentropy
 optimizer: {type: sgd, lr: 0.1}
 train: {epochs: 1, batch_size: 5, seed: 2, precision: mixed_bfloat16}
 )";
+  const std::string path = d.write("m.yaml", text);
   for (const bool reuse : {true, false}) {
-    const auto c = conversions_per_step(d.write("m.yaml", text), reuse, 5, 1)[0];
+    const auto c = conversions_per_step(path, reuse, 5, 1, false)[0];
     INFO("reuse " << reuse);
     if (reuse) {
       // By products: the kernels (4x18 + 64x3) and the dense layer's input (5x64, reused by its
@@ -334,6 +338,12 @@ train: {epochs: 1, batch_size: 5, seed: 2, precision: mixed_bfloat16}
       CHECK(c.while_written == 0);
     }
   }
+  if (emulated()) return;  // emulated mixed_bfloat16 keeps im2col
+  // Direct (oneDNN converts inside its reorders): only the dense layer's operands, its kernel and
+  // input by products, its dZ as written.
+  const auto c = conversions_per_step(path, true, 5, 1)[0];
+  CHECK(c.by_products == 192 + 320);
+  CHECK(c.while_written == 15);
 }
 
 TEST_CASE("mixed_bfloat16 inference: copies kept in an arena shared by liveness are dropped when their place is rewritten",

@@ -82,8 +82,20 @@ void print_totals(const CompiledGraph& g) {
               human(f * static_cast<double>(s.inference), true).c_str());
 }
 
+// Each convolution the ops declared: oneDNN's direct kernel, or the op's im2col and products.
+void print_convolutions(const CompiledGraph& g) {
+  const auto& convolutions = g.gemm_plan().convolutions();
+  if (convolutions.empty()) return;
+  std::printf("convolutions at batch %lld (another batch runs on im2col and products):\n", static_cast<long long>(g.max_batch()));
+  std::printf("  %-44s %-8s %s\n", "input * kernel, strides, dilation, padding", "runs as", "chosen by");
+  for (const auto& c : convolutions)
+    std::printf("  %-44s %-8s %s\n", c.shape.str().c_str(), c.direct ? "direct" : "im2col",
+                (c.source + (c.direct ? " (" + c.implementation + ")" : "")).c_str());
+}
+
 // Each matrix product the ops declared, the library that runs it, and why.
 void print_gemms(const CompiledGraph& g, const BuildOptions& build) {
+  print_convolutions(g);
   const auto& choices = g.gemm_plan().choices();
   if (choices.empty()) return;
   const char* policy = build.gemm.policy == GemmPolicy::kAuto ? "auto" : build.gemm.policy == GemmPolicy::kOneDnn ? "onednn" : "openblas";

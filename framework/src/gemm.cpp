@@ -17,6 +17,7 @@
 #include "anneal/blas.hpp"
 #include "anneal/clock.hpp"
 #include "anneal/errors.hpp"
+#include "conv_onednn.hpp"
 #include "gemm_onednn.hpp"
 
 namespace anneal {
@@ -119,6 +120,17 @@ std::string GemmShape::str() const {
 std::string GemmShape::key() const {
   return stored_str(*this) + " ld " + std::to_string(lda) + "/" + std::to_string(ldb) + "/" + std::to_string(ldc) +
          (accumulate ? " +=" : "");
+}
+
+double ConvShape::flops() const {
+  return 2.0 * static_cast<double>(batch) * static_cast<double>(filters) * static_cast<double>(out_h * out_w) *
+         static_cast<double>(channels * kh * kw);
+}
+
+std::string ConvShape::str() const {
+  auto d = [](int64_t v) { return std::to_string(v); };
+  return d(batch) + "x" + d(channels) + "x" + d(h) + "x" + d(w) + " * " + d(filters) + "x" + d(kh) + "x" + d(kw) + " s" + d(sh) + "x" +
+         d(sw) + " d" + d(dh) + "x" + d(dw) + " p" + d(pad_top) + "," + d(pad_left) + "," + d(pad_bottom) + "," + d(pad_right);
 }
 
 const char* backend_name(GemmBackend backend) {
@@ -229,7 +241,70 @@ GemmPlan::GemmPlan(GemmPlan&&) noexcept = default;
 GemmPlan& GemmPlan::operator=(GemmPlan&&) noexcept = default;
 
 void GemmPlan::add(const GemmShape& shape) {
+  declared_.push_back(shape);
   if (find(shape) < 0) choices_.push_back({shape, GemmBackend::kOpenBlas, 0, 0, "policy", ""});
+}
+
+void GemmPlan::add(const ConvShape& shape, const std::vector<GemmShape>& im2col_products) {
+  if (find(shape) >= 0) return;
+  convolutions_.push_back({shape, false, "policy", ""});
+  conv_products_.push_back(im2col_products);
+  for (const GemmShape& p : im2col_products)
+    if (find(p) < 0) choices_.push_back({p, GemmBackend::kOpenBlas, 0, 0, "policy", ""});
+}
+
+int GemmPlan::find(const ConvShape& shape) const {
+  for (size_t i = 0; i < convolutions_.size(); ++i)
+    if (convolutions_[i].shape == shape) return static_cast<int>(i);
+  return -1;
+}
+
+bool GemmPlan::direct(const ConvShape& shape) const {
+  const int i = find(shape);
+  return i >= 0 && convolutions_[static_cast<size_t>(i)].direct;
+}
+
+// Direct convolutions where the plan uses oneDNN: in mixed_bfloat16 (where every product is on
+// it), and in float32 under policy onednn or auto. Under auto they are not timed against im2col:
+// anneal_onednn_conv measured oneDNN's direct kernels on blocked layouts 1.25-1.47x faster than
+// the im2col products alone on the bench net, before counting the im2col and col2im passes they
+// make unnecessary; only oneDNN's reference kernel, far slower, is refused (OneDnnConv::create).
+// Then the products: those declared outright, and the im2col products of convolutions that stay
+// on them.
+void GemmPlan::choose_convolutions(const GemmOptions& options) {
+  conv_primitives_.clear();
+  conv_primitives_.resize(convolutions_.size());
+  const bool native_bfloat16 = options.bfloat16 && !options.emulate_bfloat16;
+  std::string why;
+  if (!options.direct_convolutions) why = "direct convolutions off";
+  else if (options.bfloat16 && options.emulate_bfloat16) why = "emulated mixed_bfloat16";
+  else if (!options.bfloat16 && options.policy == GemmPolicy::kOpenBlas) why = "policy openblas";
+  else if (!detail::onednn_built()) why = "no oneDNN in this build";
+  else if (options.bfloat16 && !bfloat16_unsupported_reason().empty()) why = "no bfloat16 support";  // choose_bfloat16 refuses
+  for (size_t i = 0; i < convolutions_.size(); ++i) {
+    ConvChoice& c = convolutions_[i];
+    c.direct = false;
+    c.implementation.clear();
+    c.source = why;
+    if (!why.empty()) continue;
+    std::string why_not;
+    conv_primitives_[i] = detail::OneDnnConv::create(c.shape, native_bfloat16, why_not);
+    if (!conv_primitives_[i]) {
+      c.source = "oneDNN cannot: " + why_not;
+      continue;
+    }
+    c.direct = true;
+    c.implementation = conv_primitives_[i]->implementation();
+    c.source = options.bfloat16 ? "mixed_bfloat16" : options.policy == GemmPolicy::kAuto ? "auto (direct kernel, not timed)" : "policy onednn";
+  }
+  choices_.clear();
+  auto keep = [&](const GemmShape& p) {
+    if (find(p) < 0) choices_.push_back({p, GemmBackend::kOpenBlas, 0, 0, "policy", ""});
+  };
+  for (const GemmShape& p : declared_) keep(p);
+  for (size_t i = 0; i < convolutions_.size(); ++i)
+    if (!convolutions_[i].direct)
+      for (const GemmShape& p : conv_products_[i]) keep(p);
 }
 
 int GemmPlan::find(const GemmShape& shape) const {
@@ -280,6 +355,7 @@ bool decode_decision(const std::string& text, std::vector<GemmChoice>& choices, 
 }  // namespace
 
 void GemmPlan::choose(const GemmOptions& options) {
+  choose_convolutions(options);
   primitives_.clear();
   primitives_.resize(choices_.size());
   bfloat16_ = options.bfloat16;
@@ -487,12 +563,19 @@ void GemmPlan::decide_by_timing(const GemmOptions& options) {
 // memory the plan reports.
 struct GemmPlan::RunnerSizes {
   size_t scratchpad = 1, a = 0, b = 0;  // bytes; the largest declared operands, in elements
+  size_t convolution_buffers = 0;       // bytes: the direct convolutions' reordered copies
   bool primitives = false;              // some product runs on oneDNN
   bool native_bfloat16 = false;         // some product runs on oneDNN in bfloat16
 };
 
 GemmPlan::RunnerSizes GemmPlan::runner_sizes() const {
   RunnerSizes sizes;
+  for (const auto& conv : conv_primitives_)
+    if (conv) {
+      sizes.primitives = true;
+      sizes.scratchpad = std::max(sizes.scratchpad, conv->scratchpad_bytes());
+      sizes.convolution_buffers += conv->buffer_bytes();
+    }
   for (size_t i = 0; i < choices_.size(); ++i) {
     if (i < primitives_.size() && primitives_[i]) {
       sizes.primitives = true;
@@ -515,7 +598,7 @@ bool GemmPlan::passes_share_pool() const {
 int64_t GemmPlan::runner_bytes(int64_t kept_floats) const {
   const RunnerSizes s = runner_sizes();
   if (!s.primitives && !bfloat16_) return 0;
-  size_t bytes = s.scratchpad;
+  size_t bytes = s.scratchpad + s.convolution_buffers;
   if (bfloat16_) {
     bytes += (s.a + s.b) * sizeof(float);  // rounded operands of undeclared (emulated) products
     if (s.primitives) bytes += (s.a + s.b) * sizeof(uint16_t);
@@ -553,6 +636,7 @@ struct ConvertedShadow {
 
 struct GemmRunner::State {
   std::vector<std::unique_ptr<detail::OneDnnExecution>> executions;  // per plan entry; null: not on oneDNN
+  std::vector<std::unique_ptr<detail::OneDnnConvExecution>> convolutions;  // per convolution; null: not direct
   std::vector<std::byte> scratchpad;                                   // the largest any entry needs
   // mixed_bfloat16: A and B converted to bfloat16 (oneDNN) or rounded in float (emulation), in
   // buffers sized for the largest declared product.
@@ -695,6 +779,8 @@ GemmRunner::GemmRunner(const GemmPlan* plan) : plan_(plan), passes_share_pool_(p
   state_ = std::make_unique<State>();
   for (const auto& p : plan->primitives_)
     state_->executions.push_back(p ? std::make_unique<detail::OneDnnExecution>(*p) : nullptr);
+  for (const auto& p : plan->conv_primitives_)
+    state_->convolutions.push_back(p ? std::make_unique<detail::OneDnnConvExecution>(*p) : nullptr);
   state_->scratchpad.resize(sizes.scratchpad);
   if (!plan->bfloat16()) return;
   state_->native = sizes.native_bfloat16;
@@ -735,6 +821,23 @@ void GemmRunner::run(const GemmShape& shape, const float* a, const float* b, flo
       run_openblas(shape, a, b, c);
       return;
   }
+}
+
+detail::OneDnnConvExecution& GemmRunner::convolution(const ConvShape& shape) {
+  const int i = plan_ ? plan_->find(shape) : -1;
+  if (i < 0 || !state_ || !state_->convolutions[static_cast<size_t>(i)])
+    throw RuntimeFailure("convolution " + shape.str() + " is not planned to run direct");
+  return *state_->convolutions[static_cast<size_t>(i)];
+}
+
+void GemmRunner::convolve_forward(const ConvShape& shape, const float* x, const float* kernel, float* y) {
+  convolution(shape).forward(x, kernel, y, state_->scratchpad.data());
+}
+
+void GemmRunner::convolve_backward(const ConvShape& shape, const float* x, const float* kernel, const float* dy, float* dkernel,
+                                   float* dx) {
+  if (!dkernel && !dx) return;
+  convolution(shape).backward(x, kernel, dy, dkernel, dx, state_->scratchpad.data());
 }
 
 void gemm(GemmRunner* runner, const GemmShape& shape, const float* a, const float* b, float* c) {

@@ -511,7 +511,11 @@ void plan_gemms(GraphBuilder b) {
   for (int index : b.order()) {
     const auto& node = nodes[static_cast<size_t>(index)];
     if (!node.op) continue;
-    for (const GemmShape& shape : node.op->gemms(b.max_batch())) plan.add(shape);
+    const auto convolutions = node.op->convolutions(b.max_batch());
+    const auto products = node.op->gemms(b.max_batch());
+    for (const ConvShape& shape : convolutions) plan.add(shape, products);
+    if (convolutions.empty())
+      for (const GemmShape& shape : products) plan.add(shape);
     for (size_t k = 0; k < node.inputs.size(); ++k)
       if (node.op->product_reads_input(k)) nodes[static_cast<size_t>(node.inputs[k])].output_feeds_products = true;
   }

@@ -151,6 +151,21 @@ std::vector<float> forward_values(const std::string& yaml, const std::vector<Sha
   return h.output;
 }
 
+PassResult run_pass(Op& op, const std::vector<Shape>& shapes, int64_t batch, const PassValues& values, GemmRunner* runner) {
+  Harness h(op, shapes, batch);
+  for (size_t i = 0; i < values.inputs.size() && i < h.inputs.size(); ++i) h.inputs[i] = values.inputs[i];
+  for (size_t i = 0; i < values.params.size() && i < h.params.size(); ++i) h.params[i] = values.params[i];
+  for (size_t i = 0; i < values.input_grads.size() && i < h.input_grads.size(); ++i) h.input_grads[i] = values.input_grads[i];
+  if (values.output_grad.size() == h.output_grad.size()) h.output_grad = values.output_grad;
+  Rng rng(1, 1);
+  OpContext ctx = h.context(true);
+  ctx.rng = &rng;
+  ctx.gemm = runner;
+  op.forward(ctx);
+  op.backward(ctx);
+  return {h.output, h.param_grads, h.input_grads};
+}
+
 GradientReport check_op_gradients(const GradientCase& c, uint64_t seed) {
   auto op = make_op(c.yaml);
   return check_gradients(*op, c, seed);

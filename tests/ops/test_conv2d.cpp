@@ -129,3 +129,136 @@ TEST_CASE("conv2d matches a direct convolution in every geometry", "[ops][conv2d
     for (size_t i = 0; i < y.size(); ++i) CHECK(y[i] == Approx(expected[i]).margin(1e-5));
   }
 }
+
+namespace {
+
+// The largest difference between two lists of values, each measured against 1 + |expected|.
+double worst_relative(const std::vector<float>& got, const std::vector<float>& expected) {
+  REQUIRE(got.size() == expected.size());
+  double worst = 0;
+  for (size_t i = 0; i < got.size(); ++i)
+    worst = std::max(worst, std::fabs(double(got[i]) - expected[i]) / (1.0 + std::fabs(double(expected[i]))));
+  return worst;
+}
+
+// A plan holding the op's convolution at `batch`, as the compiler declares it, chosen with `options`.
+GemmPlan conv_plan(const Op& op, int64_t batch, const GemmOptions& options) {
+  GemmPlan plan;
+  for (const ConvShape& c : op.convolutions(batch)) plan.add(c, op.gemms(batch));
+  plan.choose(options);
+  return plan;
+}
+
+}  // namespace
+
+TEST_CASE("conv2d run direct on oneDNN gives its im2col path's values in every geometry, in float32 and mixed_bfloat16",
+          "[ops][conv2d][gemm]") {
+  if (!onednn_available()) {
+    WARN("no oneDNN in this build: conv2d has only its im2col path");
+    return;
+  }
+  const std::vector<ConvCase> cases{{1, 6, 6, 2, 3, 3, 1, 1, 1, 1, false}, {2, 7, 5, 3, 3, 2, 2, 1, 1, 1, true},
+                                    {3, 8, 8, 2, 3, 3, 1, 1, 2, 2, true},  {2, 6, 7, 4, 1, 1, 2, 2, 1, 1, false},
+                                    {1, 5, 5, 1, 5, 5, 1, 1, 1, 1, true},  {2, 9, 4, 2, 4, 2, 3, 2, 1, 1, true},
+                                    {3, 10, 9, 17, 3, 3, 2, 2, 1, 1, false}};
+  const bool bfloat16 = bfloat16_unsupported_reason().empty();
+  const char* activations[] = {"relu", "tanh", "linear"};
+  Rng rng(11, 0);
+  int run = 0;
+  for (const auto& k : cases) {
+    const int64_t batch = 3;
+    const std::string activation = activations[run % 3];
+    const std::string yaml = "{type: conv2d, filters: " + std::to_string(k.f) + ", kernel_size: [" + std::to_string(k.kh) + ", " +
+                             std::to_string(k.kw) + "], strides: [" + std::to_string(k.sh) + ", " + std::to_string(k.sw) +
+                             "], dilation_rate: [" + std::to_string(k.dh) + ", " + std::to_string(k.dw) + "], padding: " +
+                             (k.same ? "same" : "valid") + ", activation: " + activation + ", use_bias: " + (run % 2 ? "false" : "true") + "}";
+    ++run;
+    INFO(yaml);
+    auto op = make_op(yaml);
+    const std::vector<Shape> shapes{Shape{k.c, k.h, k.w}};
+    const Shape out = op->infer_shape(shapes);
+    op->prepare(shapes);
+    PassValues v;
+    auto random = [&](int64_t n) {
+      std::vector<float> x(static_cast<size_t>(n));
+      for (auto& e : x) e = static_cast<float>(rng.uniform(-1, 1));
+      return x;
+    };
+    v.inputs = {random(batch * shapes[0].numel())};
+    for (const auto& p : op->param_specs(shapes)) v.params.push_back(random(p.shape.numel()));
+    v.input_grads = {random(batch * shapes[0].numel())};  // backward adds to what is there
+    v.output_grad = random(batch * out.numel());
+
+    for (const bool bf16 : {false, true}) {
+      if (bf16 && !bfloat16) continue;
+      INFO((bf16 ? "mixed_bfloat16" : "float32"));
+      GemmOptions direct_options, reference_options;
+      direct_options.policy = GemmPolicy::kOneDnn;
+      direct_options.bfloat16 = bf16;
+      // The reference: the im2col path with the same roundings (mixed_bfloat16's emulation rounds
+      // each product's inputs to bfloat16, as oneDNN's kernels read them).
+      reference_options.bfloat16 = reference_options.emulate_bfloat16 = bf16;
+      const GemmPlan direct = conv_plan(*op, batch, direct_options), reference = conv_plan(*op, batch, reference_options);
+      REQUIRE(direct.convolutions().size() == 1);
+      REQUIRE(direct.convolutions()[0].direct);
+      CHECK_FALSE(reference.convolutions()[0].direct);
+      // Only the products the op runs: none left for a convolution that runs direct.
+      CHECK(direct.choices().empty());
+      CHECK(reference.choices().size() == 3);
+      GemmRunner on_direct(&direct), on_reference(&reference);
+      const PassResult want = run_pass(*op, shapes, batch, v, bf16 ? &on_reference : nullptr);
+      const PassResult got = run_pass(*op, shapes, batch, v, &on_direct);
+      const double tolerance = bf16 ? 1e-4 : 1e-5;
+      CHECK(worst_relative(got.output, want.output) < tolerance);
+      for (size_t i = 0; i < want.param_grads.size(); ++i) CHECK(worst_relative(got.param_grads[i], want.param_grads[i]) < tolerance);
+      CHECK(worst_relative(got.input_grads[0], want.input_grads[0]) < tolerance);
+      // The same bits every time.
+      const PassResult again = run_pass(*op, shapes, batch, v, &on_direct);
+      CHECK(again.output == got.output);
+      CHECK(again.param_grads == got.param_grads);
+      CHECK(again.input_grads == got.input_grads);
+      // The differences are the summation order's, not a lost rounding: mixed_bfloat16 direct is
+      // far from float32's im2col.
+      if (bf16) CHECK(worst_relative(got.output, run_pass(*op, shapes, batch, v, nullptr).output) > 1e-4);
+    }
+  }
+}
+
+TEST_CASE("conv2d takes its im2col path at a batch its direct convolution was not planned for, and without a runner",
+          "[ops][conv2d][gemm]") {
+  if (!onednn_available()) {
+    WARN("no oneDNN in this build: conv2d has only its im2col path");
+    return;
+  }
+  auto op = make_op("{type: conv2d, filters: 4, kernel_size: 3, padding: same, activation: relu}");
+  const std::vector<Shape> shapes{Shape{2, 6, 6}};
+  const Shape out = op->infer_shape(shapes);
+  op->prepare(shapes);
+  GemmOptions options;
+  options.policy = GemmPolicy::kOneDnn;
+  const GemmPlan plan = conv_plan(*op, 8, options);  // planned for batch 8
+  REQUIRE(plan.convolutions()[0].direct);
+  GemmRunner runner(&plan);
+  const int64_t batch = 5;  // a short last batch
+  Rng rng(3, 0);
+  PassValues v;
+  auto random = [&](int64_t n) {
+    std::vector<float> x(static_cast<size_t>(n));
+    for (auto& e : x) e = static_cast<float>(rng.uniform(-1, 1));
+    return x;
+  };
+  v.inputs = {random(batch * shapes[0].numel())};
+  v.params = {random(4 * 2 * 9), random(4)};
+  v.input_grads = {random(batch * shapes[0].numel())};
+  v.output_grad = random(batch * out.numel());
+  // Its products are not planned either (the plan dropped them): they run on OpenBLAS, the same
+  // bits as without a runner.
+  const PassResult short_batch = run_pass(*op, shapes, batch, v, &runner), no_runner = run_pass(*op, shapes, batch, v, nullptr);
+  CHECK(short_batch.output == no_runner.output);
+  CHECK(short_batch.param_grads == no_runner.param_grads);
+  CHECK(short_batch.input_grads == no_runner.input_grads);
+  // Asking the runner for a convolution it has no plan for is a bug in the op, said as such.
+  ConvShape unplanned = op->convolutions(batch)[0];
+  std::vector<float> x(static_cast<size_t>(batch * 72)), w(72), y(static_cast<size_t>(batch * 144));
+  CHECK_THROWS_WITH(runner.convolve_forward(unplanned, x.data(), w.data(), y.data()), Contains("is not planned to run direct"));
+}

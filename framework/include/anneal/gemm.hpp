@@ -23,6 +23,8 @@ namespace anneal {
 
 namespace detail {
 class OneDnnMatmul;
+class OneDnnConv;
+class OneDnnConvExecution;
 }
 
 // C[m,n] = op(A)[m,k] · op(B)[k,n] (+ C when accumulate), row-major, alpha 1. lda/ldb/ldc are
@@ -39,6 +41,22 @@ struct GemmShape {
   // strides follow when a matrix is not stored densely.
   std::string str() const;
   std::string key() const;  // every field, for caches
+};
+
+// A 2-D convolution as an op runs it: x [batch, channels, h, w] (NCHW, float32), kernel [filters,
+// channels, kh, kw], y [batch, filters, out_h, out_w]; padding before (top, left) and after
+// (bottom, right, negative where a `valid` window leaves the last rows out), dilation 1 for none.
+// No bias and no activation: the op adds them in its own pass.
+struct ConvShape {
+  int64_t batch = 0, channels = 0, h = 0, w = 0, filters = 0, kh = 0, kw = 0;
+  int64_t sh = 1, sw = 1, dh = 1, dw = 1;
+  int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  int64_t out_h = 0, out_w = 0;
+
+  bool operator==(const ConvShape&) const = default;
+  double flops() const;  // of one pass (forward, or either gradient)
+  // "64x32x14x14 * 64x3x3 s1x1 d1x1 p1,1,1,1"
+  std::string str() const;
 };
 
 // kOneDnnBf16 and kEmulatedBf16 are mixed_bfloat16's: A and B rounded to bfloat16, products
@@ -92,6 +110,16 @@ class FileGemmCache : public GemmCache {
   std::vector<std::pair<std::string, std::string>> entries_;
 };
 
+// A declared convolution and how it runs: oneDNN's direct convolution on the layouts it prefers
+// (the op's NCHW tensors reordered to and from them inside the runner), or, when `direct` is false,
+// the op's own im2col and products.
+struct ConvChoice {
+  ConvShape shape;
+  bool direct = false;
+  std::string source;          // "mixed_bfloat16", "policy onednn", "policy openblas", "oneDNN cannot: ..."
+  std::string implementation;  // oneDNN's forward kernel when direct
+};
+
 struct GemmOptions {
   GemmPolicy policy = GemmPolicy::kOpenBlas;
   std::shared_ptr<GemmCache> cache;  // auto only; null: measure every time
@@ -109,6 +137,10 @@ struct GemmOptions {
   // oneDNN (GemmPlan::passes_share_pool). Off, they run on the calling thread: the same numbers,
   // for checking that and measuring what it gains.
   bool parallel_passes = true;
+  // Whether declared convolutions run as oneDNN's direct convolutions where the plan uses oneDNN
+  // (mixed_bfloat16, or policy onednn or auto in float32). Off, conv2d runs im2col and products
+  // as everywhere else: for checking one against the other and measuring what it gains.
+  bool direct_convolutions = true;
 };
 
 // Whether this build has oneDNN, and its version ("oneDNN 2.6.3") or why not.
@@ -135,10 +167,16 @@ class GemmPlan {
 
   // Compile time: the distinct products the ops declared, then a choice for each.
   void add(const GemmShape& shape);
+  // A convolution, and the products the op runs in its place when it does not run direct (its
+  // im2col products): choose() plans those only for convolutions that stay on them.
+  void add(const ConvShape& shape, const std::vector<GemmShape>& im2col_products);
   // Throws InputError for policy onednn in a build without it.
   void choose(const GemmOptions& options);
 
   const std::vector<GemmChoice>& choices() const { return choices_; }
+  const std::vector<ConvChoice>& convolutions() const { return convolutions_; }
+  // Whether `shape` runs as a direct convolution (an op then calls GemmRunner::convolve).
+  bool direct(const ConvShape& shape) const;
   // How auto decided, for reports: the timed sequences ("all openblas 71.2 ms, ...") or "cache".
   const std::string& decision() const { return decision_; }
   // Index of the plan's entry for `shape`, or -1.
@@ -165,7 +203,13 @@ class GemmPlan {
   void decide_by_timing(const GemmOptions& options);
   void time_each_product(const std::vector<size_t>& candidates, const std::function<void(size_t, GemmBackend)>& product);
   void choose_bfloat16(const GemmOptions& options);
+  void choose_convolutions(const GemmOptions& options);
+  int find(const ConvShape& shape) const;
   std::vector<GemmChoice> choices_;
+  std::vector<GemmShape> declared_;                    // add(GemmShape), in order
+  std::vector<std::vector<GemmShape>> conv_products_;  // per convolution, its im2col products
+  std::vector<ConvChoice> convolutions_;
+  std::vector<std::unique_ptr<detail::OneDnnConv>> conv_primitives_;  // per convolution; null: not direct
   std::string decision_;
   bool bfloat16_ = false;
   bool reuse_conversions_ = true;
@@ -183,6 +227,13 @@ class GemmRunner {
   GemmRunner& operator=(GemmRunner&&) noexcept;
 
   void run(const GemmShape& shape, const float* a, const float* b, float* c);
+  // A planned direct convolution (GemmPlan::direct(shape) is true; throws otherwise).
+  // convolve_forward: y = x * kernel. convolve_backward: the kernel's gradient into dkernel
+  // (overwritten) and the input's added into dx (accumulated, as every input gradient is); either
+  // may be null when not wanted. dy is the gradient of y (NCHW, float32).
+  bool direct(const ConvShape& shape) const { return plan_ && plan_->direct(shape); }
+  void convolve_forward(const ConvShape& shape, const float* x, const float* kernel, float* y);
+  void convolve_backward(const ConvShape& shape, const float* x, const float* kernel, const float* dy, float* dkernel, float* dx);
   // Threads an op's elementwise passes may use from the calling thread: those its products run on
   // when the plan's passes share their pool, otherwise 1.
   int pass_threads() const;
@@ -227,6 +278,7 @@ class GemmRunner {
 
  private:
   struct State;
+  detail::OneDnnConvExecution& convolution(const ConvShape& shape);
   template <class T>
   const T* converted(const float* from, size_t n, std::vector<T>& scratch);
   const GemmPlan* plan_ = nullptr;

@@ -106,6 +106,12 @@ class Op {
   // them to anneal::gemm(): the planner picks a library for each (gemm.hpp). A product not
   // declared still runs, on OpenBLAS.
   virtual std::vector<GemmShape> gemms(int64_t /*max_batch*/) const { return {}; }
+  // The convolutions forward and backward will run at max_batch, for an op that can hand them to
+  // GemmRunner::convolve_forward / convolve_backward. The planner decides whether each runs as
+  // oneDNN's direct convolution (GemmPlan::direct); an op that declares convolutions declares in
+  // gemms() the products it runs otherwise, which are planned only then. Every other batch, and a
+  // run without a runner (the gradient checker), takes the op's own path.
+  virtual std::vector<ConvShape> convolutions(int64_t /*max_batch*/) const { return {}; }
   // Whether a declared product reads input `i` as it is, in place (dense's input; not conv2d's,
   // whose products read im2col columns). Tells producers that converting their output as they
   // write it will be used (OpContext::output_feeds_products); false is always safe.

@@ -67,6 +67,20 @@ std::vector<float> forward_values(const std::string& yaml, const std::vector<Sha
                                   const std::vector<std::vector<float>>& params = {}, bool training = false,
                                   std::vector<std::vector<float>>* state = nullptr);
 
+// One training forward and backward pass of an op on given values, through `runner` (an
+// executor's GEMM runner on a plan the caller chose; null: OpenBLAS, as the gradient checker runs
+// ops): for comparing an op's paths, such as a convolution run direct against its im2col path.
+// Input gradients start from `input_grads` (backward adds to them); the workspaces start as NaN.
+struct PassValues {
+  std::vector<std::vector<float>> inputs, params, input_grads;
+  std::vector<float> output_grad;
+};
+struct PassResult {
+  std::vector<float> output;
+  std::vector<std::vector<float>> param_grads, input_grads;
+};
+PassResult run_pass(Op& op, const std::vector<Shape>& shapes, int64_t batch, const PassValues& values, GemmRunner* runner);
+
 // Cases registered next to each op's tests; a project runs them all and checks that every
 // registered op has at least one.
 std::vector<GradientCase>& gradient_cases();

@@ -1,0 +1,57 @@
+#pragma once
+// oneDNN's direct convolution behind a small interface, beside gemm_onednn.hpp's matmul: gemm.cpp
+// plans and runs, and only the two *_onednn.cpp files include oneDNN. The op's tensors stay NCHW
+// float32; each execution reorders them to and from the layouts oneDNN's fastest kernels read
+// (channels in blocks of 16, bfloat16 inputs in mixed_bfloat16) in buffers of its own.
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "anneal/gemm.hpp"
+
+namespace anneal::detail {
+
+// The forward, backward-data and backward-weights primitives of one shape and the reorders around
+// them, created at compile time; immutable and safe to run from several threads at once (each
+// with its own OneDnnConvExecution).
+class OneDnnConv {
+ public:
+  // Null, with the reason in `why_not`, when oneDNN cannot run this shape, only has its reference
+  // kernel for it, or is not built in.
+  static std::unique_ptr<OneDnnConv> create(const ConvShape& shape, bool bfloat16, std::string& why_not);
+  ~OneDnnConv();
+  const std::string& implementation() const { return implementation_; }
+  size_t scratchpad_bytes() const { return scratchpad_bytes_; }
+  // The reordered copies one execution allocates.
+  size_t buffer_bytes() const { return buffer_bytes_; }
+
+ private:
+  friend class OneDnnConvExecution;
+  OneDnnConv() = default;
+  struct Handles;
+  std::unique_ptr<Handles> h_;
+  std::string implementation_;
+  size_t scratchpad_bytes_ = 0, buffer_bytes_ = 0;
+};
+
+// The mutable side: a stream, the reordered copies, and memory objects whose data handles are
+// pointed at each call's NCHW buffers (no allocation per call).
+class OneDnnConvExecution {
+ public:
+  explicit OneDnnConvExecution(const OneDnnConv& conv);
+  ~OneDnnConvExecution();
+  OneDnnConvExecution(const OneDnnConvExecution&) = delete;
+  OneDnnConvExecution& operator=(const OneDnnConvExecution&) = delete;
+  // `scratchpad` holds at least conv.scratchpad_bytes().
+  void forward(const float* x, const float* kernel, float* y, void* scratchpad);
+  // dkernel overwritten, dx added to; either may be null.
+  void backward(const float* x, const float* kernel, const float* dy, float* dkernel, float* dx, void* scratchpad);
+
+ private:
+  struct Handles;
+  const OneDnnConv& conv_;
+  std::unique_ptr<Handles> h_;
+};
+
+}  // namespace anneal::detail
