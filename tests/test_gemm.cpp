@@ -241,6 +241,45 @@ TEST_CASE("a product too small to time that OpenBLAS would thread follows the ot
   CHECK_THAT(plan_of(cache)->decision(), StartsWith("timed sequences"));
 }
 
+TEST_CASE("under auto, products OpenBLAS would thread follow direct convolutions onto oneDNN untimed, and those it runs on one thread stay",
+          "[gemm]") {
+  if (!onednn_available()) return;
+  const ConvShape conv{8, 4, 12, 12, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 12, 12};
+  const GemmShape threaded{false, false, 32, 10, 1024, 1024, 10, 10, false};  // 327 680 multiply-adds
+  const GemmShape tiny{false, false, 4, 4, 4, 4, 4, 4, false};
+  auto plan_of = [&](bool direct) {
+    auto plan = std::make_unique<GemmPlan>();
+    plan->add(conv, {GemmShape{false, false, 64, 4096, 64, 64, 4096, 4096, false}});  // large enough to time
+    plan->add(threaded);
+    plan->add(tiny);
+    GemmOptions options{GemmPolicy::kAuto, nullptr, 2};
+    options.direct_convolutions = direct;
+    plan->choose(options);
+    return plan;
+  };
+  const auto with = plan_of(true);
+  REQUIRE(with->convolutions()[0].direct);
+  CHECK_THAT(with->convolutions()[0].source, StartsWith("auto"));
+  CHECK_THAT(with->decision(), StartsWith("untimed: the products follow the direct convolutions"));
+  REQUIRE(with->choices().size() == 2);  // the convolution's im2col product is not planned
+  CHECK(with->choices()[0].backend == GemmBackend::kOneDnn);
+  CHECK(with->choices()[0].source == "with the direct convolutions");
+  CHECK(with->choices()[1].backend == GemmBackend::kOpenBlas);
+  CHECK(with->passes_share_pool());
+  // Without them, the im2col product is planned and auto times as before.
+  const auto without = plan_of(false);
+  CHECK_FALSE(without->convolutions()[0].direct);
+  CHECK(without->convolutions()[0].source == "direct convolutions off");
+  CHECK(without->choices().size() == 3);
+  CHECK_THAT(without->decision(), StartsWith("timed sequences"));
+  // Policy openblas runs every convolution on im2col.
+  GemmPlan blas;
+  blas.add(conv, {});
+  blas.choose({});
+  CHECK_FALSE(blas.convolutions()[0].direct);
+  CHECK(blas.convolutions()[0].source == "policy openblas");
+}
+
 TEST_CASE("the cache file keeps each plan's line, skips lines it cannot read and rewrites atomically", "[gemm]") {
   TempDir d;
   const std::string path = d.write("plans.tsv", "not a line of ours\ncpu\t2\tNN 1x1x1\tonednn:1:2|x\n");
@@ -292,6 +331,20 @@ TEST_CASE("training with every product on oneDNN reaches OpenBLAS's model, the s
   CHECK(counter.batches == 8);
   const int products_per_update = 8;  // the first layer's input gradient is not computed
   CHECK(counter.during <= counter.batches * products_per_update * 8);
+  // A direct convolution's calls, reorders included, go through the same C API with argument
+  // arrays: nothing of its own is allocated per call.
+  const std::string conv_path = d.write("c.yaml", kConv);
+  Experiment conv = build_experiment(load_model_spec(conv_path, load_with({"train.validation_split=0"})), true, build);
+  REQUIRE(conv.graph.gemm_plan().convolutions()[0].direct);
+  CountDuringBatches conv_counter;
+  Trainer conv_trainer(conv.graph, conv.weights, *conv.loss, conv.metrics, *conv.optimizer, {1, 32, true, 1});
+  conv_trainer.add_callback(&conv_counter);
+  conv_trainer.fit(*conv.train, nullptr);
+  CHECK(conv_counter.batches == 6);
+  // Per update: the convolution forward (3 reorders or kernels) and backward (up to 6), and the
+  // dense layer's three products.
+  INFO("allocations during " << conv_counter.batches << " updates: " << conv_counter.during);
+  CHECK(conv_counter.during <= conv_counter.batches * (9 + 3) * 8);
 }
 
 TEST_CASE("anneal check lists the products and their library, and --gemm takes only the three names", "[gemm][cli]") {

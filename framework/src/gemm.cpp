@@ -372,14 +372,21 @@ void GemmPlan::choose(const GemmOptions& options) {
     decision_ = "no oneDNN in this build";
     return;
   }
-  const bool timed = options.policy == GemmPolicy::kAuto;
+  // Under auto, products follow direct convolutions onto oneDNN untimed: OpenBLAS's threads spin
+  // for a while after each call, and with oneDNN's OpenMP threads running the convolutions between
+  // them the two pools fight for the cores: digits_cnn's update took 1.2-2.5x as long (six runs
+  // of seven) with its dense products timed and left on OpenBLAS. A product OpenBLAS runs on the
+  // calling thread alone stays there.
+  const bool auto_policy = options.policy == GemmPolicy::kAuto;
+  const bool follow = auto_policy && std::any_of(convolutions_.begin(), convolutions_.end(), [](const ConvChoice& c) { return c.direct; });
+  const bool timed = auto_policy && !follow;
   // oneDNN's primitive for every product it may run. Under auto, a product too small to time gets
   // one only if OpenBLAS would split it over its threads: it then follows the others (below).
   for (size_t i = 0; i < choices_.size(); ++i) {
     GemmChoice& c = choices_[i];
     const bool untimed = timed && too_small_to_time(c.shape);
-    if (untimed) {
-      c.source = "below threshold";
+    if (untimed || follow) {
+      c.source = follow ? "one thread, beside the direct convolutions" : "below threshold";
       if (macs(c.shape) <= kOpenBlasOneThreadMacs) continue;
     }
     std::string why_not;
@@ -390,14 +397,15 @@ void GemmPlan::choose(const GemmOptions& options) {
     }
     c.implementation = primitives_[i]->implementation();
     if (untimed) continue;
-    c.source = "policy onednn";
+    c.source = follow ? "with the direct convolutions" : "policy onednn";
     c.backend = GemmBackend::kOneDnn;
   }
   if (timed) decide_by_timing(options);
   // Primitives of products left on OpenBLAS are not kept.
   for (size_t i = 0; i < choices_.size(); ++i)
     if (choices_[i].backend == GemmBackend::kOpenBlas) primitives_[i].reset();
-  if (!timed) decision_ = "policy onednn";
+  if (follow) decision_ = "untimed: the products follow the direct convolutions onto oneDNN's threads";
+  else if (!timed) decision_ = "policy onednn";
 }
 
 // mixed_bfloat16: oneDNN's bfloat16 matmul for every product, each checked once against the
