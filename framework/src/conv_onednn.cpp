@@ -28,8 +28,24 @@ using dt = memory::data_type;
 struct Operand {
   memory::desc plain, inner;
   dnnl::reorder reorder;  // plain -> inner for what a primitive reads, inner -> plain for what it writes
+  bool copied = false;    // the primitive works on a copy, at `offset` in the execution's buffer
+  size_t offset = 0;
   bool reordered() const { return plain != inner; }
 };
+
+// Places each copy in one buffer, 64-byte aligned, and returns its size. Nothing in a copy
+// outlives the call that writes it (backward reorders x again rather than keep forward's), so
+// every convolution of a runner can use the same buffer.
+size_t lay_out_copies(std::initializer_list<std::pair<Operand*, bool>> copies) {
+  size_t end = 0;
+  for (auto [o, needed] : copies) {
+    o->copied = needed;
+    if (!needed) continue;
+    o->offset = end;
+    end += (o->inner.get_size() + 63) / 64 * 64;
+  }
+  return end;
+}
 
 dnnl::primitive_attr user_scratchpad() {
   dnnl::primitive_attr attr;
@@ -68,6 +84,8 @@ struct OneDnnConv::Handles {
   Operand fwd_x, fwd_kernel, fwd_y, bw_x, bw_dy, bw_dkernel, bd_dy, bd_kernel, bd_dx;
   bool bd_dy_shared = false;  // backward data reads backward weights' reordered dy
 };
+
+
 
 std::unique_ptr<OneDnnConv> OneDnnConv::create(const ConvShape& s, bool bfloat16, std::string& why_not) {
   std::unique_ptr<OneDnnConv> out(new OneDnnConv);
@@ -112,9 +130,12 @@ std::unique_ptr<OneDnnConv> OneDnnConv::create(const ConvShape& s, bool bfloat16
     h->backward_weights = dnnl::convolution_backward_weights(bw);
     out->implementation_ = fwd.impl_info_str();
     out->scratchpad_bytes_ = scratch;
-    for (const Operand* o : {&h->fwd_x, &h->fwd_kernel, &h->fwd_y, &h->bw_x, &h->bw_dy, &h->bw_dkernel, &h->bd_kernel, &h->bd_dx})
-      if (o->reordered() || o == &h->bd_dx) out->buffer_bytes_ += o->inner.get_size();
-    if (!h->bd_dy_shared && h->bd_dy.reordered()) out->buffer_bytes_ += h->bd_dy.inner.get_size();
+    // The primitive's copy of the input gradient is written whole, then added into the op's.
+    out->buffer_bytes_ = lay_out_copies({{&h->fwd_x, h->fwd_x.reordered()}, {&h->fwd_kernel, h->fwd_kernel.reordered()},
+                                         {&h->fwd_y, h->fwd_y.reordered()}, {&h->bw_x, h->bw_x.reordered()},
+                                         {&h->bw_dy, h->bw_dy.reordered()}, {&h->bw_dkernel, h->bw_dkernel.reordered()},
+                                         {&h->bd_dy, !h->bd_dy_shared && h->bd_dy.reordered()},
+                                         {&h->bd_kernel, h->bd_kernel.reordered()}, {&h->bd_dx, true}});
   } catch (const dnnl::error& e) {
     why_not = e.status == dnnl_unimplemented ? "unimplemented for this shape" : e.what();
     return nullptr;
@@ -136,8 +157,8 @@ void check(dnnl_status_t status, const char* what) {
 struct Bound {
   memory plain, inner;
   Bound() = default;
-  Bound(const Operand& o, const dnnl::engine& eng, bool own_inner = true)
-      : plain(o.plain, eng, DNNL_MEMORY_NONE), inner(own_inner && (o.reordered()) ? memory(o.inner, eng) : memory()) {}
+  Bound(const Operand& o, const dnnl::engine& eng, std::byte* buffer)
+      : plain(o.plain, eng, DNNL_MEMORY_NONE), inner(o.copied ? memory(o.inner, eng, buffer + o.offset) : memory()) {}
   // The memory the primitive uses: its copy, or the op's buffer.
   dnnl_memory_t used() const { return inner ? inner.get() : plain.get(); }
 };
@@ -166,21 +187,15 @@ struct OneDnnConvExecution::Handles {
   }
 };
 
-OneDnnConvExecution::OneDnnConvExecution(const OneDnnConv& conv) : conv_(conv), h_(std::make_unique<Handles>()) {
+OneDnnConvExecution::OneDnnConvExecution(const OneDnnConv& conv, std::byte* buffer) : conv_(conv), h_(std::make_unique<Handles>()) {
   const auto& c = *conv.h_;
   h_->stream = dnnl::stream(c.eng);
   h_->scratchpad = memory(memory::desc({static_cast<memory::dim>(std::max<size_t>(conv.scratchpad_bytes(), 1))}, dt::u8, tag::x),
                           c.eng, DNNL_MEMORY_NONE);
-  h_->fwd_x = Bound(c.fwd_x, c.eng);
-  h_->fwd_kernel = Bound(c.fwd_kernel, c.eng);
-  h_->fwd_y = Bound(c.fwd_y, c.eng);
-  h_->bw_x = Bound(c.bw_x, c.eng);
-  h_->bw_dy = Bound(c.bw_dy, c.eng);
-  h_->bw_dkernel = Bound(c.bw_dkernel, c.eng);
-  h_->bd_dy = Bound(c.bd_dy, c.eng, !c.bd_dy_shared);
-  h_->bd_kernel = Bound(c.bd_kernel, c.eng);
-  h_->bd_dx = Bound(c.bd_dx, c.eng);
-  if (!h_->bd_dx.inner) h_->bd_dx.inner = memory(c.bd_dx.inner, c.eng);  // written whole, then added
+  for (auto [operand, bound] : {std::pair{&c.fwd_x, &h_->fwd_x}, {&c.fwd_kernel, &h_->fwd_kernel}, {&c.fwd_y, &h_->fwd_y},
+                                 {&c.bw_x, &h_->bw_x}, {&c.bw_dy, &h_->bw_dy}, {&c.bw_dkernel, &h_->bw_dkernel},
+                                 {&c.bd_dy, &h_->bd_dy}, {&c.bd_kernel, &h_->bd_kernel}, {&c.bd_dx, &h_->bd_dx}})
+    *bound = Bound(*operand, c.eng, buffer);
 }
 
 OneDnnConvExecution::~OneDnnConvExecution() = default;
@@ -241,7 +256,7 @@ std::unique_ptr<OneDnnConv> OneDnnConv::create(const ConvShape&, bool, std::stri
   return nullptr;
 }
 OneDnnConv::~OneDnnConv() = default;
-OneDnnConvExecution::OneDnnConvExecution(const OneDnnConv& conv) : conv_(conv) {}
+OneDnnConvExecution::OneDnnConvExecution(const OneDnnConv& conv, std::byte*) : conv_(conv) {}
 OneDnnConvExecution::~OneDnnConvExecution() = default;
 void OneDnnConvExecution::forward(const float*, const float*, float*, void*) { throw RuntimeFailure("oneDNN is not built in"); }
 void OneDnnConvExecution::backward(const float*, const float*, const float*, float*, float*, void*) {

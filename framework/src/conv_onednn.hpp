@@ -5,6 +5,7 @@
 // (channels in blocks of 16, bfloat16 inputs in mixed_bfloat16) in buffers of its own.
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -23,7 +24,8 @@ class OneDnnConv {
   ~OneDnnConv();
   const std::string& implementation() const { return implementation_; }
   size_t scratchpad_bytes() const { return scratchpad_bytes_; }
-  // The reordered copies one execution allocates.
+  // The reordered copies an execution keeps in the buffer it is given (64-byte aligned). Each call
+  // writes them before reading them, so executions that never run at once may share one buffer.
   size_t buffer_bytes() const { return buffer_bytes_; }
 
  private:
@@ -35,11 +37,12 @@ class OneDnnConv {
   size_t scratchpad_bytes_ = 0, buffer_bytes_ = 0;
 };
 
-// The mutable side: a stream, the reordered copies, and memory objects whose data handles are
-// pointed at each call's NCHW buffers (no allocation per call).
+// The mutable side: a stream and memory objects for the reordered copies (in a buffer the caller
+// owns) and for each call's NCHW buffers, whose data handles are pointed at them per call (no
+// allocation per call).
 class OneDnnConvExecution {
  public:
-  explicit OneDnnConvExecution(const OneDnnConv& conv);
+  OneDnnConvExecution(const OneDnnConv& conv, std::byte* buffer);
   ~OneDnnConvExecution();
   OneDnnConvExecution(const OneDnnConvExecution&) = delete;
   OneDnnConvExecution& operator=(const OneDnnConvExecution&) = delete;

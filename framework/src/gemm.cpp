@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <sstream>
 #include <thread>
 #include <type_traits>
@@ -571,7 +572,7 @@ void GemmPlan::decide_by_timing(const GemmOptions& options) {
 // memory the plan reports.
 struct GemmPlan::RunnerSizes {
   size_t scratchpad = 1, a = 0, b = 0;  // bytes; the largest declared operands, in elements
-  size_t convolution_buffers = 0;       // bytes: the direct convolutions' reordered copies
+  size_t convolution_buffer = 0;        // bytes: the direct convolutions' reordered copies, one buffer for all
   bool primitives = false;              // some product runs on oneDNN
   bool native_bfloat16 = false;         // some product runs on oneDNN in bfloat16
 };
@@ -582,7 +583,7 @@ GemmPlan::RunnerSizes GemmPlan::runner_sizes() const {
     if (conv) {
       sizes.primitives = true;
       sizes.scratchpad = std::max(sizes.scratchpad, conv->scratchpad_bytes());
-      sizes.convolution_buffers += conv->buffer_bytes();
+      sizes.convolution_buffer = std::max(sizes.convolution_buffer, conv->buffer_bytes() + 64);  // + alignment
     }
   for (size_t i = 0; i < choices_.size(); ++i) {
     if (i < primitives_.size() && primitives_[i]) {
@@ -606,7 +607,7 @@ bool GemmPlan::passes_share_pool() const {
 int64_t GemmPlan::runner_bytes(int64_t kept_floats) const {
   const RunnerSizes s = runner_sizes();
   if (!s.primitives && !bfloat16_) return 0;
-  size_t bytes = s.scratchpad + s.convolution_buffers;
+  size_t bytes = s.scratchpad + s.convolution_buffer;
   if (bfloat16_) {
     bytes += (s.a + s.b) * sizeof(float);  // rounded operands of undeclared (emulated) products
     if (s.primitives) bytes += (s.a + s.b) * sizeof(uint16_t);
@@ -645,6 +646,7 @@ struct ConvertedShadow {
 struct GemmRunner::State {
   std::vector<std::unique_ptr<detail::OneDnnExecution>> executions;  // per plan entry; null: not on oneDNN
   std::vector<std::unique_ptr<detail::OneDnnConvExecution>> convolutions;  // per convolution; null: not direct
+  std::vector<std::byte> convolution_buffer;  // their reordered copies: one call at a time, so shared
   std::vector<std::byte> scratchpad;                                   // the largest any entry needs
   // mixed_bfloat16: A and B converted to bfloat16 (oneDNN) or rounded in float (emulation), in
   // buffers sized for the largest declared product.
@@ -787,8 +789,12 @@ GemmRunner::GemmRunner(const GemmPlan* plan) : plan_(plan), passes_share_pool_(p
   state_ = std::make_unique<State>();
   for (const auto& p : plan->primitives_)
     state_->executions.push_back(p ? std::make_unique<detail::OneDnnExecution>(*p) : nullptr);
+  state_->convolution_buffer.resize(sizes.convolution_buffer);
+  void* aligned = state_->convolution_buffer.data();
+  size_t space = state_->convolution_buffer.size();
+  if (!state_->convolution_buffer.empty()) std::align(64, space - 64, aligned, space);
   for (const auto& p : plan->conv_primitives_)
-    state_->convolutions.push_back(p ? std::make_unique<detail::OneDnnConvExecution>(*p) : nullptr);
+    state_->convolutions.push_back(p ? std::make_unique<detail::OneDnnConvExecution>(*p, static_cast<std::byte*>(aligned)) : nullptr);
   state_->scratchpad.resize(sizes.scratchpad);
   if (!plan->bfloat16()) return;
   state_->native = sizes.native_bfloat16;
