@@ -1,4 +1,4 @@
-// The only file that includes oneDNN. Uses its C API: dnnl_primitive_execute takes an array of
+// With conv_onednn.cpp, the only files that include oneDNN. Uses its C API: dnnl_primitive_execute takes an array of
 // arguments, where the C++ API builds an unordered_map on every call.
 #include "gemm_onednn.hpp"
 

@@ -1,6 +1,7 @@
 #pragma once
 // oneDNN's matmul behind a small interface, so that gemm.cpp holds the planning and only
-// gemm_onednn.cpp includes oneDNN. In a build without oneDNN, create() says so and nothing runs.
+// gemm_onednn.cpp (and conv_onednn.cpp, for convolutions) include oneDNN. In a build without
+// oneDNN, create() says so and nothing runs.
 
 #include <cstddef>
 #include <memory>

@@ -5,7 +5,9 @@
 // shape, as FFTW plans a transform, and remembers the choice in a cache so later runs (and so
 // their results) do not depend on how busy the machine was the first time. OpenBLAS is the
 // baseline and the fallback: a product no plan names (a short last batch, a rank's slice) and
-// every product in a build without oneDNN runs on it.
+// every product in a build without oneDNN runs on it. Convolutions an op declares (Op::
+// convolutions) are planned here too: where the plan uses oneDNN they run as its direct
+// convolutions, otherwise as the op's own products.
 //
 // The plan (GemmPlan) is part of the immutable CompiledGraph; each Executor owns a GemmRunner,
 // the mutable part (oneDNN's memory handles, stream and scratchpad), so executors on several
