@@ -92,72 +92,44 @@ class Conv2dOp : public Op {
   }
 
   void forward(const OpContext& ctx) const override {
-    if (ctx.gemm && ctx.gemm->direct(conv_shape(ctx.batch))) return forward_direct(ctx);
-    const int64_t p = win_.out_size(), n = ctx.batch * p;
+    const int64_t n = ctx.batch * win_.out_size();
+    float* pre = keeps_preactivation() ? ctx.saved.data() + k_ * n : ctx.output.data;
+    if (ctx.gemm && ctx.gemm->direct(conv_shape(ctx.batch))) {
+      // Z straight into [B, F, P]; bias and activation in place.
+      ctx.gemm->convolve_forward(conv_shape(ctx.batch), ctx.inputs[0].data, ctx.params[0].data, pre);
+      return add_bias_and_activate(ctx, pre, false, pre);
+    }
     float* col = ctx.saved.data();
     float* z = ctx.scratch.data();
     im2col(ctx.inputs[0].data, ctx.batch, col, ctx.gemm, ctx.threads);
     // Z[F, N] = W[F, K] · col[K, N]
     gemm(ctx.gemm, forward_gemm(n), ctx.params[0].data, col, z);
-    const float* bias = use_bias_ ? ctx.params[1].data : nullptr;
-    float* pre = keeps_preactivation() ? col + k_ * n : ctx.output.data;
-    // Scatter each (sample, filter) block to [B, F, P] with its bias, and activate it while it
-    // is still in cache; the samples split over the pass's threads.
-    parallel_for(ctx.threads, ctx.batch, [&](int64_t first, int64_t last) {
-      for (int64_t b = first; b < last; ++b)
-        for (int64_t f = 0; f < filters_; ++f) {
-          const float* from = z + f * n + b * p;
-          const int64_t block = (b * filters_ + f) * p;
-          float* to = pre + block;
-          const float add = bias ? bias[f] : 0.0f;
-          for (int64_t i = 0; i < p; ++i) to[i] = from[i] + add;
-          if (!activation_->is_identity()) activation_->activate(to, ctx.output.data + block, win_.out_h, win_.out_w);
-        }
-    });
+    add_bias_and_activate(ctx, z, true, pre);
   }
 
   void backward(const OpContext& ctx) const override {
-    if (ctx.gemm && ctx.gemm->direct(conv_shape(ctx.batch))) return backward_direct(ctx);
-    const int64_t p = win_.out_size(), n = ctx.batch * p;
-    const float* col = ctx.saved.data();
+    const int64_t n = ctx.batch * win_.out_size();
     float* dz = ctx.scratch.data();
+    float* dkernel = ctx.param_grads[0].empty() ? nullptr : ctx.param_grads[0].data;
+    float* dx = ctx.input_grads[0].empty() ? nullptr : ctx.input_grads[0].data;
+    if (ctx.gemm && ctx.gemm->direct(conv_shape(ctx.batch))) {
+      // dZ in [B, F, P] order; both gradients from the runner.
+      activation_gradient(ctx, dz, false, false);
+      return ctx.gemm->convolve_backward(conv_shape(ctx.batch), ctx.inputs[0].data, ctx.params[0].data, dz, dkernel, dx);
+    }
+    const float* col = ctx.saved.data();
     float* dcol = dz + filters_ * n;
-    // dZ in [F, N] order, through the activation's derivative. Both products read it: in
-    // mixed_bfloat16 each block is converted once, while it is in cache, and held for them. The
-    // bias gradient adds each block up there too, rather than a BLAS call reading dZ again (in
-    // mixed_bfloat16 the only OpenBLAS call of a pass, whose threads then spin on the cores
-    // oneDNN's products need).
-    const bool products = !ctx.param_grads[0].empty() || !ctx.input_grads[0].empty();
-    const bool convert = products && ctx.gemm &&
+    // dZ in [F, N] order. Both products read it: in mixed_bfloat16 each block is converted once,
+    // while it is in cache, and held for them.
+    const bool convert = (dkernel || dx) && ctx.gemm &&
                          ctx.gemm->begin_converted(dz, static_cast<size_t>(filters_ * n), GemmRunner::ConvertedFor::kThisOp);
-    float* db = use_bias_ && !ctx.param_grads[1].empty() ? ctx.param_grads[1].data : nullptr;
-    // The filters split over the pass's threads: each row of dZ, and each filter's bias sum (in
-    // sample order, whatever the split), is one thread's.
-    parallel_for(ctx.threads, filters_, [&](int64_t first, int64_t last) {
-      for (int64_t f = first; f < last; ++f) {
-        if (db) db[f] = 0.0f;
-        for (int64_t b = 0; b < ctx.batch; ++b) {
-          const int64_t block = (b * filters_ + f) * p;
-          float* to = dz + f * n + b * p;
-          const float* dy = ctx.output_grad.data + block;
-          if (activation_->is_identity()) {
-            std::copy(dy, dy + p, to);
-          } else {
-            const float* x = keeps_preactivation() ? col + k_ * n + block : nullptr;
-            activation_->activate_backward(x, ctx.output.data + block, dy, to, win_.out_h, win_.out_w, false);
-          }
-          if (convert) ctx.gemm->convert_block(to, static_cast<size_t>(p));
-          if (db) db[f] += block_sum(to, p);
-        }
-      }
-    });
+    activation_gradient(ctx, dz, true, convert);
     // dW[F, K] = dZ[F, N] · col[K, N]ᵀ
-    if (!ctx.param_grads[0].empty())
-      gemm(ctx.gemm, kernel_gradient_gemm(n), dz, col, ctx.param_grads[0].data);
-    if (!ctx.input_grads[0].empty()) {
+    if (dkernel) gemm(ctx.gemm, kernel_gradient_gemm(n), dz, col, dkernel);
+    if (dx) {
       // dcol[K, N] = W[F, K]ᵀ · dZ[F, N]
       gemm(ctx.gemm, column_gradient_gemm(n), ctx.params[0].data, dz, dcol);
-      col2im(dcol, ctx.batch, ctx.input_grads[0].data, ctx.threads);
+      col2im(dcol, ctx.batch, dx, ctx.threads);
     }
   }
 
@@ -174,51 +146,54 @@ class Conv2dOp : public Op {
     return s;
   }
 
-  // Z straight into [B, F, P] (the saved pre-activation, or the output), then the bias and the
-  // activation block by block, in place.
-  void forward_direct(const OpContext& ctx) const {
+  // pre[b, f, :] = z's (sample, filter) block + bias[f], activated into the output while it is
+  // still in cache; z is [F, N] (the product's order: this is the scatter) or pre itself. The
+  // samples split over the pass's threads.
+  void add_bias_and_activate(const OpContext& ctx, const float* z, bool filter_major, float* pre) const {
     const int64_t p = win_.out_size(), n = ctx.batch * p;
-    float* pre = keeps_preactivation() ? ctx.saved.data() + k_ * n : ctx.output.data;
-    ctx.gemm->convolve_forward(conv_shape(ctx.batch), ctx.inputs[0].data, ctx.params[0].data, pre);
     const float* bias = use_bias_ ? ctx.params[1].data : nullptr;
     parallel_for(ctx.threads, ctx.batch, [&](int64_t first, int64_t last) {
       for (int64_t b = first; b < last; ++b)
         for (int64_t f = 0; f < filters_; ++f) {
           const int64_t block = (b * filters_ + f) * p;
-          float* z = pre + block;
-          if (bias)
-            for (int64_t i = 0; i < p; ++i) z[i] += bias[f];
-          if (!activation_->is_identity()) activation_->activate(z, ctx.output.data + block, win_.out_h, win_.out_w);
+          const float* from = filter_major ? z + f * n + b * p : z + block;
+          float* to = pre + block;
+          const float add = bias ? bias[f] : 0.0f;
+          for (int64_t i = 0; i < p; ++i) to[i] = from[i] + add;
+          if (!activation_->is_identity()) activation_->activate(to, ctx.output.data + block, win_.out_h, win_.out_w);
         }
     });
   }
 
-  // dZ in [B, F, P] order in the scratch, the bias gradient added up per filter as it is written,
-  // then both gradients from the runner.
-  void backward_direct(const OpContext& ctx) const {
+  // dZ = dy through the activation's derivative, per (sample, filter) block, into dz as [F, N]
+  // (the products' order: this is the gather) or [B, F, P]; each block converted as it is written
+  // when `convert`. The bias gradient adds each block up here too, rather than a BLAS call reading
+  // dZ again (in mixed_bfloat16 the only OpenBLAS call of a pass, whose threads then spin on the
+  // cores oneDNN needs). The filters split over the pass's threads: each filter's blocks, and its
+  // bias sum (in sample order, whatever the split), are one thread's.
+  void activation_gradient(const OpContext& ctx, float* dz, bool filter_major, bool convert) const {
     const int64_t p = win_.out_size(), n = ctx.batch * p;
-    float* dz = ctx.scratch.data();
     float* db = use_bias_ && !ctx.param_grads[1].empty() ? ctx.param_grads[1].data : nullptr;
     parallel_for(ctx.threads, filters_, [&](int64_t first, int64_t last) {
       for (int64_t f = first; f < last; ++f) {
         if (db) db[f] = 0.0f;
         for (int64_t b = 0; b < ctx.batch; ++b) {
           const int64_t block = (b * filters_ + f) * p;
+          float* to = filter_major ? dz + f * n + b * p : dz + block;
           const float* dy = ctx.output_grad.data + block;
           if (activation_->is_identity()) {
-            std::copy(dy, dy + p, dz + block);
+            std::copy(dy, dy + p, to);
           } else {
             const float* x = keeps_preactivation() ? ctx.saved.data() + k_ * n + block : nullptr;
-            activation_->activate_backward(x, ctx.output.data + block, dy, dz + block, win_.out_h, win_.out_w, false);
+            activation_->activate_backward(x, ctx.output.data + block, dy, to, win_.out_h, win_.out_w, false);
           }
-          if (db) db[f] += block_sum(dz + block, p);
+          if (convert) ctx.gemm->convert_block(to, static_cast<size_t>(p));
+          if (db) db[f] += block_sum(to, p);
         }
       }
     });
-    ctx.gemm->convolve_backward(conv_shape(ctx.batch), ctx.inputs[0].data, ctx.params[0].data, dz,
-                                ctx.param_grads[0].empty() ? nullptr : ctx.param_grads[0].data,
-                                ctx.input_grads[0].empty() ? nullptr : ctx.input_grads[0].data);
   }
+
   // Sixteen running sums the compiler keeps in one vector register, then their total: as fast as
   // memory, and each sum takes p/16 terms rather than p.
   static float block_sum(const float* x, int64_t p) {

@@ -141,6 +141,13 @@ double worst_relative(const std::vector<float>& got, const std::vector<float>& e
   return worst;
 }
 
+// n values drawn uniformly from [-1, 1).
+std::vector<float> random_values(Rng& rng, int64_t n) {
+  std::vector<float> x(static_cast<size_t>(n));
+  for (auto& e : x) e = static_cast<float>(rng.uniform(-1, 1));
+  return x;
+}
+
 // A plan holding the op's convolution at `batch`, as the compiler declares it, chosen with `options`.
 GemmPlan conv_plan(const Op& op, int64_t batch, const GemmOptions& options) {
   GemmPlan plan;
@@ -179,15 +186,10 @@ TEST_CASE("conv2d run direct on oneDNN gives its im2col path's values in every g
     const Shape out = op->infer_shape(shapes);
     op->prepare(shapes);
     PassValues v;
-    auto random = [&](int64_t n) {
-      std::vector<float> x(static_cast<size_t>(n));
-      for (auto& e : x) e = static_cast<float>(rng.uniform(-1, 1));
-      return x;
-    };
-    v.inputs = {random(batch * shapes[0].numel())};
-    for (const auto& p : op->param_specs(shapes)) v.params.push_back(random(p.shape.numel()));
-    v.input_grads = {random(batch * shapes[0].numel())};  // backward adds to what is there
-    v.output_grad = random(batch * out.numel());
+    v.inputs = {random_values(rng, batch * shapes[0].numel())};
+    for (const auto& p : op->param_specs(shapes)) v.params.push_back(random_values(rng, p.shape.numel()));
+    v.input_grads = {random_values(rng, batch * shapes[0].numel())};  // backward adds to what is there
+    v.output_grad = random_values(rng, batch * out.numel());
 
     for (const bool bf16 : {false, true}) {
       if (bf16 && !bfloat16) continue;
@@ -242,15 +244,10 @@ TEST_CASE("conv2d takes its im2col path at a batch its direct convolution was no
   const int64_t batch = 5;  // a short last batch
   Rng rng(3, 0);
   PassValues v;
-  auto random = [&](int64_t n) {
-    std::vector<float> x(static_cast<size_t>(n));
-    for (auto& e : x) e = static_cast<float>(rng.uniform(-1, 1));
-    return x;
-  };
-  v.inputs = {random(batch * shapes[0].numel())};
-  v.params = {random(4 * 2 * 9), random(4)};
-  v.input_grads = {random(batch * shapes[0].numel())};
-  v.output_grad = random(batch * out.numel());
+  v.inputs = {random_values(rng, batch * shapes[0].numel())};
+  v.params = {random_values(rng, 4 * 2 * 9), random_values(rng, 4)};
+  v.input_grads = {random_values(rng, batch * shapes[0].numel())};
+  v.output_grad = random_values(rng, batch * out.numel());
   // Its products are not planned either (the plan dropped them): they run on OpenBLAS, the same
   // bits as without a runner.
   const PassResult short_batch = run_pass(*op, shapes, batch, v, &runner), no_runner = run_pass(*op, shapes, batch, v, nullptr);
