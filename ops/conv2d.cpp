@@ -94,9 +94,9 @@ class Conv2dOp : public Op {
   void forward(const OpContext& ctx) const override {
     const int64_t n = ctx.batch * win_.out_size();
     float* pre = keeps_preactivation() ? ctx.saved.data() + k_ * n : ctx.output.data;
-    if (ctx.gemm && ctx.gemm->direct(conv_shape(ctx.batch))) {
+    if (const ConvShape shape = conv_shape(ctx.batch); ctx.gemm && ctx.gemm->direct(shape)) {
       // Z straight into [B, F, P]; bias and activation in place.
-      ctx.gemm->convolve_forward(conv_shape(ctx.batch), ctx.inputs[0].data, ctx.params[0].data, pre);
+      ctx.gemm->convolve_forward(shape, ctx.inputs[0].data, ctx.params[0].data, pre);
       return add_bias_and_activate(ctx, pre, false, pre);
     }
     float* col = ctx.saved.data();
@@ -112,10 +112,10 @@ class Conv2dOp : public Op {
     float* dz = ctx.scratch.data();
     float* dkernel = ctx.param_grads[0].empty() ? nullptr : ctx.param_grads[0].data;
     float* dx = ctx.input_grads[0].empty() ? nullptr : ctx.input_grads[0].data;
-    if (ctx.gemm && ctx.gemm->direct(conv_shape(ctx.batch))) {
+    if (const ConvShape shape = conv_shape(ctx.batch); ctx.gemm && ctx.gemm->direct(shape)) {
       // dZ in [B, F, P] order; both gradients from the runner.
       activation_gradient(ctx, dz, false, false);
-      return ctx.gemm->convolve_backward(conv_shape(ctx.batch), ctx.inputs[0].data, ctx.params[0].data, dz, dkernel, dx);
+      return ctx.gemm->convolve_backward(shape, ctx.inputs[0].data, ctx.params[0].data, dz, dkernel, dx);
     }
     const float* col = ctx.saved.data();
     float* dcol = dz + filters_ * n;

@@ -2,6 +2,7 @@
 // compile time); run through the C API's dnnl_primitive_execute with an argument array, where the
 // C++ API would build an unordered_map on every call.
 #include "conv_onednn.hpp"
+#include "gemm_onednn.hpp"
 
 #include "anneal/errors.hpp"
 
@@ -148,10 +149,6 @@ OneDnnConv::~OneDnnConv() = default;
 
 namespace {
 
-void check(dnnl_status_t status, const char* what) {
-  if (status != dnnl_success) throw RuntimeFailure(std::string("oneDNN: ") + what + " failed (status " + std::to_string(status) + ")");
-}
-
 // An operand's memory objects for one execution: the op's buffer (its handle set per call) and,
 // when reordered, the primitive's copy (allocated here, once).
 struct Bound {
@@ -172,10 +169,10 @@ struct OneDnnConvExecution::Handles {
 
   void set(const memory& m, const void* data) {
     // oneDNN reads inputs only; its handles are not const-qualified.
-    check(dnnl_memory_set_data_handle_v2(m.get(), const_cast<void*>(data), stream.get()), "setting a buffer");
+    onednn_check(dnnl_memory_set_data_handle_v2(m.get(), const_cast<void*>(data), stream.get()), "setting a buffer");
   }
   void run(const dnnl::primitive& p, std::initializer_list<dnnl_exec_arg_t> args) {
-    check(dnnl_primitive_execute(p.get(), stream.get(), static_cast<int>(args.size()), args.begin()), "a convolution step");
+    onednn_check(dnnl_primitive_execute(p.get(), stream.get(), static_cast<int>(args.size()), args.begin()), "a convolution step");
   }
   // Into the primitive's layout (a no-op where it reads the op's buffer as it is).
   void in(const Operand& o, Bound& b, const void* data) {
@@ -210,7 +207,7 @@ void OneDnnConvExecution::forward(const float* x, const float* kernel, float* y,
   h.run(c.forward, {{DNNL_ARG_SRC, h.fwd_x.used()}, {DNNL_ARG_WEIGHTS, h.fwd_kernel.used()}, {DNNL_ARG_DST, h.fwd_y.used()},
                     {DNNL_ARG_SCRATCHPAD, h.scratchpad.get()}});
   h.out(c.fwd_y, h.fwd_y);
-  check(dnnl_stream_wait(h.stream.get()), "waiting for a convolution");
+  onednn_check(dnnl_stream_wait(h.stream.get()), "waiting for a convolution");
 }
 
 void OneDnnConvExecution::backward(const float* x, const float* kernel, const float* dy, float* dkernel, float* dx, void* scratchpad) {
@@ -227,23 +224,18 @@ void OneDnnConvExecution::backward(const float* x, const float* kernel, const fl
     h.out(c.bw_dkernel, h.bw_dkernel);
   }
   if (dx) {
-    dnnl_memory_t dy_used;
-    if (c.bd_dy_shared && weights) {
-      dy_used = h.bw_dy.used();  // reordered above, for the kernel's gradient
-    } else if (c.bd_dy_shared) {
-      h.in(c.bw_dy, h.bw_dy, dy);
-      dy_used = h.bw_dy.used();
-    } else {
-      h.in(c.bd_dy, h.bd_dy, dy);
-      dy_used = h.bd_dy.used();
-    }
+    // Where both read dy in one layout, backward weights' copy serves (reordered above if it ran).
+    const Operand& dy_operand = c.bd_dy_shared ? c.bw_dy : c.bd_dy;
+    Bound& dy_bound = c.bd_dy_shared ? h.bw_dy : h.bd_dy;
+    if (!(c.bd_dy_shared && weights)) h.in(dy_operand, dy_bound, dy);
+    const dnnl_memory_t dy_used = dy_bound.used();
     h.in(c.bd_kernel, h.bd_kernel, kernel);
     h.set(h.bd_dx.plain, dx);
     h.run(c.backward_data, {{DNNL_ARG_DIFF_DST, dy_used}, {DNNL_ARG_WEIGHTS, h.bd_kernel.used()}, {DNNL_ARG_DIFF_SRC, h.bd_dx.used()},
                             {DNNL_ARG_SCRATCHPAD, h.scratchpad.get()}});
     h.out(c.bd_dx, h.bd_dx);
   }
-  check(dnnl_stream_wait(h.stream.get()), "waiting for a convolution");
+  onednn_check(dnnl_stream_wait(h.stream.get()), "waiting for a convolution");
 }
 
 #else  // a build without oneDNN

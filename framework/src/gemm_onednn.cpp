@@ -13,17 +13,18 @@ namespace anneal::detail {
 
 #ifdef ANNEAL_HAVE_ONEDNN
 
-namespace {
-void check(dnnl_status_t status, const char* what) {
+void onednn_check(int status, const char* what) {
   if (status != dnnl_success) throw RuntimeFailure(std::string("oneDNN: ") + what + " failed (status " + std::to_string(status) + ")");
 }
+
+namespace {
 
 // A row-major [rows, cols] matrix stored with row stride `ld`, or its transpose.
 dnnl_memory_desc_t matrix(int64_t rows, int64_t cols, int64_t ld, bool transposed, dnnl_data_type_t type = dnnl_f32) {
   dnnl_memory_desc_t md;
   const dnnl_dims_t dims = {rows, cols};
   const dnnl_dims_t strides = {transposed ? 1 : ld, transposed ? ld : 1};
-  check(dnnl_memory_desc_init_by_strides(&md, 2, dims, type, strides), "a memory descriptor");
+  onednn_check(dnnl_memory_desc_init_by_strides(&md, 2, dims, type, strides), "a memory descriptor");
   return md;
 }
 }  // namespace
@@ -50,16 +51,16 @@ std::unique_ptr<OneDnnMatmul> OneDnnMatmul::create(const GemmShape& s, bool bflo
   h->b = matrix(s.k, s.n, s.ldb, s.trans_b, in);
   h->c = matrix(s.m, s.n, s.ldc, false);
   dnnl_matmul_desc_t desc;
-  check(dnnl_matmul_desc_init(&desc, &h->a, &h->b, nullptr, &h->c), "a matmul descriptor");
+  onednn_check(dnnl_matmul_desc_init(&desc, &h->a, &h->b, nullptr, &h->c), "a matmul descriptor");
   dnnl_primitive_attr_t attr = nullptr;
-  check(dnnl_primitive_attr_create(&attr), "primitive attributes");
+  onednn_check(dnnl_primitive_attr_create(&attr), "primitive attributes");
   // The scratchpad comes from the runner, planned once, rather than from oneDNN per call.
   dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
   dnnl_post_ops_t post_ops = nullptr;
   if (s.accumulate) {
-    check(dnnl_post_ops_create(&post_ops), "post-ops");
-    check(dnnl_post_ops_append_sum(post_ops, 1.0f), "the sum post-op");
-    check(dnnl_primitive_attr_set_post_ops(attr, post_ops), "post-ops");
+    onednn_check(dnnl_post_ops_create(&post_ops), "post-ops");
+    onednn_check(dnnl_post_ops_append_sum(post_ops, 1.0f), "the sum post-op");
+    onednn_check(dnnl_primitive_attr_set_post_ops(attr, post_ops), "post-ops");
   }
   dnnl_primitive_desc_t pd = nullptr;
   const dnnl_status_t status = dnnl_primitive_desc_create(&pd, &desc, attr, h->engine, nullptr);
@@ -75,7 +76,7 @@ std::unique_ptr<OneDnnMatmul> OneDnnMatmul::create(const GemmShape& s, bool bflo
   if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl) out->implementation_ = impl;
   const dnnl_status_t made = dnnl_primitive_create(&h->primitive, pd);
   dnnl_primitive_desc_destroy(pd);
-  check(made, "a matmul primitive");
+  onednn_check(made, "a matmul primitive");
   out->h_ = std::move(h);
   return out;
 }
@@ -94,25 +95,25 @@ struct OneDnnExecution::Handles {
 
 OneDnnExecution::OneDnnExecution(const OneDnnMatmul& matmul) : matmul_(matmul), h_(std::make_unique<Handles>()) {
   const auto& m = *matmul.h_;
-  check(dnnl_stream_create(&h_->stream, m.engine, dnnl_stream_default_flags), "a stream");
-  check(dnnl_memory_create(&h_->a, &m.a, m.engine, DNNL_MEMORY_NONE), "a memory object");
-  check(dnnl_memory_create(&h_->b, &m.b, m.engine, DNNL_MEMORY_NONE), "a memory object");
-  check(dnnl_memory_create(&h_->c, &m.c, m.engine, DNNL_MEMORY_NONE), "a memory object");
-  check(dnnl_memory_create(&h_->scratchpad, &m.scratchpad, m.engine, DNNL_MEMORY_NONE), "a memory object");
+  onednn_check(dnnl_stream_create(&h_->stream, m.engine, dnnl_stream_default_flags), "a stream");
+  onednn_check(dnnl_memory_create(&h_->a, &m.a, m.engine, DNNL_MEMORY_NONE), "a memory object");
+  onednn_check(dnnl_memory_create(&h_->b, &m.b, m.engine, DNNL_MEMORY_NONE), "a memory object");
+  onednn_check(dnnl_memory_create(&h_->c, &m.c, m.engine, DNNL_MEMORY_NONE), "a memory object");
+  onednn_check(dnnl_memory_create(&h_->scratchpad, &m.scratchpad, m.engine, DNNL_MEMORY_NONE), "a memory object");
 }
 
 OneDnnExecution::~OneDnnExecution() = default;
 
 void OneDnnExecution::run(const void* a, const void* b, float* c, void* scratchpad) {
   // oneDNN reads A and B only; its handles are not const-qualified.
-  check(dnnl_memory_set_data_handle_v2(h_->a, const_cast<void*>(a), h_->stream), "setting a buffer");
-  check(dnnl_memory_set_data_handle_v2(h_->b, const_cast<void*>(b), h_->stream), "setting a buffer");
-  check(dnnl_memory_set_data_handle_v2(h_->c, c, h_->stream), "setting a buffer");
-  check(dnnl_memory_set_data_handle_v2(h_->scratchpad, scratchpad, h_->stream), "setting a buffer");
+  onednn_check(dnnl_memory_set_data_handle_v2(h_->a, const_cast<void*>(a), h_->stream), "setting a buffer");
+  onednn_check(dnnl_memory_set_data_handle_v2(h_->b, const_cast<void*>(b), h_->stream), "setting a buffer");
+  onednn_check(dnnl_memory_set_data_handle_v2(h_->c, c, h_->stream), "setting a buffer");
+  onednn_check(dnnl_memory_set_data_handle_v2(h_->scratchpad, scratchpad, h_->stream), "setting a buffer");
   const dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, h_->a}, {DNNL_ARG_WEIGHTS, h_->b}, {DNNL_ARG_DST, h_->c},
                                   {DNNL_ARG_SCRATCHPAD, h_->scratchpad}};
-  check(dnnl_primitive_execute(matmul_.h_->primitive, h_->stream, 4, args), "a matmul");
-  check(dnnl_stream_wait(h_->stream), "waiting for a matmul");
+  onednn_check(dnnl_primitive_execute(matmul_.h_->primitive, h_->stream, 4, args), "a matmul");
+  onednn_check(dnnl_stream_wait(h_->stream), "waiting for a matmul");
 }
 
 bool onednn_built() { return true; }

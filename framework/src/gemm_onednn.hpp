@@ -49,6 +49,10 @@ class OneDnnExecution {
   std::unique_ptr<Handles> h_;
 };
 
+// Throws RuntimeFailure naming `what` and oneDNN's status unless it is dnnl_success (0); for
+// gemm_onednn.cpp and conv_onednn.cpp, built with oneDNN only.
+void onednn_check(int status, const char* what);
+
 bool onednn_built();
 std::string onednn_version();
 // Sets the threads oneDNN's OpenMP runtime uses from the calling thread on.
