@@ -13,8 +13,10 @@
 //   dcol[K, N]     = W[F, K]ᵀ · dZ[F, N],  then col2im adds it into dX.
 // Where the plan runs the convolution direct (oneDNN's kernels on blocked layouts, GemmPlan::
 // direct; at the planned batch only), the runner computes Z in [B, F, P] order and, backward, dW
-// and dX from dZ in that order: no im2col, col2im, scatter or gather. The bias and the activation
-// stay here, in the same passes.
+// and dX from dZ in that order: no im2col, col2im, scatter or gather. The bias, the activation
+// and its derivative stay here, handed to the runner per (sample, filter) plane: it runs them
+// inside its passes between NCHW and oneDNN's layouts, so neither pass reads the planes again
+// from memory.
 #include <algorithm>
 #include <cstring>
 
@@ -95,16 +97,18 @@ class Conv2dOp : public Op {
     const int64_t n = ctx.batch * win_.out_size();
     float* pre = keeps_preactivation() ? ctx.saved.data() + k_ * n : ctx.output.data;
     if (const ConvShape shape = conv_shape(ctx.batch); ctx.gemm && ctx.gemm->direct(shape)) {
-      // Z straight into [B, F, P]; bias and activation in place.
-      ctx.gemm->convolve_forward(shape, ctx.inputs[0].data, ctx.params[0].data, pre);
-      return add_bias_and_activate(ctx, pre, false, pre);
+      // Z straight into [B, F, P]; bias and activation in place, plane by plane.
+      auto finish = [&](int64_t b, int64_t f, float* plane) { bias_and_activate(ctx, plane, b, f, plane); };
+      const bool work = use_bias_ || !activation_->is_identity();
+      return ctx.gemm->convolve_forward(shape, ctx.inputs[0].data, ctx.params[0].data, pre,
+                                        work ? PlaneVisitor(finish) : PlaneVisitor(), ctx.threads);
     }
     float* col = ctx.saved.data();
     float* z = ctx.scratch.data();
     im2col(ctx.inputs[0].data, ctx.batch, col, ctx.gemm, ctx.threads);
     // Z[F, N] = W[F, K] · col[K, N]
     gemm(ctx.gemm, forward_gemm(n), ctx.params[0].data, col, z);
-    add_bias_and_activate(ctx, z, true, pre);
+    add_bias_and_activate(ctx, z, pre);
   }
 
   void backward(const OpContext& ctx) const override {
@@ -113,9 +117,15 @@ class Conv2dOp : public Op {
     float* dkernel = ctx.param_grads[0].empty() ? nullptr : ctx.param_grads[0].data;
     float* dx = ctx.input_grads[0].empty() ? nullptr : ctx.input_grads[0].data;
     if (const ConvShape shape = conv_shape(ctx.batch); ctx.gemm && ctx.gemm->direct(shape)) {
-      // dZ in [B, F, P] order; both gradients from the runner.
-      activation_gradient(ctx, dz, false, false);
-      return ctx.gemm->convolve_backward(shape, ctx.inputs[0].data, ctx.params[0].data, dz, dkernel, dx);
+      // dZ plane by plane where the runner asks (one filter's planes in sample order, on one
+      // thread: the bias sums stay the same bits); both gradients from the runner.
+      float* db = bias_gradient(ctx);
+      auto gradient = [&](int64_t b, int64_t f, float* plane) {
+        plane_gradient(ctx, b, f, plane);
+        if (db) db[f] += block_sum(plane, win_.out_size());
+      };
+      return ctx.gemm->convolve_backward(shape, ctx.inputs[0].data, ctx.params[0].data, PlaneVisitor(gradient), dz, dkernel,
+                                         dx, ctx.threads);
     }
     const float* col = ctx.saved.data();
     float* dcol = dz + filters_ * n;
@@ -123,7 +133,7 @@ class Conv2dOp : public Op {
     // while it is in cache, and held for them.
     const bool convert = (dkernel || dx) && ctx.gemm &&
                          ctx.gemm->begin_converted(dz, static_cast<size_t>(filters_ * n), GemmRunner::ConvertedFor::kThisOp);
-    activation_gradient(ctx, dz, true, convert);
+    activation_gradient(ctx, dz, convert);
     // dW[F, K] = dZ[F, N] · col[K, N]ᵀ
     if (dkernel) gemm(ctx.gemm, kernel_gradient_gemm(n), dz, col, dkernel);
     if (dx) {
@@ -146,51 +156,57 @@ class Conv2dOp : public Op {
     return s;
   }
 
-  // pre[b, f, :] = z's (sample, filter) block + bias[f], activated into the output while it is
-  // still in cache; z is [F, N] (the product's order: this is the scatter) or pre itself. The
-  // samples split over the pass's threads.
-  void add_bias_and_activate(const OpContext& ctx, const float* z, bool filter_major, float* pre) const {
+  // One (sample, filter) plane: pre = z + bias[f], activated into the output while it is still in
+  // cache. z is the product's block or pre itself (in place).
+  void bias_and_activate(const OpContext& ctx, const float* z, int64_t b, int64_t f, float* pre) const {
+    const int64_t p = win_.out_size();
+    const float add = use_bias_ ? ctx.params[1].data[f] : 0.0f;
+    for (int64_t i = 0; i < p; ++i) pre[i] = z[i] + add;
+    if (!activation_->is_identity()) activation_->activate(pre, ctx.output.data + (b * filters_ + f) * p, win_.out_h, win_.out_w);
+  }
+
+  // pre[b, f, :] = Z[f, b-th block] + bias[f], activated (the product's [F, N] order: this is the
+  // scatter). The samples split over the pass's threads.
+  void add_bias_and_activate(const OpContext& ctx, const float* z, float* pre) const {
     const int64_t p = win_.out_size(), n = ctx.batch * p;
-    const float* bias = use_bias_ ? ctx.params[1].data : nullptr;
     parallel_for(ctx.threads, ctx.batch, [&](int64_t first, int64_t last) {
       for (int64_t b = first; b < last; ++b)
-        for (int64_t f = 0; f < filters_; ++f) {
-          const int64_t block = (b * filters_ + f) * p;
-          const float* from = filter_major ? z + f * n + b * p : z + block;
-          float* to = pre + block;
-          const float add = bias ? bias[f] : 0.0f;
-          for (int64_t i = 0; i < p; ++i) to[i] = from[i] + add;
-          if (!activation_->is_identity()) activation_->activate(to, ctx.output.data + block, win_.out_h, win_.out_w);
-        }
+        for (int64_t f = 0; f < filters_; ++f) bias_and_activate(ctx, z + f * n + b * p, b, f, pre + (b * filters_ + f) * p);
     });
   }
 
-  // dZ = dy through the activation's derivative, per (sample, filter) block, into dz as [F, N]
-  // (the products' order: this is the gather) or [B, F, P]; each block converted as it is written
-  // when `convert`. The bias gradient adds each block up here too, rather than a BLAS call reading
-  // dZ again (in mixed_bfloat16 the only OpenBLAS call of a pass, whose threads then spin on the
-  // cores oneDNN needs). The filters split over the pass's threads: each filter's blocks, and its
-  // bias sum (in sample order, whatever the split), are one thread's.
-  void activation_gradient(const OpContext& ctx, float* dz, bool filter_major, bool convert) const {
-    const int64_t p = win_.out_size(), n = ctx.batch * p;
+  // The bias's gradient, zeroed for the sums the passes add into it; null when not wanted.
+  float* bias_gradient(const OpContext& ctx) const {
     float* db = use_bias_ && !ctx.param_grads[1].empty() ? ctx.param_grads[1].data : nullptr;
+    if (db) std::fill(db, db + filters_, 0.0f);
+    return db;
+  }
+
+  // dZ of one (sample, filter) plane: dy through the activation's derivative.
+  void plane_gradient(const OpContext& ctx, int64_t b, int64_t f, float* to) const {
+    const int64_t p = win_.out_size(), block = (b * filters_ + f) * p;
+    const float* dy = ctx.output_grad.data + block;
+    if (activation_->is_identity()) return void(std::copy(dy, dy + p, to));
+    const float* x = keeps_preactivation() ? ctx.saved.data() + k_ * ctx.batch * p + block : nullptr;
+    activation_->activate_backward(x, ctx.output.data + block, dy, to, win_.out_h, win_.out_w, false);
+  }
+
+  // dZ into dz as [F, N] (the products' order: this is the gather), each block converted as it is
+  // written when `convert`. The bias gradient adds each block up here too, rather than a BLAS call
+  // reading dZ again (in mixed_bfloat16 the only OpenBLAS call of a pass, whose threads then spin
+  // on the cores oneDNN needs). The filters split over the pass's threads: each filter's blocks,
+  // and its bias sum (in sample order, whatever the split), are one thread's.
+  void activation_gradient(const OpContext& ctx, float* dz, bool convert) const {
+    const int64_t p = win_.out_size(), n = ctx.batch * p;
+    float* db = bias_gradient(ctx);
     parallel_for(ctx.threads, filters_, [&](int64_t first, int64_t last) {
-      for (int64_t f = first; f < last; ++f) {
-        if (db) db[f] = 0.0f;
+      for (int64_t f = first; f < last; ++f)
         for (int64_t b = 0; b < ctx.batch; ++b) {
-          const int64_t block = (b * filters_ + f) * p;
-          float* to = filter_major ? dz + f * n + b * p : dz + block;
-          const float* dy = ctx.output_grad.data + block;
-          if (activation_->is_identity()) {
-            std::copy(dy, dy + p, to);
-          } else {
-            const float* x = keeps_preactivation() ? ctx.saved.data() + k_ * n + block : nullptr;
-            activation_->activate_backward(x, ctx.output.data + block, dy, to, win_.out_h, win_.out_w, false);
-          }
+          float* to = dz + f * n + b * p;
+          plane_gradient(ctx, b, f, to);
           if (convert) ctx.gemm->convert_block(to, static_cast<size_t>(p));
           if (db) db[f] += block_sum(to, p);
         }
-      }
     });
   }
 

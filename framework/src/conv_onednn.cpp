@@ -5,11 +5,16 @@
 #include "gemm_onednn.hpp"
 
 #include "anneal/errors.hpp"
+#include "anneal/parallel.hpp"
+#include "bfloat16_bits.hpp"
 
 #ifdef ANNEAL_HAVE_ONEDNN
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <immintrin.h>
+
 #include <algorithm>
+#include <cstring>
 #include <initializer_list>
 #endif
 
@@ -53,6 +58,14 @@ dnnl::primitive_attr user_scratchpad() {
   // The scratchpad comes from the runner, planned once, rather than from oneDNN per call.
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   return attr;
+}
+
+// Channels per block when `d` is `dims` in `type` with the channels in blocks of 16 or 8 (oneDNN's
+// aBcd16b / aBcd8b, what its AVX-512 and AVX2 kernels pick for activations), else 0.
+int channel_block(const memory::desc& d, const memory::dims& dims, dt type) {
+  if (d == memory::desc(dims, type, tag::aBcd16b)) return 16;
+  if (d == memory::desc(dims, type, tag::aBcd8b)) return 8;
+  return 0;
 }
 
 // `accumulate`: the reorder adds into its destination (an input gradient other ops add to).
@@ -129,7 +142,21 @@ std::unique_ptr<OneDnnConv> OneDnnConv::create(const ConvShape& s, bool bfloat16
     h->forward = dnnl::convolution_forward(fwd);
     h->backward_data = dnnl::convolution_backward_data(bd);
     h->backward_weights = dnnl::convolution_backward_weights(bw);
+    // The output and its gradient in blocked layouts are converted in the op's passes (the
+    // gradient only where backward data reads the same copy as backward weights).
+    out->y_block_ = channel_block(h->fwd_y.inner, y, dt::f32);
+    out->dy_block_ = h->bd_dy_shared ? channel_block(h->bw_dy.inner, y, in) : 0;
+    out->bfloat16_ = bfloat16;
+    out->avx512_ = __builtin_cpu_supports("avx512f");
+    out->batch_ = s.batch;
+    out->filters_ = s.filters;
+    out->plane_ = s.out_h * s.out_w;
     out->implementation_ = fwd.impl_info_str();
+    const char* converted = out->y_block_ && out->dy_block_ ? "output and its gradient"
+                            : out->y_block_                  ? "output"
+                            : out->dy_block_                 ? "output gradient"
+                                                             : nullptr;
+    if (converted) out->implementation_ += std::string("; ") + converted + " converted in the op's passes";
     out->scratchpad_bytes_ = scratch;
     // The primitive's copy of the input gradient is written whole, then added into the op's.
     out->buffer_bytes_ = lay_out_copies({{&h->fwd_x, h->fwd_x.reordered()}, {&h->fwd_kernel, h->fwd_kernel.reordered()},
@@ -197,7 +224,114 @@ OneDnnConvExecution::OneDnnConvExecution(const OneDnnConv& conv, std::byte* buff
 
 OneDnnConvExecution::~OneDnnConvExecution() = default;
 
-void OneDnnConvExecution::forward(const float* x, const float* kernel, float* y, void* scratchpad) {
+namespace {
+
+// A tile is one sample's block of `block` channels in a blocked layout: P positions of `block`
+// values, contiguous, at tile index (sample, channel block). Channels past the last (padding
+// a partial block) are zero. Moving between a tile and its planes is a transposition: with
+// blocks of 16 on AVX-512 (where oneDNN's direct kernels run), 16 x 16 squares in registers;
+// otherwise, and for the positions past the last whole square, element by element.
+
+inline float stored_as(float v, float*) { return v; }
+inline uint16_t stored_as(float v, uint16_t*) {
+  uint32_t u;
+  std::memcpy(&u, &v, sizeof u);
+  return static_cast<uint16_t>(bfloat16_bits(u) >> 16);
+}
+
+// GCC 12 warns that its own AVX-512 intrinsics (which start from an undefined register) may read
+// an uninitialised value; they do not.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+// r[i][j] becomes r[j][i].
+__attribute__((target("avx512f"))) inline void transpose16(__m512 r[16]) {
+  __m512 t[16];
+  for (int k = 0; k < 8; ++k) {
+    t[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+    t[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+  }
+  for (int k = 0; k < 4; ++k) {
+    const __m512d a = _mm512_castps_pd(t[4 * k]), b = _mm512_castps_pd(t[4 * k + 1]);
+    const __m512d c = _mm512_castps_pd(t[4 * k + 2]), d = _mm512_castps_pd(t[4 * k + 3]);
+    r[4 * k] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+    r[4 * k + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+    r[4 * k + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+    r[4 * k + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+  }
+  for (int k = 0; k < 4; ++k) {
+    t[k] = _mm512_shuffle_f32x4(r[k], r[k + 4], 0x88);
+    t[k + 4] = _mm512_shuffle_f32x4(r[k], r[k + 4], 0xdd);
+    t[k + 8] = _mm512_shuffle_f32x4(r[k + 8], r[k + 12], 0x88);
+    t[k + 12] = _mm512_shuffle_f32x4(r[k + 8], r[k + 12], 0xdd);
+  }
+  for (int k = 0; k < 4; ++k) {
+    r[k] = _mm512_shuffle_f32x4(t[k], t[k + 8], 0x88);
+    r[k + 4] = _mm512_shuffle_f32x4(t[k + 4], t[k + 12], 0x88);
+    r[k + 8] = _mm512_shuffle_f32x4(t[k], t[k + 8], 0xdd);
+    r[k + 12] = _mm512_shuffle_f32x4(t[k + 4], t[k + 12], 0xdd);
+  }
+}
+
+// Sixteen floats stored as they are, or rounded to bfloat16 as bfloat16_bits rounds.
+__attribute__((target("avx512f"))) inline void store16(float* to, __m512 v) { _mm512_storeu_ps(to, v); }
+__attribute__((target("avx512f"))) inline void store16(uint16_t* to, __m512 v) {
+  const __m512i u = _mm512_castps_si512(v);
+  const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+  const __m512i high = _mm512_set1_epi32(static_cast<int>(0xffff0000u));
+  const __m512i rounded = _mm512_and_si512(_mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)), lsb), high);
+  const __m512i quiet = _mm512_and_si512(_mm512_or_si512(u, _mm512_set1_epi32(0x00400000)), high);
+  const __m512i magnitude = _mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff));
+  const __mmask16 nan = _mm512_cmpgt_epu32_mask(magnitude, _mm512_set1_epi32(0x7f800000));
+  const __m512i bits = _mm512_srli_epi32(_mm512_mask_blend_epi32(nan, rounded, quiet), 16);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(to), _mm512_cvtepi32_epi16(bits));
+}
+
+// The first `squares` x 16 positions of a tile of 16 channels into its planes, and back.
+__attribute__((target("avx512f"))) void unpack_squares(const float* tile, int64_t channels, int64_t p, int64_t squares,
+                                                        float* planes) {
+  for (int64_t s = 0; s < squares; ++s) {
+    __m512 r[16];
+    for (int k = 0; k < 16; ++k) r[k] = _mm512_loadu_ps(tile + (s * 16 + k) * 16);
+    transpose16(r);
+    for (int64_t c = 0; c < channels; ++c) _mm512_storeu_ps(planes + c * p + s * 16, r[c]);
+  }
+}
+
+template <class T>
+__attribute__((target("avx512f"))) void pack_squares(const float* planes, int64_t channels, int64_t p, int64_t squares,
+                                                      T* tile) {
+  for (int64_t s = 0; s < squares; ++s) {
+    __m512 r[16];
+    for (int64_t c = 0; c < 16; ++c) r[c] = c < channels ? _mm512_loadu_ps(planes + c * p + s * 16) : _mm512_setzero_ps();
+    transpose16(r);
+    for (int k = 0; k < 16; ++k) store16(tile + (s * 16 + k) * 16, r[k]);
+  }
+}
+
+#pragma GCC diagnostic pop
+
+// A tile's planes out of the blocked copy.
+void unpack_tile(const float* tile, int64_t channels, int64_t p, int block, bool avx512, float* planes) {
+  const int64_t squares = block == 16 && avx512 ? p / 16 : 0;
+  if (squares) unpack_squares(tile, channels, p, squares, planes);
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t i = squares * 16; i < p; ++i) planes[c * p + i] = tile[i * block + c];
+}
+
+// One tile of the blocked copy from `channels` planes (float32, or rounded to bfloat16).
+template <class T>
+void pack_tile(const float* planes, int64_t channels, int64_t p, int block, bool avx512, T* tile) {
+  const int64_t squares = block == 16 && avx512 ? p / 16 : 0;
+  if (squares) pack_squares(planes, channels, p, squares, tile);
+  for (int64_t i = squares * 16; i < p; ++i)
+    for (int64_t c = 0; c < block; ++c) tile[i * block + c] = c < channels ? stored_as(planes[c * p + i], tile) : T{};
+}
+
+}  // namespace
+
+void OneDnnConvExecution::forward(const float* x, const float* kernel, float* y, void* scratchpad, PlaneVisitor finish,
+                                  int threads) {
   const auto& c = *conv_.h_;
   auto& h = *h_;
   h.set(h.scratchpad, scratchpad);
@@ -206,17 +340,81 @@ void OneDnnConvExecution::forward(const float* x, const float* kernel, float* y,
   h.set(h.fwd_y.plain, y);
   h.run(c.forward, {{DNNL_ARG_SRC, h.fwd_x.used()}, {DNNL_ARG_WEIGHTS, h.fwd_kernel.used()}, {DNNL_ARG_DST, h.fwd_y.used()},
                     {DNNL_ARG_SCRATCHPAD, h.scratchpad.get()}});
-  h.out(c.fwd_y, h.fwd_y);
+  const int block = conv_.y_block_;
+  if (!block) h.out(c.fwd_y, h.fwd_y);
   onednn_check(dnnl_stream_wait(h.stream.get()), "waiting for a convolution");
+  const int64_t filters = conv_.filters_, p = conv_.plane_;
+  if (!block) {
+    if (finish)
+      parallel_for(threads, conv_.batch_ * filters, [&](int64_t first, int64_t last) {
+        for (int64_t i = first; i < last; ++i) finish(i / filters, i % filters, y + i * p);
+      });
+    return;
+  }
+  // Each tile's planes out of the blocked copy and finished while they are in cache.
+  const auto* blocked = static_cast<const float*>(h.fwd_y.inner.get_data_handle());
+  const int64_t blocks = (filters + block - 1) / block;
+  parallel_for(threads, conv_.batch_ * blocks, [&](int64_t first, int64_t last) {
+    for (int64_t t = first; t < last; ++t) {
+      const int64_t b = t / blocks, f0 = t % blocks * block, channels = std::min<int64_t>(block, filters - f0);
+      float* planes = y + (b * filters + f0) * p;
+      unpack_tile(blocked + t * p * block, channels, p, block, conv_.avx512_, planes);
+      if (finish)
+        for (int64_t ch = 0; ch < channels; ++ch) finish(b, f0 + ch, planes + ch * p);
+    }
+  });
 }
 
-void OneDnnConvExecution::backward(const float* x, const float* kernel, const float* dy, float* dkernel, float* dx, void* scratchpad) {
+namespace {
+
+// The output gradient's planes from the op's visitor, packed tile by tile into backward weights'
+// copy while they are in cache. Each thread takes whole channel blocks, their samples in order,
+// and writes its planes in room at its first block's place (room's planes of sample 0, which no
+// other thread's blocks cover).
+template <class T>
+void pack_gradient(PlaneVisitor gradient, float* room, int64_t batch, int64_t filters, int64_t p, int block, bool avx512,
+                   T* blocked, int threads) {
+  const int64_t blocks = (filters + block - 1) / block;
+  parallel_for(threads, blocks, [&](int64_t first, int64_t last) {
+    float* planes = room + first * block * p;
+    for (int64_t fb = first; fb < last; ++fb) {
+      const int64_t f0 = fb * block, channels = std::min<int64_t>(block, filters - f0);
+      for (int64_t b = 0; b < batch; ++b) {
+        for (int64_t ch = 0; ch < channels; ++ch) gradient(b, f0 + ch, planes + ch * p);
+        pack_tile(planes, channels, p, block, avx512, blocked + (b * blocks + fb) * p * block);
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void OneDnnConvExecution::backward(const float* x, const float* kernel, PlaneVisitor gradient, float* room, float* dkernel,
+                                   float* dx, void* scratchpad, int threads) {
   const auto& c = *conv_.h_;
   auto& h = *h_;
+  const bool weights = dkernel != nullptr, packed = conv_.dy_block_ && (weights || dx);
+  const int64_t filters = conv_.filters_, p = conv_.plane_;
+  if (packed) {
+    void* blocked = h.bw_dy.inner.get_data_handle();
+    if (conv_.bfloat16_)
+      pack_gradient(gradient, room, conv_.batch_, filters, p, conv_.dy_block_, conv_.avx512_, static_cast<uint16_t*>(blocked),
+                    threads);
+    else
+      pack_gradient(gradient, room, conv_.batch_, filters, p, conv_.dy_block_, conv_.avx512_, static_cast<float*>(blocked),
+                    threads);
+  } else {
+    // The planes in NCHW in room, for oneDNN's reorders: each thread a range of channels, their
+    // samples in order.
+    parallel_for(threads, filters, [&](int64_t first, int64_t last) {
+      for (int64_t f = first; f < last; ++f)
+        for (int64_t b = 0; b < conv_.batch_; ++b) gradient(b, f, room + (b * filters + f) * p);
+    });
+    if (!weights && !dx) return;
+  }
   h.set(h.scratchpad, scratchpad);
-  const bool weights = dkernel != nullptr;
   if (weights) {
-    h.in(c.bw_dy, h.bw_dy, dy);
+    if (!packed) h.in(c.bw_dy, h.bw_dy, room);
     h.in(c.bw_x, h.bw_x, x);
     h.set(h.bw_dkernel.plain, dkernel);
     h.run(c.backward_weights, {{DNNL_ARG_SRC, h.bw_x.used()}, {DNNL_ARG_DIFF_DST, h.bw_dy.used()},
@@ -224,10 +422,11 @@ void OneDnnConvExecution::backward(const float* x, const float* kernel, const fl
     h.out(c.bw_dkernel, h.bw_dkernel);
   }
   if (dx) {
-    // Where both read dy in one layout, backward weights' copy serves (reordered above if it ran).
+    // Where both read dy in one layout, backward weights' copy serves (written above, by the
+    // packing or by its reorder).
     const Operand& dy_operand = c.bd_dy_shared ? c.bw_dy : c.bd_dy;
     Bound& dy_bound = c.bd_dy_shared ? h.bw_dy : h.bd_dy;
-    if (!(c.bd_dy_shared && weights)) h.in(dy_operand, dy_bound, dy);
+    if (!(c.bd_dy_shared && (weights || packed))) h.in(dy_operand, dy_bound, room);
     const dnnl_memory_t dy_used = dy_bound.used();
     h.in(c.bd_kernel, h.bd_kernel, kernel);
     h.set(h.bd_dx.plain, dx);
@@ -250,8 +449,10 @@ std::unique_ptr<OneDnnConv> OneDnnConv::create(const ConvShape&, bool, std::stri
 OneDnnConv::~OneDnnConv() = default;
 OneDnnConvExecution::OneDnnConvExecution(const OneDnnConv& conv, std::byte*) : conv_(conv) {}
 OneDnnConvExecution::~OneDnnConvExecution() = default;
-void OneDnnConvExecution::forward(const float*, const float*, float*, void*) { throw RuntimeFailure("oneDNN is not built in"); }
-void OneDnnConvExecution::backward(const float*, const float*, const float*, float*, float*, void*) {
+void OneDnnConvExecution::forward(const float*, const float*, float*, void*, PlaneVisitor, int) {
+  throw RuntimeFailure("oneDNN is not built in");
+}
+void OneDnnConvExecution::backward(const float*, const float*, PlaneVisitor, float*, float*, float*, void*, int) {
   throw RuntimeFailure("oneDNN is not built in");
 }
 

@@ -1,8 +1,11 @@
 #pragma once
 // oneDNN's direct convolution behind a small interface, beside gemm_onednn.hpp's matmul: gemm.cpp
 // plans and runs, and only the two *_onednn.cpp files include oneDNN. The op's tensors stay NCHW
-// float32; each execution reorders them to and from the layouts oneDNN's fastest kernels read
-// (channels in blocks of 16, bfloat16 inputs in mixed_bfloat16) in buffers of its own.
+// float32; each execution copies them to and from the layouts oneDNN's fastest kernels read
+// (channels in blocks of 16 or 8, bfloat16 inputs in mixed_bfloat16) in buffers of its own. The
+// output and its gradient, the tensors the op's elementwise passes touch, are converted inside
+// those passes (PlaneVisitor) where their layout is such a blocked one; other copies, and those
+// outputs in any layout not recognised, go through oneDNN's reorders.
 
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +30,10 @@ class OneDnnConv {
   // The reordered copies an execution keeps in the buffer it is given (64-byte aligned). Each call
   // writes them before reading them, so executions that never run at once may share one buffer.
   size_t buffer_bytes() const { return buffer_bytes_; }
+  // Channels per block of the forward output's and the output gradient's layouts when the
+  // visitors convert them (0: oneDNN's reorders do).
+  int output_block() const { return y_block_; }
+  int gradient_block() const { return dy_block_; }
 
  private:
   friend class OneDnnConvExecution;
@@ -35,6 +42,9 @@ class OneDnnConv {
   std::unique_ptr<Handles> h_;
   std::string implementation_;
   size_t scratchpad_bytes_ = 0, buffer_bytes_ = 0;
+  int y_block_ = 0, dy_block_ = 0;
+  bool bfloat16_ = false, avx512_ = false;
+  int64_t batch_ = 0, filters_ = 0, plane_ = 0;  // of the output: B, F and P = out_h out_w
 };
 
 // The mutable side: a stream and memory objects for the reordered copies (in a buffer the caller
@@ -46,10 +56,11 @@ class OneDnnConvExecution {
   ~OneDnnConvExecution();
   OneDnnConvExecution(const OneDnnConvExecution&) = delete;
   OneDnnConvExecution& operator=(const OneDnnConvExecution&) = delete;
+  // GemmRunner::convolve_forward / convolve_backward's work (gemm.hpp says what each does).
   // `scratchpad` holds at least conv.scratchpad_bytes().
-  void forward(const float* x, const float* kernel, float* y, void* scratchpad);
-  // dkernel overwritten, dx added to; either may be null.
-  void backward(const float* x, const float* kernel, const float* dy, float* dkernel, float* dx, void* scratchpad);
+  void forward(const float* x, const float* kernel, float* y, void* scratchpad, PlaneVisitor finish, int threads);
+  void backward(const float* x, const float* kernel, PlaneVisitor gradient, float* room, float* dkernel, float* dx,
+                void* scratchpad, int threads);
 
  private:
   struct Handles;

@@ -18,6 +18,7 @@
 #include "anneal/blas.hpp"
 #include "anneal/clock.hpp"
 #include "anneal/errors.hpp"
+#include "bfloat16_bits.hpp"
 #include "conv_onednn.hpp"
 #include "gemm_onednn.hpp"
 
@@ -161,19 +162,7 @@ std::string bfloat16_unsupported_reason() {
          " (oneDNN needs AVX-512 at least; AMX or AVX512-BF16 make bfloat16 fast)";
 }
 
-namespace {
-
-// A float's bits rounded to nearest even at bfloat16's 8 significant bits (the low 16 bits then
-// zero). A NaN keeps its sign and gets the quiet bit, so that cutting the low half never turns it
-// into an infinity (a NaN whose payload was only in those bits would). Branch-free, so that the
-// conversion loops vectorize.
-inline uint32_t bfloat16_bits(uint32_t u) {
-  const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
-  const uint32_t quiet_nan = (u | 0x00400000u) & 0xffff0000u;
-  return (u & 0x7fffffffu) > 0x7f800000u ? quiet_nan : rounded;
-}
-
-}  // namespace
+using detail::bfloat16_bits;
 
 float round_to_bfloat16(float x) {
   uint32_t u;
@@ -844,14 +833,14 @@ detail::OneDnnConvExecution& GemmRunner::convolution(const ConvShape& shape) {
   return *state_->convolutions[static_cast<size_t>(i)];
 }
 
-void GemmRunner::convolve_forward(const ConvShape& shape, const float* x, const float* kernel, float* y) {
-  convolution(shape).forward(x, kernel, y, state_->scratchpad.data());
+void GemmRunner::convolve_forward(const ConvShape& shape, const float* x, const float* kernel, float* y, PlaneVisitor finish,
+                                  int threads) {
+  convolution(shape).forward(x, kernel, y, state_->scratchpad.data(), finish, threads);
 }
 
-void GemmRunner::convolve_backward(const ConvShape& shape, const float* x, const float* kernel, const float* dy, float* dkernel,
-                                   float* dx) {
-  if (!dkernel && !dx) return;
-  convolution(shape).backward(x, kernel, dy, dkernel, dx, state_->scratchpad.data());
+void GemmRunner::convolve_backward(const ConvShape& shape, const float* x, const float* kernel, PlaneVisitor gradient,
+                                   float* room, float* dkernel, float* dx, int threads) {
+  convolution(shape).backward(x, kernel, gradient, room, dkernel, dx, state_->scratchpad.data(), threads);
 }
 
 void gemm(GemmRunner* runner, const GemmShape& shape, const float* a, const float* b, float* c) {

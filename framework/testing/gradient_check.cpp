@@ -151,7 +151,8 @@ std::vector<float> forward_values(const std::string& yaml, const std::vector<Sha
   return h.output;
 }
 
-PassResult run_pass(Op& op, const std::vector<Shape>& shapes, int64_t batch, const PassValues& values, GemmRunner* runner) {
+PassResult run_pass(Op& op, const std::vector<Shape>& shapes, int64_t batch, const PassValues& values, GemmRunner* runner,
+                    int threads) {
   Harness h(op, shapes, batch);
   for (size_t i = 0; i < values.inputs.size() && i < h.inputs.size(); ++i) h.inputs[i] = values.inputs[i];
   for (size_t i = 0; i < values.params.size() && i < h.params.size(); ++i) h.params[i] = values.params[i];
@@ -161,6 +162,7 @@ PassResult run_pass(Op& op, const std::vector<Shape>& shapes, int64_t batch, con
   OpContext ctx = h.context(true);
   ctx.rng = &rng;
   ctx.gemm = runner;
+  ctx.threads = threads;
   op.forward(ctx);
   op.backward(ctx);
   return {h.output, h.param_grads, h.input_grads};

@@ -167,14 +167,19 @@ TEST_CASE("conv2d run direct on oneDNN gives its im2col path's values in every g
   const std::vector<ConvCase> cases{{1, 6, 6, 2, 3, 3, 1, 1, 1, 1, false}, {2, 7, 5, 3, 3, 2, 2, 1, 1, 1, true},
                                     {3, 8, 8, 2, 3, 3, 1, 1, 2, 2, true},  {2, 6, 7, 4, 1, 1, 2, 2, 1, 1, false},
                                     {1, 5, 5, 1, 5, 5, 1, 1, 1, 1, true},  {2, 9, 4, 2, 4, 2, 3, 2, 1, 1, true},
-                                    {3, 10, 9, 17, 3, 3, 2, 2, 1, 1, false}};
+                                    {3, 10, 9, 17, 3, 3, 2, 2, 1, 1, false},
+                                    // The bench net's layers (channels in whole blocks of 16), and a
+                                    // partial block: their outputs and gradients are converted to
+                                    // and from oneDNN's layouts in the op's passes.
+                                    {1, 28, 28, 32, 3, 3, 1, 1, 1, 1, true}, {32, 14, 14, 64, 3, 3, 1, 1, 1, 1, true},
+                                    {3, 9, 11, 20, 3, 3, 1, 1, 1, 1, true}};
   const bool bfloat16 = bfloat16_unsupported_reason().empty();
-  const char* activations[] = {"relu", "tanh", "linear"};
+  const char* activations[] = {"relu", "tanh", "linear", "gelu"};
   Rng rng(11, 0);
   int run = 0;
   for (const auto& k : cases) {
     const int64_t batch = 3;
-    const std::string activation = activations[run % 3];
+    const std::string activation = activations[run % 4];
     const std::string yaml = "{type: conv2d, filters: " + std::to_string(k.f) + ", kernel_size: [" + std::to_string(k.kh) + ", " +
                              std::to_string(k.kw) + "], strides: [" + std::to_string(k.sh) + ", " + std::to_string(k.sw) +
                              "], dilation_rate: [" + std::to_string(k.dh) + ", " + std::to_string(k.dw) + "], padding: " +
@@ -214,11 +219,17 @@ TEST_CASE("conv2d run direct on oneDNN gives its im2col path's values in every g
       CHECK(worst_relative(got.output, want.output) < tolerance);
       for (size_t i = 0; i < want.param_grads.size(); ++i) CHECK(worst_relative(got.param_grads[i], want.param_grads[i]) < tolerance);
       CHECK(worst_relative(got.input_grads[0], want.input_grads[0]) < tolerance);
-      // The same bits every time.
+      // The same bits every time, and on two threads (the passes split the planes, each
+      // filter's bias sum stays in sample order).
       const PassResult again = run_pass(*op, shapes, batch, v, &on_direct);
       CHECK(again.output == got.output);
       CHECK(again.param_grads == got.param_grads);
       CHECK(again.input_grads == got.input_grads);
+      const PassResult split = run_pass(*op, shapes, batch, v, &on_direct, 2);
+      CHECK(split.output == got.output);
+      CHECK(split.param_grads == got.param_grads);
+      CHECK(split.input_grads == got.input_grads);
+      if (k.f >= 16) CHECK_THAT(direct.convolutions()[0].implementation, Contains("converted in the op's passes"));
       // The differences are the summation order's, not a lost rounding: mixed_bfloat16 direct is
       // far from float32's im2col.
       if (bf16) CHECK(worst_relative(got.output, run_pass(*op, shapes, batch, v, nullptr).output) > 1e-4);

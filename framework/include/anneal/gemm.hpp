@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace anneal {
@@ -59,6 +60,25 @@ struct ConvShape {
   double flops() const;  // of one pass (forward, or either gradient)
   // "64x32x14x14 * 64x3x3 s1x1 d1x1 p1,1,1,1"
   std::string str() const;
+};
+
+// What a direct convolution calls for each (sample, channel) plane it passes an op
+// (GemmRunner::convolve_forward / convolve_backward). Refers to the op's callable without owning
+// or copying it, so passing one allocates nothing; the callable must outlive the call.
+class PlaneVisitor {
+ public:
+  PlaneVisitor() = default;
+  template <class Body>
+    requires(!std::is_same_v<std::remove_cvref_t<Body>, PlaneVisitor>)
+  explicit PlaneVisitor(Body& body)
+      : call_([](void* b, int64_t sample, int64_t channel, float* plane) { (*static_cast<Body*>(b))(sample, channel, plane); }),
+        body_(const_cast<void*>(static_cast<const void*>(&body))) {}
+  explicit operator bool() const { return call_ != nullptr; }
+  void operator()(int64_t sample, int64_t channel, float* plane) const { call_(body_, sample, channel, plane); }
+
+ private:
+  void (*call_)(void*, int64_t, int64_t, float*) = nullptr;
+  void* body_ = nullptr;
 };
 
 // kOneDnnBf16 and kEmulatedBf16 are mixed_bfloat16's: A and B rounded to bfloat16, products
@@ -229,13 +249,25 @@ class GemmRunner {
   GemmRunner& operator=(GemmRunner&&) noexcept;
 
   void run(const GemmShape& shape, const float* a, const float* b, float* c);
-  // A planned direct convolution (GemmPlan::direct(shape) is true; throws otherwise).
-  // convolve_forward: y = x * kernel. convolve_backward: the kernel's gradient into dkernel
+  // A planned direct convolution (GemmPlan::direct(shape) is true; throws otherwise). Tensors
+  // are NCHW float32; a plane is one (sample, channel) image of P = out_h out_w values. The
+  // elementwise work around the convolution runs in the visitors, plane by plane, on `threads`
+  // of the pass's pool, while each plane is in cache: oneDNN's kernels read and write blocked
+  // layouts, and the runner converts between those and NCHW in the same passes.
+  //
+  // convolve_forward: y = x * kernel, then finish(b, f, plane) once on every plane of y (the
+  // op's bias and activation), the plane already at its place in y.
+  // convolve_backward: gradient(b, f, plane) writes the gradient of y's plane (b, f) into
+  // `plane`, somewhere in `room` ([B, F, P] floats the op lends; what is left there is
+  // unspecified); the calls for one channel come on one thread, in sample order, so sums over
+  // samples are the same bits whatever the threads. Then the kernel's gradient into dkernel
   // (overwritten) and the input's added into dx (accumulated, as every input gradient is); either
-  // may be null when not wanted. dy is the gradient of y (NCHW, float32).
+  // may be null when not wanted (the visitor still runs).
   bool direct(const ConvShape& shape) const { return plan_ && plan_->direct(shape); }
-  void convolve_forward(const ConvShape& shape, const float* x, const float* kernel, float* y);
-  void convolve_backward(const ConvShape& shape, const float* x, const float* kernel, const float* dy, float* dkernel, float* dx);
+  void convolve_forward(const ConvShape& shape, const float* x, const float* kernel, float* y, PlaneVisitor finish = {},
+                        int threads = 1);
+  void convolve_backward(const ConvShape& shape, const float* x, const float* kernel, PlaneVisitor gradient, float* room,
+                         float* dkernel, float* dx, int threads = 1);
   // Threads an op's elementwise passes may use from the calling thread: those its products run on
   // when the plan's passes share their pool, otherwise 1.
   int pass_threads() const;

@@ -71,6 +71,7 @@ std::vector<float> forward_values(const std::string& yaml, const std::vector<Sha
 // executor's GEMM runner on a plan the caller chose; null: OpenBLAS, as the gradient checker runs
 // ops): for comparing an op's paths, such as a convolution run direct against its im2col path.
 // Input gradients start from `input_grads` (backward adds to them); the workspaces start as NaN.
+// The op's passes run on `threads` threads.
 struct PassValues {
   std::vector<std::vector<float>> inputs, params, input_grads;
   std::vector<float> output_grad;
@@ -79,7 +80,8 @@ struct PassResult {
   std::vector<float> output;
   std::vector<std::vector<float>> param_grads, input_grads;
 };
-PassResult run_pass(Op& op, const std::vector<Shape>& shapes, int64_t batch, const PassValues& values, GemmRunner* runner);
+PassResult run_pass(Op& op, const std::vector<Shape>& shapes, int64_t batch, const PassValues& values, GemmRunner* runner,
+                    int threads = 1);
 
 // Cases registered next to each op's tests; a project runs them all and checks that every
 // registered op has at least one.
