@@ -30,10 +30,6 @@ class OneDnnConv {
   // The reordered copies an execution keeps in the buffer it is given (64-byte aligned). Each call
   // writes them before reading them, so executions that never run at once may share one buffer.
   size_t buffer_bytes() const { return buffer_bytes_; }
-  // Channels per block of the forward output's and the output gradient's layouts when the
-  // visitors convert them (0: oneDNN's reorders do).
-  int output_block() const { return y_block_; }
-  int gradient_block() const { return dy_block_; }
 
  private:
   friend class OneDnnConvExecution;
@@ -42,6 +38,8 @@ class OneDnnConv {
   std::unique_ptr<Handles> h_;
   std::string implementation_;
   size_t scratchpad_bytes_ = 0, buffer_bytes_ = 0;
+  // Channels per block of the forward output's and the output gradient's layouts when the
+  // visitors convert them (0: oneDNN's reorders do).
   int y_block_ = 0, dy_block_ = 0;
   bool bfloat16_ = false, avx512_ = false;
   int64_t batch_ = 0, filters_ = 0, plane_ = 0;  // of the output: B, F and P = out_h out_w
