@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command for the benchmark suite: set-up, a Release build, Debian's python3-torch for the
 # PyTorch side (skipped with a message where it cannot be installed), then bench/run_bench.py.
-# Extra arguments go to run_bench.py (--threads N, --repeats N, --quick).
+# Extra arguments go to run_bench.py (--threads N, --repeats N, --quick). Each full run is kept in
+# bench/history/ and the README's performance table is regenerated from that history.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

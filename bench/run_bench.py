@@ -23,9 +23,13 @@ once and allocates nothing per step, so the setting does not move it. --malloc d
 with glibc's defaults. When a side's runs of a measure
 spread by more than 15 % (max - min over the median) the machine was busy: that workload's rounds
 are measured again (--attempts, default 3), and a measure still spread after the last attempt is
-refused: the table shows its spread instead of its figures. The README's table (between its
-bench-table markers) is regenerated from bench/results/results.json (`--table-from JSON
---write-readme` does the same for an earlier run). Results also go to results.csv.
+refused. Every full run is also kept in bench/history/ (its date, commit and settings with it), and
+the README's table (between its bench-table markers) is regenerated from that history: each row
+from the newest run, on the same CPU with the same settings, in which the measure was not refused,
+with that run's date and commit (so a busy spell refuses a row in one run without taking the
+table back to stale figures, and a row is never the best of several runs). `--table-from JSON...
+--write-readme` does the same from given runs. The last run also goes to bench/results/results.json
+and results.csv.
 """
 import argparse
 import csv
@@ -315,7 +319,8 @@ def main():
     parser.add_argument("--attempts", type=int, default=3,
                         help="how many times a workload's rounds are measured while a side spreads by more than 15 %%")
     parser.add_argument("--quick", action="store_true", help="fewer updates (a smoke run)")
-    parser.add_argument("--no-readme", action="store_true", help="do not regenerate the README's table")
+    parser.add_argument("--no-readme", action="store_true",
+                        help="keep the run out of bench/history/ and leave the README's table as it is")
     parser.add_argument("--bf16", choices=["auto", "always", "never"], default="auto",
                         help="PyTorch's bfloat16 autocast rounds: auto runs them where the CPU has bfloat16 units "
                              "(avx512_bf16 or amx_bf16); elsewhere oneDNN emulates them about 100x slower than float32")
@@ -328,15 +333,17 @@ def main():
     parser.add_argument("--malloc", choices=["keep-freed", "default"], default="keep-freed",
                         help="glibc malloc for both sides: keep-freed (default) keeps freed memory, so PyTorch's "
                              "per-step allocations do not fault in afresh; default measures with glibc's defaults")
-    parser.add_argument("--table-from", help="print (and with --write-readme, write) the table of an earlier results.json")
+    parser.add_argument("--table-from", nargs="+", metavar="JSON",
+                        help="print (and with --write-readme, write) the table of earlier runs (results.json files or "
+                             "bench/history/ records; each row from the newest comparable run that did not refuse it)")
     parser.add_argument("--write-readme", action="store_true", help="with --table-from: write it into README.md")
     args = parser.parse_args()
     if args.table_from:
-        with open(args.table_from) as f:
-            result = json.load(f)
-        print(readme_table(result))
+        runs = [load_run(path) for path in args.table_from]
+        runs = comparable_runs(runs, max(runs, key=lambda run: run.get("started", "")))
+        print(readme_table(runs))
         if args.write_readme:
-            write_readme(result)
+            write_readme(runs)
         return 0
     if args.repeats < 5:
         parser.error("--repeats must be at least 5: the ratios are medians of pairs")
@@ -351,6 +358,7 @@ def main():
     if bench.cleared_coretype:
         print("OPENBLAS_CORETYPE=%s in the environment: cleared for both sides (--keep-blas-env keeps it)" %
               bench.cleared_coretype)
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     rows = bench.measure_all()
     ceiling = bench.sgemm(1024, 1024, 1024)
     sq = ceiling["gflops"]
@@ -359,7 +367,8 @@ def main():
 
     busy = [("%s, %s: %s runs spread %.0f %%" % (r["workload"], r["metric"], side, 100 * r[side + "_spread"]))
             for r in rows for side in busy_sides(r)]
-    result = {"threads": args.threads, "repeats": args.repeats, "attempts": args.attempts, "cpu": bench.cpu,
+    result = {"started": started, "commit": measured_commit(), "quick": args.quick, "gemm": args.gemm,
+              "threads": args.threads, "repeats": args.repeats, "attempts": args.attempts, "cpu": bench.cpu,
               "bf16_autocast_run": bench.with_bf16, "openblas_core": ceiling.get("openblas_core"),
               "openblas_coretype_cleared": bench.cleared_coretype, "malloc": args.malloc,
               "openblas_coretype_kept": None if bench.cleared_coretype else bench.base_env.get("OPENBLAS_CORETYPE"),
@@ -374,9 +383,14 @@ def main():
         writer.writerows(rows)
     write_atomically(os.path.join(out_dir, "results.csv"), write_csv)
     print("results: bench/results/results.json, results.csv")
-    if not args.no_readme:
-        write_readme(result)
-        print("README.md: the performance table is regenerated from bench/results/results.json")
+    if args.quick or args.no_readme:
+        print("not recorded in bench/history/ and the README's table left as it is (%s)" %
+              ("--quick: a smoke run" if args.quick else "--no-readme"))
+    else:
+        print("recorded as %s" % os.path.relpath(record_run(result, HISTORY), ROOT))
+        runs = comparable_runs(load_runs(HISTORY), result)
+        write_readme(runs)
+        print("README.md: the performance table is regenerated from %d run(s) in bench/history/" % len(runs))
     if busy:
         print("\nThe machine was busy: after %d attempts, within one side, runs of a measure still spread by more "
               "than 15 %%:\n  %s\nThose measures are refused: the README shows why instead of their figures. Run "
@@ -398,9 +412,91 @@ def cpu_facts():
     return {"model": model, "isa": [w for w in wanted if w in flags]}
 
 
-def readme_table(result):
-    """The README's performance table, from a results.json. A refused measure (a side's rounds
-    spread by more than 15 % in every attempt) shows that spread instead of its figures."""
+HISTORY = os.path.join(HERE, "history")
+
+
+def measured_commit():
+    """The commit a run measured: git's short hash, with "+changes" where tracked files other than
+    the README and the history differ from it; None outside a git checkout."""
+    def git(*argv):
+        return subprocess.run(["git", "-C", ROOT] + list(argv), capture_output=True, text=True, check=True).stdout.strip()
+    try:
+        head = git("rev-parse", "--short", "HEAD")
+        changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!README.md", ":!bench/history")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+changes" if changed else "")
+
+
+def record_run(result, directory):
+    """Keeps a run in `directory` as <started>.json, written atomically; returns the path."""
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, result["started"].replace(":", "") + ".json")
+    write_atomically(path, lambda f: json.dump(result, f, indent=1))
+    return path
+
+
+def load_run(path):
+    with open(path) as f:
+        run = json.load(f)
+    run.setdefault("started", "")  # a results.json from before runs were dated sorts first
+    return run
+
+
+def load_runs(directory):
+    """The runs kept in `directory`, oldest first."""
+    if not os.path.isdir(directory):
+        return []
+    return sorted((load_run(os.path.join(directory, name)) for name in os.listdir(directory) if name.endswith(".json")),
+                  key=lambda run: run["started"])
+
+
+def settings(run):
+    """What two runs must share for their rows to stand in one table: the CPU and how it was measured."""
+    return (run["cpu"]["model"], tuple(run["cpu"]["isa"]), run["threads"], run.get("quick", False), run.get("gemm", "auto"),
+            run.get("malloc"), run.get("openblas_core"), run.get("openblas_coretype_kept"), run.get("bf16_autocast_run"))
+
+
+def comparable_runs(runs, newest):
+    """The runs measured as `newest` was and before it, oldest first, ending with `newest`."""
+    return [run for run in runs if settings(run) == settings(newest) and run["started"] < newest["started"]] + [newest]
+
+
+def is_refused(row):
+    return row.get("refused", bool(busy_sides(row)))
+
+
+def shown_rows(run):
+    return [r for r in run["rows"] if r["metric"] not in ("real GFLOP/s", "time per epoch (9 updates + validation)")]
+
+
+def table_rows(runs):
+    """For each measure of the newest run, (row, index into `runs`): the row of the newest run that did
+    not refuse it, or the newest run's own where every run refused it. Newest, not best: a row is
+    never picked for its figure."""
+    key = lambda r: (r["workload"], r["metric"], r["peer"])  # noqa: E731
+    chosen = []
+    for row in shown_rows(runs[-1]):
+        pick = (row, len(runs) - 1)
+        for i in range(len(runs) - 1, -1, -1):
+            kept = [r for r in runs[i]["rows"] if key(r) == key(row) and not is_refused(r)]
+            if kept:
+                pick = (kept[0], i)
+                break
+        chosen.append(pick)
+    return chosen
+
+
+def run_label(run):
+    """"2026-12-03 12:30 UTC, commit fade457" (or what of it the run recorded)."""
+    when = run["started"][:16].replace("T", " ") + " UTC" if run["started"] else "undated"
+    return when + (", commit %s" % run["commit"] if run.get("commit") else "")
+
+
+def readme_table(runs):
+    """The README's performance table from comparable runs, oldest first (see table_rows). A measure
+    refused in every run (a side's rounds spread by more than 15 % in each attempt) shows its
+    spread instead of its figures."""
     def value(v, unit):
         """A figure with its unit: times to three digits ("5.36 µs"), rates as whole numbers ("18 748")."""
         if v is None:
@@ -409,36 +505,43 @@ def readme_table(result):
             return "%.3g %s" % (v, "µs" if unit == "us" else "s")
         return "{:,.0f}".format(v).replace(",", " ")
 
-    shown = [r for r in result["rows"]
-             if r["metric"] not in ("real GFLOP/s", "time per epoch (9 updates + validation)")]
-    refused = [r for r in shown if r.get("refused", bool(busy_sides(r)))]
-    lines = ["One run: `bash bench/run.sh` on %s (ISA: %s), %d thread(s), %d interleaved rounds; sgemm %.0f GFLOP/s at "
-             "1024³ in the same run. Ratio: how many times Anneal is ahead, the median of the per-round ratios "
-             "(their range in brackets). Regenerated from `bench/results/results.json`." %
-             (result["cpu"]["model"], " ".join(result["cpu"]["isa"]), result["threads"], result["repeats"],
-              result["sgemm_gflops_1024"])]
-    lines[0] += environment_note(result)
+    newest = runs[-1]
+    rows = table_rows(runs)
+    used = sorted({i for _, i in rows})
+    number = {i: n + 1 for n, i in enumerate(used)}
+    lines = ["`bash bench/run.sh` on %s (ISA: %s), %d thread(s), interleaved rounds; each row comes from the newest "
+             "of the runs below in which neither side's rounds spread by more than 15 %% (column run). Ratio: how many "
+             "times Anneal is ahead, the median of the per-round ratios (their range in brackets). Regenerated from "
+             "`bench/history/`." % (newest["cpu"]["model"], " ".join(newest["cpu"]["isa"]), newest["threads"])]
+    lines[0] += environment_note(newest)
+    refused = [r for r, _ in rows if is_refused(r)]
     if refused:
-        lines[0] += (" %d of the %d measures below are **refused**: in each of %d attempts one side's rounds spread by "
-                     "more than 15 %% (a busy machine), so their figures are not shown." %
-                     (len(refused), len(shown), result.get("attempts", 1)))
-    if not result.get("bf16_autocast_run", any(r["peer"] != "PyTorch" for r in result["rows"])):
+        lines[0] += (" %d of the %d measures below were **refused** in each of the %d run(s) (up to %d attempts in each), "
+                     "so their figures are not shown." % (len(refused), len(rows), len(runs), newest.get("attempts", 1)))
+    if not newest.get("bf16_autocast_run", any(r["peer"] != "PyTorch" for r in newest["rows"])):
         lines[0] += (" PyTorch's bfloat16 autocast was not run: this CPU has no bfloat16 units (oneDNN would emulate it "
                      "about a hundred times slower than float32).")
-    lines += ["", "| workload | measure | Anneal | peer | peer's figure | ratio (range) | sgemm ceiling | peak RSS Anneal / peer |",
-              "|---|---|---|---|---|---|---|---|"]
-    for r in shown:
+    lines += [""] + ["%d. %s: %d rounds, sgemm %.0f GFLOP/s at 1024³." %
+                     (number[i], run_label(runs[i]), runs[i]["repeats"], runs[i]["sgemm_gflops_1024"]) for i in used]
+    lines += ["", "| workload | measure | Anneal | peer | peer's figure | ratio (range) | sgemm ceiling | "
+              "peak RSS Anneal / peer | run |", "|---|---|---|---|---|---|---|---|---|"]
+    for r, i in rows:
         rss = "%.0f / %s MiB" % (r["anneal_rss_mib"], "—" if r["pytorch_rss_mib"] is None else "%.0f" % r["pytorch_rss_mib"])
-        if r in refused:
+        if is_refused(r):
             why = "refused: rounds spread %.0f %% (Anneal) / %.0f %% (peer)" % (100 * r["anneal_spread"],
                                                                                  100 * r["pytorch_spread"])
-            lines.append("| %s | %s | — | %s | — | %s | — | %s |" % (r["workload"], r["metric"], r["peer"], why, rss))
+            lines.append("| %s | %s | — | %s | — | %s | — | %s | %d |" % (r["workload"], r["metric"], r["peer"], why, rss,
+                                                                           number[i]))
             continue
         ratio = "—" if r["ratio"] is None else "%.2f× (%.2f–%.2f)" % (r["ratio"], r["ratio_min"], r["ratio_max"])
         ceiling = "" if r["ceiling_fraction"] is None else "%.0f %%" % (100 * r["ceiling_fraction"])
-        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %d |" % (
             r["workload"], r["metric"], value(r["anneal"], r["unit"]), r["peer"], value(r["pytorch"], r["unit"]),
-            ratio, ceiling, rss))
+            ratio, ceiling, rss, number[i]))
+    shares = newest.get("conv_shares")
+    if shares:
+        lines += ["", "The conv net's float32 executor time by node in the newest run (forward + backward): " +
+                  ", ".join("`%s` %.1f + %.1f %%" % (node, 100 * f, 100 * b) for node, (f, b) in shares.items()) + "."]
     return "\n".join(lines)
 
 
@@ -472,14 +575,15 @@ def write_atomically(path, write):
     os.replace(tmp, path)
 
 
-def write_readme(result):
+def write_readme(runs):
+    """Rewrites the table between the README's bench-table markers (readme_table of `runs`)."""
     path = os.path.join(ROOT, "README.md")
     with open(path) as f:
         text = f.read()
     begin, end = "<!-- bench-table:begin -->", "<!-- bench-table:end -->"
     if begin not in text or end not in text:
         raise SystemExit("README.md has no %s ... %s markers" % (begin, end))
-    text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: begin + "\n" + readme_table(result) + "\n" + end, text,
+    text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: begin + "\n" + readme_table(runs) + "\n" + end, text,
                   flags=re.S)
     write_atomically(path, lambda f: f.write(text))
 
