@@ -13,7 +13,8 @@ model and ISA flags go with the results, and the kernel set OpenBLAS ran (both s
 libopenblas: Anneal for its OpenBLAS products, PyTorch for every float32 product). An
 OPENBLAS_CORETYPE in the environment forces a kernel set instead of the one OpenBLAS picks for the
 CPU (Haswell's AVX2 kernels on an AVX-512 CPU run sgemm at about half the rate); it is cleared for
-both sides, and the table says so, unless --keep-blas-env keeps it. Both sides also run with glibc's
+both sides, and the table says so, unless --keep-blas-env keeps it. OPENBLAS_THREAD_TIMEOUT=4 lets
+OpenBLAS's threads sleep as soon as a call returns, for both sides (see OPENBLAS_THREAD_TIMEOUT). Both sides also run with glibc's
 malloc told to keep freed memory (KEEP_FREED_MALLOC): PyTorch allocates its activations and
 gradients afresh every step, and with glibc's defaults the larger blocks go back to the kernel
 when freed and fault in again page by page on the next step, which on a virtual machine cost
@@ -99,10 +100,21 @@ def pair_row(workload, metric, unit, a_values, t_values, higher_is_better, a_rss
 KEEP_FREED_MALLOC = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824"
 
 
+# OpenBLAS's worker threads (Debian's pthreads build) spin for about 2^28 cycles after each call
+# before they sleep. PyTorch's conv net and MLP call OpenBLAS for their linear layers and OpenMP
+# for everything else, so on two cores a spinning OpenBLAS thread took one of the cores PyTorch's
+# OpenMP threads then needed: its updates ran at half speed in stretches of 100-200 ms, its conv
+# net lost about 40 % and its rounds spread by up to 54 %. 2^4 cycles, OpenBLAS's minimum, lets
+# them sleep as soon as a call returns (bench/README.md has the measurements).
+OPENBLAS_THREAD_TIMEOUT = "4"
+
+
 def measuring_env(environ, keep_blas_env, malloc="keep-freed"):
     """The environment both sides run in, and the OPENBLAS_CORETYPE it cleared (None if none).
-    With malloc "keep-freed", GLIBC_TUNABLES gets KEEP_FREED_MALLOC (after any tunables already set)."""
+    With malloc "keep-freed", GLIBC_TUNABLES gets KEEP_FREED_MALLOC (after any tunables already set).
+    OPENBLAS_THREAD_TIMEOUT is set where the environment has none."""
     env = dict(environ)
+    env.setdefault("OPENBLAS_THREAD_TIMEOUT", OPENBLAS_THREAD_TIMEOUT)
     if malloc == "keep-freed":
         env["GLIBC_TUNABLES"] = ":".join(t for t in (environ.get("GLIBC_TUNABLES"), KEEP_FREED_MALLOC) if t)
     forced = environ.get("OPENBLAS_CORETYPE") or None
@@ -372,6 +384,7 @@ def main():
               "bf16_autocast_run": bench.with_bf16, "openblas_core": ceiling.get("openblas_core"),
               "openblas_coretype_cleared": bench.cleared_coretype, "malloc": args.malloc,
               "openblas_coretype_kept": None if bench.cleared_coretype else bench.base_env.get("OPENBLAS_CORETYPE"),
+              "openblas_thread_timeout": bench.base_env["OPENBLAS_THREAD_TIMEOUT"],
               "sgemm_gflops_1024": sq, "sgemm_gflops_256x1024x1024": mid,
               "rows": rows, "conv_shares": bench.conv_shares, "busy": busy}
     out_dir = os.path.join(HERE, "results")
@@ -454,7 +467,8 @@ def load_runs(directory):
 def settings(run):
     """What two runs must share for their rows to stand in one table: the CPU and how it was measured."""
     return (run["cpu"]["model"], tuple(run["cpu"]["isa"]), run["threads"], run.get("quick", False), run.get("gemm", "auto"),
-            run.get("malloc"), run.get("openblas_core"), run.get("openblas_coretype_kept"), run.get("bf16_autocast_run"))
+            run.get("malloc"), run.get("openblas_core"), run.get("openblas_coretype_kept"), run.get("openblas_thread_timeout"),
+            run.get("bf16_autocast_run"))
 
 
 def comparable_runs(runs, newest):
@@ -557,6 +571,11 @@ def environment_note(result):
                      "sides)" % result["openblas_coretype_cleared"])
         elif result.get("openblas_coretype_kept"):
             note += ", forced by OPENBLAS_CORETYPE=%s for both sides (--keep-blas-env)" % result["openblas_coretype_kept"]
+        if result.get("openblas_thread_timeout"):
+            timeout = result["openblas_thread_timeout"]
+            note += (", and its threads slept %s (OPENBLAS_THREAD_TIMEOUT=%s; left spinning, they took a core from "
+                     "PyTorch's OpenMP threads)" % ("as soon as a call returned" if timeout == OPENBLAS_THREAD_TIMEOUT
+                                                     else "after spinning 2^%s cycles" % timeout, timeout))
         note += "."
     if result.get("malloc") == "keep-freed":
         note += (" Both sides ran with glibc's malloc keeping freed memory (PyTorch's per-step allocations "

@@ -118,15 +118,19 @@ check(run_bench.comparable_runs([newest_busy, dict(old_good, quick=True)], newes
       "a --quick run is not comparable with a full one")
 
 # OPENBLAS_CORETYPE is cleared for both sides unless kept, and the table says which kernels ran.
+# OpenBLAS's threads sleep as soon as a call returns, unless the environment says otherwise.
+timeout = {"OPENBLAS_THREAD_TIMEOUT": "4"}
 env, cleared = run_bench.measuring_env({"OPENBLAS_CORETYPE": "Haswell", "PATH": "/bin"}, False, "default")
-check(cleared == "Haswell" and env == {"PATH": "/bin"}, "a forced kernel set is cleared: %s %s" % (env, cleared))
+check(cleared == "Haswell" and env == dict(timeout, PATH="/bin"), "a forced kernel set is cleared: %s %s" % (env, cleared))
 env, cleared = run_bench.measuring_env({"OPENBLAS_CORETYPE": "Haswell"}, True, "default")
-check(cleared is None and env == {"OPENBLAS_CORETYPE": "Haswell"}, "--keep-blas-env keeps it: %s %s" % (env, cleared))
+check(cleared is None and env == dict(timeout, OPENBLAS_CORETYPE="Haswell"), "--keep-blas-env keeps it: %s %s" % (env, cleared))
 env, cleared = run_bench.measuring_env({"PATH": "/bin"}, False, "default")
-check(cleared is None and env == {"PATH": "/bin"}, "nothing to clear: %s %s" % (env, cleared))
+check(cleared is None and env == dict(timeout, PATH="/bin"), "nothing to clear: %s %s" % (env, cleared))
+env, _ = run_bench.measuring_env({"OPENBLAS_THREAD_TIMEOUT": "20"}, False, "default")
+check(env == {"OPENBLAS_THREAD_TIMEOUT": "20"}, "a thread timeout the environment sets is kept: %s" % env)
 # Both sides keep freed memory by default, after any tunables the environment already sets.
 env, _ = run_bench.measuring_env({"PATH": "/bin"}, False)
-check(env == {"PATH": "/bin", "GLIBC_TUNABLES": run_bench.KEEP_FREED_MALLOC}, "malloc keeps freed memory: %s" % env)
+check(env == dict(timeout, PATH="/bin", GLIBC_TUNABLES=run_bench.KEEP_FREED_MALLOC), "malloc keeps freed memory: %s" % env)
 env, _ = run_bench.measuring_env({"GLIBC_TUNABLES": "glibc.cpu.x86_shstk=off"}, False)
 check(env["GLIBC_TUNABLES"] == "glibc.cpu.x86_shstk=off:" + run_bench.KEEP_FREED_MALLOC,
       "tunables already set are kept: %s" % env)
@@ -137,6 +141,11 @@ check("glibc's malloc keeping freed memory" in note, "the header says how malloc
 header = run_bench.readme_table([dict(result, openblas_core="Cooperlake", openblas_coretype_cleared="Haswell")]).splitlines()[0]
 check("OpenBLAS ran its Cooperlake kernels, the ones it picks for this CPU (OPENBLAS_CORETYPE=Haswell in the environment "
       "was cleared for both sides)." in header, "the header says the kernel set was cleared: %s" % header)
+header = run_bench.readme_table([dict(result, openblas_core="Cooperlake", openblas_thread_timeout="4")]).splitlines()[0]
+check("OpenBLAS ran its Cooperlake kernels, and its threads slept as soon as a call returned (OPENBLAS_THREAD_TIMEOUT=4;"
+      in header, "the header says how OpenBLAS's threads waited: %s" % header)
+check(run_bench.settings(dict(result, openblas_thread_timeout="4")) != run_bench.settings(result),
+      "runs with and without the thread timeout are not comparable")
 header = run_bench.readme_table([dict(result, openblas_core="Haswell", openblas_coretype_kept="Haswell")]).splitlines()[0]
 check("OpenBLAS ran its Haswell kernels, forced by OPENBLAS_CORETYPE=Haswell for both sides" in header,
       "the header says the kernel set was kept: %s" % header)
