@@ -411,8 +411,8 @@ TEST_CASE("ops' passes on the products' threads give the same bits as on one, an
   if (!onednn_available()) return;
   // Both convolution paths (valid and same, with and without bias), max pooling on planes that do
   // not split evenly, a dense layer wide enough for its passes and its parameters' SGD step to
-  // split (32 x 2048 values, 129 Ki weights), and a short last batch (its products are
-  // undeclared: OpenBLAS).
+  // split (32 x 2048 values, 129 Ki weights, whose bfloat16 copy is converted on the pool too), and
+  // a short last batch (its products are undeclared: OpenBLAS).
   const char* text = R"(version: 1
 data: {synthetic: {rows: 150, shape: [3, 9, 9], classes: 3, seed: 4}}
 input: [3, 9, 9]

@@ -18,6 +18,7 @@
 #include "anneal/blas.hpp"
 #include "anneal/clock.hpp"
 #include "anneal/errors.hpp"
+#include "anneal/parallel.hpp"
 #include "bfloat16_bits.hpp"
 #include "conv_onednn.hpp"
 #include "gemm_onednn.hpp"
@@ -682,6 +683,16 @@ __attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void convert
   }
 }
 
+// A copy a product needs before it can start (a layer's weights, once per update; an operand no op
+// converted as it wrote it) is made on the products' pool where it is large enough to split: the
+// pool's threads would otherwise wait while one of them converts. Elementwise, so the same bits
+// on any split.
+template <class T>
+void convert_on(int threads, const float* from, size_t n, T* to) {
+  parallel_for(split_threads(threads, static_cast<int64_t>(n)), static_cast<int64_t>(n),
+               [&](int64_t begin, int64_t end) { convert(from + begin, static_cast<size_t>(end - begin), to + begin); });
+}
+
 }  // namespace
 
 void GemmRunner::keep_converted(const float* begin, const float* end) {
@@ -756,14 +767,14 @@ const T* GemmRunner::converted(const float* from, size_t n, std::vector<T>& scra
     T* copy = k->values<T>().data() + (address - k->begin) / sizeof(float);
     if (!s.is_current(address, n)) {
       conversions_.by_products += static_cast<int64_t>(n);
-      convert(from, n, copy);
+      convert_on(pass_threads(), from, n, copy);
       s.mark_current(address, n);
     }
     return copy;
   }
   if (scratch.size() < n) scratch.resize(n);  // only for a product larger than every declared one
   conversions_.by_products += static_cast<int64_t>(n);
-  convert(from, n, scratch.data());
+  convert_on(pass_threads(), from, n, scratch.data());
   return scratch.data();
 }
 
