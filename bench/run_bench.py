@@ -104,7 +104,7 @@ KEEP_FREED_MALLOC = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_thre
 # before they sleep. PyTorch's conv net and MLP call OpenBLAS for their linear layers and OpenMP
 # for everything else, so on two cores a spinning OpenBLAS thread took one of the cores PyTorch's
 # OpenMP threads then needed: its updates ran at half speed in stretches of 100-200 ms, its conv
-# net lost about 40 % and its rounds spread by up to 54 %. 2^4 cycles, OpenBLAS's minimum, lets
+# net at about 70 % of its speed overall, and its rounds spread by up to 54 %. 2^4 cycles, OpenBLAS's minimum, lets
 # them sleep as soon as a call returns (bench/README.md has the measurements).
 OPENBLAS_THREAD_TIMEOUT = "4"
 
@@ -370,7 +370,9 @@ def main():
     if bench.cleared_coretype:
         print("OPENBLAS_CORETYPE=%s in the environment: cleared for both sides (--keep-blas-env keeps it)" %
               bench.cleared_coretype)
-    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    # What was built and measured: taken before the rounds, so that editing files during a run
+    # (the README, say) does not mark the run as measuring changes it did not build.
+    started, commit = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), measured_commit()
     rows = bench.measure_all()
     ceiling = bench.sgemm(1024, 1024, 1024)
     sq = ceiling["gflops"]
@@ -379,7 +381,7 @@ def main():
 
     busy = [("%s, %s: %s runs spread %.0f %%" % (r["workload"], r["metric"], side, 100 * r[side + "_spread"]))
             for r in rows for side in busy_sides(r)]
-    result = {"started": started, "commit": measured_commit(), "quick": args.quick, "gemm": args.gemm,
+    result = {"started": started, "commit": commit, "quick": args.quick, "gemm": args.gemm,
               "threads": args.threads, "repeats": args.repeats, "attempts": args.attempts, "cpu": bench.cpu,
               "bf16_autocast_run": bench.with_bf16, "openblas_core": ceiling.get("openblas_core"),
               "openblas_coretype_cleared": bench.cleared_coretype, "malloc": args.malloc,
