@@ -14,15 +14,15 @@ libopenblas: Anneal for its OpenBLAS products, PyTorch for every float32 product
 OPENBLAS_CORETYPE in the environment forces a kernel set instead of the one OpenBLAS picks for the
 CPU (Haswell's AVX2 kernels on an AVX-512 CPU run sgemm at about half the rate); it is cleared for
 both sides, and the table says so, unless --keep-blas-env keeps it. OPENBLAS_THREAD_TIMEOUT=4 lets
-OpenBLAS's threads sleep as soon as a call returns, for both sides (see OPENBLAS_THREAD_TIMEOUT). Both sides also run with glibc's
-malloc told to keep freed memory (KEEP_FREED_MALLOC): PyTorch allocates its activations and
-gradients afresh every step, and with glibc's defaults the larger blocks go back to the kernel
-when freed and fault in again page by page on the next step, which on a virtual machine cost
-PyTorch up to two thirds of its speed and made its rounds spread by up to 269 %; PyTorch's CPU
-tuning advice (a caching allocator such as tcmalloc) has the same effect. Anneal plans its buffers
-once and allocates nothing per step, so the setting does not move it. --malloc default measures
-with glibc's defaults. When a side's runs of a measure
-spread by more than 15 % (max - min over the median) the machine was busy: that workload's rounds
+OpenBLAS's threads sleep as soon as a call returns, for both sides (see OPENBLAS_THREAD_TIMEOUT).
+Both sides also run with glibc's malloc told to keep freed memory (KEEP_FREED_MALLOC): PyTorch
+allocates its activations and gradients afresh every step, and with glibc's defaults the larger
+blocks go back to the kernel when freed and fault in again page by page on the next step, which on
+a virtual machine cost PyTorch up to two thirds of its speed and made its rounds spread by up to
+269 %; PyTorch's CPU tuning advice (a caching allocator such as tcmalloc) has the same effect.
+Anneal plans its buffers once and allocates nothing per step, so the setting does not move it.
+--malloc default measures with glibc's defaults. When a side's runs of a measure spread by more
+than 15 % (max - min over the median) the machine was busy: that workload's rounds
 are measured again (--attempts, default 3), and a measure still spread after the last attempt is
 refused. Every full run is also kept in bench/history/ (its date, commit and settings with it), and
 the README's table (between its bench-table markers) is regenerated from that history: each row
@@ -468,9 +468,10 @@ def load_runs(directory):
 
 def settings(run):
     """What two runs must share for their rows to stand in one table: the CPU and how it was measured."""
-    return (run["cpu"]["model"], tuple(run["cpu"]["isa"]), run["threads"], run.get("quick", False), run.get("gemm", "auto"),
-            run.get("malloc"), run.get("openblas_core"), run.get("openblas_coretype_kept"), run.get("openblas_thread_timeout"),
-            run.get("bf16_autocast_run"))
+    with_pytorch = any(r["pytorch"] is not None for r in run["rows"])  # a run without python3-torch: Anneal alone
+    return (run["cpu"]["model"], tuple(run["cpu"]["isa"]), run["threads"], with_pytorch, run.get("quick", False),
+            run.get("gemm", "auto"), run.get("malloc"), run.get("openblas_core"), run.get("openblas_coretype_kept"),
+            run.get("openblas_thread_timeout"), run.get("bf16_autocast_run"))
 
 
 def comparable_runs(runs, newest):

@@ -116,6 +116,9 @@ check(run_bench.comparable_runs([newest_busy, dict(newer_good, threads=1)], newe
       "a run with other threads is not comparable")
 check(run_bench.comparable_runs([newest_busy, dict(old_good, quick=True)], newest_busy) == [newest_busy],
       "a --quick run is not comparable with a full one")
+alone = dict(old_good, rows=[dict(old_good["rows"][0], pytorch=None, pytorch_values=[], ratio=None)])
+check(run_bench.comparable_runs([alone, newer_good], newest_busy) == [newer_good, newest_busy],
+      "a run without PyTorch is not comparable with runs against it")
 
 # OPENBLAS_CORETYPE is cleared for both sides unless kept, and the table says which kernels ran.
 # OpenBLAS's threads sleep as soon as a call returns, unless the environment says otherwise.
