@@ -451,9 +451,27 @@ def record_run(result, directory):
     return path
 
 
+RUN_KEYS = ("cpu", "threads", "repeats", "sgemm_gflops_1024", "rows")
+
+
+class NotARun(Exception):
+    """A file given as a run (--table-from, or in bench/history/) that is not one; main exits 2."""
+
+
 def load_run(path):
-    with open(path) as f:
-        run = json.load(f)
+    """A run as results.json or bench/history/ keeps it; NotARun, naming the file and what is wrong,
+    for anything else."""
+    try:
+        with open(path) as f:
+            run = json.load(f)
+    except OSError as e:
+        raise NotARun("%s: cannot read it (%s)" % (path, e.strerror))
+    except ValueError as e:
+        raise NotARun("%s: not JSON (%s)" % (path, e))
+    missing = [k for k in RUN_KEYS if not isinstance(run, dict) or k not in run]
+    if missing:
+        raise NotARun("%s: not a run of bench/run.sh (expected the keys %s; missing %s)" %
+                      (path, ", ".join(RUN_KEYS), ", ".join(missing)))
     run.setdefault("started", "")  # a results.json from before runs were dated sorts first
     return run
 
@@ -611,4 +629,8 @@ def write_readme(runs):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except NotARun as e:
+        print("bench: %s" % e, file=sys.stderr)
+        sys.exit(2)

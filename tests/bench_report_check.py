@@ -164,6 +164,27 @@ with tempfile.TemporaryDirectory() as tmp:
     check(sorted(os.listdir(history)) == ["2026-12-01T090000Z.json", "2026-12-03T090000Z.json"],
           "no temporary file is left: %s" % os.listdir(history))
 check(run_bench.load_runs(os.path.join(ROOT, "no-such-history")) == [], "no history yet: no runs")
+
+
+def not_a_run(path):
+    try:
+        run_bench.load_run(path)
+    except run_bench.NotARun as e:
+        return str(e)
+    return None
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    for name, text, expected in [("missing.json", None, "cannot read it"), ("broken.json", "{", "not JSON"),
+                                 ("other.json", '{"rows": []}', "missing cpu, threads, repeats, sgemm_gflops_1024"),
+                                 ("list.json", "[]", "missing cpu")]:
+        path = os.path.join(tmp, name)
+        if text is not None:
+            with open(path, "w") as f:
+                f.write(text)
+        message = not_a_run(path)
+        check(message is not None and message.startswith(path) and expected in message,
+              "a file that is not a run is refused, naming it: %s" % message)
 commit = run_bench.measured_commit()
 check(commit is None or commit.split("+")[0].isalnum(), "the measured commit is git's short hash: %s" % commit)
 
