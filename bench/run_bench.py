@@ -104,8 +104,9 @@ KEEP_FREED_MALLOC = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_thre
 # before they sleep. PyTorch's conv net and MLP call OpenBLAS for their linear layers and OpenMP
 # for everything else, so on two cores a spinning OpenBLAS thread took one of the cores PyTorch's
 # OpenMP threads then needed: its updates ran at half speed in stretches of 100-200 ms, its conv
-# net at about 70 % of its speed overall, and its rounds spread by up to 54 %. 2^4 cycles, OpenBLAS's minimum, lets
-# them sleep as soon as a call returns (bench/README.md has the measurements).
+# net at about 70 % of its speed overall, and its rounds spread by up to 54 %. 2^4 cycles,
+# OpenBLAS's minimum, lets them sleep as soon as a call returns (bench/README.md has the
+# measurements).
 OPENBLAS_THREAD_TIMEOUT = "4"
 
 
@@ -352,7 +353,7 @@ def main():
     args = parser.parse_args()
     if args.table_from:
         runs = [load_run(path) for path in args.table_from]
-        runs = comparable_runs(runs, max(runs, key=lambda run: run.get("started", "")))
+        runs = comparable_runs(runs, max(runs, key=lambda run: run["started"]))  # load_run dates every run
         print(readme_table(runs))
         if args.write_readme:
             write_readme(runs)
