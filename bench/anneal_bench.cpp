@@ -7,6 +7,8 @@
 //                            [--parallel-passes 0]  (ops' elementwise passes on the calling thread only)
 //                            [--direct-conv 0]  (conv2d on im2col and products where oneDNN's direct
 //                                                convolution would run)
+//                            [--side-by-side 0|alternate]  (a dense layer's two gradient products one after
+//                                                the other; alternate: blocks of each in turn, compared pairwise)
 //                            [--gemm auto|openblas|onednn] [--gemm-cache FILE]   (auto: what the CLI does)
 //                                                                  time per update of a spec's model
 //                                                                  (and each node's share of it)
@@ -84,7 +86,10 @@ struct Stopwatch : Callback {
     blocks.reserve(static_cast<size_t>(updates / block + 1));
   }
   void on_batch_begin(TrainingContext&) override {
-    if (seen >= warmup && (seen - warmup) % block == 0) block_start = wall_seconds();
+    if (seen >= warmup && (seen - warmup) % block == 0) {
+      toggle_for_next_block();
+      block_start = wall_seconds();
+    }
   }
   void on_batch_end(TrainingContext& ctx, double) override {
     ++seen;
@@ -93,6 +98,15 @@ struct Stopwatch : Callback {
     if (seen == warmup + updates) ctx.request_stop();
   }
   double per_update() const { return median(blocks); }
+  // --side-by-side alternate: even blocks with a dense layer's gradient products side by side, odd
+  // blocks one after the other, so that each pair of neighbouring blocks sees the same machine.
+  Executor* alternate = nullptr;
+  void on_train_begin(TrainingContext&) override {
+    if (alternate) alternate->set_side_by_side(false);  // the warmup one after the other
+  }
+  void toggle_for_next_block() {
+    if (alternate) alternate->set_side_by_side(blocks.size() % 2 == 0);
+  }
 };
 
 BuildOptions bench_build(int argc, char** argv) {
@@ -107,6 +121,7 @@ BuildOptions bench_build(int argc, char** argv) {
   build.gemm.reuse_conversions = option(argc, argv, "--reuse-conversions", "1") == "1";
   build.gemm.parallel_passes = option(argc, argv, "--parallel-passes", "1") == "1";
   build.gemm.direct_convolutions = option(argc, argv, "--direct-conv", "1") == "1";
+  build.gemm.side_by_side = option(argc, argv, "--side-by-side", "1") != "0";
   return build;
 }
 
@@ -153,6 +168,8 @@ int train(int argc, char** argv) {
                   {(warmup + updates) / per_epoch + 2, ex.spec.train.batch_size, true, ex.spec.train.seed});
   Stopwatch watch(warmup, updates, std::atoll(option(argc, argv, "--blocks", "1").c_str()));
   trainer.add_callback(&watch);
+  const bool alternate = option(argc, argv, "--side-by-side", "1") == "alternate";
+  if (alternate) watch.alternate = &trainer.executor();
   const bool profile = option(argc, argv, "--profile", "0") == "1";
   trainer.executor().set_profiling(profile);
   trainer.fit(*ex.train, nullptr);
@@ -172,6 +189,22 @@ int train(int argc, char** argv) {
       shares += item;
     }
   }
+  // --side-by-side alternate: each pair of neighbouring blocks' time one after the other over side by side.
+  std::string pairs;
+  if (alternate) {
+    std::vector<double> ratios, on, off;
+    for (size_t b = 0; b + 1 < watch.blocks.size(); b += 2) {
+      on.push_back(watch.blocks[b]);
+      off.push_back(watch.blocks[b + 1]);
+      ratios.push_back(watch.blocks[b + 1] / watch.blocks[b]);
+    }
+    char text[200];
+    std::snprintf(text, sizeof text, ", \"side_by_side_pairs\": {\"pairs\": %zu, \"on_us\": %.1f, \"off_us\": %.1f, \"gain\": %.4f, \"min\": %.4f, \"max\": %.4f}",
+                  ratios.size(), median(on) * 1e6, median(off) * 1e6, median(ratios),
+                  ratios.empty() ? 0.0 : *std::min_element(ratios.begin(), ratios.end()),
+                  ratios.empty() ? 0.0 : *std::max_element(ratios.begin(), ratios.end()));
+    pairs = text;
+  }
   int on_onednn = 0;
   for (const auto& c : ex.graph.gemm_plan().choices())
     on_onednn += c.backend == GemmBackend::kOneDnn || c.backend == GemmBackend::kOneDnnBf16;
@@ -179,13 +212,15 @@ int train(int argc, char** argv) {
   const auto& converted = trainer.executor().gemm_runner().conversions();
   const auto steps = static_cast<double>(std::max<int64_t>(watch.seen, 1));
   std::printf("{\"us_per_update\": %.4f, \"samples_per_s\": %.2f, \"batch\": %lld, \"peak_rss_mib\": %.2f, "
-              "\"gemms_on_onednn\": %d, \"gemms\": %zu, \"pass_threads\": %d, \"converted_per_update\": [%.0f, %.0f], "
-              "\"shares\": {%s}}\n",
+              "\"gemms_on_onednn\": %d, \"gemms\": %zu, \"pass_threads\": %d, \"side_by_side_per_update\": %.0f, "
+              "\"converted_per_update\": [%.0f, %.0f], "
+              "\"shares\": {%s}%s}\n",
               per_update * 1e6, static_cast<double>(ex.spec.train.batch_size) / per_update,
               static_cast<long long>(ex.spec.train.batch_size), peak_rss_mib(), on_onednn,
               ex.graph.gemm_plan().choices().size(), trainer.executor().gemm_runner().pass_threads(),
+              static_cast<double>(trainer.executor().gemm_runner().side_by_side_runs()) / steps,
               static_cast<double>(converted.by_products) / steps,
-              static_cast<double>(converted.while_written) / steps, shares.c_str());
+              static_cast<double>(converted.while_written) / steps, shares.c_str(), pairs.c_str());
   return 0;
 }
 

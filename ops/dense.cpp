@@ -107,9 +107,6 @@ class DenseOp : public Op {
     } else if (products && ctx.gemm && ctx.gemm->begin_converted(dz, size, GemmRunner::ConvertedFor::kThisOp)) {
       ctx.gemm->convert_block(dz, size);
     }
-    // dW[in, units] = X[rows, in]ᵀ · dZ[rows, units]  (written: the kernel belongs to this node)
-    if (!ctx.param_grads[0].empty())
-      gemm(ctx.gemm, kernel_gradient_gemm(rows), ctx.inputs[0].data, dz, ctx.param_grads[0].data);
     if (use_bias_ && !ctx.param_grads[1].empty()) {
       // Each column summed over the rows in order; the columns split over the pass's threads.
       float* db = ctx.param_grads[1].data;
@@ -119,9 +116,15 @@ class DenseOp : public Op {
           for (int64_t j = first; j < last; ++j) db[j] += dz[r * units_ + j];
       });
     }
+    // dW[in, units] = X[rows, in]ᵀ · dZ[rows, units]  (written: the kernel belongs to this node)
     // dX[rows, in] += dZ[rows, units] · W[in, units]ᵀ
-    if (!ctx.input_grads[0].empty())
-      gemm(ctx.gemm, input_gradient_gemm(rows), dz, ctx.params[0].data, ctx.input_grads[0].data);
+    // Independent of each other: side by side where the plan runs them so (GemmRunner::run_independent).
+    const GemmCall kernel_gradient{kernel_gradient_gemm(rows), ctx.inputs[0].data, dz, ctx.param_grads[0].data};
+    const GemmCall input_gradient{input_gradient_gemm(rows), dz, ctx.params[0].data, ctx.input_grads[0].data};
+    const bool dw = !ctx.param_grads[0].empty(), dx = !ctx.input_grads[0].empty();
+    if (dw && dx) gemm_independent(ctx.gemm, kernel_gradient, input_gradient);
+    else if (dw) gemm(ctx.gemm, kernel_gradient.shape, kernel_gradient.a, kernel_gradient.b, kernel_gradient.c);
+    else if (dx) gemm(ctx.gemm, input_gradient.shape, input_gradient.a, input_gradient.b, input_gradient.c);
   }
 
  private:

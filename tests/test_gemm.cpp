@@ -376,6 +376,13 @@ TEST_CASE("anneal check lists the products and their library, and --gemm takes o
     REQUIRE(dnnl.exit_code == 0);
     CHECK_THAT(dnnl.out, Contains("onednn"));
     CHECK_THAT(dnnl.out, Contains("decided by: policy onednn"));
+    // Whether a dense layer's two gradient products run side by side, and if not, why not.
+    if (blas::threads() == 2) {
+      CHECK_THAT(dnnl.out, Contains("a dense layer's two gradient products: side by side, one thread each"));
+      CHECK_THAT(blas.out, Contains("a dense layer's two gradient products: one after the other (side by side needs them on oneDNN)"));
+    } else {
+      CHECK_THAT(dnnl.out, Contains("a dense layer's two gradient products: one after the other (threads: "));
+    }
     const std::string cache = d.path() + "/plans.tsv";
     const std::string larger = " --set train.batch_size=256 --set layers.0.units=256";  // above auto's threshold
     const auto timed = run_cli("check " + path + larger + " --gemm auto --gemm-cache " + cache);
@@ -461,6 +468,83 @@ train: {epochs: 2, batch_size: 32, validation_split: 0.2, seed: 3, precision: PR
       run(true, GemmPolicy::kOpenBlas, on_blas);
       CHECK(on_blas == 1);  // OpenBLAS's threads would compete with the pool
     }
+  }
+  blas::set_threads(threads);
+}
+
+TEST_CASE("a dense layer's two gradient products run side by side on two threads, with the same results as one after the other",
+          "[gemm][parallel][training]") {
+  if (!onednn_available()) return;
+  const int threads = blas::threads();
+  blas::set_threads(2);
+  // The runner on its own: each product's result is the reference's, and only a pair of two
+  // different planned oneDNN products within a factor of two of each other goes side by side.
+  const GemmShape dw{true, false, 96, 80, 64, 96, 80, 80, false}, dx{false, true, 64, 96, 80, 80, 80, 96, true};
+  const GemmShape small{false, false, 8, 8, 8, 8, 8, 8, false};
+  GemmPlan plan;
+  for (const GemmShape& s : {dw, dx, small}) plan.add(s);
+  GemmOptions options;
+  options.policy = GemmPolicy::kOneDnn;
+  plan.choose(options);
+  REQUIRE(plan.side_by_side());
+  CHECK(plan.side_by_side_reason().empty());
+  GemmRunner runner(&plan);
+  const auto x = filled(64 * 96, 1), dz = filled(64 * 80, 2), w = filled(96 * 80, 3), dx_before = filled(64 * 96, 4);
+  std::vector<float> got_dw(96 * 80, 7.0f), got_dx = dx_before;
+  runner.run_independent({dw, x.data(), dz.data(), got_dw.data()}, {dx, dz.data(), w.data(), got_dx.data()});
+  CHECK(runner.side_by_side_runs() == 1);
+  const auto want_dw = reference(dw, x, dz, std::vector<float>(96 * 80, 7.0f)), want_dx = reference(dx, dz, w, dx_before);
+  for (size_t i = 0; i < want_dw.size(); ++i) REQUIRE(got_dw[i] == Approx(want_dw[i]).margin(1e-4));
+  for (size_t i = 0; i < want_dx.size(); ++i) REQUIRE(got_dx[i] == Approx(want_dx[i]).margin(1e-4));
+  std::vector<float> c8(64, 0.0f), c8b(64, 0.0f);
+  runner.run_independent({dw, x.data(), dz.data(), got_dw.data()}, {small, x.data(), dz.data(), c8.data()});  // unequal
+  runner.run_independent({small, x.data(), dz.data(), c8.data()}, {small, x.data(), dz.data(), c8b.data()});  // one shape twice
+  CHECK(runner.side_by_side_runs() == 1);
+  const auto want8 = reference(small, x, dz, std::vector<float>(64, 0.0f));
+  for (size_t i = 0; i < want8.size(); ++i) REQUIRE(c8[i] == Approx(want8[i]).margin(1e-5));
+  CHECK(c8b == c8);
+
+  // Training: side by side reaches the model one after the other reaches, and the same bits every time.
+  TempDir d;
+  const std::string path = d.write("m.yaml", kMlp);
+  const auto train = [&](bool side_by_side, int64_t& runs) {
+    BuildOptions build;
+    build.gemm.policy = GemmPolicy::kOneDnn;
+    build.gemm.side_by_side = side_by_side;
+    Experiment ex = build_experiment(load_model_spec(path, load_with({"train.validation_split=0"})), true, build);
+    Trainer trainer(ex.graph, ex.weights, *ex.loss, ex.metrics, *ex.optimizer, {4, 128, true, 3});
+    trainer.fit(*ex.train, nullptr);
+    runs = trainer.executor().gemm_runner().side_by_side_runs();
+    return ex.weights.params;
+  };
+  int64_t on_runs = 0, again_runs = 0, off_runs = 0;
+  const auto on = train(true, on_runs), again = train(true, again_runs), off = train(false, off_runs);
+  // 512 rows in batches of 128 for four epochs; two layers have both gradients each update.
+  CHECK(on_runs == 16 * 2);
+  CHECK(again_runs == on_runs);
+  CHECK(off_runs == 0);
+  REQUIRE(on.size() == off.size());
+  CHECK(std::memcmp(on.data(), again.data(), on.size() * sizeof(float)) == 0);
+  double worst = 0;
+  for (size_t i = 0; i < on.size(); ++i) worst = std::max(worst, std::fabs(double(on[i]) - off[i]) / std::max(1e-2, std::fabs(double(off[i]))));
+  CHECK(worst < 1e-4);
+
+  // Where it does not apply, the plan says why.
+  GemmPlan one_thread;
+  one_thread.add(dw);
+  options.threads = 1;
+  one_thread.choose(options);
+  CHECK_FALSE(one_thread.side_by_side());
+  CHECK_THAT(one_thread.side_by_side_reason(), Contains("threads: 1"));
+  options.threads = 2;
+  options.side_by_side = false;
+  one_thread.choose(options);
+  CHECK_THAT(one_thread.side_by_side_reason(), Contains("turned off"));
+  if (bfloat16_unsupported_reason().empty()) {
+    options.side_by_side = true;
+    options.bfloat16 = true;
+    one_thread.choose(options);
+    CHECK_THAT(one_thread.side_by_side_reason(), Contains("mixed_bfloat16"));
   }
   blas::set_threads(threads);
 }

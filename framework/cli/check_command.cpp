@@ -93,6 +93,17 @@ void print_convolutions(const CompiledGraph& g) {
                 (c.source + (c.direct ? " (" + c.implementation + ")" : "")).c_str());
 }
 
+// Whether a dense layer's two gradient products run at the same time, one thread each.
+void print_side_by_side(const GemmPlan& plan) {
+  if (!onednn_available()) return;
+  const auto& choices = plan.choices();
+  const bool on_onednn = std::any_of(choices.begin(), choices.end(), [](const GemmChoice& c) { return c.backend == GemmBackend::kOneDnn; });
+  const std::string how = !plan.side_by_side() ? "one after the other (" + plan.side_by_side_reason() + ")"
+                          : on_onednn          ? std::string("side by side, one thread each, where both run on oneDNN")
+                                               : std::string("one after the other (side by side needs them on oneDNN)");
+  std::printf("  a dense layer's two gradient products: %s\n", how.c_str());
+}
+
 // Each matrix product the ops declared, the library that runs it, and why.
 void print_gemms(const CompiledGraph& g, const BuildOptions& build) {
   print_convolutions(g);
@@ -124,6 +135,7 @@ void print_gemms(const CompiledGraph& g, const BuildOptions& build) {
                 build.gemm.threads);
   else if (onednn_available())
     std::printf("  ops' elementwise passes: one thread (OpenBLAS splits a product over its own threads, which would compete)\n");
+  print_side_by_side(g.gemm_plan());
 }
 
 // Which source line became which side: lets another tool (bench/bundled_models.py) use exactly

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -352,6 +353,7 @@ void GemmPlan::choose(const GemmOptions& options) {
   bfloat16_ = options.bfloat16;
   reuse_conversions_ = options.reuse_conversions;
   parallel_passes_ = options.parallel_passes;
+  decide_side_by_side(options);
   if (options.bfloat16) {
     choose_bfloat16(options);
     return;
@@ -397,6 +399,19 @@ void GemmPlan::choose(const GemmOptions& options) {
     if (choices_[i].backend == GemmBackend::kOpenBlas) primitives_[i].reset();
   if (follow) decision_ = "untimed: the products follow the direct convolutions onto oneDNN's threads";
   else if (!timed) decision_ = "policy onednn";
+}
+
+// Whether run_independent may put its two products side by side: the measured gain is from two
+// threads each running a product alone instead of both waiting for each other inside every product,
+// which needs exactly two threads (docs/performance.md, "Independent products side by side").
+void GemmPlan::decide_side_by_side(const GemmOptions& options) {
+  const int threads = options.threads > 0 ? options.threads : detail::onednn_threads();
+  if (!options.side_by_side) side_by_side_reason_ = "turned off";
+  else if (options.bfloat16) side_by_side_reason_ = "mixed_bfloat16 (the products share the runner's converted operands)";
+  else if (!detail::onednn_built()) side_by_side_reason_ = "no oneDNN in this build";
+  else if (threads != 2) side_by_side_reason_ = "threads: " + std::to_string(threads) + " (side by side takes exactly two)";
+  else side_by_side_reason_.clear();
+  side_by_side_ = side_by_side_reason_.empty();
 }
 
 // mixed_bfloat16: oneDNN's bfloat16 matmul for every product, each checked once against the
@@ -563,6 +578,7 @@ void GemmPlan::decide_by_timing(const GemmOptions& options) {
 struct GemmPlan::RunnerSizes {
   size_t scratchpad = 1, a = 0, b = 0;  // bytes; the largest declared operands, in elements
   size_t convolution_buffer = 0;        // bytes: the direct convolutions' reordered copies, one buffer for all
+  size_t second_scratchpad = 0;         // bytes: the second of two products side by side
   bool primitives = false;              // some product runs on oneDNN
   bool native_bfloat16 = false;         // some product runs on oneDNN in bfloat16
 };
@@ -584,6 +600,12 @@ GemmPlan::RunnerSizes GemmPlan::runner_sizes() const {
     sizes.a = std::max(sizes.a, a_size(choices_[i].shape));
     sizes.b = std::max(sizes.b, b_size(choices_[i].shape));
   }
+  if (side_by_side_ && sizes.primitives) {
+    sizes.second_scratchpad = 1;  // not empty, as the runner takes an empty one for "never side by side"
+    for (size_t i = 0; i < primitives_.size(); ++i)
+      if (primitives_[i] && choices_[i].backend == GemmBackend::kOneDnn)
+        sizes.second_scratchpad = std::max(sizes.second_scratchpad, primitives_[i]->scratchpad_bytes());
+  }
   return sizes;
 }
 
@@ -597,7 +619,7 @@ bool GemmPlan::passes_share_pool() const {
 int64_t GemmPlan::runner_bytes(int64_t kept_floats) const {
   const RunnerSizes s = runner_sizes();
   if (!s.primitives && !bfloat16_) return 0;
-  size_t bytes = s.scratchpad + s.convolution_buffer;
+  size_t bytes = s.scratchpad + s.second_scratchpad + s.convolution_buffer;
   if (bfloat16_) {
     bytes += (s.a + s.b) * sizeof(float);  // rounded operands of undeclared (emulated) products
     if (s.primitives) bytes += (s.a + s.b) * sizeof(uint16_t);
@@ -638,6 +660,7 @@ struct GemmRunner::State {
   std::vector<std::unique_ptr<detail::OneDnnConvExecution>> convolutions;  // per convolution; null: not direct
   std::vector<std::byte> convolution_buffer;  // their reordered copies: one call at a time, so shared
   std::vector<std::byte> scratchpad;                                   // the largest any entry needs
+  std::vector<std::byte> second_scratchpad;  // run_independent's second product, side by side with the first
   // mixed_bfloat16: A and B converted to bfloat16 (oneDNN) or rounded in float (emulation), in
   // buffers sized for the largest declared product.
   std::vector<uint16_t> a16, b16;
@@ -778,7 +801,10 @@ const T* GemmRunner::converted(const float* from, size_t n, std::vector<T>& scra
   return scratch.data();
 }
 
-GemmRunner::GemmRunner(const GemmPlan* plan) : plan_(plan), passes_share_pool_(plan && plan->passes_share_pool()) {
+GemmRunner::GemmRunner(const GemmPlan* plan)
+    : plan_(plan),
+      passes_share_pool_(plan && plan->passes_share_pool()),
+      side_by_side_(plan && plan->side_by_side() && detail::onednn_threads() == 2) {
   if (!plan) return;
   const GemmPlan::RunnerSizes sizes = plan->runner_sizes();
   if (!sizes.primitives && !plan->bfloat16()) return;
@@ -792,6 +818,7 @@ GemmRunner::GemmRunner(const GemmPlan* plan) : plan_(plan), passes_share_pool_(p
   for (const auto& p : plan->conv_primitives_)
     state_->convolutions.push_back(p ? std::make_unique<detail::OneDnnConvExecution>(*p, static_cast<std::byte*>(aligned)) : nullptr);
   state_->scratchpad.resize(sizes.scratchpad);
+  state_->second_scratchpad.resize(sizes.second_scratchpad);
   if (!plan->bfloat16()) return;
   state_->native = sizes.native_bfloat16;
   // Room to hold an operand as large as the largest A: what an op holds is a gradient its
@@ -833,6 +860,38 @@ void GemmRunner::run(const GemmShape& shape, const float* a, const float* b, flo
   }
 }
 
+void GemmRunner::set_side_by_side(bool on) {
+  side_by_side_ = on && plan_ && plan_->side_by_side() && detail::onednn_threads() == 2;
+}
+
+void GemmRunner::run_independent(const GemmCall& first, const GemmCall& second) {
+  const int i = side_by_side_ && state_ ? plan_->find(first.shape) : -1;
+  const int j = i >= 0 ? plan_->find(second.shape) : -1;
+  auto on_onednn = [&](int k) { return k >= 0 && plan_->choices_[static_cast<size_t>(k)].backend == GemmBackend::kOneDnn; };
+  // One shape twice would share one execution's memory handles. Products of unequal size would
+  // leave one thread waiting for the other longer than the pair saves: within a factor of two.
+  const double lighter = std::min(first.shape.flops(), second.shape.flops()), heavier = std::max(first.shape.flops(), second.shape.flops());
+  if (!on_onednn(i) || !on_onednn(j) || i == j || 2 * lighter < heavier || state_->second_scratchpad.empty()) {
+    run(first.shape, first.a, first.b, first.c);
+    run(second.shape, second.a, second.b, second.c);
+    return;
+  }
+  auto& s = *state_;
+  // Called from a thread of the pool's parallel region, oneDNN runs the product on that thread.
+  std::exception_ptr failed[2];
+  parallel_for(2, 2, [&](int64_t begin, int64_t end) {
+    for (int64_t p = begin; p < end; ++p) try {
+        if (p == 0) s.executions[static_cast<size_t>(i)]->run(first.a, first.b, first.c, s.scratchpad.data());
+        else s.executions[static_cast<size_t>(j)]->run(second.a, second.b, second.c, s.second_scratchpad.data());
+      } catch (...) {
+        failed[p] = std::current_exception();
+      }
+  });
+  ++side_by_side_runs_;
+  for (const auto& f : failed)
+    if (f) std::rethrow_exception(f);
+}
+
 detail::OneDnnConvExecution& GemmRunner::convolution(const ConvShape& shape) {
   const int i = plan_ ? plan_->find(shape) : -1;
   if (i < 0 || !state_ || !state_->convolutions[static_cast<size_t>(i)])
@@ -853,6 +912,12 @@ void GemmRunner::convolve_backward(const ConvShape& shape, const float* x, const
 void gemm(GemmRunner* runner, const GemmShape& shape, const float* a, const float* b, float* c) {
   if (runner) runner->run(shape, a, b, c);
   else run_openblas(shape, a, b, c);
+}
+
+void gemm_independent(GemmRunner* runner, const GemmCall& first, const GemmCall& second) {
+  if (runner) return runner->run_independent(first, second);
+  run_openblas(first.shape, first.a, first.b, first.c);
+  run_openblas(second.shape, second.a, second.b, second.c);
 }
 
 }  // namespace anneal

@@ -47,6 +47,9 @@ class Executor {
   const NodeTimes& node_times() const { return times_; }
   // The runner of this executor's matrix products (what mixed_bfloat16 converted, for reports).
   const GemmRunner& gemm_runner() const { return gemm_; }
+  // Side by side turned on and off between updates, to measure it within one process
+  // (GemmRunner::set_side_by_side; anneal_bench --side-by-side alternate).
+  void set_side_by_side(bool on) { gemm_.set_side_by_side(on); }
 
  private:
   struct NodeViews {

@@ -163,6 +163,11 @@ struct GemmOptions {
   // (mixed_bfloat16, or policy onednn or auto in float32). Off, conv2d runs im2col and products
   // as everywhere else: for checking one against the other and measuring what it gains.
   bool direct_convolutions = true;
+  // Whether two independent products (GemmRunner::run_independent: a dense layer's kernel and
+  // input gradients) run side by side, one thread each, where both are on oneDNN in float32 and
+  // the products have two threads. Off, one after the other on both threads: for measuring what it
+  // gains (docs/performance.md) and checking the numbers against it.
+  bool side_by_side = true;
 };
 
 // Whether this build has oneDNN, and its version ("oneDNN 2.6.3") or why not.
@@ -211,6 +216,14 @@ class GemmPlan {
   // those threads too (OpContext::threads). Where OpenBLAS splits a product over its own threads,
   // they spin after each call and would compete with the pool for the cores.
   bool passes_share_pool() const;
+  // Whether independent products both on oneDNN run side by side, one thread each
+  // (GemmRunner::run_independent): float32 plans with the option on, on exactly two threads. With
+  // more threads each product keeps them all (one thread each would leave cores idle); in
+  // mixed_bfloat16 the products share the runner's converted operands; OpenBLAS's thread count is
+  // one setting for the whole process, so its products cannot each be given one thread.
+  bool side_by_side() const { return side_by_side_; }
+  // Why not, in words, when side_by_side() is false ("" when it is true).
+  const std::string& side_by_side_reason() const { return side_by_side_reason_; }
   // Bytes one GemmRunner on this plan allocates: oneDNN's scratchpad and, in mixed_bfloat16, the
   // converted operands, the held one and the kept copies of `kept_floats` values
   // (GemmRunner::keep_converted).
@@ -225,6 +238,7 @@ class GemmPlan {
   void decide_by_timing(const GemmOptions& options);
   void time_each_product(const std::vector<size_t>& candidates, const std::function<void(size_t, GemmBackend)>& product);
   void choose_bfloat16(const GemmOptions& options);
+  void decide_side_by_side(const GemmOptions& options);
   void choose_convolutions(const GemmOptions& options);
   int find(const ConvShape& shape) const;
   std::vector<GemmChoice> choices_;
@@ -236,8 +250,18 @@ class GemmPlan {
   bool bfloat16_ = false;
   bool reuse_conversions_ = true;
   bool parallel_passes_ = true;
+  bool side_by_side_ = false;
+  std::string side_by_side_reason_;
   // oneDNN's primitive for each choice that runs on it (null elsewhere), created at compile time.
   std::vector<std::unique_ptr<detail::OneDnnMatmul>> primitives_;
+};
+
+// One product of a runner's: C = op(A) · op(B) on `shape`.
+struct GemmCall {
+  GemmShape shape;
+  const float* a = nullptr;
+  const float* b = nullptr;
+  float* c = nullptr;
 };
 
 // Runs products on a plan's choices. One per executor; not shared between threads.
@@ -249,6 +273,18 @@ class GemmRunner {
   GemmRunner& operator=(GemmRunner&&) noexcept;
 
   void run(const GemmShape& shape, const float* a, const float* b, float* c);
+  // Two products neither of which reads what the other writes (a dense layer's kernel gradient
+  // and input gradient). Where the plan allows it (GemmPlan::side_by_side) and both run on oneDNN,
+  // they run at the same time, one on each of the pool's two threads, each product on its thread
+  // alone: on this project's 2-core machine two 1024-wide products so ran 10-20 % faster than one
+  // after the other on both threads, which wait for each other inside every product. Otherwise
+  // first, then second. Either way each product's result is the same every run.
+  void run_independent(const GemmCall& first, const GemmCall& second);
+  // How many run_independent calls ran side by side (for tests and the bench's report).
+  int64_t side_by_side_runs() const { return side_by_side_runs_; }
+  // Off: run_independent runs its products in order. On again only where the plan allows it (the
+  // runner's scratchpads are planned for it then): for measuring the two ways in one process.
+  void set_side_by_side(bool on);
   // A planned direct convolution (GemmPlan::direct(shape) is true; throws otherwise). Tensors
   // are NCHW float32; a plane is one (sample, channel) image of P = out_h out_w values. The
   // elementwise work around the convolution runs in the visitors, plane by plane, on `threads`
@@ -317,11 +353,15 @@ class GemmRunner {
   const T* converted(const float* from, size_t n, std::vector<T>& scratch);
   const GemmPlan* plan_ = nullptr;
   bool passes_share_pool_ = false;  // the plan's, fixed once it is chosen: worked out once, not per op
+  bool side_by_side_ = false;       // the plan's, and the pool has the two threads it needs
+  int64_t side_by_side_runs_ = 0;
   std::unique_ptr<State> state_;
   Conversions conversions_;
 };
 
 // What an op calls: through its executor's runner, or straight on OpenBLAS without one.
 void gemm(GemmRunner* runner, const GemmShape& shape, const float* a, const float* b, float* c);
+// Two independent products (GemmRunner::run_independent); without a runner, one after the other.
+void gemm_independent(GemmRunner* runner, const GemmCall& first, const GemmCall& second);
 
 }  // namespace anneal
