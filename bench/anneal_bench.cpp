@@ -9,6 +9,8 @@
 //                                                convolution would run)
 //                            [--side-by-side 0|alternate]  (a dense layer's two gradient products one after
 //                                                the other; alternate: blocks of each in turn, compared pairwise)
+//                            [--halves auto|none|rows|columns]  (float32 products on oneDNN in two halves, one per
+//                                                thread: as timed, never, or always so)
 //                            [--gemm auto|openblas|onednn] [--gemm-cache FILE]   (auto: what the CLI does)
 //                                                                  time per update of a spec's model
 //                                                                  (and each node's share of it)
@@ -122,6 +124,11 @@ BuildOptions bench_build(int argc, char** argv) {
   build.gemm.parallel_passes = option(argc, argv, "--parallel-passes", "1") == "1";
   build.gemm.direct_convolutions = option(argc, argv, "--direct-conv", "1") == "1";
   build.gemm.side_by_side = option(argc, argv, "--side-by-side", "1") != "0";
+  const std::string halves = option(argc, argv, "--halves", "auto");
+  if (halves == "none") build.gemm.halves = GemmOptions::Halves::kNone;
+  else if (halves == "rows") build.gemm.halves = GemmOptions::Halves::kRows;
+  else if (halves == "columns") build.gemm.halves = GemmOptions::Halves::kColumns;
+  else if (halves != "auto") throw InputError("--halves " + halves + ": expected auto, none, rows or columns");
   return build;
 }
 
@@ -205,18 +212,20 @@ int train(int argc, char** argv) {
                   ratios.empty() ? 0.0 : *std::max_element(ratios.begin(), ratios.end()));
     pairs = text;
   }
-  int on_onednn = 0;
-  for (const auto& c : ex.graph.gemm_plan().choices())
+  int on_onednn = 0, in_halves = 0;
+  for (const auto& c : ex.graph.gemm_plan().choices()) {
     on_onednn += c.backend == GemmBackend::kOneDnn || c.backend == GemmBackend::kOneDnnBf16;
+    in_halves += c.split != GemmSplit::kNone;
+  }
   // mixed_bfloat16: values converted to bfloat16 per update, by products and as ops wrote them.
   const auto& converted = trainer.executor().gemm_runner().conversions();
   const auto steps = static_cast<double>(std::max<int64_t>(watch.seen, 1));
   std::printf("{\"us_per_update\": %.4f, \"samples_per_s\": %.2f, \"batch\": %lld, \"peak_rss_mib\": %.2f, "
-              "\"gemms_on_onednn\": %d, \"gemms\": %zu, \"pass_threads\": %d, \"side_by_side_per_update\": %.0f, "
+              "\"gemms_on_onednn\": %d, \"gemms_in_halves\": %d, \"gemms\": %zu, \"pass_threads\": %d, \"side_by_side_per_update\": %.0f, "
               "\"converted_per_update\": [%.0f, %.0f], "
               "\"shares\": {%s}%s}\n",
               per_update * 1e6, static_cast<double>(ex.spec.train.batch_size) / per_update,
-              static_cast<long long>(ex.spec.train.batch_size), peak_rss_mib(), on_onednn,
+              static_cast<long long>(ex.spec.train.batch_size), peak_rss_mib(), on_onednn, in_halves,
               ex.graph.gemm_plan().choices().size(), trainer.executor().gemm_runner().pass_threads(),
               static_cast<double>(trainer.executor().gemm_runner().side_by_side_runs()) / steps,
               static_cast<double>(converted.by_products) / steps,

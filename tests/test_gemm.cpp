@@ -548,3 +548,81 @@ TEST_CASE("a dense layer's two gradient products run side by side on two threads
   }
   blas::set_threads(threads);
 }
+
+TEST_CASE("a product on oneDNN in two halves, one per thread, gives the whole product's result on every form", "[gemm][parallel]") {
+  if (!onednn_available()) return;
+  const int threads = blas::threads();
+  blas::set_threads(2);
+  for (const auto halves : {GemmOptions::Halves::kRows, GemmOptions::Halves::kColumns}) {
+    GemmPlan plan;
+    for (const GemmShape& s : forms()) plan.add(s);
+    GemmOptions options;
+    options.policy = GemmPolicy::kOneDnn;
+    options.halves = halves;
+    plan.choose(options);
+    const GemmSplit want = halves == GemmOptions::Halves::kRows ? GemmSplit::kRows : GemmSplit::kColumns;
+    for (const auto& c : plan.choices()) CHECK(c.split == want);  // every form has at least two rows and columns
+    GemmRunner runner(&plan);
+    uint32_t seed = 11;
+    for (const GemmShape& s : forms()) {
+      INFO(s.str() << " in halves by " << split_name(want));
+      const auto a = filled(static_cast<size_t>((s.trans_a ? s.k : s.m) * s.lda), seed++);
+      const auto b = filled(static_cast<size_t>((s.trans_b ? s.n : s.k) * s.ldb), seed++);
+      const auto c0 = filled(static_cast<size_t>(s.m * s.ldc), seed++);
+      auto got = c0;
+      runner.run(s, a.data(), b.data(), got.data());
+      const auto expected = reference(s, a, b, c0);
+      for (size_t i = 0; i < got.size(); ++i) {
+        const bool in_c = static_cast<int64_t>(i % static_cast<size_t>(s.ldc)) < s.n;
+        if (in_c) REQUIRE(got[i] == Approx(expected[i]).margin(1e-4));
+        else REQUIRE(got[i] == c0[i]);  // the stride's gap untouched
+      }
+    }
+  }
+  // Cached halves come back; none, or one thread, keeps products whole.
+  auto cache = std::make_shared<MemoryCache>();
+  const GemmShape big{false, false, 128, 128, 128, 128, 128, 128, false};
+  GemmPlan first;
+  first.add(big);
+  first.choose({GemmPolicy::kAuto, cache, 2});
+  REQUIRE(cache->entries.size() == 1);
+  cache->entries.begin()->second = "onednn-columns:100.0:120.0|as stored";
+  GemmPlan cached;
+  cached.add(big);
+  cached.choose({GemmPolicy::kAuto, cache, 2});
+  CHECK(cached.decision() == "cache memory: as stored");
+  CHECK(cached.choices()[0].split == GemmSplit::kColumns);
+  GemmOptions none{GemmPolicy::kAuto, cache, 2};
+  none.halves = GemmOptions::Halves::kNone;
+  cached.choose(none);
+  CHECK(cached.choices()[0].split == GemmSplit::kNone);
+  GemmOptions one_thread{GemmPolicy::kOneDnn, nullptr, 1};
+  one_thread.halves = GemmOptions::Halves::kRows;
+  cached.choose(one_thread);
+  CHECK(cached.choices()[0].split == GemmSplit::kNone);
+
+  // Training in halves reaches the model trained on whole products, the same bits every time.
+  TempDir d;
+  const std::string path = d.write("m.yaml", kMlp);
+  const auto train = [&](GemmOptions::Halves halves) {
+    BuildOptions build;
+    build.gemm.policy = GemmPolicy::kOneDnn;
+    build.gemm.halves = halves;
+    Experiment ex = build_experiment(load_model_spec(path), true, build);
+    RunOptions quiet;
+    quiet.verbose = false;
+    run_experiment(ex, quiet);
+    return ex.weights.params;
+  };
+  const auto rows = train(GemmOptions::Halves::kRows), again = train(GemmOptions::Halves::kRows);
+  const auto columns = train(GemmOptions::Halves::kColumns), whole = train(GemmOptions::Halves::kNone);
+  REQUIRE(rows.size() == whole.size());
+  CHECK(std::memcmp(rows.data(), again.data(), rows.size() * sizeof(float)) == 0);
+  double worst = 0;
+  for (size_t i = 0; i < whole.size(); ++i) {
+    const double scale = std::max(1e-2, std::fabs(double(whole[i])));
+    worst = std::max({worst, std::fabs(double(rows[i]) - whole[i]) / scale, std::fabs(double(columns[i]) - whole[i]) / scale});
+  }
+  CHECK(worst < 1e-4);
+  blas::set_threads(threads);
+}

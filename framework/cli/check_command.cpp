@@ -126,6 +126,9 @@ void print_gemms(const CompiledGraph& g, const BuildOptions& build) {
     auto rate = [](double gflops) { return gflops > 0 ? std::to_string(static_cast<int>(gflops + 0.5)) + " GF/s" : std::string("-"); };
     std::string why = c.source;
     if (!c.implementation.empty() && c.backend == GemmBackend::kOneDnn) why += " (" + c.implementation + ")";
+    if (c.split != GemmSplit::kNone)
+      why += std::string(", in halves by ") + split_name(c.split) + " (one per thread" +
+             (c.split_gflops > 0 ? ": " + std::to_string(static_cast<int>(c.split_gflops + 0.5)) + " GF/s)" : std::string(")"));
     std::printf("  %-28s %-9s %12s %12s  %s\n", c.shape.str().c_str(), backend_name(c.backend), rate(c.openblas_gflops).c_str(),
                 rate(c.onednn_gflops).c_str(), why.c_str());
   }

@@ -94,6 +94,12 @@ enum class GemmPolicy { kOpenBlas, kOneDnn, kAuto };
 // "openblas" | "onednn" | "auto"; nullopt for anything else.
 std::optional<GemmPolicy> parse_gemm_policy(const std::string& name);
 
+// A float32 product on oneDNN with two threads may run as two halves, one per thread, each on
+// its thread alone (rows: C's first and second halves of rows; columns: of columns), rather than
+// as one product both threads work on and wait for each other inside. Same sums per element.
+enum class GemmSplit { kNone, kRows, kColumns };
+const char* split_name(GemmSplit split);  // "", "rows", "columns"
+
 struct GemmChoice {
   GemmShape shape;
   GemmBackend backend = GemmBackend::kOpenBlas;
@@ -102,6 +108,8 @@ struct GemmChoice {
   double openblas_gflops = 0, onednn_gflops = 0;
   std::string source;  // "policy onednn", "timed", "cache", "below threshold", "oneDNN cannot: ..."
   std::string implementation;
+  GemmSplit split = GemmSplit::kNone;
+  double split_gflops = 0;  // the chosen halves' rate, where timed
 };
 
 // Earlier decisions, keyed by the machine (CPU model, threads) and the plan's products. The
@@ -168,6 +176,11 @@ struct GemmOptions {
   // the products have two threads. Off, one after the other on both threads: for measuring what it
   // gains (docs/performance.md) and checking the numbers against it.
   bool side_by_side = true;
+  // Halves (GemmSplit) for float32 products on oneDNN with two threads: auto times each product
+  // whole and in both halvings under --gemm auto and keeps the fastest (by 3 %); none: whole;
+  // rows / columns: every such product so, untimed (for tests and measuring).
+  enum class Halves { kAuto, kNone, kRows, kColumns };
+  Halves halves = Halves::kAuto;
 };
 
 // Whether this build has oneDNN, and its version ("oneDNN 2.6.3") or why not.
@@ -239,6 +252,8 @@ class GemmPlan {
   void time_each_product(const std::vector<size_t>& candidates, const std::function<void(size_t, GemmBackend)>& product);
   void choose_bfloat16(const GemmOptions& options);
   void decide_side_by_side(const GemmOptions& options);
+  void choose_halves(const GemmOptions& options);
+  void time_halves(const std::vector<size_t>& candidates, const std::function<void(size_t, GemmBackend)>& whole);
   void choose_convolutions(const GemmOptions& options);
   int find(const ConvShape& shape) const;
   std::vector<GemmChoice> choices_;
@@ -254,6 +269,8 @@ class GemmPlan {
   std::string side_by_side_reason_;
   // oneDNN's primitive for each choice that runs on it (null elsewhere), created at compile time.
   std::vector<std::unique_ptr<detail::OneDnnMatmul>> primitives_;
+  // Per choice that runs in halves, the two halves' primitives (empty elsewhere).
+  std::vector<std::vector<std::unique_ptr<detail::OneDnnMatmul>>> halves_;
 };
 
 // One product of a runner's: C = op(A) · op(B) on `shape`.
