@@ -482,7 +482,8 @@ void GemmPlan::choose_halves(const GemmOptions& options) {
 // threads), alternating, best of three blocks; halves are kept where they beat the whole product
 // by 3 %. On this project's 2-core machine halves ran the bench MLP's products 3-14 % faster than
 // the whole product on both threads: the threads no longer wait for each other inside it.
-void GemmPlan::time_halves(const std::vector<size_t>& candidates, const std::function<void(size_t, GemmBackend)>& whole) {
+void GemmPlan::time_halves(const std::vector<size_t>& candidates, const std::function<void(size_t, GemmBackend)>& whole, const float* a,
+                           const float* b, float* c_out) {
   for (size_t i : candidates) {
     GemmChoice& c = choices_[i];
     c.split = GemmSplit::kNone;
@@ -492,7 +493,6 @@ void GemmPlan::time_halves(const std::vector<size_t>& candidates, const std::fun
     std::vector<std::vector<std::unique_ptr<detail::OneDnnMatmul>>> made;
     std::vector<std::vector<std::unique_ptr<detail::OneDnnExecution>>> runs;
     std::vector<std::vector<std::byte>> scratch;
-    std::vector<float> a(a_size(c.shape), 0.001f), b(b_size(c.shape), 0.002f), out(c_size(c.shape), 0.0f);
     for (GemmSplit split : {GemmSplit::kRows, GemmSplit::kColumns}) {
       auto halves = create_halves(c.shape, split);
       if (halves.empty()) continue;
@@ -507,7 +507,7 @@ void GemmPlan::time_halves(const std::vector<size_t>& candidates, const std::fun
     for (size_t k = 0; k < runs.size(); ++k)
       calls.push_back([&, k] {
         detail::OneDnnExecution* const both[2] = {runs[k][0].get(), runs[k][1].get()};
-        run_halves(both, c.shape, splits[k + 1], a.data(), b.data(), out.data(), scratch[2 * k].data(), scratch[2 * k + 1].data());
+        run_halves(both, c.shape, splits[k + 1], a, b, c_out, scratch[2 * k].data(), scratch[2 * k + 1].data());
       });
     const auto t = time_alternating(calls, std::vector<bool>(calls.size(), false));
     size_t best = 0;
@@ -596,9 +596,10 @@ size_t fastest_assignment(const std::vector<std::vector<GemmBackend>>& assignmen
 }  // namespace
 
 // The plan's key in the cache: the machine (its CPU and the kernels OpenBLAS runs on it), the
-// threads and every product, in order.
+// threads and every product, in order. "halves": decisions include GemmSplit; a line written
+// before they did is measured again rather than read as whole products.
 std::string GemmPlan::cache_key(int threads) const {
-  std::string key = cpu_model() + " / OpenBLAS " + blas::core() + "\t" + std::to_string(threads) + "\t";
+  std::string key = cpu_model() + " / OpenBLAS " + blas::core() + " / halves\t" + std::to_string(threads) + "\t";
   for (size_t i = 0; i < choices_.size(); ++i) key += (i ? ";" : "") + choices_[i].shape.key();
   return key;
 }
@@ -687,7 +688,7 @@ void GemmPlan::decide_by_timing(const GemmOptions& options) {
     if (choices_[i].backend == GemmBackend::kOneDnn) choices_[i].source = "below threshold, with the rest";
   // Halves asked for or refused by name (tests, the bench) make a decision auto would not: not kept.
   if (options.halves != GemmOptions::Halves::kAuto) return;
-  if ((options.threads > 0 ? options.threads : detail::onednn_threads()) == 2) time_halves(candidates, product);
+  if ((options.threads > 0 ? options.threads : detail::onednn_threads()) == 2) time_halves(candidates, product, x.a.data(), x.b.data(), x.c.data());
   if (options.cache) options.cache->remember(key, encode_decision(choices_, decision_));
 }
 
@@ -930,7 +931,8 @@ const T* GemmRunner::converted(const float* from, size_t n, std::vector<T>& scra
 GemmRunner::GemmRunner(const GemmPlan* plan)
     : plan_(plan),
       passes_share_pool_(plan && plan->passes_share_pool()),
-      side_by_side_(plan && plan->side_by_side() && detail::onednn_threads() == 2) {
+      two_threads_(detail::onednn_threads() == 2),
+      side_by_side_(plan && plan->side_by_side() && two_threads_) {
   if (!plan) return;
   const GemmPlan::RunnerSizes sizes = plan->runner_sizes();
   if (!sizes.primitives && !plan->bfloat16()) return;
@@ -975,7 +977,7 @@ void GemmRunner::run(const GemmShape& shape, const float* a, const float* b, flo
   auto& s = *state_;
   switch (backend) {
     case GemmBackend::kOneDnn:
-      if (const auto& halves = s.halves[static_cast<size_t>(i)]; !halves.empty()) {
+      if (const auto& halves = s.halves[static_cast<size_t>(i)]; two_threads_ && !halves.empty()) {
         detail::OneDnnExecution* const both[2] = {halves[0].get(), halves[1].get()};
         run_halves(both, shape, plan_->choices_[static_cast<size_t>(i)].split, a, b, c, s.scratchpad.data(),
                    s.second_scratchpad.data());
@@ -997,7 +999,7 @@ void GemmRunner::run(const GemmShape& shape, const float* a, const float* b, flo
 }
 
 void GemmRunner::set_side_by_side(bool on) {
-  side_by_side_ = on && plan_ && plan_->side_by_side() && detail::onednn_threads() == 2;
+  side_by_side_ = on && plan_ && plan_->side_by_side() && two_threads_;
 }
 
 void GemmRunner::run_independent(const GemmCall& first, const GemmCall& second) {

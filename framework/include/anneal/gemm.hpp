@@ -253,7 +253,8 @@ class GemmPlan {
   void choose_bfloat16(const GemmOptions& options);
   void decide_side_by_side(const GemmOptions& options);
   void choose_halves(const GemmOptions& options);
-  void time_halves(const std::vector<size_t>& candidates, const std::function<void(size_t, GemmBackend)>& whole);
+  void time_halves(const std::vector<size_t>& candidates, const std::function<void(size_t, GemmBackend)>& whole, const float* a,
+                   const float* b, float* c);
   void choose_convolutions(const GemmOptions& options);
   int find(const ConvShape& shape) const;
   std::vector<GemmChoice> choices_;
@@ -370,7 +371,10 @@ class GemmRunner {
   const T* converted(const float* from, size_t n, std::vector<T>& scratch);
   const GemmPlan* plan_ = nullptr;
   bool passes_share_pool_ = false;  // the plan's, fixed once it is chosen: worked out once, not per op
-  bool side_by_side_ = false;       // the plan's, and the pool has the two threads it needs
+  // The calling thread's pool has the two threads that halves and side-by-side products take
+  // (anneal predict's workers run one thread each: their runners keep products whole).
+  bool two_threads_ = false;
+  bool side_by_side_ = false;  // the plan's, on two threads
   int64_t side_by_side_runs_ = 0;
   std::unique_ptr<State> state_;
   Conversions conversions_;
