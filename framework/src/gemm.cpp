@@ -478,16 +478,16 @@ void GemmPlan::choose_halves(const GemmOptions& options) {
   }
 }
 
-// Each product on oneDNN whole, and in halves by rows and by columns (each half on one of the two
-// threads), alternating, best of three blocks; halves are kept where they beat the whole product
-// by 3 %. On this project's 2-core machine halves ran the bench MLP's products 3-14 % faster than
-// the whole product on both threads: the threads no longer wait for each other inside it.
+// Each candidate product on oneDNN whole, and in halves by rows and by columns (each half on one of
+// the two threads), alternating, best of three blocks; halves are kept (their primitives in
+// halves_) where they beat the whole product by 3 %. On this project's 2-core machine halves ran
+// the bench MLP's products 3-14 % faster than the whole product on both threads: the threads no
+// longer wait for each other inside it.
 void GemmPlan::time_halves(const std::vector<size_t>& candidates, const std::function<void(size_t, GemmBackend)>& whole, const float* a,
                            const float* b, float* c_out) {
   for (size_t i : candidates) {
     GemmChoice& c = choices_[i];
     c.split = GemmSplit::kNone;
-    if (c.backend != GemmBackend::kOneDnn) continue;
     std::vector<std::function<void()>> calls{[&whole, i] { whole(i, GemmBackend::kOneDnn); }};
     std::vector<GemmSplit> splits{GemmSplit::kNone};
     std::vector<std::vector<std::unique_ptr<detail::OneDnnMatmul>>> made;
@@ -515,6 +515,7 @@ void GemmPlan::time_halves(const std::vector<size_t>& candidates, const std::fun
       if (t[k] * 1.03 < t[0] && t[k] < t[best]) best = k;
     c.split = splits[best];
     c.split_gflops = best ? c.shape.flops() / t[best] / 1e9 : 0;
+    if (best) halves_[i] = std::move(made[best - 1]);
   }
 }
 
@@ -675,20 +676,42 @@ void GemmPlan::decide_by_timing(const GemmOptions& options) {
     else run_openblas(choices_[i].shape, x.a.data(), x.b.data(), x.c.data());
   };
   time_each_product(candidates, product);
+  // Halves before the sequences, so that oneDNN's sequences run each product as it would run: timed
+  // after the choice of library, halves never reached a plan that all-OpenBLAS won by a little
+  // against whole products on oneDNN (the bench MLP at batch 1024 ran 0.97x PyTorch's speed so).
+  const bool halves = options.halves == GemmOptions::Halves::kAuto && (options.threads > 0 ? options.threads : detail::onednn_threads()) == 2;
+  if (halves) time_halves(candidates, product, x.a.data(), x.b.data(), x.c.data());
+  std::vector<std::vector<std::unique_ptr<detail::OneDnnExecution>>> half_runs(choices_.size());
+  size_t half_scratch = 1;
+  for (size_t i = 0; i < choices_.size(); ++i)
+    for (const auto& h : halves_[i]) {
+      half_runs[i].push_back(std::make_unique<detail::OneDnnExecution>(*h));
+      half_scratch = std::max(half_scratch, h->scratchpad_bytes());
+    }
+  std::vector<std::byte> half_scratchpads(2 * half_scratch);
+  auto as_planned = [&](size_t i, GemmBackend backend) {
+    if (backend != GemmBackend::kOneDnn || half_runs[i].empty()) return product(i, backend);
+    detail::OneDnnExecution* const both[2] = {half_runs[i][0].get(), half_runs[i][1].get()};
+    run_halves(both, choices_[i].shape, choices_[i].split, x.a.data(), x.b.data(), x.c.data(), half_scratchpads.data(),
+               half_scratchpads.data() + half_scratch);
+  };
   // The three assignments, as the library of each product, timed as whole sequences.
   std::vector<std::vector<GemmBackend>> assignments(3, std::vector<GemmBackend>(choices_.size(), GemmBackend::kOpenBlas));
   for (size_t i : candidates) {
     assignments[1][i] = GemmBackend::kOneDnn;
-    if (choices_[i].onednn_gflops > kMargin * choices_[i].openblas_gflops) assignments[2][i] = GemmBackend::kOneDnn;
+    if (std::max(choices_[i].onednn_gflops, choices_[i].split_gflops) > kMargin * choices_[i].openblas_gflops)
+      assignments[2][i] = GemmBackend::kOneDnn;
   }
   for (size_t i : followers) assignments[1][i] = GemmBackend::kOneDnn;
-  const size_t best = fastest_assignment(assignments, product, decision_);
-  for (size_t i = 0; i < choices_.size(); ++i) choices_[i].backend = assignments[best][i];
+  const size_t best = fastest_assignment(assignments, as_planned, decision_);
+  for (size_t i = 0; i < choices_.size(); ++i) {
+    choices_[i].backend = assignments[best][i];
+    if (choices_[i].backend != GemmBackend::kOneDnn) choices_[i].split = GemmSplit::kNone;  // halves are oneDNN's
+  }
   for (size_t i : followers)
     if (choices_[i].backend == GemmBackend::kOneDnn) choices_[i].source = "below threshold, with the rest";
   // Halves asked for or refused by name (tests, the bench) make a decision auto would not: not kept.
   if (options.halves != GemmOptions::Halves::kAuto) return;
-  if ((options.threads > 0 ? options.threads : detail::onednn_threads()) == 2) time_halves(candidates, product, x.a.data(), x.b.data(), x.c.data());
   if (options.cache) options.cache->remember(key, encode_decision(choices_, decision_));
 }
 
