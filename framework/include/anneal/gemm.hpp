@@ -96,7 +96,8 @@ std::optional<GemmPolicy> parse_gemm_policy(const std::string& name);
 
 // A float32 product on oneDNN with two threads may run as two halves, one per thread, each on
 // its thread alone (rows: C's first and second halves of rows; columns: of columns), rather than
-// as one product both threads work on and wait for each other inside. Same sums per element.
+// as one product both threads work on and wait for each other inside. Each element is still one sum
+// over the whole shared dimension (its terms' order, and so its last bits, may differ).
 enum class GemmSplit { kNone, kRows, kColumns };
 const char* split_name(GemmSplit split);  // "", "rows", "columns"
 
