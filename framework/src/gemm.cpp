@@ -76,15 +76,22 @@ Half half_of(const GemmShape& s, GemmSplit split, int part) {
   return h;
 }
 
-// The two halves at once, one on each of the pool's threads (oneDNN, called from inside the
-// parallel region, runs each on its thread alone), each with its own scratchpad.
-void run_halves(detail::OneDnnExecution* const runs[2], const GemmShape& s, GemmSplit split, const float* a, const float* b,
-                float* c, void* scratchpad0, void* scratchpad1) {
+// Two oneDNN products at once, one on each of the pool's two threads (oneDNN, called from inside
+// the parallel region, runs each on its thread alone), each with its own scratchpad.
+struct OnOneThread {
+  detail::OneDnnExecution* run;
+  const float* a;
+  const float* b;
+  float* c;
+  void* scratchpad;
+};
+
+void run_two_at_once(const OnOneThread (&products)[2]) {
   std::exception_ptr failed[2];
   parallel_for(2, 2, [&](int64_t begin, int64_t end) {
     for (int64_t p = begin; p < end; ++p) try {
-        const Half h = half_of(s, split, static_cast<int>(p));
-        runs[p]->run(a + h.a, b + h.b, c + h.c, p == 0 ? scratchpad0 : scratchpad1);
+        const OnOneThread& x = products[p];
+        x.run->run(x.a, x.b, x.c, x.scratchpad);
       } catch (...) {
         failed[p] = std::current_exception();
       }
@@ -92,6 +99,16 @@ void run_halves(detail::OneDnnExecution* const runs[2], const GemmShape& s, Gemm
   for (const auto& f : failed)
     if (f) std::rethrow_exception(f);
 }
+
+// A product's two halves at once (GemmSplit).
+void run_halves(detail::OneDnnExecution* const runs[2], const GemmShape& s, GemmSplit split, const float* a, const float* b,
+                float* c, void* scratchpad0, void* scratchpad1) {
+  const Half h0 = half_of(s, split, 0), h1 = half_of(s, split, 1);
+  run_two_at_once({{runs[0], a + h0.a, b + h0.b, c + h0.c, scratchpad0}, {runs[1], a + h1.a, b + h1.b, c + h1.c, scratchpad1}});
+}
+
+// The threads a plan's products will run on.
+int plan_threads(const GemmOptions& options) { return options.threads > 0 ? options.threads : detail::onednn_threads(); }
 
 // The two halves' primitives, or none where oneDNN cannot run one of them (or a half would be empty).
 std::vector<std::unique_ptr<detail::OneDnnMatmul>> create_halves(const GemmShape& s, GemmSplit split) {
@@ -467,13 +484,14 @@ void GemmPlan::choose(const GemmOptions& options) {
 // The halves of the products on oneDNN: as timed (or cached) under auto, as asked otherwise, and
 // only on exactly two threads, one half each.
 void GemmPlan::choose_halves(const GemmOptions& options) {
-  const int threads = options.threads > 0 ? options.threads : detail::onednn_threads();
+  const int threads = plan_threads(options);
   for (size_t i = 0; i < choices_.size(); ++i) {
     GemmChoice& c = choices_[i];
     if (c.backend != GemmBackend::kOneDnn || threads != 2 || options.halves == GemmOptions::Halves::kNone) c.split = GemmSplit::kNone;
     else if (options.halves == GemmOptions::Halves::kRows) c.split = GemmSplit::kRows;
     else if (options.halves == GemmOptions::Halves::kColumns) c.split = GemmSplit::kColumns;
-    halves_[i] = create_halves(c.shape, c.split);
+    if (c.split == GemmSplit::kNone) halves_[i].clear();
+    else if (halves_[i].empty()) halves_[i] = create_halves(c.shape, c.split);  // timing keeps the winner's
     if (halves_[i].empty()) c.split = GemmSplit::kNone;
   }
 }
@@ -523,7 +541,7 @@ void GemmPlan::time_halves(const std::vector<size_t>& candidates, const std::fun
 // threads each running a product alone instead of both waiting for each other inside every product,
 // which needs exactly two threads (docs/performance.md, "Independent products side by side").
 void GemmPlan::decide_side_by_side(const GemmOptions& options) {
-  const int threads = options.threads > 0 ? options.threads : detail::onednn_threads();
+  const int threads = plan_threads(options);
   if (!options.side_by_side) side_by_side_reason_ = "turned off";
   else if (options.bfloat16) side_by_side_reason_ = "mixed_bfloat16, whose products share the runner's converted operands";
   else if (!detail::onednn_built()) side_by_side_reason_ = "no oneDNN in this build";
@@ -679,7 +697,7 @@ void GemmPlan::decide_by_timing(const GemmOptions& options) {
   // Halves before the sequences, so that oneDNN's sequences run each product as it would run: timed
   // after the choice of library, halves never reached a plan that all-OpenBLAS won by a little
   // against whole products on oneDNN (the bench MLP at batch 1024 ran 0.97x PyTorch's speed so).
-  const bool halves = options.halves == GemmOptions::Halves::kAuto && (options.threads > 0 ? options.threads : detail::onednn_threads()) == 2;
+  const bool halves = options.halves == GemmOptions::Halves::kAuto && plan_threads(options) == 2;
   if (halves) time_halves(candidates, product, x.a.data(), x.b.data(), x.c.data());
   std::vector<std::vector<std::unique_ptr<detail::OneDnnExecution>>> half_runs(choices_.size());
   size_t half_scratch = 1;
@@ -750,7 +768,7 @@ GemmPlan::RunnerSizes GemmPlan::runner_sizes() const {
       sizes.second_scratchpad = std::max(sizes.second_scratchpad, std::max<size_t>(h->scratchpad_bytes(), 1));
     }
   if (side_by_side_ && sizes.primitives) {
-    sizes.second_scratchpad = std::max<size_t>(sizes.second_scratchpad, 1);  // not empty: the runner takes empty for "never"
+    sizes.second_scratchpad = std::max<size_t>(sizes.second_scratchpad, 1);  // a buffer even for none, as the first
     for (size_t i = 0; i < primitives_.size(); ++i)
       if (primitives_[i] && choices_[i].backend == GemmBackend::kOneDnn)
         sizes.second_scratchpad = std::max(sizes.second_scratchpad, primitives_[i]->scratchpad_bytes());
@@ -1032,25 +1050,15 @@ void GemmRunner::run_independent(const GemmCall& first, const GemmCall& second) 
   // One shape twice would share one execution's memory handles. Products of unequal size would
   // leave one thread waiting for the other longer than the pair saves: within a factor of two.
   const double lighter = std::min(first.shape.flops(), second.shape.flops()), heavier = std::max(first.shape.flops(), second.shape.flops());
-  if (!on_onednn(i) || !on_onednn(j) || i == j || 2 * lighter < heavier || state_->second_scratchpad.empty()) {
+  if (!on_onednn(i) || !on_onednn(j) || i == j || 2 * lighter < heavier) {
     run(first.shape, first.a, first.b, first.c);
     run(second.shape, second.a, second.b, second.c);
     return;
   }
   auto& s = *state_;
-  // Called from a thread of the pool's parallel region, oneDNN runs the product on that thread.
-  std::exception_ptr failed[2];
-  parallel_for(2, 2, [&](int64_t begin, int64_t end) {
-    for (int64_t p = begin; p < end; ++p) try {
-        if (p == 0) s.executions[static_cast<size_t>(i)]->run(first.a, first.b, first.c, s.scratchpad.data());
-        else s.executions[static_cast<size_t>(j)]->run(second.a, second.b, second.c, s.second_scratchpad.data());
-      } catch (...) {
-        failed[p] = std::current_exception();
-      }
-  });
   ++side_by_side_runs_;
-  for (const auto& f : failed)
-    if (f) std::rethrow_exception(f);
+  run_two_at_once({{s.executions[static_cast<size_t>(i)].get(), first.a, first.b, first.c, s.scratchpad.data()},
+                   {s.executions[static_cast<size_t>(j)].get(), second.a, second.b, second.c, s.second_scratchpad.data()}});
 }
 
 detail::OneDnnConvExecution& GemmRunner::convolution(const ConvShape& shape) {
