@@ -207,6 +207,8 @@ TEST_CASE("damaged or foreign checkpoints are refused with exit code 2", "[workf
   refused(flipped, "corrupted (checksum mismatch)");
   refused(bytes.substr(0, bytes.size() - 100), "truncated");
   refused(bytes.substr(0, 10), "truncated");
+  // A stored length of 2^64 - 1 with three bytes after it: length + 4 wraps round to the 3 bytes left.
+  refused(bytes.substr(0, 12) + std::string(8, '\xff') + "abc", "truncated");
   refused("definitely not a checkpoint", "bad magic");
   std::string version = bytes;
   version[8] = 9;

@@ -317,8 +317,11 @@ std::string_view verified_payload(const std::string& file, const std::string& pa
     r.fail("format version " + std::to_string(version) + ", this build reads version " + std::to_string(kCheckpointFormatVersion));
   const auto length = r.pod<uint64_t>();
   const size_t payload_at = sizeof kMagic + sizeof(uint32_t) + sizeof(uint64_t);
-  if (length + sizeof(uint32_t) != file.size() - payload_at)
-    r.fail(file.size() - payload_at < length + sizeof(uint32_t) ? "truncated" : "has trailing bytes");
+  // Compared against what the file holds after the payload's start, never by adding to the stored
+  // length: a length near 2^64 would wrap the sum round to the file's size and pass.
+  const size_t after_header = file.size() - payload_at;  // the reads above guarantee the header is there
+  if (after_header < sizeof(uint32_t) || length > after_header - sizeof(uint32_t)) r.fail("truncated");
+  if (length < after_header - sizeof(uint32_t)) r.fail("has trailing bytes");
   uint32_t stored = 0;
   std::memcpy(&stored, file.data() + payload_at + length, sizeof stored);
   if (stored != crc32(0, reinterpret_cast<const Bytef*>(file.data() + payload_at), static_cast<uInt>(length)))
