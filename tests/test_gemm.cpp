@@ -592,6 +592,14 @@ TEST_CASE("a product on oneDNN in two halves, one per thread, gives the whole pr
   cached.choose({GemmPolicy::kAuto, cache, 2});
   CHECK(cached.decision() == "cache memory: as stored");
   CHECK(cached.choices()[0].split == GemmSplit::kColumns);
+  CHECK(cached.choices()[0].split_gflops == 0);  // a line from before halves kept their rate
+  cache->entries.begin()->second = "onednn-rows:100.0:120.0:140.5|as stored";
+  cached.choose({GemmPolicy::kAuto, cache, 2});
+  CHECK(cached.choices()[0].split == GemmSplit::kRows);
+  CHECK(cached.choices()[0].split_gflops == 140.5);
+  cache->entries.begin()->second = "onednn-rows:100.0:120.0:140.5:1.0|as stored";  // a field too many
+  cached.choose({GemmPolicy::kAuto, cache, 2});
+  CHECK(cached.choices()[0].source != "cache");
   GemmOptions none{GemmPolicy::kAuto, cache, 2};
   none.halves = GemmOptions::Halves::kNone;
   cached.choose(none);

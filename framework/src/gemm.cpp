@@ -383,15 +383,21 @@ int GemmPlan::find(const GemmShape& shape) const {
 
 namespace {
 
-// A plan's decision as cache text: "backend:openblas GF/s:onednn GF/s" per product, ';'
-// between them, then '|' and the decision's description.
+// A plan's decision as cache text: "backend:openblas GF/s:onednn GF/s" per product, with
+// ":halves GF/s" after it where the product runs in halves; ';' between products, then '|' and the
+// decision's description.
 std::string encode_decision(const std::vector<GemmChoice>& choices, const std::string& decision) {
   std::string out;
-  char item[96];
+  char item[128];
   for (const auto& c : choices) {
+    const bool halves = c.split != GemmSplit::kNone;
     std::snprintf(item, sizeof item, "%s%s%s%s:%.1f:%.1f", out.empty() ? "" : ";", backend_name(c.backend),
-                  c.split == GemmSplit::kNone ? "" : "-", split_name(c.split), c.openblas_gflops, c.onednn_gflops);
+                  halves ? "-" : "", split_name(c.split), c.openblas_gflops, c.onednn_gflops);
     out += item;
+    if (halves) {
+      std::snprintf(item, sizeof item, ":%.1f", c.split_gflops);
+      out += item;
+    }
   }
   return out + "|" + decision;
 }
@@ -405,14 +411,20 @@ bool decode_decision(const std::string& text, std::vector<GemmChoice>& choices, 
   size_t i = 0;
   for (std::string item; std::getline(items, item, ';'); ++i) {
     char backend[24] = {};
-    double ob = 0, dn = 0;
-    if (i >= out.size() || std::sscanf(item.c_str(), "%23[a-z-]:%lf:%lf", backend, &ob, &dn) != 3) return false;
+    double ob = 0, dn = 0, halves = 0;  // lines written before halves kept their rate have three fields
+    int three = -1, four = -1;           // where each reading ended: the item must be read to its end
+    const int fields = i < out.size() ? std::sscanf(item.c_str(), "%23[a-z-]:%lf:%lf%n:%lf%n", backend, &ob, &dn, &three,
+                                                    &halves, &four)
+                                      : 0;
+    const int length = static_cast<int>(item.size());
+    if (!(fields == 3 && three == length) && !(fields == 4 && four == length)) return false;
     const std::string name = backend;
     if (name != "openblas" && name != "onednn" && name != "onednn-rows" && name != "onednn-columns") return false;
     out[i].backend = name == "openblas" ? GemmBackend::kOpenBlas : GemmBackend::kOneDnn;
     out[i].split = name == "onednn-rows" ? GemmSplit::kRows : name == "onednn-columns" ? GemmSplit::kColumns : GemmSplit::kNone;
     out[i].openblas_gflops = ob;
     out[i].onednn_gflops = dn;
+    out[i].split_gflops = out[i].split == GemmSplit::kNone ? 0 : halves;
     out[i].source = "cache";
   }
   if (i != out.size()) return false;
