@@ -2,12 +2,16 @@
 // duplicate YAML keys, malformed --set paths.
 #include <catch2/catch.hpp>
 
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <regex>
 
 #include "anneal/checkpoint.hpp"
+#include "anneal/checksum.hpp"
 #include "anneal/experiment.hpp"
 #include "helpers.hpp"
 
@@ -154,6 +158,34 @@ TEST_CASE("a checkpoint whose callback state is valid by CRC but inconsistent is
   });
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Contains("early_stopping"));
+}
+
+TEST_CASE("the checksum of checkpoints and history covers a payload past 4 GiB whole", "[hardening][checkpoint]") {
+  // CRC-32's published check value, and the same continued over two pieces.
+  CHECK(crc32_of("123456789") == 0xCBF43926u);
+  CHECK(crc32_of("6789", crc32_of("12345")) == 0xCBF43926u);
+  // 4 GiB + 1 MiB of address space backed by 2 MiB: 4096 views of a zero chunk, then a chunk whose
+  // last byte is 1. A 32-bit length would have summed only the first MiB, all zeros.
+  const size_t chunk = size_t{1} << 20, chunks = 4097, size = chunk * chunks;
+  const int fd = memfd_create("anneal-crc-test", 0);
+  REQUIRE(fd >= 0);
+  REQUIRE(ftruncate(fd, static_cast<off_t>(2 * chunk)) == 0);
+  REQUIRE(pwrite(fd, "\1", 1, static_cast<off_t>(2 * chunk - 1)) == 1);
+  void* reserved = mmap(nullptr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  REQUIRE(reserved != MAP_FAILED);
+  char* bytes = static_cast<char*>(reserved);
+  for (size_t i = 0; i < chunks; ++i) {
+    const off_t from = i + 1 == chunks ? static_cast<off_t>(chunk) : 0;
+    REQUIRE(mmap(bytes + i * chunk, chunk, PROT_READ, MAP_SHARED | MAP_FIXED | MAP_POPULATE, fd, from) != MAP_FAILED);
+  }
+  // The expected sum, chained chunk by chunk with zlib's own combination (no pass over 4 GiB).
+  const uint32_t zeros = crc32_of({bytes, chunk}), last = crc32_of({bytes + size - chunk, chunk});
+  uLong expected = 0;
+  for (size_t i = 0; i < chunks; ++i) expected = crc32_combine(expected, i + 1 == chunks ? last : zeros, static_cast<z_off_t>(chunk));
+  CHECK(zeros != last);
+  CHECK(crc32_of({bytes, size}) == expected);
+  munmap(reserved, size);
+  close(fd);
 }
 
 TEST_CASE("a checkpoint file name template is parsed, never handed to printf as written", "[hardening][callbacks]") {

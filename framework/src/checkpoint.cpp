@@ -1,8 +1,7 @@
 #include "anneal/atomic_file.hpp"
 #include "anneal/checkpoint.hpp"
+#include "anneal/checksum.hpp"
 #include "anneal/file_checks.hpp"
-
-#include <zlib.h>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -111,18 +110,14 @@ std::string record_payload(const EpochRecord& e) {
   return std::move(w.bytes());
 }
 
-uint32_t crc_of(uint32_t crc, const std::string& bytes) {
-  return static_cast<uint32_t>(crc32(crc, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
-}
-
 // Frames records [from, end) and chains their CRCs into `crc`.
 std::string frame_records(const std::vector<EpochRecord>& epochs, size_t from, uint32_t& crc) {
   Writer w;
   for (size_t e = from; e < epochs.size(); ++e) {
     const std::string payload = record_payload(epochs[e]);
     w.string(payload);
-    w.pod(crc_of(0, payload));
-    crc = crc_of(crc, payload);
+    w.pod(crc32_of(payload));
+    crc = crc32_of(payload, crc);
   }
   return std::move(w.bytes());
 }
@@ -205,8 +200,8 @@ std::string read_sidecar(const std::string& file, uint64_t records, uint32_t crc
     uint32_t chained = 0;
     for (uint64_t e = 0; e < records; ++e) {
       const std::string payload = r.string();
-      if (r.pod<uint32_t>() != crc_of(0, payload)) return named + " record " + std::to_string(e + 1) + " is corrupted";
-      chained = crc_of(chained, payload);
+      if (r.pod<uint32_t>() != crc32_of(payload)) return named + " record " + std::to_string(e + 1) + " is corrupted";
+      chained = crc32_of(payload, chained);
       Reader p(payload.data(), payload.size(), file, "history sidecar");
       EpochRecord record;
       const auto n = p.count();
@@ -266,7 +261,7 @@ void write_checkpoint_file(const std::string& path, const Checkpoint& c, const s
   file += header.bytes();
   file += payload;
   Writer trailer;
-  trailer.pod<uint32_t>(static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(payload.data()), static_cast<uInt>(payload.size()))));
+  trailer.pod<uint32_t>(crc32_of(payload));
   file += trailer.bytes();
   write_file_atomically(path, file);
 }
@@ -324,7 +319,7 @@ std::string_view verified_payload(const std::string& file, const std::string& pa
   if (length < after_header - sizeof(uint32_t)) r.fail("has trailing bytes");
   uint32_t stored = 0;
   std::memcpy(&stored, file.data() + payload_at + length, sizeof stored);
-  if (stored != crc32(0, reinterpret_cast<const Bytef*>(file.data() + payload_at), static_cast<uInt>(length)))
+  if (stored != crc32_of({file.data() + payload_at, length}))
     r.fail("corrupted (checksum mismatch)");
   return {file.data() + payload_at, length};
 }

@@ -1,10 +1,9 @@
 // NumPy .npz export: a zip archive (stored, not compressed) of .npy files, format version 1.0,
 // written by hand (both formats are a few fixed headers; zlib gives the CRC-32).
-#include <zlib.h>
-
 #include <cstring>
 
 #include "anneal/atomic_file.hpp"
+#include "anneal/checksum.hpp"
 #include "anneal/export.hpp"
 #include "anneal/export_graph.hpp"
 
@@ -37,7 +36,7 @@ class Zip {
  public:
   void add(const std::string& name, const std::string& data) {
     if (data.size() >= 0xffffffffULL || bytes_.size() >= 0xffffffffULL) throw ExportError("the .npz archive would exceed 4 GiB");
-    const auto crc = static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
+    const auto crc = crc32_of(data);
     const auto offset = static_cast<uint32_t>(bytes_.size());
     header(bytes_, 0x04034b50, name, crc, data.size(), false, 0);
     bytes_ += name;
