@@ -12,6 +12,7 @@
 #include <map>
 
 #include "anneal/blas.hpp"
+#include "anneal/clock.hpp"
 #include "anneal/experiment.hpp"
 #include "anneal/gemm.hpp"
 #include "anneal/parallel.hpp"
@@ -117,6 +118,26 @@ TEST_CASE("gemm shapes print as transposes, sizes and accumulation, and policies
   CHECK(parse_gemm_policy("openblas") == GemmPolicy::kOpenBlas);
   CHECK(parse_gemm_policy("onednn") == GemmPolicy::kOneDnn);
   CHECK_FALSE(parse_gemm_policy("mkl"));
+}
+
+TEST_CASE("the planner trusts a timing once its fastest sample is matched by a second", "[gemm]") {
+  RepeatedTimings t(2);
+  CHECK_FALSE(t.settled(0.03));  // nothing yet
+  t.add(0, 31.8e-3);
+  t.add(1, 43.7e-3);
+  CHECK_FALSE(t.settled(0.03));  // one sample each
+  t.add(0, 32.2e-3);             // candidate 0 at 31.8 and 32.2 ms: within 3 %
+  t.add(1, 31.2e-3);             // candidate 1 at 31.2 and 43.7 ms: its fastest seen once
+  CHECK_FALSE(t.settled(0.03));
+  t.add(1, 36.0e-3);  // the second fastest, 36.0, is 15 % above 31.2: still unsettled
+  CHECK_FALSE(t.settled(0.03));
+  t.add(1, 29.0e-3);  // a faster one, now 29.0 and 31.2: 7.6 % apart
+  CHECK_FALSE(t.settled(0.03));
+  CHECK(t.settled(0.08));
+  t.add(1, 29.5e-3);  // 29.0 and 29.5: settled, and the estimate is the fastest
+  CHECK(t.settled(0.03));
+  CHECK(t.best(0) == 31.8e-3);
+  CHECK(t.best() == std::vector<double>{31.8e-3, 29.0e-3});
 }
 
 TEST_CASE("every product form gives the reference result on each library", "[gemm]") {

@@ -144,20 +144,29 @@ double time_block(const std::function<void()>& call) {
 // a pause long enough for them to sleep.
 void let_openblas_threads_sleep() { std::this_thread::sleep_for(std::chrono::milliseconds(200)); }
 
-// Seconds per call of each of `calls`, best of three blocks of at least 10 ms each; the blocks
-// of the candidates alternate so that all see the same machine, and each block's first call is
-// not counted. `pause_before[i]` asks for the pause above before each of call i's blocks.
+// Rounds of timing blocks: at least three, then more until every candidate's fastest block is
+// matched within 3 % by another (RepeatedTimings), at most nine. With three rounds only, a busy
+// spell of a second or two slowed every block of one candidate: a batch-1024 plan timed all
+// oneDNN at 31.2 ms against all OpenBLAS at 31.8, within the margin, and kept OpenBLAS, where
+// the same sequences timed on a quiet moment gave 29.0 and 36.3 ms (the run then trained at
+// 0.95x PyTorch's speed instead of 1.12x).
+constexpr int kMinRounds = 3, kMaxRounds = 9;
+constexpr double kSettled = 0.03;
+
+// Seconds per call of each of `calls`, from blocks of at least 10 ms each, rounds as above; the
+// blocks of the candidates alternate so that all see the same machine, and each block's first
+// call is not counted. `pause_before[i]` asks for the pause above before each of call i's blocks.
 std::vector<double> time_alternating(const std::vector<std::function<void()>>& calls,
                                      const std::vector<bool>& pause_before) {
-  std::vector<double> best(calls.size(), 1e300);
+  RepeatedTimings timings(calls.size());
   for (const auto& call : calls) call();
-  for (int round = 0; round < 3; ++round)
+  for (int round = 0; round < kMaxRounds && (round < kMinRounds || !timings.settled(kSettled)); ++round)
     for (size_t i = 0; i < calls.size(); ++i) {
       if (pause_before[i]) let_openblas_threads_sleep();
       calls[i]();
-      best[i] = std::min(best[i], time_block(calls[i]));
+      timings.add(i, time_block(calls[i]));
     }
-  return best;
+  return timings.best();
 }
 
 // Buffers large enough for every product of a plan (the values do not matter for timing).
@@ -509,7 +518,7 @@ void GemmPlan::choose_halves(const GemmOptions& options) {
 }
 
 // Each candidate product on oneDNN whole, and in halves by rows and by columns (each half on one of
-// the two threads), alternating, best of three blocks; halves are kept (their primitives in
+// the two threads), alternating, in time_alternating's rounds; halves are kept (their primitives in
 // halves_) where they beat the whole product by 3 %. On this project's 2-core machine halves ran
 // the bench MLP's products 3-14 % faster than the whole product on both threads: the threads no
 // longer wait for each other inside it.
@@ -628,9 +637,11 @@ size_t fastest_assignment(const std::vector<std::vector<GemmBackend>>& assignmen
 
 // The plan's key in the cache: the machine (its CPU and the kernels OpenBLAS runs on it), the
 // threads and every product, in order. "halves": decisions include GemmSplit; a line written
-// before they did is measured again rather than read as whole products.
+// before they did is measured again rather than read as whole products. "settled": timed in
+// rounds until they agree (kSettled); a decision from three fixed rounds, which a busy spell could
+// swing, is measured again once.
 std::string GemmPlan::cache_key(int threads) const {
-  std::string key = cpu_model() + " / OpenBLAS " + blas::core() + " / halves\t" + std::to_string(threads) + "\t";
+  std::string key = cpu_model() + " / OpenBLAS " + blas::core() + " / halves / settled\t" + std::to_string(threads) + "\t";
   for (size_t i = 0; i < choices_.size(); ++i) key += (i ? ";" : "") + choices_[i].shape.key();
   return key;
 }
@@ -646,28 +657,30 @@ bool GemmPlan::take_cached(const GemmOptions& options, const std::string& key) {
   return true;
 }
 
-// Each product's rate on both libraries, best of three rounds. A round times every product on
-// OpenBLAS, then (after OpenBLAS's threads sleep) every product on oneDNN: one switch of
-// libraries per round rather than per product, so that each library's blocks see the machine as
-// a run on that library does.
+// Each product's rate on both libraries, in rounds as time_alternating's. A round times every
+// product on OpenBLAS, then (after OpenBLAS's threads sleep) every product on oneDNN: one switch
+// of libraries per round rather than per product, so that each library's blocks see the machine
+// as a run on that library does.
 void GemmPlan::time_each_product(const std::vector<size_t>& candidates,
                                  const std::function<void(size_t, GemmBackend)>& product) {
-  std::vector<double> openblas(choices_.size(), 1e300), onednn(choices_.size(), 1e300);
-  for (int round = 0; round < 3; ++round) {
-    for (size_t i : candidates) {
-      product(i, GemmBackend::kOpenBlas);
-      openblas[i] = std::min(openblas[i], time_block([&] { product(i, GemmBackend::kOpenBlas); }));
+  // Candidate 2j is product candidates[j] on OpenBLAS, 2j + 1 the same on oneDNN.
+  RepeatedTimings timings(2 * candidates.size());
+  for (int round = 0; round < kMaxRounds && (round < kMinRounds || !timings.settled(kSettled)); ++round) {
+    for (size_t j = 0; j < candidates.size(); ++j) {
+      product(candidates[j], GemmBackend::kOpenBlas);
+      timings.add(2 * j, time_block([&] { product(candidates[j], GemmBackend::kOpenBlas); }));
     }
     let_openblas_threads_sleep();
-    for (size_t i : candidates) {
-      product(i, GemmBackend::kOneDnn);
-      onednn[i] = std::min(onednn[i], time_block([&] { product(i, GemmBackend::kOneDnn); }));
+    for (size_t j = 0; j < candidates.size(); ++j) {
+      product(candidates[j], GemmBackend::kOneDnn);
+      timings.add(2 * j + 1, time_block([&] { product(candidates[j], GemmBackend::kOneDnn); }));
     }
   }
-  for (size_t i : candidates) {
-    choices_[i].openblas_gflops = choices_[i].shape.flops() / openblas[i] / 1e9;
-    choices_[i].onednn_gflops = choices_[i].shape.flops() / onednn[i] / 1e9;
-    choices_[i].source = "timed";
+  for (size_t j = 0; j < candidates.size(); ++j) {
+    GemmChoice& c = choices_[candidates[j]];
+    c.openblas_gflops = c.shape.flops() / timings.best(2 * j) / 1e9;
+    c.onednn_gflops = c.shape.flops() / timings.best(2 * j + 1) / 1e9;
+    c.source = "timed";
   }
 }
 
