@@ -657,30 +657,31 @@ bool GemmPlan::take_cached(const GemmOptions& options, const std::string& key) {
   return true;
 }
 
-// Each product's rate on both libraries, in rounds as time_alternating's. A round times every
-// product on OpenBLAS, then (after OpenBLAS's threads sleep) every product on oneDNN: one switch
-// of libraries per round rather than per product, so that each library's blocks see the machine
-// as a run on that library does.
+// Each product's rate on both libraries, best of three rounds. A round times every product on
+// OpenBLAS, then (after OpenBLAS's threads sleep) every product on oneDNN: one switch of
+// libraries per round rather than per product, so that each library's blocks see the machine as
+// a run on that library does. Three rounds, not time_alternating's settled ones: these rates
+// only shape the third candidate sequence, which is then timed whole, and the first product of a
+// round after the first follows oneDNN's phase, whose threads may still spin; that product's
+// blocks differ by 20-25 % from round to round for that reason alone and would never settle.
 void GemmPlan::time_each_product(const std::vector<size_t>& candidates,
                                  const std::function<void(size_t, GemmBackend)>& product) {
-  // Candidate 2j is product candidates[j] on OpenBLAS, 2j + 1 the same on oneDNN.
-  RepeatedTimings timings(2 * candidates.size());
-  for (int round = 0; round < kMaxRounds && (round < kMinRounds || !timings.settled(kSettled)); ++round) {
-    for (size_t j = 0; j < candidates.size(); ++j) {
-      product(candidates[j], GemmBackend::kOpenBlas);
-      timings.add(2 * j, time_block([&] { product(candidates[j], GemmBackend::kOpenBlas); }));
+  std::vector<double> openblas(choices_.size(), 1e300), onednn(choices_.size(), 1e300);
+  for (int round = 0; round < kMinRounds; ++round) {
+    for (size_t i : candidates) {
+      product(i, GemmBackend::kOpenBlas);
+      openblas[i] = std::min(openblas[i], time_block([&] { product(i, GemmBackend::kOpenBlas); }));
     }
     let_openblas_threads_sleep();
-    for (size_t j = 0; j < candidates.size(); ++j) {
-      product(candidates[j], GemmBackend::kOneDnn);
-      timings.add(2 * j + 1, time_block([&] { product(candidates[j], GemmBackend::kOneDnn); }));
+    for (size_t i : candidates) {
+      product(i, GemmBackend::kOneDnn);
+      onednn[i] = std::min(onednn[i], time_block([&] { product(i, GemmBackend::kOneDnn); }));
     }
   }
-  for (size_t j = 0; j < candidates.size(); ++j) {
-    GemmChoice& c = choices_[candidates[j]];
-    c.openblas_gflops = c.shape.flops() / timings.best(2 * j) / 1e9;
-    c.onednn_gflops = c.shape.flops() / timings.best(2 * j + 1) / 1e9;
-    c.source = "timed";
+  for (size_t i : candidates) {
+    choices_[i].openblas_gflops = choices_[i].shape.flops() / openblas[i] / 1e9;
+    choices_[i].onednn_gflops = choices_[i].shape.flops() / onednn[i] / 1e9;
+    choices_[i].source = "timed";
   }
 }
 
