@@ -11,7 +11,7 @@
 //                                                the other; alternate: blocks of each in turn, compared pairwise)
 //                            [--halves auto|none|rows|columns]  (float32 products on oneDNN in two halves, one per
 //                                                thread: as timed, never, or always so)
-//                            [--gemm auto|openblas|onednn] [--gemm-cache FILE]   (auto: what the CLI does)
+//                            [--gemm auto|openblas|onednn] [--gemm-cache FILE|none]   (auto: what the CLI does)
 //                                                                  time per update of a spec's model
 //                                                                  (and each node's share of it)
 //   anneal_bench epochs MODEL [--threads T]                         seconds per epoch (history time_s)
@@ -118,7 +118,8 @@ BuildOptions bench_build(int argc, char** argv) {
   build.gemm.policy = *parse_gemm_policy(gemm);
   build.gemm.threads = blas::threads();
   const std::string cache = option(argc, argv, "--gemm-cache", "");
-  if (!cache.empty()) build.gemm.cache = std::make_shared<FileGemmCache>(cache);
+  // "none" keeps no cache, as in the CLI's --gemm-cache.
+  if (!cache.empty() && cache != "none") build.gemm.cache = std::make_shared<FileGemmCache>(cache);
   build.gemm.emulate_bfloat16 = option(argc, argv, "--emulate-bf16", "0") == "1";
   build.gemm.reuse_conversions = option(argc, argv, "--reuse-conversions", "1") == "1";
   build.gemm.parallel_passes = option(argc, argv, "--parallel-passes", "1") == "1";
