@@ -30,10 +30,19 @@ SPEC
 callback='{type: model_checkpoint, filepath: ck.ckpt, monitor: loss}'
 "$anneal" train wide.yaml --quiet --callback "$callback" --save ref.ckpt --history ref.csv
 "$anneal" export wide.yaml --weights ref.ckpt -o ref.npz >/dev/null
-start=$(date +%s%N)
-"$anneal" train wide.yaml --quiet --callback "$callback" --save timing.ckpt
-run_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+# The run's length: the shortest of three runs, since one timed while the suite's other tests load
+# the machine can take several times as long, and kills spread over it would then mostly land
+# after the end.
+run_ms=
+for _ in 1 2 3; do
+  start=$(date +%s%N)
+  "$anneal" train wide.yaml --quiet --callback "$callback" --save timing.ckpt
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  [ -z "$run_ms" ] || ((ms < run_ms)) || continue
+  run_ms=$ms
+done
 rm -f ck.ckpt timing.ckpt
+measured_ms=$run_ms
 
 killed_mid_run=0 resumed=0 completed=0 stale_seen=0 trial=0
 # Until `trials` kills have landed before the run's end (a kill after it proves nothing).
@@ -56,6 +65,8 @@ while ((killed_mid_run < trials && trial < 4 * trials)); do
   wait "$pid" 2>/dev/null || true
   if [ -f final.ckpt ]; then
     completed=$((completed + 1))
+    # The run ended before the kill: later kills come sooner.
+    run_ms=$((run_ms * 3 / 4 + 1))
   else
     killed_mid_run=$((killed_mid_run + 1))
     ls -a | grep -q '^\.ck\.ckpt\.tmp' && stale_seen=$((stale_seen + 1))
@@ -93,5 +104,5 @@ while ((killed_mid_run < trials && trial < 4 * trials)); do
   fi
 done
 ((killed_mid_run >= trials)) || { echo "only $killed_mid_run of $trial kills landed before the run's end" >&2; exit 1; }
-echo "$trial kills over a ${run_ms} ms run: $killed_mid_run mid-run ($resumed resumed from a checkpoint," \
+echo "$trial kills over a ${measured_ms} ms run: $killed_mid_run mid-run ($resumed resumed from a checkpoint," \
      "$stale_seen left a temporary file that the resumed run removed), $completed after the end; every result equals the uninterrupted run"

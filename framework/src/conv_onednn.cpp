@@ -26,6 +26,7 @@ namespace {
 using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
+using TileLayout = OneDnnConv::TileLayout;
 
 // One operand as the op holds it (plain: NCHW or OIHW float32) and as a primitive reads or writes
 // it (inner). Where the two are the same, the primitive works on the op's buffer and no reorder
@@ -59,12 +60,15 @@ dnnl::primitive_attr user_scratchpad() {
   return attr;
 }
 
-// Channels per block when `d` is `dims` in `type` with the channels in blocks of 16 or 8 (oneDNN's
-// aBcd16b / aBcd8b, what its AVX-512 and AVX2 kernels pick for activations), else 0.
-int channel_block(const memory::desc& d, const memory::dims& dims, dt type) {
-  if (d == memory::desc(dims, type, tag::aBcd16b)) return 16;
-  if (d == memory::desc(dims, type, tag::aBcd8b)) return 8;
-  return 0;
+// How the visitors find tiles in `d` (`dims` in `type`): channels in blocks of 16 or 8 (oneDNN's
+// aBcd16b / aBcd8b, what its AVX-512 and AVX2 kernels pick for activations), or channels last
+// (acdb, what its AMX kernels pick), moved 16 channels at a time on AVX-512 only (element by
+// element, a transposition is slower than oneDNN's reorder). Any other layout: group 0.
+TileLayout tile_layout(const memory::desc& d, const memory::dims& dims, dt type, bool avx512) {
+  if (d == memory::desc(dims, type, tag::aBcd16b)) return {16, 16, false};
+  if (d == memory::desc(dims, type, tag::aBcd8b)) return {8, 8, false};
+  if (avx512 && d == memory::desc(dims, type, tag::acdb)) return {16, dims[1], true};
+  return {};
 }
 
 // `accumulate`: the reorder adds into its destination (an input gradient other ops add to).
@@ -141,21 +145,24 @@ std::unique_ptr<OneDnnConv> OneDnnConv::create(const ConvShape& s, bool bfloat16
     h->forward = dnnl::convolution_forward(fwd);
     h->backward_data = dnnl::convolution_backward_data(bd);
     h->backward_weights = dnnl::convolution_backward_weights(bw);
-    // The output and its gradient in blocked layouts are converted in the op's passes (the
-    // gradient only where backward data reads the same copy as backward weights).
-    out->y_block_ = channel_block(h->fwd_y.inner, y, dt::f32);
-    out->dy_block_ = h->bd_dy_shared ? channel_block(h->bw_dy.inner, y, in) : 0;
-    out->bfloat16_ = bfloat16;
+    // The output and its gradient in blocked or channels-last layouts are converted in the op's
+    // passes (the gradient only where backward data reads the same copy as backward weights).
     out->avx512_ = __builtin_cpu_supports("avx512f");
+    // (A copy the same as NCHW, channels last with one filter, needs no conversion at all.)
+    if (h->fwd_y.reordered()) out->y_tiles_ = tile_layout(h->fwd_y.inner, y, dt::f32, out->avx512_);
+    if (h->bd_dy_shared && h->bw_dy.reordered()) out->dy_tiles_ = tile_layout(h->bw_dy.inner, y, in, out->avx512_);
+    out->bfloat16_ = bfloat16;
     out->batch_ = s.batch;
     out->filters_ = s.filters;
     out->plane_ = s.out_h * s.out_w;
     out->implementation_ = fwd.impl_info_str();
-    const char* converted = out->y_block_ && out->dy_block_ ? "output and its gradient"
-                            : out->y_block_                  ? "output"
-                            : out->dy_block_                 ? "output gradient"
-                                                             : nullptr;
-    if (converted) out->implementation_ += std::string("; ") + converted + " converted in the op's passes";
+    const auto named = [](const char* what, const TileLayout& l) {
+      return std::string(what) + (l.channels_last ? " (channels last)" : " (blocks of " + std::to_string(l.group) + ")");
+    };
+    std::string converted;
+    if (out->y_tiles_.group) converted = named("output", out->y_tiles_);
+    if (out->dy_tiles_.group) converted += (converted.empty() ? "" : " and ") + named("output gradient", out->dy_tiles_);
+    if (!converted.empty()) out->implementation_ += "; " + converted + " converted in the op's passes";
     out->scratchpad_bytes_ = scratch;
     // The primitive's copy of the input gradient is written whole, then added into the op's.
     out->buffer_bytes_ = lay_out_copies({{&h->fwd_x, h->fwd_x.reordered()}, {&h->fwd_kernel, h->fwd_kernel.reordered()},
@@ -225,11 +232,13 @@ OneDnnConvExecution::~OneDnnConvExecution() = default;
 
 namespace {
 
-// A tile is one sample's block of `block` channels in a blocked layout: P positions of `block`
-// values, contiguous, at tile index (sample, channel block). Channels past the last (padding
-// a partial block) are zero. Moving between a tile and its planes is a transposition: with
-// blocks of 16 on AVX-512 (where oneDNN's direct kernels run), 16 x 16 squares in registers;
-// otherwise, and for the positions past the last whole square, element by element.
+// A tile is one sample's group of `group` channels: P positions of `group` values, `stride`
+// floats apart (TileLayout). In a blocked layout the stride is the group and channels past the
+// last (padding a partial block) are zero; channels last, the stride is F and a partial last
+// group has no padding: only its channels are read or written. Moving between a tile and its
+// planes is a transposition: with groups of 16 on AVX-512 (where oneDNN's direct kernels run),
+// 16 x 16 squares in registers; otherwise, and for the positions past the last whole square,
+// element by element.
 
 inline float stored_as(float v, float*) { return v; }
 inline uint16_t stored_as(float v, uint16_t*) { return bfloat16_of(v); }
@@ -288,45 +297,61 @@ __attribute__((target("avx512f"))) inline void store16(uint16_t* to, __m512 v) {
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(to), _mm512_cvtepi32_epi16(bits));
 }
 
-// The first `squares` x 16 positions of a tile of 16 channels into its planes, and back.
-__attribute__((target("avx512f"))) void unpack_squares(const float* tile, int64_t channels, int64_t p, int64_t squares,
-                                                        float* planes) {
+// The first `squares` x 16 positions of a tile of 16 channels into its planes, and back. `lanes`
+// masks the channels a position holds (all 16 but in a partial group channels last).
+__attribute__((target("avx512f"))) void unpack_squares(const float* tile, int64_t stride, int64_t channels, int64_t p,
+                                                        int64_t squares, float* planes) {
+  const __mmask16 lanes = static_cast<__mmask16>((1u << std::min<int64_t>(channels, 16)) - 1);
   for (int64_t s = 0; s < squares; ++s) {
     __m512 r[16];
-    for (int k = 0; k < 16; ++k) r[k] = _mm512_loadu_ps(tile + (s * 16 + k) * 16);
+    for (int k = 0; k < 16; ++k) r[k] = _mm512_maskz_loadu_ps(lanes, tile + (s * 16 + k) * stride);
     transpose16(r);
     for (int64_t c = 0; c < channels; ++c) _mm512_storeu_ps(planes + c * p + s * 16, r[c]);
   }
 }
 
+__attribute__((target("avx512f"))) inline void store16(float* to, __m512 v, __mmask16 lanes) {
+  _mm512_mask_storeu_ps(to, lanes, v);
+}
+__attribute__((target("avx512f"))) inline void store16(uint16_t* to, __m512 v, __mmask16 lanes) {
+  if (lanes == 0xffff) return store16(to, v);
+  alignas(64) uint16_t all[16];
+  store16(all, v);
+  for (int c = 0; c < 16; ++c)
+    if (lanes >> c & 1) to[c] = all[c];
+}
+
+// `lanes`: the channels written at each position (the rest of a blocked tile gets zeros, which
+// the transposition of zero planes gives).
 template <class T>
 __attribute__((target("avx512f"))) void pack_squares(const float* planes, int64_t channels, int64_t p, int64_t squares,
-                                                      T* tile) {
+                                                      int64_t stride, __mmask16 lanes, T* tile) {
   for (int64_t s = 0; s < squares; ++s) {
     __m512 r[16];
     for (int64_t c = 0; c < 16; ++c) r[c] = c < channels ? _mm512_loadu_ps(planes + c * p + s * 16) : _mm512_setzero_ps();
     transpose16(r);
-    for (int k = 0; k < 16; ++k) store16(tile + (s * 16 + k) * 16, r[k]);
+    for (int k = 0; k < 16; ++k) store16(tile + (s * 16 + k) * stride, r[k], lanes);
   }
 }
 
 #pragma GCC diagnostic pop
 
-// A tile's planes out of the blocked copy.
-void unpack_tile(const float* tile, int64_t channels, int64_t p, int block, bool avx512, float* planes) {
-  const int64_t squares = block == 16 && avx512 ? p / 16 : 0;
-  if (squares) unpack_squares(tile, channels, p, squares, planes);
+// A tile's planes out of the copy.
+void unpack_tile(const float* tile, const TileLayout& l, int64_t channels, int64_t p, bool avx512, float* planes) {
+  const int64_t squares = l.group == 16 && avx512 ? p / 16 : 0;
+  if (squares) unpack_squares(tile, l.stride, channels, p, squares, planes);
   for (int64_t c = 0; c < channels; ++c)
-    for (int64_t i = squares * 16; i < p; ++i) planes[c * p + i] = tile[i * block + c];
+    for (int64_t i = squares * 16; i < p; ++i) planes[c * p + i] = tile[i * l.stride + c];
 }
 
-// One tile of the blocked copy from `channels` planes (float32, or rounded to bfloat16).
+// One tile of the copy from `channels` planes (float32, or rounded to bfloat16).
 template <class T>
-void pack_tile(const float* planes, int64_t channels, int64_t p, int block, bool avx512, T* tile) {
-  const int64_t squares = block == 16 && avx512 ? p / 16 : 0;
-  if (squares) pack_squares(planes, channels, p, squares, tile);
+void pack_tile(const float* planes, const TileLayout& l, int64_t channels, int64_t p, bool avx512, T* tile) {
+  const int64_t written = l.channels_last ? channels : l.group;  // a blocked tile's padding is written too
+  const int64_t squares = l.group == 16 && avx512 ? p / 16 : 0;
+  if (squares) pack_squares(planes, channels, p, squares, l.stride, static_cast<__mmask16>((1u << written) - 1), tile);
   for (int64_t i = squares * 16; i < p; ++i)
-    for (int64_t c = 0; c < block; ++c) tile[i * block + c] = c < channels ? stored_as(planes[c * p + i], tile) : T{};
+    for (int64_t c = 0; c < written; ++c) tile[i * l.stride + c] = c < channels ? stored_as(planes[c * p + i], tile) : T{};
 }
 
 }  // namespace
@@ -341,25 +366,25 @@ void OneDnnConvExecution::forward(const float* x, const float* kernel, float* y,
   h.set(h.fwd_y.plain, y);
   h.run(c.forward, {{DNNL_ARG_SRC, h.fwd_x.used()}, {DNNL_ARG_WEIGHTS, h.fwd_kernel.used()}, {DNNL_ARG_DST, h.fwd_y.used()},
                     {DNNL_ARG_SCRATCHPAD, h.scratchpad.get()}});
-  const int block = conv_.y_block_;
-  if (!block) h.out(c.fwd_y, h.fwd_y);
+  const TileLayout& tiles = conv_.y_tiles_;
+  if (!tiles.group) h.out(c.fwd_y, h.fwd_y);
   onednn_check(dnnl_stream_wait(h.stream.get()), "waiting for a convolution");
   const int64_t filters = conv_.filters_, p = conv_.plane_;
-  if (!block) {
+  if (!tiles.group) {
     if (finish)
       parallel_for(threads, conv_.batch_ * filters, [&](int64_t first, int64_t last) {
         for (int64_t i = first; i < last; ++i) finish(i / filters, i % filters, y + i * p);
       });
     return;
   }
-  // Each tile's planes out of the blocked copy and finished while they are in cache.
-  const auto* blocked = static_cast<const float*>(h.fwd_y.inner.get_data_handle());
-  const int64_t blocks = (filters + block - 1) / block;
-  parallel_for(threads, conv_.batch_ * blocks, [&](int64_t first, int64_t last) {
+  // Each tile's planes out of the copy and finished while they are in cache.
+  const auto* copy = static_cast<const float*>(h.fwd_y.inner.get_data_handle());
+  const int64_t groups = (filters + tiles.group - 1) / tiles.group;
+  parallel_for(threads, conv_.batch_ * groups, [&](int64_t first, int64_t last) {
     for (int64_t t = first; t < last; ++t) {
-      const int64_t b = t / blocks, f0 = t % blocks * block, channels = std::min<int64_t>(block, filters - f0);
+      const int64_t b = t / groups, g = t % groups, f0 = g * tiles.group, channels = std::min<int64_t>(tiles.group, filters - f0);
       float* planes = y + (b * filters + f0) * p;
-      unpack_tile(blocked + t * p * block, channels, p, block, conv_.avx512_, planes);
+      unpack_tile(copy + tiles.offset(b, g, filters, p), tiles, channels, p, conv_.avx512_, planes);
       if (finish)
         for (int64_t ch = 0; ch < channels; ++ch) finish(b, f0 + ch, planes + ch * p);
     }
@@ -369,20 +394,20 @@ void OneDnnConvExecution::forward(const float* x, const float* kernel, float* y,
 namespace {
 
 // The output gradient's planes from the op's visitor, packed tile by tile into backward weights'
-// copy while they are in cache. Each thread takes whole channel blocks, their samples in order,
-// and writes its planes in room at its first block's place (room's planes of sample 0, which no
-// other thread's blocks cover).
+// copy while they are in cache. Each thread takes whole channel groups, their samples in order,
+// and writes its planes in room at its first group's place (room's planes of sample 0, which no
+// other thread's groups cover).
 template <class T>
-void pack_gradient(PlaneVisitor gradient, float* room, int64_t batch, int64_t filters, int64_t p, int block, bool avx512,
-                   T* blocked, int threads) {
-  const int64_t blocks = (filters + block - 1) / block;
-  parallel_for(threads, blocks, [&](int64_t first, int64_t last) {
-    float* planes = room + first * block * p;
-    for (int64_t fb = first; fb < last; ++fb) {
-      const int64_t f0 = fb * block, channels = std::min<int64_t>(block, filters - f0);
+void pack_gradient(PlaneVisitor gradient, float* room, int64_t batch, int64_t filters, int64_t p,
+                   const TileLayout& tiles, bool avx512, T* copy, int threads) {
+  const int64_t groups = (filters + tiles.group - 1) / tiles.group;
+  parallel_for(threads, groups, [&](int64_t first, int64_t last) {
+    float* planes = room + first * tiles.group * p;
+    for (int64_t g = first; g < last; ++g) {
+      const int64_t f0 = g * tiles.group, channels = std::min<int64_t>(tiles.group, filters - f0);
       for (int64_t b = 0; b < batch; ++b) {
         for (int64_t ch = 0; ch < channels; ++ch) gradient(b, f0 + ch, planes + ch * p);
-        pack_tile(planes, channels, p, block, avx512, blocked + (b * blocks + fb) * p * block);
+        pack_tile(planes, tiles, channels, p, avx512, copy + tiles.offset(b, g, filters, p));
       }
     }
   });
@@ -394,15 +419,15 @@ void OneDnnConvExecution::backward(const float* x, const float* kernel, PlaneVis
                                    float* dx, void* scratchpad, int threads) {
   const auto& c = *conv_.h_;
   auto& h = *h_;
-  const bool weights = dkernel != nullptr, packed = conv_.dy_block_ && (weights || dx);
+  const bool weights = dkernel != nullptr, packed = conv_.dy_tiles_.group && (weights || dx);
   const int64_t filters = conv_.filters_, p = conv_.plane_;
   if (packed) {
     void* blocked = h.bw_dy.inner.get_data_handle();
     if (conv_.bfloat16_)
-      pack_gradient(gradient, room, conv_.batch_, filters, p, conv_.dy_block_, conv_.avx512_, static_cast<uint16_t*>(blocked),
+      pack_gradient(gradient, room, conv_.batch_, filters, p, conv_.dy_tiles_, conv_.avx512_, static_cast<uint16_t*>(blocked),
                     threads);
     else
-      pack_gradient(gradient, room, conv_.batch_, filters, p, conv_.dy_block_, conv_.avx512_, static_cast<float*>(blocked),
+      pack_gradient(gradient, room, conv_.batch_, filters, p, conv_.dy_tiles_, conv_.avx512_, static_cast<float*>(blocked),
                     threads);
   } else {
     // The planes in NCHW in room, for oneDNN's reorders: each thread a range of channels, their
