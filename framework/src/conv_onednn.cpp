@@ -281,11 +281,14 @@ __attribute__((target("avx512f"))) inline void transpose16(__m512 r[16]) {
   }
 }
 
-// Sixteen floats stored as they are, or rounded to bfloat16: bfloat16_bits's arithmetic, lane by
-// lane in registers (storing the floats and rounding them with bfloat16_of, which the compiler
-// vectorizes, cost the mixed_bfloat16 conv net about 4 % of its update).
-__attribute__((target("avx512f"))) inline void store16(float* to, __m512 v) { _mm512_storeu_ps(to, v); }
-__attribute__((target("avx512f"))) inline void store16(uint16_t* to, __m512 v) {
+// The lanes of sixteen floats that `lanes` selects, stored as they are, or rounded to bfloat16:
+// bfloat16_bits's arithmetic, lane by lane in registers (storing the floats and rounding them with
+// bfloat16_of, which the compiler vectorizes, cost the mixed_bfloat16 conv net about 4 % of its
+// update).
+__attribute__((target("avx512f"))) inline void store16(float* to, __m512 v, __mmask16 lanes) {
+  _mm512_mask_storeu_ps(to, lanes, v);
+}
+__attribute__((target("avx512f"))) inline void store16(uint16_t* to, __m512 v, __mmask16 lanes) {
   const __m512i u = _mm512_castps_si512(v);
   const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
   const __m512i high = _mm512_set1_epi32(static_cast<int>(0xffff0000u));
@@ -294,7 +297,7 @@ __attribute__((target("avx512f"))) inline void store16(uint16_t* to, __m512 v) {
   const __m512i magnitude = _mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff));
   const __mmask16 nan = _mm512_cmpgt_epu32_mask(magnitude, _mm512_set1_epi32(0x7f800000));
   const __m512i bits = _mm512_srli_epi32(_mm512_mask_blend_epi32(nan, rounded, quiet), 16);
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(to), _mm512_cvtepi32_epi16(bits));
+  _mm512_mask_cvtepi32_storeu_epi16(to, lanes, bits);
 }
 
 // The first `squares` x 16 positions of a tile of 16 channels into its planes, and back. `lanes`
@@ -308,17 +311,6 @@ __attribute__((target("avx512f"))) void unpack_squares(const float* tile, int64_
     transpose16(r);
     for (int64_t c = 0; c < channels; ++c) _mm512_storeu_ps(planes + c * p + s * 16, r[c]);
   }
-}
-
-__attribute__((target("avx512f"))) inline void store16(float* to, __m512 v, __mmask16 lanes) {
-  _mm512_mask_storeu_ps(to, lanes, v);
-}
-__attribute__((target("avx512f"))) inline void store16(uint16_t* to, __m512 v, __mmask16 lanes) {
-  if (lanes == 0xffff) return store16(to, v);
-  alignas(64) uint16_t all[16];
-  store16(all, v);
-  for (int c = 0; c < 16; ++c)
-    if (lanes >> c & 1) to[c] = all[c];
 }
 
 // `lanes`: the channels written at each position (the rest of a blocked tile gets zeros, which
