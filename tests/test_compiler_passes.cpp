@@ -2,6 +2,8 @@
 // executors over one plan never write each other's memory.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "anneal/executor.hpp"
 #include "anneal/graph.hpp"
 #include "helpers.hpp"
@@ -31,6 +33,15 @@ void shaped(const ModelSpec& s, GraphBuilder b, ErrorList& errors) {
   passes::lower(s, b, errors);
   passes::order(s, b, errors);
   passes::infer_shapes(b, errors);
+}
+
+// The nodes whose gradient buffers backward clears before a reader adds to them, sorted.
+std::vector<std::string> cleared_gradients(const CompiledGraph& g) {
+  std::vector<std::string> names;
+  for (const auto& step : g.zero_before_step())
+    for (int node : step) names.push_back(g.nodes()[static_cast<size_t>(node)].name);
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 int index_of(const CompiledGraph& g, const std::string& name) {
@@ -146,10 +157,28 @@ TEST_CASE("passes plan_activations, plan_workspaces, plan buffers, check_initial
   // Every activation kept for backward: 4 + 6 * 5 + 2 values per sample.
   CHECK(g.sizes().activations == 5 * (4 + 6 * 5 + 2));
   // Saved workspaces add up (batch_norm: x_hat and 6 inverse deviations; dropout: its mask;
-  // dense b: its pre-activation); scratch is the largest single request (dense b's dZ).
+  // dense b: its pre-activation); scratch is the largest single request (dense b's dZ and its
+  // bias gradient's one group of column sums).
   CHECK(g.sizes().saved == (30 + 6) + 30 + 30);
-  CHECK(g.sizes().scratch == 30);
+  CHECK(g.sizes().scratch == 30 + 6);
   CHECK(g.sizes().gradients < g.sizes().unshared_gradients);
+  // A gradient one dense alone produces (d's, s's) is written by it and not cleared first; one
+  // whose one reader adds (n's by dropout, b's by add) is cleared just before that reader's
+  // backward (a, frozen on the input, needs no gradient).
+  CHECK(cleared_gradients(g) == std::vector<std::string>{"b", "n"});
+  for (const char* name : {"d", "s"}) CHECK(g.nodes()[static_cast<size_t>(index_of(g, name))].gradient_written);
+  for (const char* name : {"a", "b", "n", "out"}) CHECK_FALSE(g.nodes()[static_cast<size_t>(index_of(g, name))].gradient_written);
+  // A value two nodes read (h) has its gradient cleared for both to add to, even when both are
+  // dense layers.
+  const CompiledGraph two = compile(spec(dir, R"(nodes:
+  - {name: h, op: dense, inputs: [input], units: 3}
+  - {name: p, op: dense, inputs: [h], units: 3}
+  - {name: q, op: dense, inputs: [h], units: 3, activation: relu}
+  - {name: s, op: add, inputs: [p, q]}
+  - {name: out, op: dense, inputs: [s], units: 2}
+)"), 4);
+  CHECK(cleared_gradients(two) == std::vector<std::string>{"h", "p", "q"});
+  CHECK(two.nodes()[static_cast<size_t>(index_of(two, "s"))].gradient_written);
   CHECK(g.sizes().inference < g.sizes().activations);
 
   CompiledGraph bad;

@@ -24,7 +24,7 @@ void ActivationOp::backward(const OpContext& ctx) const {
   const int64_t width = row_width(ctx.output.shape);
   activate_backward(uses_input() ? ctx.inputs[0].data : nullptr, ctx.output.data, ctx.output_grad.data,
                     ctx.input_grads[0].data, ctx.batch * ctx.output.sample_size() / width, width,
-                    /*accumulate=*/true);
+                    /*accumulate=*/!writes_input_gradient_);
 }
 
 void ActivationOp::activate_with_bias(float* y, const float* bias, int64_t rows, int64_t width) const {

@@ -456,9 +456,18 @@ void plan_gradient_buffers(GraphBuilder b) {
   for (size_t i = 0; i < nodes.size(); ++i) {
     if (!nodes[i].requires_grad) continue;
     int first = static_cast<int>(i) == b.output() ? -1 : steps;
+    int readers = 0;
+    std::pair<size_t, size_t> reader;  // (node, input slot) of the last one found
     for (size_t j = 0; j < nodes.size(); ++j)
-      for (int in : nodes[j].inputs)
-        if (in == static_cast<int>(i)) first = std::min(first, step_of[j]);
+      for (size_t k = 0; k < nodes[j].inputs.size(); ++k)
+        if (nodes[j].inputs[k] == static_cast<int>(i)) {
+          first = std::min(first, step_of[j]);
+          ++readers;
+          reader = {j, k};
+        }
+    // One reader alone produces this gradient: if its op writes it outright, nothing clears it.
+    nodes[i].gradient_written = static_cast<int>(i) != b.output() && readers == 1 &&
+                                nodes[reader.first].op->write_input_gradient(reader.second);
     const int64_t size = b.max_batch() * nodes[i].shape.numel();  // checked by infer_shapes
     intervals.push_back({static_cast<int>(i), first, step_of[i], size});
     unshared = checked_add(unshared, size);
@@ -470,8 +479,9 @@ void plan_gradient_buffers(GraphBuilder b) {
   for (const auto& iv : intervals) {
     nodes[static_cast<size_t>(iv.node)].gradient_offset = offsets[static_cast<size_t>(iv.node)];
     // Accumulation starts at step iv.first: clear the buffer just before it (the loss writes the
-    // output's own gradient).
-    if (iv.first >= 0) b.zero_before_step()[static_cast<size_t>(iv.first)].push_back(iv.node);
+    // output's own gradient, and a reader that writes a gradient outright needs no clearing).
+    if (iv.first >= 0 && !nodes[static_cast<size_t>(iv.node)].gradient_written)
+      b.zero_before_step()[static_cast<size_t>(iv.first)].push_back(iv.node);
   }
 }
 

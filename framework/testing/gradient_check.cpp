@@ -168,11 +168,6 @@ PassResult run_pass(Op& op, const std::vector<Shape>& shapes, int64_t batch, con
   return {h.output, h.param_grads, h.input_grads};
 }
 
-GradientReport check_op_gradients(const GradientCase& c, uint64_t seed) {
-  auto op = make_op(c.yaml);
-  return check_gradients(*op, c, seed);
-}
-
 namespace {
 
 // Random inputs and parameters, non-zero input gradients to start from (backward must add to
@@ -197,9 +192,10 @@ std::vector<std::vector<float>> fill_case(Harness& h, const GradientCase& c, Rng
 }
 
 // forward then backward with the op's passes on `threads` threads; the input gradients are left
-// as what backward added, the parameter gradients as it wrote them (started at NaN).
+// as what backward added (or wrote, where `written`: those start as NaN), the parameter gradients
+// as it wrote them (started at NaN).
 void analytic_gradients(Harness& h, Op& op, const GradientCase& c, uint64_t seed, int threads,
-                        const std::vector<std::vector<float>>& initial_grads) {
+                        const std::vector<std::vector<float>>& initial_grads, const std::vector<bool>& written) {
   h.input_grads = initial_grads;
   for (auto& g : h.param_grads) std::fill(g.begin(), g.end(), kNaN);
   for (const bool backward : {false, true}) {
@@ -212,7 +208,8 @@ void analytic_gradients(Harness& h, Op& op, const GradientCase& c, uint64_t seed
     else op.forward(ctx);
   }
   for (size_t i = 0; i < h.input_grads.size(); ++i)
-    for (size_t k = 0; k < h.input_grads[i].size(); ++k) h.input_grads[i][k] -= initial_grads[i][k];
+    if (!written[i])
+      for (size_t k = 0; k < h.input_grads[i].size(); ++k) h.input_grads[i][k] -= initial_grads[i][k];
 }
 
 bool same_bits(const std::vector<std::vector<float>>& a, const std::vector<std::vector<float>>& b) {
@@ -221,25 +218,33 @@ bool same_bits(const std::vector<std::vector<float>>& a, const std::vector<std::
   return a.size() == b.size();
 }
 
-}  // namespace
-
-GradientReport check_gradients(Op& op, const GradientCase& c, uint64_t seed) {
+// The checks on `op`; with `offer_writes`, every input gradient is first offered to the op to
+// write (Op::write_input_gradient), and those it takes start as NaN instead of random values.
+GradientReport check(Op& op, const GradientCase& c, uint64_t seed, bool offer_writes) {
   Harness h(op, c.inputs, c.batch);
+  std::vector<bool> written(h.inputs.size(), false);
+  for (size_t i = 0; offer_writes && i < written.size(); ++i) written[i] = op.write_input_gradient(i);
   Rng rng(seed, 99);
   std::vector<double> projection;
-  const auto initial_grads = fill_case(h, c, rng, projection);
+  auto initial_grads = fill_case(h, c, rng, projection);
+  for (size_t i = 0; i < written.size(); ++i)
+    if (written[i]) std::fill(initial_grads[i].begin(), initial_grads[i].end(), kNaN);
   GradientReport report;
 
   // An op may split its passes over OpContext::threads, and must give the same bits as on one:
   // three threads, so that the splits are uneven.
-  analytic_gradients(h, op, c, seed, 3, initial_grads);
+  analytic_gradients(h, op, c, seed, 3, initial_grads, written);
   const std::vector<std::vector<float>> split_out{h.output}, split_inputs = h.input_grads, split_params = h.param_grads;
-  analytic_gradients(h, op, c, seed, 1, initial_grads);
+  analytic_gradients(h, op, c, seed, 1, initial_grads, written);
   if (!same_bits({h.output}, split_out) || !same_bits(h.input_grads, split_inputs) || !same_bits(h.param_grads, split_params))
     report.contract = "its passes split over 3 threads (OpContext::threads) give other numbers than on one thread";
   for (size_t i = 0; i < h.param_grads.size(); ++i)
     for (float v : h.param_grads[i])
       if (std::isnan(v)) report.contract = "parameter '" + h.param_specs[i].name + "' has a NaN gradient: backward must write every parameter gradient (=, not +=)";
+  for (size_t i = 0; i < written.size(); ++i)
+    if (written[i] && std::any_of(h.input_grads[i].begin(), h.input_grads[i].end(), [](float v) { return std::isnan(v); }))
+      report.contract = "input " + std::to_string(i) + " has a NaN gradient after the op took write_input_gradient(" +
+                        std::to_string(i) + "): backward must then write every element of it (=, not +=)";
 
   auto objective = [&]() {
     Rng op_rng(seed, 7);
@@ -280,6 +285,24 @@ GradientReport check_gradients(Op& op, const GradientCase& c, uint64_t seed) {
   const double denom = std::sqrt(analytic2) + std::sqrt(numeric2);
   report.relative_error = denom == 0 ? 0 : std::sqrt(diff2) / denom;
   if (std::isnan(report.relative_error)) report.relative_error = INFINITY;
+  return report;
+}
+
+}  // namespace
+
+GradientReport check_gradients(Op& op, const GradientCase& c, uint64_t seed) { return check(op, c, seed, false); }
+
+GradientReport check_op_gradients(const GradientCase& c, uint64_t seed) {
+  GradientReport report = check(*make_op(c.yaml), c, seed, false);
+  // A second op of the same spec, offered its input gradients to write, as the compiler offers
+  // a node whose input no other node reads; an op that declines gives the same report again.
+  const GradientReport written = check(*make_op(c.yaml), c, seed, true);
+  if (report.contract.empty() && !written.contract.empty()) report.contract = "writing its input gradients: " + written.contract;
+  if (written.relative_error > report.relative_error) {
+    report.relative_error = written.relative_error;
+    report.worst = "writing its input gradients: " + written.worst;
+  }
+  report.checked += written.checked;
   return report;
 }
 

@@ -17,6 +17,10 @@ ANNEAL_GRADIENT_CASE("dense", "{type: dense, units: 2, activation: elu}", {Shape
 ANNEAL_GRADIENT_CASE("dense", "{type: dense, units: 3, activation: gelu}", {Shape{4}});
 ANNEAL_GRADIENT_CASE("dense", "{type: dense, units: 3, activation: {type: leaky_relu, alpha: 0.1}, use_bias: false}", {Shape{2}});
 ANNEAL_GRADIENT_CASE("dense", "{type: dense, units: 3, activation: silu}", {Shape{2, 4}});
+// Wide enough that backward's pass has several blocks (8 rows of 512) in several groups: the bias
+// gradient adds its groups' partial sums.
+ANNEAL_GRADIENT_CASE("dense", "{type: dense, units: 512, activation: tanh}", {Shape{2}}, InputFill::kAwayFromZero, 41);
+ANNEAL_GRADIENT_CASE("dense", "{type: dense, units: 512}", {Shape{2}}, InputFill::kSigned, 41);
 
 TEST_CASE("dense rejects bad attributes", "[ops][dense]") {
   CHECK_THAT(op_error("{type: dense}"), Contains("missing required key 'units'"));

@@ -20,6 +20,9 @@ class ActivationOp : public Op {
   Flops flops(const std::vector<Shape>& in, const Shape& out) const override;
   void forward(const OpContext& ctx) const override;
   void backward(const OpContext& ctx) const override;
+  // As a layer: activate_backward(accumulate = false) writes the input gradient when this node
+  // alone produces it.
+  bool write_input_gradient(size_t) override { return writes_input_gradient_ = true; }
 
   // y = f(x) over `rows` rows of `width` values; y may be x (in place).
   virtual void activate(const float* x, float* y, int64_t rows, int64_t width) const = 0;
@@ -42,6 +45,9 @@ class ActivationOp : public Op {
   // both for the op as a layer and fused into dense or conv2d. Default: ExportError.
   virtual std::string export_activation(ExportGraph& graph, const std::string& x) const;
   std::string export_onnx(ExportGraph& graph, const ExportNode& node) const override;
+
+ private:
+  bool writes_input_gradient_ = false;
 };
 
 // An elementwise activation from a small function object F with

@@ -89,6 +89,7 @@ struct CompiledNode {
   int64_t activation_offset = 0;   // training arena (every activation lives until backward)
   int64_t inference_offset = 0;    // forward-only arena (shared by liveness)
   int64_t gradient_offset = -1;    // -1: no gradient buffer
+  bool gradient_written = false;   // its one reader's backward writes the gradient (Op::write_input_gradient)
   int64_t saved_offset = 0;        // saved-workspace arena
   bool output_feeds_products = false;  // a consumer's matrix products read the output as it is
   int64_t parameter_count() const;

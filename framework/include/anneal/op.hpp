@@ -101,6 +101,13 @@ class Op {
   virtual std::vector<StateSpec> state_specs(const std::vector<Shape>& /*inputs*/) const { return {}; }
   // Called once after shapes are known, at compile time: remember derived sizes here.
   virtual void prepare(const std::vector<Shape>& /*inputs*/) {}
+  // Called at compile time, after prepare() and before gemms(), for each input whose gradient
+  // this node alone produces (no other node reads that input). Returning true takes the offer:
+  // backward then writes every element of input_grads[i] (=) instead of adding to it (+=), and
+  // the executor does not clear that buffer first, which saves a pass over it (it may hold
+  // another gradient's values until backward writes it). The default declines: the buffer is
+  // cleared and backward adds. The gradient checker tests both ways for an op that takes it.
+  virtual bool write_input_gradient(size_t /*i*/) { return false; }
   virtual Workspace workspace(int64_t /*max_batch*/) const { return {}; }
   // The matrix products forward and backward will run at max_batch, exactly as they will pass
   // them to anneal::gemm(): the planner picks a library for each (gemm.hpp). A product not

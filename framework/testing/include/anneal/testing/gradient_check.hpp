@@ -10,7 +10,9 @@
 // over a random projection of its outputs to a scalar, by relative error
 // ||g - g_hat|| / (||g|| + ||g_hat||), and reports the worst element. It also enforces the op
 // contract: input gradients start non-zero (an op that overwrites instead of accumulating
-// fails), parameter gradients start as NaN (an op that accumulates into them fails), the
+// fails), parameter gradients start as NaN (an op that accumulates into them fails), an op that
+// takes Op::write_input_gradient is checked a second time with those input gradients starting as
+// NaN (one that leaves an element unwritten fails), the
 // scratch workspace is NaN before every call (an op that reads scratch it did not write fails),
 // and forward and backward with the passes split over three threads (OpContext::threads) give
 // the same bits as on one (an op whose split ranges overlap or reorder a sum fails).
@@ -56,8 +58,10 @@ std::string op_error(const std::string& yaml);
 // The message of the ShapeMismatch that shape inference throws for these inputs ("" if none).
 std::string shape_error(const std::string& yaml, const std::vector<Shape>& inputs);
 
+// Checks the op built from c.yaml as a node adding to its input gradients, then a second one
+// offered to write them (Op::write_input_gradient); the report is the worse of the two.
 GradientReport check_op_gradients(const GradientCase& c, uint64_t seed = 1);
-// The same on an op built by the caller (c.yaml is then unused).
+// The first of those checks only, on an op built by the caller (c.yaml is then unused).
 GradientReport check_gradients(Op& op, const GradientCase& c, uint64_t seed = 1);
 
 // Runs one op's forward on given values (row-major, batch first) and returns its output.
