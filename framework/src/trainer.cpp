@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "anneal/atomic_file.hpp"
+#include "anneal/parallel.hpp"
 
 namespace anneal {
 std::vector<std::string> History::keys() const {
@@ -41,8 +42,13 @@ void Trainer::gather(const Dataset& data, const int64_t* rows, int64_t count, in
     std::memcpy(targets_.data() + i * tw, data.targets.row(rows[i]), sizeof(float) * static_cast<size_t>(tw));
     if (!data.sample_weights.empty()) weights_batch_[static_cast<size_t>(i)] = data.sample_weights[static_cast<size_t>(rows[i])];
   }
+  // The rows split over the passes' threads, which wait for the first product otherwise (a
+  // generated batch of 1 024 MNIST-sized rows is a fraction of a millisecond on one).
   float* input = executor_.input();
-  for (int64_t i = begin; i < end; ++i) data.read_features(rows[i], input + (i - begin) * fw);
+  parallel_for(split_threads(executor_.gemm_runner().pass_threads(), (end - begin) * fw), end - begin,
+               [&](int64_t first, int64_t last) {
+                 for (int64_t i = begin + first; i < begin + last; ++i) data.read_features(rows[i], input + (i - begin) * fw);
+               });
 }
 
 void Trainer::reset_metrics(std::vector<std::vector<double>>& states, int64_t rows, int64_t tw) const {

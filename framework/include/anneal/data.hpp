@@ -29,7 +29,9 @@ struct RawColumn {
 class RowGenerator {
  public:
   virtual ~RowGenerator() = default;
-  // The features of row `index` of the generator into `out` (the dataset's per-row size).
+  // The features of row `index` of the generator into `out` (the dataset's per-row size). The
+  // trainer calls it from several threads at once, for different rows: it must not change shared
+  // state.
   virtual void generate(int64_t index, float* out) const = 0;
 };
 
