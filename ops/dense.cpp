@@ -180,6 +180,7 @@ class DenseOp : public Op {
   }
   // db[j] = the groups' sums of column j added in order; the columns split over the threads.
   void sum_groups(const OpContext& ctx, const float* sums, int64_t groups, float* db) const {
+    if (groups == 0) return std::fill(db, db + units_, 0.0f);  // no rows: nothing to add
     parallel_for(split_threads(ctx.threads, groups * units_), units_, [&](int64_t first, int64_t last) {
       std::copy(sums + first, sums + last, db + first);
       for (int64_t g = 1; g < groups; ++g)
