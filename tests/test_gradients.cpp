@@ -9,6 +9,7 @@
 
 using namespace anneal;
 using namespace anneal::testing;
+using Catch::Matchers::Contains;
 
 TEST_CASE("every op's backward matches central differences", "[gradient]") {
   REQUIRE_FALSE(gradient_cases().empty());
@@ -73,6 +74,41 @@ TEST_CASE("the gradient checker catches an op that overwrites input gradients", 
   AttrMap none;
   OverwritingOp op(none);
   CHECK(check_gradients(op, {"overwriting", "", {Shape{4}}}).relative_error > 0.1);
+}
+
+TEST_CASE("the gradient checker holds an op that takes write_input_gradient to writing all of it", "[gradient]") {
+  // y = 2 x. Taking the offer, backward must write dx; these take it and then add (the buffer
+  // starts as NaN), or write only the first sample.
+  struct DoublingOp : Op {
+    enum class Backward { kWrites, kAdds, kWritesFirstSample };
+    explicit DoublingOp(Backward how) : how(how) {}
+    Shape infer_shape(const std::vector<Shape>& in) const override { return in[0]; }
+    bool write_input_gradient(size_t) override { return writes = true; }
+    void forward(const OpContext& ctx) const override {
+      for (int64_t i = 0; i < ctx.batch * ctx.output.sample_size(); ++i) ctx.output.data[i] = 2 * ctx.inputs[0].data[i];
+    }
+    void backward(const OpContext& ctx) const override {
+      const int64_t n = how == Backward::kWritesFirstSample ? ctx.output.sample_size() : ctx.batch * ctx.output.sample_size();
+      for (int64_t i = 0; i < n; ++i) {
+        float& dx = ctx.input_grads[0].data[i];
+        dx = (writes && how != Backward::kAdds ? 0.0f : dx) + 2 * ctx.output_grad.data[i];
+      }
+    }
+    Backward how;
+    bool writes = false;
+  };
+  const GradientCase c{"doubling", "", {Shape{4}}};
+  DoublingOp right(DoublingOp::Backward::kWrites), adds(DoublingOp::Backward::kAdds), partial(DoublingOp::Backward::kWritesFirstSample);
+  const auto good = check_written_gradients(right, c);
+  CHECK(right.writes);
+  CHECK(good.contract == "");
+  CHECK(good.relative_error < 1e-3);
+  CHECK_THAT(check_written_gradients(adds, c).contract, Contains("input 0 has a NaN gradient after the op took write_input_gradient(0)"));
+  CHECK_THAT(check_written_gradients(partial, c).contract, Contains("must then write every element of it"));
+  // The first check, on an op that is not offered: it adds, as the contract asks.
+  DoublingOp offered_nothing(DoublingOp::Backward::kWrites);
+  CHECK(check_gradients(offered_nothing, c).relative_error < 1e-3);
+  CHECK_FALSE(offered_nothing.writes);
 }
 
 TEST_CASE("the gradient checker reports a parameter gradient that is added to, not written", "[gradient]") {

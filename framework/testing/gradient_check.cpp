@@ -291,6 +291,7 @@ GradientReport check(Op& op, const GradientCase& c, uint64_t seed, bool offer_wr
 }  // namespace
 
 GradientReport check_gradients(Op& op, const GradientCase& c, uint64_t seed) { return check(op, c, seed, false); }
+GradientReport check_written_gradients(Op& op, const GradientCase& c, uint64_t seed) { return check(op, c, seed, true); }
 
 GradientReport check_op_gradients(const GradientCase& c, uint64_t seed) {
   GradientReport report = check(*make_op(c.yaml), c, seed, false);
