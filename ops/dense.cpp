@@ -88,7 +88,7 @@ class DenseOp : public Op {
     // converted for them while it is still in cache.
     const bool convert = ctx.output_feeds_products && ctx.gemm &&
                          ctx.gemm->begin_converted(y, static_cast<size_t>(rows * units_), GemmRunner::ConvertedFor::kLaterOps);
-    for_row_blocks(ctx, rows, convert, [&](int64_t r, int64_t n) {
+    for_row_groups(ctx, rows, [&](int64_t, int64_t r, int64_t n) {
       activate_rows(z + r * units_, y + r * units_, bias, n);
       if (convert) ctx.gemm->convert_block(y + r * units_, static_cast<size_t>(n * units_));
     });
@@ -132,25 +132,9 @@ class DenseOp : public Op {
   }
 
  private:
-  // Rows per block of the elementwise passes in mixed_bfloat16: 16 KiB of values, so a block is
-  // still in the first-level cache when it is converted.
+  // Rows per block of the elementwise passes: 16 KiB of values, so a block is still in the
+  // first-level cache when it is converted (mixed_bfloat16) or summed (the bias gradient).
   static constexpr int64_t kBlockFloats = 4096;
-  // Calls pass(first_row, row_count) over blocks of rows covering [0, rows): blocks of 16 KiB when
-  // converting (each converted while in cache) or when the pass splits over the context's threads
-  // (the blocks then divide between them), else one block. Each row is computed on its own, so
-  // the bits do not depend on the split.
-  template <class Pass>
-  void for_row_blocks(const OpContext& ctx, int64_t rows, bool convert, Pass&& pass) const {
-    const int threads = split_threads(ctx.threads, rows * units_);
-    const int64_t block = convert || threads > 1 ? std::max<int64_t>(1, kBlockFloats / units_) : rows;
-    const int64_t blocks = (rows + block - 1) / block;
-    parallel_for(threads, blocks, [&](int64_t first, int64_t last) {
-      for (int64_t b = first; b < last; ++b) {
-        const int64_t r = b * block;
-        pass(r, std::min(block, rows - r));
-      }
-    });
-  }
   // The bias gradient sums each column over the rows in a fixed order whatever the threads: in
   // row order within each of at most kGroups groups of whole blocks (the passes split over
   // groups), then the groups' sums in order.
@@ -162,7 +146,9 @@ class DenseOp : public Op {
   }
   int64_t groups_of(int64_t rows) const { return rows < 1 ? 0 : (rows + group_rows(rows) - 1) / group_rows(rows); }
   // Calls pass(group, first_row, row_count) over blocks of rows covering [0, rows), the groups
-  // split over the context's threads.
+  // split over the context's threads. Each block is converted while in cache; each row is
+  // computed on its own, so only the bias gradient's sums depend on the grouping, and that does
+  // not depend on the threads.
   template <class Pass>
   void for_row_groups(const OpContext& ctx, int64_t rows, Pass&& pass) const {
     const int64_t per_group = group_rows(rows), block = block_rows();
