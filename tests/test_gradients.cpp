@@ -105,6 +105,8 @@ TEST_CASE("the gradient checker holds an op that takes write_input_gradient to w
   CHECK(good.relative_error < 1e-3);
   CHECK_THAT(check_written_gradients(adds, c).contract, Contains("input 0 has a NaN gradient after the op took write_input_gradient(0)"));
   CHECK_THAT(check_written_gradients(partial, c).contract, Contains("must then write every element of it"));
+  // An op that declines every offer has nothing more to check.
+  CHECK(check_written_gradients(*make_op("{type: add}"), {"add", "", {Shape{4}, Shape{4}}}).checked == 0);
   // The first check, on an op that is not offered: it adds, as the contract asks.
   DoublingOp offered_nothing(DoublingOp::Backward::kWrites);
   CHECK(check_gradients(offered_nothing, c).relative_error < 1e-3);

@@ -63,7 +63,8 @@ std::string shape_error(const std::string& yaml, const std::vector<Shape>& input
 GradientReport check_op_gradients(const GradientCase& c, uint64_t seed = 1);
 // The first of those checks only, on an op built by the caller (c.yaml is then unused).
 GradientReport check_gradients(Op& op, const GradientCase& c, uint64_t seed = 1);
-// The second only, on a new op built by the caller: each input is offered to it to write.
+// The second only, on a new op built by the caller: each input is offered to it to write (an op
+// that takes none gets an empty report, 0 elements checked).
 GradientReport check_written_gradients(Op& op, const GradientCase& c, uint64_t seed = 1);
 
 // Runs one op's forward on given values (row-major, batch first) and returns its output.
